@@ -1,0 +1,10 @@
+// Every subcommand registers itself here: setup_<name> adds its subcommand to
+// the app and sets a callback that stores its exit code in `exit_code`.
+// Keep one line per command, in alphabetical order.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pedigree::cli {
+
+}  // namespace pedigree::cli

@@ -1,0 +1,25 @@
+// pedigree: does this model checkpoint descend from the leaked NovelAI model?
+// The CLI only parses arguments and formats results; see src/pedigree for the logic.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pedigree: provenance of Stable Diffusion checkpoints (does it descend from NovelAI?)",
+               "pedigree"};
+  app.set_version_flag("--version", std::string("pedigree ") + PEDIGREE_VERSION);
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);
+
+  int exit_code = pedigree::cli::k_exit_ok;
+  (void)exit_code;  // set by the subcommand callbacks registered below
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : pedigree::cli::k_exit_usage;
+  }
+  return exit_code;
+}
