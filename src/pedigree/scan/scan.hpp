@@ -40,17 +40,24 @@ class TensorSink {
 public:
   virtual ~TensorSink() = default;
   // Whether this sink wants tensor `tensor_index` (an index into checkpoint.tensors).
-  virtual bool wants(std::size_t tensor_index) const { (void)tensor_index;
-    return true; }
+  virtual bool wants(std::size_t tensor_index) const {
+    (void)tensor_index;
+    return true;
+  }
   virtual void begin_tensor(std::size_t tensor_index) = 0;
   virtual void tensor_data(std::size_t tensor_index, std::uint64_t first_element,
                            ByteView elements) = 0;
   virtual void end_tensor(std::size_t tensor_index) = 0;
 };
 
+// Threads: the calling thread reads; each ByteSink runs on a thread of its own
+// (its calls are serialized anyway); tensor work is spread over `threads` lanes.
+// Memory: ring_chunks * chunk_bytes of buffers, plus gather buffers.
 struct ScanOptions {
-  unsigned threads = 0;                     // worker threads; 0 = all cores
-  std::size_t chunk_bytes = 8u << 20;       // read size
+  unsigned threads = 0;                         // tensor lanes; 0 = all cores
+  std::size_t chunk_bytes = 8u << 20;           // read size
+  std::size_t ring_chunks = 6;                  // chunks in flight (read ahead of the slowest sink)
+  std::uint64_t max_gather_bytes = 1ull << 30;  // largest strided view buffered (else NotSupported)
   // Called from time to time with bytes read so far and the total; may be empty.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
