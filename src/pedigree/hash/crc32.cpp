@@ -1,0 +1,24 @@
+#include "pedigree/hash/crc32.hpp"
+
+#include <zlib.h>
+#include <cstdio>
+
+namespace pedigree::hash {
+
+void Crc32::update(ByteView data) {
+  m_crc = static_cast<std::uint32_t>(crc32_z(m_crc, data.data(), data.size()));
+}
+
+std::string crc32_hex(std::uint32_t crc) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", crc);
+  return buf;
+}
+
+std::string crc32_civitai_hex(std::uint32_t crc) {
+  const std::uint32_t reversed =
+      ((crc & 0xFF) << 24) | ((crc & 0xFF00) << 8) | ((crc >> 8) & 0xFF00) | (crc >> 24);
+  return crc32_hex(reversed);
+}
+
+}  // namespace pedigree::hash
