@@ -1,0 +1,115 @@
+#include "pedigree/hash/hash_file.hpp"
+
+#include <memory>
+#include <vector>
+
+#include "pedigree/formats/names.hpp"
+#include "pedigree/hash/crc32.hpp"
+#include "pedigree/hash/file_hashes.hpp"
+#include "pedigree/hash/weights_hash.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::hash {
+namespace {
+
+// The byte sinks one regular file needs, and where their results go.
+struct FileSinks {
+  std::unique_ptr<RangeSha256Sink> sha256, autov1, autov3;
+  std::unique_ptr<Crc32Sink> crc32;
+  std::unique_ptr<Blake3Sink> blake3;
+
+  std::vector<scan::ByteSink*> list() const {
+    std::vector<scan::ByteSink*> out;
+    for (scan::ByteSink* s : std::initializer_list<scan::ByteSink*>{
+             sha256.get(), autov1.get(), autov3.get(), crc32.get(), blake3.get()}) {
+      if (s != nullptr) out.push_back(s);
+    }
+    return out;
+  }
+};
+
+FileSinks make_file_sinks(unsigned sets, std::uint64_t size, const formats::Checkpoint* ck) {
+  FileSinks s;
+  if (sets & k_set_sha256) s.sha256 = std::make_unique<RangeSha256Sink>(0, UINT64_MAX);
+  if ((sets & k_set_autov1) && size >= k_autov1_min_size) {
+    s.autov1 =
+        std::make_unique<RangeSha256Sink>(k_autov1_offset, k_autov1_offset + k_autov1_length);
+  }
+  if ((sets & k_set_autov3) && ck != nullptr && ck->format == formats::Format::k_safetensors &&
+      ck->data_start) {
+    s.autov3 = std::make_unique<RangeSha256Sink>(*ck->data_start, UINT64_MAX);
+  }
+  if (sets & k_set_crc32) s.crc32 = std::make_unique<Crc32Sink>();
+  if (sets & k_set_blake3) s.blake3 = std::make_unique<Blake3Sink>();
+  return s;
+}
+
+void collect_file_hashes(const FileSinks& s, ModelHashes& out) {
+  if (s.sha256) {
+    out.sha256 = s.sha256->hex();
+    out.autov2 = out.sha256->substr(0, 10);
+  }
+  if (s.autov1) out.autov1 = s.autov1->hex().substr(0, 8);
+  if (s.autov3) out.autov3 = s.autov3->hex();
+  if (s.crc32) {
+    out.crc32 = crc32_hex(s.crc32->value());
+    out.crc32_civitai = crc32_civitai_hex(s.crc32->value());
+  }
+  if (s.blake3) out.blake3 = s.blake3->hex();
+}
+
+}  // namespace
+
+Result<ModelHashes> hash_checkpoint(const std::string& display, const std::filesystem::path& path,
+                                    const formats::Checkpoint* checkpoint,
+                                    const std::optional<Error>& why_not,
+                                    const HashOptions& options) {
+  ModelHashes out;
+  out.file = display;
+  out.computed = options.sets;
+  PD_ASSIGN_OR_RETURN(FileStat st, stat_file(path));
+  const bool folder = st.is_directory;
+  if (!folder && !st.is_regular) {  // a FIFO or device would block or never end
+    return invalid_argument(path.string() + ": not a regular file or folder");
+  }
+  if (folder && checkpoint == nullptr) {
+    return why_not ? std::unexpected(*why_not)
+                   : invalid_argument(path.string() + ": is a directory, not a diffusers model");
+  }
+  if (checkpoint != nullptr) out.format = std::string(formats::format_name(checkpoint->format));
+  if (folder) {
+    out.size = 0;
+    for (auto s : checkpoint->source_sizes) out.size += s;
+  } else {
+    out.size = st.size;
+  }
+
+  FileSinks file_sinks = folder ? FileSinks{} : make_file_sinks(options.sets, st.size, checkpoint);
+  std::unique_ptr<WeightsHasher> weights;
+  if ((options.sets & k_set_weights) && checkpoint != nullptr) {
+    weights = std::make_unique<WeightsHasher>(*checkpoint, formats::canonicalize(*checkpoint));
+  } else if (options.sets & k_set_weights) {
+    out.weights_error = why_not.value_or(Error(ErrorCode::k_invalid_argument, "not a checkpoint"));
+  }
+  const auto byte_sinks = file_sinks.list();
+  std::vector<scan::TensorSink*> tensor_sinks;
+  if (weights) tensor_sinks.push_back(weights.get());
+  if (checkpoint != nullptr) {
+    PD_TRY(scan::scan_checkpoint(*checkpoint, byte_sinks, tensor_sinks, options.scan));
+  } else {
+    PD_TRY(scan::scan_file(path, byte_sinks, options.scan));
+  }
+  collect_file_hashes(file_sinks, out);
+  if (weights) {
+    auto result = weights->result();
+    if (result) {
+      out.weights = result->weights;
+      out.components = result->components;
+    } else {
+      out.weights_error = result.error().with_context(display);
+    }
+  }
+  return out;
+}
+
+}  // namespace pedigree::hash
