@@ -1,0 +1,113 @@
+#include "pedigree/fingerprint/builder.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "pedigree/fingerprint/sketcher.hpp"
+
+namespace pedigree::fingerprint {
+namespace {
+
+std::string canonical_name(std::string_view stored) {
+  if (stored.starts_with("state_dict.")) stored.remove_prefix(11);
+  return std::string(stored);
+}
+
+std::optional<TensorPlan> plan_tensor(std::string_view stored, formats::DType dtype,
+                                      const std::vector<std::uint64_t>& shape) {
+  if (!detail::sketchable_dtype(dtype)) return std::nullopt;
+  std::string name = canonical_name(stored);
+  auto placement = place_tensor(name);
+  if (!placement) return std::nullopt;
+  return TensorPlan{std::move(name), *placement, dtype, shape};
+}
+
+Result<void> check_unique(const std::vector<std::optional<TensorPlan>>& plan) {
+  std::map<std::string_view, std::size_t> seen;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (!plan[i]) continue;
+    if (!seen.emplace(plan[i]->canonical_name, i).second) {
+      return corruption("two tensors have the canonical name '" + plan[i]->canonical_name + "'");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<std::optional<TensorPlan>>> plan_checkpoint(
+    const formats::Checkpoint& checkpoint) {
+  std::vector<std::optional<TensorPlan>> plan;
+  plan.reserve(checkpoint.tensors.size());
+  for (const auto& t : checkpoint.tensors) plan.push_back(plan_tensor(t.name, t.dtype, t.shape));
+  PD_TRY(check_unique(plan));
+  return plan;
+}
+
+FingerprintBuilder::FingerprintBuilder(std::vector<std::optional<TensorPlan>> plan,
+                                       SketchParams params)
+    : m_plan(std::move(plan)), m_params(params), m_active(m_plan.size()), m_done(m_plan.size()) {}
+
+FingerprintBuilder::~FingerprintBuilder() = default;
+
+bool FingerprintBuilder::wants(std::size_t tensor_index) const {
+  return tensor_index < m_plan.size() && m_plan[tensor_index].has_value();
+}
+
+void FingerprintBuilder::begin_tensor(std::size_t tensor_index) {
+  if (!wants(tensor_index)) return;
+  const TensorPlan& p = *m_plan[tensor_index];
+  m_active[tensor_index] = std::make_unique<detail::TensorSketcher>(p.canonical_name, p.placement,
+                                                                    p.dtype, p.shape, m_params);
+}
+
+void FingerprintBuilder::tensor_data(std::size_t tensor_index, std::uint64_t first_element,
+                                     ByteView elements) {
+  if (tensor_index < m_active.size() && m_active[tensor_index]) {
+    m_active[tensor_index]->add(first_element, elements);
+  }
+}
+
+void FingerprintBuilder::end_tensor(std::size_t tensor_index) {
+  if (tensor_index >= m_active.size() || !m_active[tensor_index]) return;
+  m_done[tensor_index] = m_active[tensor_index]->finish();
+  m_active[tensor_index].reset();
+}
+
+Result<Fingerprint> FingerprintBuilder::finish() {
+  Fingerprint fp;
+  fp.params = m_params;
+  for (std::size_t i = 0; i < m_plan.size(); ++i) {
+    if (!m_plan[i]) continue;
+    if (!m_done[i]) return corruption("tensor '" + m_plan[i]->canonical_name + "' was never read");
+    if (!*m_done[i]) return std::unexpected(m_done[i]->error());
+    fp.tensors.push_back(std::move(**m_done[i]));
+  }
+  std::sort(fp.tensors.begin(), fp.tensors.end(),
+            [](const TensorSketch& a, const TensorSketch& b) { return a.name < b.name; });
+  return fp;
+}
+
+Result<Fingerprint> fingerprint_tensors(std::span<const TensorData> tensors, SketchParams params) {
+  std::vector<std::optional<TensorPlan>> plan;
+  for (const auto& t : tensors) {
+    std::uint64_t numel = 1;
+    for (auto d : t.shape) numel *= d;
+    if (numel * formats::dtype_size(t.dtype) != t.bytes.size()) {
+      return invalid_argument("tensor '" + t.name + "': " + std::to_string(t.bytes.size()) +
+                              " bytes do not match its shape and dtype");
+    }
+    plan.push_back(plan_tensor(t.name, t.dtype, t.shape));
+  }
+  PD_TRY(check_unique(plan));
+  FingerprintBuilder builder(std::move(plan), params);
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    if (!builder.wants(i)) continue;
+    builder.begin_tensor(i);
+    builder.tensor_data(i, 0, tensors[i].bytes);
+    builder.end_tensor(i);
+  }
+  return builder.finish();
+}
+
+}  // namespace pedigree::fingerprint

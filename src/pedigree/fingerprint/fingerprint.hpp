@@ -1,0 +1,83 @@
+// Fingerprint spec v1: a linear sketch of a checkpoint's weights.
+//
+// Every floating-point tensor with a canonical name gets its own small sketch:
+// a p x p two-sided count sketch for weight matrices (conv kernels flattened to
+// rows x in*k*k) and a flat count sketch of m buckets for vectors. Sketches are
+// linear in the weights, so the sketch of a merge is the same combination of
+// its parents' sketches. Each tensor also carries an exact hash of its values
+// rounded to fp16 (verbatim-copy detection). Tensors are grouped into MBW blocks
+// (IN00..OUT11) plus text encoder, VAE and EMA UNet, which stay apart.
+// The precise algorithm is written down in docs/formats/fingerprint-v1.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pedigree::fingerprint {
+
+inline constexpr std::uint32_t k_spec_version = 1;
+
+// Sketch dimensions. Spec v1 defaults were chosen by tools/bench-fingerprint.
+struct SketchParams {
+  std::uint32_t matrix_side = 16;   // p: a matrix sketch has min(p, rows) x min(p, cols) cells
+  std::uint32_t flat_buckets = 32;  // m: a vector sketch has min(m, numel) cells
+  friend bool operator==(const SketchParams&, const SketchParams&) = default;
+};
+
+// Which part of an SD1.x checkpoint a tensor belongs to.
+enum class Component : std::uint8_t { k_unet = 0, k_text_encoder = 1, k_vae = 2, k_ema_unet = 3 };
+
+// Block ids: 0 = BASE (unused for UNet tensors, see blocks.cpp), 1..12 = IN00..IN11,
+// 13 = M00, 14..25 = OUT00..OUT11, 26 = TE, 27 = VAE, 28 = EMA.
+inline constexpr std::uint8_t k_block_in00 = 1;
+inline constexpr std::uint8_t k_block_m00 = 13;
+inline constexpr std::uint8_t k_block_out00 = 14;
+inline constexpr std::uint8_t k_block_te = 26;
+inline constexpr std::uint8_t k_block_vae = 27;
+inline constexpr std::uint8_t k_block_ema = 28;
+inline constexpr std::uint8_t k_block_count = 29;
+
+// "IN04", "M00", "OUT11", "TE", ...; "?" for an out-of-range id.
+std::string_view block_name(std::uint8_t block);
+// True for the 25 UNet blocks IN00..OUT11 (and BASE).
+inline bool is_unet_block(std::uint8_t block) {
+  return block < k_block_te;
+}
+
+// Where a canonical LDM tensor name belongs; nullopt for tensors outside the
+// fingerprint (schedule buffers, EMA bookkeeping, Lightning extras).
+struct Placement {
+  Component component;
+  std::uint8_t block;
+};
+std::optional<Placement> place_tensor(std::string_view canonical_name);
+
+// The sketch of one tensor.
+struct TensorSketch {
+  std::string name;  // canonical LDM name
+  Component component = Component::k_unet;
+  std::uint8_t block = 0;
+  std::vector<std::uint64_t> shape;  // the tensor's shape
+  std::uint32_t rows = 0;            // sketch rows (1 for a flat sketch)
+  std::uint32_t cols = 0;            // sketch columns (buckets for a flat sketch)
+  bool matrix = false;               // two-sided matrix sketch (true) or flat count sketch
+  std::vector<double> cells;         // rows * cols, row-major
+  std::uint64_t value_hash = 0;      // hash of the fp16-rounded values (see the spec)
+
+  std::uint64_t numel() const;
+};
+
+// A whole model's fingerprint, tensors sorted by canonical name.
+struct Fingerprint {
+  std::uint32_t spec_version = k_spec_version;
+  SketchParams params;
+  std::vector<TensorSketch> tensors;
+
+  // The tensor called `name`, or nullptr.
+  const TensorSketch* find(std::string_view name) const;
+};
+
+}  // namespace pedigree::fingerprint
