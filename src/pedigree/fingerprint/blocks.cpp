@@ -1,42 +1,12 @@
-// Block placement of canonical LDM names (supermerger / bbc-mc convention:
-// time_embed belongs to IN00 and out.* to OUT11).
+// Block placement of canonical LDM names: UNet blocks as formats/names.hpp
+// numbers them (supermerger / bbc-mc: time_embed in IN00, out.* in OUT11).
 #include <algorithm>
 #include <array>
-#include <charconv>
 
 #include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/formats/names.hpp"
 
 namespace pedigree::fingerprint {
-namespace {
-
-constexpr std::string_view k_unet_prefix = "model.diffusion_model.";
-
-// Parses the decimal index that follows `prefix` and ends at a '.'.
-std::optional<unsigned> index_after(std::string_view name, std::string_view prefix) {
-  if (!name.starts_with(prefix)) return std::nullopt;
-  std::string_view rest = name.substr(prefix.size());
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
-  if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '.') {
-    return std::nullopt;
-  }
-  return value;
-}
-
-std::optional<std::uint8_t> unet_block(std::string_view name) {
-  if (name.starts_with("model.diffusion_model.time_embed.")) return k_block_in00;
-  if (name.starts_with("model.diffusion_model.middle_block.")) return k_block_m00;
-  if (name.starts_with("model.diffusion_model.out.")) return k_block_out00 + 11;
-  if (auto i = index_after(name, "model.diffusion_model.input_blocks."); i && *i < 12) {
-    return static_cast<std::uint8_t>(k_block_in00 + *i);
-  }
-  if (auto i = index_after(name, "model.diffusion_model.output_blocks."); i && *i < 12) {
-    return static_cast<std::uint8_t>(k_block_out00 + *i);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::string_view block_name(std::uint8_t block) {
   static constexpr std::array<std::string_view, k_block_count> k_names = {
@@ -47,10 +17,10 @@ std::string_view block_name(std::uint8_t block) {
 }
 
 std::optional<Placement> place_tensor(std::string_view name) {
-  if (name.starts_with(k_unet_prefix)) {
-    auto block = unet_block(name);
-    if (!block) return std::nullopt;
-    return Placement{Component::k_unet, *block};
+  if (name.starts_with(formats::k_unet_prefix)) {
+    auto block = formats::unet_block(name.substr(formats::k_unet_prefix.size()));
+    if (!block || *block < k_block_in00 || *block >= k_block_te) return std::nullopt;
+    return Placement{Component::k_unet, static_cast<std::uint8_t>(*block)};
   }
   if (name.starts_with("cond_stage_model."))
     return Placement{Component::k_text_encoder, k_block_te};

@@ -4,22 +4,17 @@
 #include <map>
 
 #include "pedigree/fingerprint/sketcher.hpp"
+#include "pedigree/formats/names.hpp"
 
 namespace pedigree::fingerprint {
 namespace {
 
-std::string canonical_name(std::string_view stored) {
-  if (stored.starts_with("state_dict.")) stored.remove_prefix(11);
-  return std::string(stored);
-}
-
-std::optional<TensorPlan> plan_tensor(std::string_view stored, formats::DType dtype,
-                                      const std::vector<std::uint64_t>& shape) {
+std::optional<TensorPlan> plan_tensor(const formats::CanonicalTensor& canonical,
+                                      formats::DType dtype) {
   if (!detail::sketchable_dtype(dtype)) return std::nullopt;
-  std::string name = canonical_name(stored);
-  auto placement = place_tensor(name);
+  auto placement = place_tensor(canonical.name);
   if (!placement) return std::nullopt;
-  return TensorPlan{std::move(name), *placement, dtype, shape};
+  return TensorPlan{canonical.name, *placement, dtype, canonical.shape};
 }
 
 Result<void> check_unique(const std::vector<std::optional<TensorPlan>>& plan) {
@@ -37,9 +32,12 @@ Result<void> check_unique(const std::vector<std::optional<TensorPlan>>& plan) {
 
 Result<std::vector<std::optional<TensorPlan>>> plan_checkpoint(
     const formats::Checkpoint& checkpoint) {
+  const auto canonical = formats::canonicalize(checkpoint);
   std::vector<std::optional<TensorPlan>> plan;
   plan.reserve(checkpoint.tensors.size());
-  for (const auto& t : checkpoint.tensors) plan.push_back(plan_tensor(t.name, t.dtype, t.shape));
+  for (std::size_t i = 0; i < canonical.size(); ++i) {
+    plan.push_back(plan_tensor(canonical[i], checkpoint.tensors[i].dtype));
+  }
   PD_TRY(check_unique(plan));
   return plan;
 }
@@ -89,7 +87,7 @@ Result<Fingerprint> FingerprintBuilder::finish() {
 }
 
 Result<Fingerprint> fingerprint_tensors(std::span<const TensorData> tensors, SketchParams params) {
-  std::vector<std::optional<TensorPlan>> plan;
+  formats::Checkpoint table;  // names, dtypes and shapes only, to canonicalize like a file
   for (const auto& t : tensors) {
     std::uint64_t numel = 1;
     for (auto d : t.shape) numel *= d;
@@ -97,9 +95,14 @@ Result<Fingerprint> fingerprint_tensors(std::span<const TensorData> tensors, Ske
       return invalid_argument("tensor '" + t.name + "': " + std::to_string(t.bytes.size()) +
                               " bytes do not match its shape and dtype");
     }
-    plan.push_back(plan_tensor(t.name, t.dtype, t.shape));
+    formats::TensorInfo info;
+    info.name = t.name;
+    info.dtype = t.dtype;
+    info.shape = t.shape;
+    info.strides = formats::contiguous_strides(t.shape);
+    table.tensors.push_back(std::move(info));
   }
-  PD_TRY(check_unique(plan));
+  PD_ASSIGN_OR_RETURN(auto plan, plan_checkpoint(table));
   FingerprintBuilder builder(std::move(plan), params);
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     if (!builder.wants(i)) continue;

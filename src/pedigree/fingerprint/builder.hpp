@@ -32,9 +32,9 @@ struct TensorPlan {
 };
 
 // One entry per tensor of `checkpoint` (same index): a plan for every
-// floating-point tensor with a placement, nullopt for the rest. Names are
-// canonicalized (LDM layout; a leading "state_dict." is dropped). Corruption
-// if two tensors share a canonical name.
+// floating-point tensor with a placement, nullopt for the rest. Names and
+// shapes are canonicalized by formats::canonicalize. Corruption if two
+// fingerprinted tensors share a canonical name.
 Result<std::vector<std::optional<TensorPlan>>> plan_checkpoint(
     const formats::Checkpoint& checkpoint);
 
