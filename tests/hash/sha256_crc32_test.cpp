@@ -5,6 +5,8 @@
 #include "pedigree/hash/sha256.hpp"
 #include "pedigree/util/hex.hpp"
 
+#include <zlib.h>
+
 namespace pedigree::hash {
 namespace {
 
@@ -41,6 +43,32 @@ TEST(Crc32, MatchesPythonZlibAndReversesBytesForCivitai) {
 TEST(Crc32, DomainExampleOfCivitaiReversal) {
   // domain.md §2: standard 44aeb574 shows on Civitai as 74B5AE44.
   EXPECT_EQ(crc32_civitai_hex(0x44aeb574u), "74b5ae44");
+}
+
+}  // namespace
+}  // namespace pedigree::hash
+
+namespace pedigree::hash {
+namespace {
+
+// The PCLMUL path (inputs of 64 bytes and more) against zlib's table CRC for
+// every length around the fold boundaries, any starting value and any split.
+TEST(Crc32, FoldingPathAgreesWithZlibForEveryLengthAndSplit) {
+  const auto bytes = pedigree::testing::pattern_bytes(5000, 3);
+  for (std::size_t n = 0; n <= 600; ++n) {
+    for (std::uint32_t start : {0u, 0xFFFFFFFFu, 0x12345678u}) {
+      Crc32 crc;
+      crc.update(ByteView(reinterpret_cast<const std::uint8_t*>(&start), 4));
+      const std::uint32_t before = crc.value();
+      crc.update(ByteView(bytes).first(n));
+      ASSERT_EQ(crc.value(), static_cast<std::uint32_t>(crc32_z(before, bytes.data(), n))) << n;
+    }
+  }
+  Crc32 pieces;
+  for (std::size_t pos = 0; pos < bytes.size(); pos += 777) {
+    pieces.update(ByteView(bytes).subspan(pos, std::min<std::size_t>(777, bytes.size() - pos)));
+  }
+  EXPECT_EQ(pieces.value(), static_cast<std::uint32_t>(crc32_z(0, bytes.data(), bytes.size())));
 }
 
 }  // namespace

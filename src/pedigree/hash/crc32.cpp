@@ -5,7 +5,16 @@
 
 namespace pedigree::hash {
 
+namespace crc32_detail {
+bool have_pclmul();
+std::uint32_t crc32_pclmul(std::uint32_t crc, const std::uint8_t* data, std::size_t size);
+}  // namespace crc32_detail
+
 void Crc32::update(ByteView data) {
+  if (data.size() >= 64 && crc32_detail::have_pclmul()) {
+    m_crc = crc32_detail::crc32_pclmul(m_crc, data.data(), data.size());
+    return;
+  }
   m_crc = static_cast<std::uint32_t>(crc32_z(m_crc, data.data(), data.size()));
 }
 
