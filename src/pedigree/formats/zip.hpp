@@ -1,0 +1,67 @@
+// A read-only reader of zip archives held in memory (PKWARE APPNOTE 6.3.x),
+// enough for PyTorch's zip checkpoints: it lists entries and locates each
+// entry's bytes inside the file without copying them.
+//
+// Everything is validated before it is returned: the end of central directory
+// record is searched only in the last 65,557 bytes (22-byte record + the
+// largest comment), ZIP64 locator/record and ZIP64 extra fields are honoured,
+// every offset and size is checked against the file, the entry count is
+// checked against the central directory's size, each local header must exist
+// and carry the same name as its central entry, names are unique, and no two
+// entries' bytes overlap. Multi-disk archives and encrypted entries are refused.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/util/bytes.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::formats {
+
+// How an entry's bytes are stored. Only these two are accepted.
+enum class ZipMethod : std::uint16_t { k_stored = 0, k_deflated = 8 };
+
+struct ZipEntry {
+  std::string name;
+  ZipMethod method = ZipMethod::k_stored;
+  std::uint64_t header_offset = 0;      // absolute offset of the local file header
+  std::uint64_t data_offset = 0;        // absolute offset of the entry's (compressed) bytes
+  std::uint64_t compressed_size = 0;    // bytes at data_offset
+  std::uint64_t uncompressed_size = 0;  // equals compressed_size for stored entries
+  std::uint32_t crc32 = 0;              // as recorded in the central directory
+};
+
+struct ZipArchive {
+  std::vector<ZipEntry> entries;  // in central directory order
+  bool zip64 = false;             // a ZIP64 end of central directory record was used
+
+  // The entry named exactly `name`, or nullptr.
+  const ZipEntry* find(std::string_view name) const;
+};
+
+// Upper bound on the number of entries accepted (far above any checkpoint).
+inline constexpr std::uint64_t k_zip_max_entries = 1'000'000;
+
+// Parses the central directory of the zip archive `file`. Corruption (naming
+// the structure and offset at fault) for any malformed or inconsistent
+// archive; NotSupported for multi-disk, encrypted or non-stored/deflated entries.
+Result<ZipArchive> parse_zip(ByteView file);
+
+// The bytes of a stored entry (a view into `file`). NotSupported if the entry
+// is deflated. The caller passes the same `file` given to parse_zip.
+Result<ByteView> zip_stored_bytes(ByteView file, const ZipEntry& entry);
+
+// The uncompressed bytes of an entry whose uncompressed size is at most
+// `max_size` (stored: copied; deflated: inflated with zlib), checked against
+// the recorded size and CRC-32. InvalidArgument when the entry is larger.
+Result<std::vector<std::uint8_t>> zip_read_small_entry(ByteView file, const ZipEntry& entry,
+                                                       std::uint64_t max_size);
+
+// True when `file` starts with a local file header signature ("PK\3\4").
+bool looks_like_zip(ByteView file);
+
+}  // namespace pedigree::formats
