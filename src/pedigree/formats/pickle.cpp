@@ -177,9 +177,26 @@ private:
       if (!le.empty() && le.size() < 8 && (le.back() & 0x80)) u |= ~0ull << (8 * le.size());
       return push_int(static_cast<std::int64_t>(u));
     }
+    // Wider than 64 bits: "0x" + big-endian hex when non-negative (e.g. torch's
+    // legacy magic number), otherwise a description.
     Value v;
     v.kind = Kind::k_big_int;
-    v.text = std::to_string(le.size()) + "-byte integer";
+    if (le.back() & 0x80) {
+      v.text = "negative " + std::to_string(le.size()) + "-byte integer";
+    } else {
+      static constexpr char k_hex[] = "0123456789abcdef";
+      std::size_t top = le.size();
+      while (top > 1 && le[top - 1] == 0) --top;
+      v.text = "0x";
+      for (std::size_t i = top; i-- > 0;) {
+        if (i + 1 == top && le[i] < 0x10) {
+          v.text += k_hex[le[i]];
+        } else {
+          v.text += k_hex[le[i] >> 4];
+          v.text += k_hex[le[i] & 15];
+        }
+      }
+    }
     return push_new(std::move(v));
   }
 

@@ -143,7 +143,10 @@ private:
         if (op == 0x93 && m_recent.size() == 2 && m_recent[0] && m_recent[1]) {
           record(m_strings[*m_recent[0]], m_strings[*m_recent[1]]);
         }
-        if (op == 0x94 && !m_recent.empty()) m_memo[m_memo.size()] = m_recent.back();
+        if (op == 0x94) {  // MEMOIZE stores the top without pushing anything
+          if (!m_recent.empty()) m_memo[m_memo.size()] = m_recent.back();
+          return true;
+        }
         push(std::nullopt);
         return true;
       case Arg::k_line: {

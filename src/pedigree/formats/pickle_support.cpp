@@ -79,6 +79,9 @@ bool is_typed_class(std::string_view name, std::string_view suffix) {
 std::string_view modern_module(std::string_view module) {
   if (module == "__builtin__") return "builtins";
   if (module == "copy_reg") return "copyreg";
+  if (module == "commands") return "subprocess";  // protocol < 3 writes subprocess as commands
+  if (module == "cPickle") return "pickle";
+  if (module == "exceptions") return "builtins";
   return module;
 }
 
