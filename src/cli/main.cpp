@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
 
   int exit_code = pedigree::cli::k_exit_ok;
   (void)exit_code;  // set by the subcommand callbacks registered below
+  pedigree::cli::setup_estimate(app, exit_code);
+  pedigree::cli::setup_fingerprint(app, exit_code);
 
   try {
     app.parse(argc, argv);

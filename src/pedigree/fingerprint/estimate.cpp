@@ -76,11 +76,40 @@ void project_out(std::vector<double>& m, std::size_t rows, std::size_t cols, con
   }
 }
 
+// v <- v minus its projection on the orthonormal vectors of `basis`.
+void project_off_span(std::vector<double>& v, const std::vector<std::vector<double>>& basis) {
+  for (const auto& e : basis) {
+    double dot = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) dot += e[i] * v[i];
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] -= dot * e[i];
+  }
+}
+
+// Gram-Schmidt orthonormal basis of the span of `vectors` (near-dependent ones dropped).
+std::vector<std::vector<double>> orthonormal_basis(
+    const std::vector<std::vector<double>>& vectors) {
+  std::vector<std::vector<double>> basis;
+  for (auto v : vectors) {
+    double norm0 = 0;
+    for (double x : v) norm0 += x * x;
+    project_off_span(v, basis);
+    double norm = 0;
+    for (double x : v) norm += x * x;
+    if (norm <= 1e-12 * norm0 || norm == 0) continue;
+    for (double& x : v) x /= std::sqrt(norm);
+    basis.push_back(std::move(v));
+  }
+  return basis;
+}
+
+// Adds cells to the normal equations: all into group `fixed_group`, or (when it is
+// negative) each cell into a group picked by hashing its index.
 void accumulate(BlockSystem& sys, const std::vector<double>& y,
-                const std::vector<std::vector<double>>& xs, std::uint64_t seed) {
+                const std::vector<std::vector<double>>& xs, std::uint64_t seed, long fixed_group) {
   const std::size_t k = xs.size(), groups = sys.yy.size();
   for (std::size_t i = 0; i < y.size(); ++i) {
-    const std::size_t g = detail::mix64(seed + i) % groups;
+    const std::size_t g = fixed_group >= 0 ? static_cast<std::size_t>(fixed_group) % groups
+                                           : detail::mix64(seed + i) % groups;
     for (std::size_t a = 0; a < k; ++a) {
       sys.c[g][a] += xs[a][i] * y[i];
       for (std::size_t b = 0; b < k; ++b) sys.gram[g](a, b) += xs[a][i] * xs[b][i];
@@ -91,7 +120,7 @@ void accumulate(BlockSystem& sys, const std::vector<double>& y,
 
 // Adds one tensor's cells to its block's system; false when a fingerprint lacks it.
 bool add_tensor(const TensorSketch& t, const Fingerprint& base, std::span<const Reference> refs,
-                const EstimateOptions& options, BlockSystem& sys) {
+                const EstimateOptions& options, BlockSystem& sys, long fixed_group) {
   const TensorSketch* b = base.find(t.name);
   if (!b || b->cells.size() != t.cells.size() || b->shape != t.shape) return false;
   std::vector<std::vector<double>> xs, nuisance;
@@ -102,6 +131,7 @@ bool add_tensor(const TensorSketch& t, const Fingerprint& base, std::span<const 
     if (ref.nuisance) nuisance.push_back(xs.back());
   }
   std::vector<double> y = difference(t, *b);
+  const std::vector<std::vector<double>> nuisance_only = nuisance;
   if (options.subspace_from_all) {
     nuisance = xs;
     nuisance.push_back(y);
@@ -126,15 +156,23 @@ bool add_tensor(const TensorSketch& t, const Fingerprint& base, std::span<const 
       project_out(x, t.rows, t.cols, v, false);
     }
   }
-  accumulate(sys, y, xs, detail::name_seed(t.name));
+  if (!t.matrix && !nuisance_only.empty()) {
+    // Vectors have no rank structure: remove the span of the nuisance updates themselves.
+    const auto basis = orthonormal_basis(nuisance_only);
+    project_off_span(y, basis);
+    for (auto& x : xs) project_off_span(x, basis);
+  }
+  accumulate(sys, y, xs, detail::name_seed(t.name), fixed_group);
   sys.params += static_cast<double>(t.numel());
   ++sys.tensors;
   return true;
 }
 
 struct BlockFit {
-  std::vector<double> theta;                   // full fit
-  std::vector<std::vector<double>> replicate;  // leave-one-group-out fits
+  std::vector<double> theta;                   // bounded fit
+  std::vector<std::vector<double>> replicate;  // its leave-one-group-out fits
+  std::vector<double> free;                    // every share free-signed (unbiased under "absent")
+  std::vector<std::vector<double>> free_replicate;
   double r2 = 1;
   double params = 0;
 };
@@ -152,7 +190,9 @@ BlockFit solve_block(const BlockSystem& sys, const std::vector<bool>& nonnegativ
   BlockFit fit;
   fit.params = sys.params;
   double rss = 0;
+  const std::vector<bool> none(k, false);
   fit.theta = detail::bounded_least_squares(gram, c, yy, nonnegative, &rss);
+  fit.free = detail::bounded_least_squares(gram, c, yy, none, nullptr);
   fit.r2 = yy > 0 ? std::clamp(1.0 - rss / yy, 0.0, 1.0) : 1.0;
   for (std::size_t g = 0; g < groups; ++g) {
     Matrix gg = gram;
@@ -161,6 +201,8 @@ BlockFit solve_block(const BlockSystem& sys, const std::vector<bool>& nonnegativ
     for (std::size_t i = 0; i < k; ++i) cc[i] -= sys.c[g][i];
     fit.replicate.push_back(
         detail::bounded_least_squares(gg, cc, yy - sys.yy[g], nonnegative, nullptr));
+    fit.free_replicate.push_back(
+        detail::bounded_least_squares(gg, cc, yy - sys.yy[g], none, nullptr));
   }
   return fit;
 }
@@ -194,39 +236,53 @@ Result<Estimate> estimate(const Fingerprint& target, const Fingerprint& base,
   for (const auto& r : refs)
     nonnegative.push_back(r.sign == ShareSign::k_nonnegative && !r.nuisance);
 
-  std::vector<BlockSystem> systems(k_block_te, BlockSystem(groups, k));
+  // Jackknife units: whole tensors when a block has enough of them (cells of one projected
+  // matrix are correlated), else hashed cells.
+  std::vector<unsigned> per_block(k_block_te, 0);
+  for (const auto& t : target.tensors) {
+    if (t.component == Component::k_unet) ++per_block[t.block];
+  }
+  std::vector<BlockSystem> systems;
+  for (std::uint8_t b = 0; b < k_block_te; ++b) {
+    const bool by_tensor = per_block[b] >= options.min_tensor_groups;
+    systems.emplace_back(by_tensor ? std::min(groups, per_block[b]) : groups, k);
+  }
   Estimate out;
+  std::vector<unsigned> ordinal(k_block_te, 0);
   for (const auto& t : target.tensors) {
     if (t.component != Component::k_unet) continue;
-    if (add_tensor(t, base, refs, options, systems[t.block])) ++out.tensors_used;
+    const long group = per_block[t.block] >= options.min_tensor_groups ? ordinal[t.block]++ : -1;
+    if (add_tensor(t, base, refs, options, systems[t.block], group)) ++out.tensors_used;
   }
-  if (out.tensors_used == 0)
+  if (out.tensors_used == 0) {
     return invalid_argument("no UNet tensor is common to the target, base and references");
-
+  }
   for (const auto& r : refs) out.shares.push_back({r.name, r.nuisance, {}, {}, false, true});
-  std::vector<double> overall(k, 0.0);
-  std::vector<std::vector<double>> overall_rep(groups, std::vector<double>(k, 0.0));
+  std::vector<double> overall(k, 0.0), overall_var(k, 0.0);
   double total_params = 0;
+  std::vector<BlockFit> fits(k_block_te);
   for (std::uint8_t b = 0; b < k_block_te; ++b) {
     if (systems[b].tensors == 0) continue;
-    const BlockFit fit = solve_block(systems[b], nonnegative);
+    fits[b] = solve_block(systems[b], nonnegative);
+    total_params += fits[b].params;
+  }
+  for (std::uint8_t b = 0; b < k_block_te; ++b) {
+    if (systems[b].tensors == 0) continue;
+    const BlockFit& fit = fits[b];
+    const double w = fit.params / total_params;
     out.r2[std::string(block_name(b))] = fit.r2;
-    total_params += fit.params;
     for (std::size_t i = 0; i < k; ++i) {
-      std::vector<double> reps;
-      for (unsigned g = 0; g < groups; ++g) {
-        reps.push_back(fit.replicate[g][i]);
-        overall_rep[g][i] += fit.params * fit.replicate[g][i];
-      }
-      overall[i] += fit.params * fit.theta[i];
+      std::vector<double> reps, free_reps;
+      for (const auto& r : fit.replicate) reps.push_back(r[i]);
+      for (const auto& r : fit.free_replicate) free_reps.push_back(r[i]);
       out.shares[i].blocks[std::string(block_name(b))] = jackknife(fit.theta[i], reps);
+      const ShareEstimate free = jackknife(fit.free[i], free_reps);
+      overall[i] += w * free.share;
+      overall_var[i] += w * w * free.stderr * free.stderr;
     }
   }
-  for (std::size_t i = 0; i < k; ++i) {
-    std::vector<double> reps;
-    for (unsigned g = 0; g < groups; ++g) reps.push_back(overall_rep[g][i] / total_params);
-    out.shares[i].overall = jackknife(overall[i] / total_params, reps);
-  }
+  for (std::size_t i = 0; i < k; ++i)
+    out.shares[i].overall = {overall[i], std::sqrt(overall_var[i])};
   detail::describe(target, base, refs, options, out);
   return out;
 }

@@ -36,9 +36,11 @@ struct EstimateOptions {
   unsigned projection_rank = 4;  // nuisance subspace removed per side (0 = flat fit)
   bool subspace_from_all =
       true;  // subspace from nuisance, references and target (else nuisance only)
-  unsigned jackknife_groups = 16;   // bucket groups for the jackknife standard errors
-  double overall_threshold = 0.02;  // presence: overall share at least this (calibrated) ...
-  double block_threshold = 0.10;    // ... or one block's share at least this ...
+  unsigned jackknife_groups = 16;  // jackknife groups per block (standard errors)
+  unsigned min_tensor_groups =
+      6;  // blocks with this many tensors jackknife over tensors, else cells
+  double overall_threshold = 0.01;  // presence: overall share at least this (calibrated) ...
+  double block_threshold = 0.16;    // ... or one block's share at least this ...
   double z = 4.0;                   // ... and that many standard errors above zero
   double reliable_r2 = 0.90;  // below this R^2 in a block with the reference, size is unreliable
 };
@@ -51,7 +53,9 @@ struct ShareEstimate {
 struct ReferenceEstimate {
   std::string name;
   bool nuisance = false;
-  ShareEstimate overall;                        // parameter-weighted over the UNet blocks
+  // Parameter-weighted over the UNet blocks, from per-block fits with every share free-signed
+  // (so a reference that is absent averages to 0 instead of a positive clamping bias).
+  ShareEstimate overall;
   std::map<std::string, ShareEstimate> blocks;  // by block name, UNet blocks with tensors
   bool present = false;                         // passes the presence rule above
   bool size_reliable = true;                    // false when the fit is poor where it is present

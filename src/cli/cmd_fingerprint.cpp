@@ -1,0 +1,94 @@
+// pedigree fingerprint FILE [-o OUT.fp] [--json]: the spec v1 fingerprint of a checkpoint.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "pedigree/fingerprint/load.hpp"
+#include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::cli {
+namespace {
+
+struct FingerprintOptions {
+  std::string file;
+  std::string output;
+  bool json = false;
+  unsigned threads = 0;
+};
+
+std::string_view component_label(fingerprint::Component c) {
+  switch (c) {
+    case fingerprint::Component::k_unet: return "unet";
+    case fingerprint::Component::k_text_encoder: return "text_encoder";
+    case fingerprint::Component::k_vae: return "vae";
+    case fingerprint::Component::k_ema_unet: return "unet_ema";
+  }
+  return "?";
+}
+
+int run_fingerprint(const FingerprintOptions& opts) {
+  scan::ScanOptions scan_options;
+  scan_options.threads = opts.threads;
+  if (stderr_is_terminal()) {
+    scan_options.progress = [](std::uint64_t done, std::uint64_t total) {
+      std::fprintf(stderr, "\rfingerprint: %3.0f%%", total ? 100.0 * done / total : 100.0);
+    };
+  }
+  auto fp = fingerprint::fingerprint_file(opts.file, scan_options);
+  if (stderr_is_terminal()) std::fprintf(stderr, "\r                 \r");
+  if (!fp) return report_error(fp.error());
+  const std::string bytes = fingerprint::serialize(*fp);
+  if (!opts.output.empty()) {
+    auto written = write_file_atomic(opts.output, bytes);
+    if (!written) return report_error(written.error());
+  }
+  std::map<std::string, std::pair<std::size_t, std::uint64_t>> groups;  // block -> tensors, params
+  std::map<std::string, std::size_t> components;
+  for (const auto& t : fp->tensors) {
+    auto& g = groups[std::string(fingerprint::block_name(t.block))];
+    ++g.first;
+    g.second += t.numel();
+    ++components[std::string(component_label(t.component))];
+  }
+  if (opts.json) {
+    nlohmann::json j;
+    j["file"] = opts.file;
+    j["spec_version"] = fp->spec_version;
+    j["sketch"] = {{"matrix_side", fp->params.matrix_side},
+                   {"flat_buckets", fp->params.flat_buckets}};
+    j["tensors"] = fp->tensors.size();
+    j["components"] = components;
+    for (const auto& [block, g] : groups)
+      j["blocks"][block] = {{"tensors", g.first}, {"params", g.second}};
+    j["fp_bytes"] = bytes.size();
+    if (!opts.output.empty()) j["output"] = opts.output;
+    print_json(j);
+    return k_exit_ok;
+  }
+  std::printf("file:        %s\n", opts.file.c_str());
+  std::printf("fingerprint: spec v%u, %zu tensors, %zu bytes as .fp\n", fp->spec_version,
+              fp->tensors.size(), bytes.size());
+  for (const auto& [name, n] : components) std::printf("  %-13s %zu tensors\n", name.c_str(), n);
+  if (!opts.output.empty()) std::printf("written:     %s\n", opts.output.c_str());
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void setup_fingerprint(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<FingerprintOptions>();
+  auto* sub = app.add_subcommand("fingerprint",
+                                 "Compute the spec v1 fingerprint (linear sketch) of a checkpoint");
+  sub->add_option("FILE", opts->file, "checkpoint (.safetensors, .ckpt) or diffusers folder")
+      ->required();
+  sub->add_option("-o,--output", opts->output, "write the compact .fp form to this file");
+  sub->add_flag("--json", opts->json, "print a JSON summary");
+  sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
+  sub->callback([opts, &exit_code] { exit_code = run_fingerprint(*opts); });
+}
+
+}  // namespace pedigree::cli
