@@ -1,0 +1,61 @@
+// `pedigree check` as a library call: resolve a target (a model file, a
+// pasted hash, a model name or a generated image), gather evidence and decide.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/lineage/facts.hpp"
+#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/lineage/resolve.hpp"
+#include "pedigree/lineage/verdict.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::lineage {
+
+// Largest image file read whole for its metadata.
+inline constexpr std::uint64_t k_max_image_bytes = 256ull << 20;
+
+struct CandidateVerdict {
+  Candidate candidate;
+  std::string via;  // what named it, e.g. "parameters (Model hash, Model)"
+  Verdict verdict;
+};
+
+struct CheckReport {
+  std::string input;
+  std::string kind;         // "file", "hash", "name", "image"
+  TargetIdentity identity;  // for a file: its hashes; otherwise what was typed
+  std::optional<ImageMetadata> image;
+  // Artifacts the input may denote (several for AutoV1 collisions, names, images).
+  std::vector<CandidateVerdict> candidates;
+  Verdict verdict;  // the overall answer (== the single candidate's when there is one)
+};
+
+// Callback that scans a model file in one pass and fills its identity and
+// fingerprint (hash/ and fingerprint/ plug in here); the default computes the
+// SHA-256 of the file only.
+struct FileScanResult {
+  TargetIdentity identity;
+  std::optional<FingerprintResult> fingerprint;
+  std::vector<MetadataRecipe> recipes;
+};
+
+// SHA-256 of a file through the one-pass scan engine.
+Result<FileScanResult> scan_file_identity(const std::filesystem::path& path);
+
+// Checks one target. A path that exists is a file (image or model); anything
+// else is a hash if it looks like one, else a model name. Errors: NotFound /
+// IO for unreadable files, Corruption for malformed images, NotSupported for
+// folders until the diffusers reader is wired in.
+Result<CheckReport> check_target(const FactBase& facts, std::string_view target);
+
+// Combines the verdicts of several candidates: one candidate gives its own;
+// candidates that agree give their class at the lowest confidence; candidates
+// that disagree give `unknown` (a collision cannot decide).
+Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates);
+
+}  // namespace pedigree::lineage

@@ -1,0 +1,135 @@
+// The facts the verdict engine reasons over: artifacts, lineage edges, claims
+// and reference fingerprints, each tagged with the event that stated it and
+// whether the trust policy lets that event count.
+//
+// FactBase is filled one event at a time from already verified ledger events
+// (signature and layout checked by ledger/), in any order; revocations are
+// applied when the base is finalized. Nothing here reads files or keys, so the
+// engine is testable in memory and independent of how the ledger is stored.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::lineage {
+
+// Whether an event may count for a verdict. Untrusted and revoked events are
+// reported but never used.
+enum class EventStatus { k_trusted, k_untrusted, k_revoked };
+std::string_view event_status_name(EventStatus status);  // "trusted", "untrusted", "revoked"
+
+// The role a reference model plays (model predicate "role").
+enum class Role { k_none, k_base, k_nai_leak, k_nai_official, k_nai_vae };
+std::string_view role_name(Role role);  // "", "base", "nai-leak", "nai-official", "nai-vae"
+std::optional<Role> role_from_name(std::string_view name);
+inline bool is_nai_role(Role role) {
+  return role == Role::k_nai_leak || role == Role::k_nai_official;
+}
+
+// Where a statement came from, for every piece of evidence.
+struct Provenance {
+  std::string event_id;  // 64 hex, or "" for facts read from the target file itself
+  std::string signer;    // keyid
+  EventStatus status = EventStatus::k_trusted;
+};
+
+// One model fact (a `model` event).
+struct ModelFact {
+  std::string title;
+  std::string file_name;
+  std::string published;  // ISO date "YYYY-MM-DD" (or a prefix "YYYY-MM"), "" when unknown
+  std::string license;
+  std::string source;
+  Role role = Role::k_none;
+  std::map<std::string, std::string> hashes;  // hash kind -> lower-case hex
+  Provenance from;
+};
+
+// One parent named by a `lineage` event.
+struct Edge {
+  std::string child;   // SHA-256 of the child
+  std::string parent;  // SHA-256 of the parent
+  std::string parent_name;
+  std::string relation;  // merge, finetune, add-difference, lora-bake, conversion, same-weights
+  std::optional<double> weight;  // coefficient in the affine combination; signed for add-difference
+  std::vector<double> block_weights;  // 26 MBW numbers when declared
+  std::string method;
+  std::string basis;  // author-statement, file-metadata, fingerprint-analysis, other
+  Provenance from;
+};
+
+// A `claim` event: whether the subject contains NAI weights.
+struct ClaimFact {
+  std::string subject;
+  std::string contains_nai;  // "yes", "no", "unknown"
+  std::string basis;
+  std::vector<std::string> evidence;  // "kind: value"
+  Provenance from;
+};
+
+// Everything known about one artifact (by SHA-256).
+struct ArtifactFacts {
+  std::string sha256;
+  std::vector<std::string> names;  // subject names and file names seen
+  std::vector<ModelFact> models;
+  std::vector<ClaimFact> claims;
+  bool has_fingerprint = false;  // a trusted fingerprint event exists
+};
+
+// A verified event as the ledger hands it over.
+struct EventInput {
+  std::string event_id;
+  std::string signer;
+  bool trusted = false;  // the trust policy accepts this signer for this predicate
+  std::string kind;      // "model", "lineage", "fingerprint", "claim", "revocation"
+  std::string subject_sha256;
+  std::string subject_name;
+  nlohmann::json predicate;
+};
+
+class FactBase {
+public:
+  // Adds one verified event. Corruption (naming the event) when the predicate
+  // lacks a field the engine needs; the caller reports it and goes on.
+  Result<void> add_event(const EventInput& event);
+  // Applies revocations (a revocation counts only when signed by the revoked
+  // event's own signer). Call once after the last add_event.
+  void finalize();
+
+  // nullptr when nothing is known about `sha256`.
+  const ArtifactFacts* artifact(std::string_view sha256) const;
+  const std::map<std::string, ArtifactFacts, std::less<>>& artifacts() const { return m_artifacts; }
+  // Every parent edge stated for `child`, any status, in event order.
+  std::vector<const Edge*> parents_of(std::string_view child) const;
+  // Events revoked and the id of the revocation, for reports.
+  const std::map<std::string, std::string, std::less<>>& revoked() const { return m_revoked_by; }
+
+  // The effective role of an artifact: from its trusted model events
+  // (Role::k_none when none is trusted or they name none).
+  Role role_of(std::string_view sha256) const;
+  // Best display name: a trusted title, else any name, else the hash prefix.
+  std::string display_name(std::string_view sha256) const;
+  // Earliest trusted publication date, "" when unknown.
+  std::string published(std::string_view sha256) const;
+
+private:
+  ArtifactFacts& touch(const std::string& sha256, const std::string& name);
+  void set_status(std::string_view event_id, EventStatus status);
+
+  std::map<std::string, ArtifactFacts, std::less<>> m_artifacts;
+  std::multimap<std::string, Edge, std::less<>> m_edges;  // by child
+  // revocation event -> (signer, revoked event id)
+  std::vector<std::pair<Provenance, std::string>> m_revocations;
+  std::map<std::string, std::string, std::less<>> m_revoked_by;
+  std::set<std::string, std::less<>> m_seen_events;
+};
+
+}  // namespace pedigree::lineage

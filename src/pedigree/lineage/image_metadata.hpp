@@ -1,0 +1,84 @@
+// What a generated picture says about the model that made it.
+//
+// A1111/Forge write their generation parameters as text ("parameters") in a
+// PNG tEXt/zTXt/iTXt chunk, or in the EXIF UserComment of a JPEG or WebP;
+// ComfyUI stores its `prompt` (API graph) and `workflow` (UI graph) JSON in PNG
+// text chunks. This module extracts the model hash and name(s) from them.
+// Every parser reads untrusted bytes through bounds checks; compressed text is
+// inflated with a hard output limit; JSON nesting is bounded before parsing.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/util/bytes.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::lineage {
+
+// Largest text kept from one chunk or EXIF field (bytes, after inflation).
+inline constexpr std::size_t k_max_image_text = 4u << 20;
+// Largest nesting accepted in ComfyUI JSON.
+inline constexpr int k_max_json_depth = 64;
+
+enum class ImageFormat { k_png, k_jpeg, k_webp };
+// "png", "jpeg", "webp".
+std::string_view image_format_name(ImageFormat format);
+
+// Detects an image by its magic bytes; nullopt when `head` is not PNG/JPEG/WebP.
+std::optional<ImageFormat> detect_image_format(ByteView head);
+
+// One model the picture names, and where the picture says so.
+struct ImageModelReference {
+  std::string hash;  // as written (e.g. "925997e9" or "89d59c3dde"); may be empty
+  std::string name;  // model (checkpoint) name as written; may be empty
+  std::string
+      origin;  // e.g. "png:parameters Model hash", "comfyui prompt node 4 CheckpointLoaderSimple"
+};
+
+// The parsed fields of A1111/Forge "parameters" text.
+struct A1111Parameters {
+  std::string model_hash;  // "Model hash: ..."
+  std::string model_name;  // "Model: ..."
+  std::string vae_hash;    // "VAE hash: ..."
+  std::string vae_name;    // "VAE: ..."
+};
+
+// Parses the settings line(s) of A1111 parameters text ("Steps: 20, Sampler:
+// ..., Model hash: 925997e9, Model: name"). Quoted values may contain commas.
+// Never fails: absent fields stay empty.
+A1111Parameters parse_a1111_parameters(std::string_view text);
+
+// Checkpoint names loaded by a ComfyUI `prompt` (API) or `workflow` (UI) JSON:
+// inputs.ckpt_name of nodes whose class_type contains "CheckpointLoader" (and
+// unet_name of UNETLoader), or widgets_values[0] of such nodes in a workflow.
+// Corruption (naming `what`) on invalid JSON or nesting deeper than k_max_json_depth.
+Result<std::vector<ImageModelReference>> comfyui_checkpoints(std::string_view json_text,
+                                                             std::string_view what);
+
+struct ImageMetadata {
+  ImageFormat format = ImageFormat::k_png;
+  std::string parameters;      // A1111/Forge parameters text, empty if none
+  std::string comfy_prompt;    // ComfyUI API graph JSON, empty if none
+  std::string comfy_workflow;  // ComfyUI UI graph JSON, empty if none
+  // Every model the picture names, parameters first, then ComfyUI nodes.
+  std::vector<ImageModelReference> models;
+  // Non-fatal problems (e.g. unparsable ComfyUI JSON), for the report.
+  std::vector<std::string> warnings;
+};
+
+// Reads the generation metadata of a whole image file held in `file`.
+// `what` (the file name) starts every error message. Corruption on truncated
+// or malformed containers (naming the offset), NotSupported for other formats.
+// Succeeds with empty fields when the picture carries no generation metadata.
+Result<ImageMetadata> read_image_metadata(ByteView file, std::string_view what);
+
+// Decodes an EXIF UserComment value: an 8-byte charset prefix ("ASCII\0\0\0",
+// "UNICODE\0" followed by UTF-16 of either byte order, detected from a BOM or
+// from where the zero bytes fall, or an unknown/empty prefix read as UTF-8).
+std::string decode_user_comment(ByteView value);
+
+}  // namespace pedigree::lineage

@@ -1,0 +1,209 @@
+// The text inside an image's metadata: A1111/Forge "parameters", ComfyUI
+// graphs and EXIF UserComment charsets.
+#include <nlohmann/json.hpp>
+
+#include "pedigree/lineage/image_metadata.hpp"
+
+namespace pedigree::lineage {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// The line holding the settings: the last one starting with "Steps: ", or the last line.
+std::string_view settings_line(std::string_view text) {
+  std::string_view last;
+  std::string_view steps;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = trim(text.substr(start, end - start));
+    if (!line.empty()) last = line;
+    if (line.starts_with("Steps: ")) steps = line;
+    start = end + 1;
+  }
+  return steps.empty() ? last : steps;
+}
+
+// Appends the UTF-8 encoding of `cp` (U+FFFD for invalid code points).
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+std::string utf16_to_utf8(ByteView bytes, bool big_endian) {
+  std::string out;
+  auto unit = [&](std::size_t i) -> std::uint32_t {
+    return big_endian ? (std::uint32_t{bytes[i]} << 8) | bytes[i + 1]
+                      : (std::uint32_t{bytes[i + 1]} << 8) | bytes[i];
+  };
+  for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
+    std::uint32_t u = unit(i);
+    if (u >= 0xd800 && u <= 0xdbff && i + 3 < bytes.size()) {
+      std::uint32_t low = unit(i + 2);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        append_utf8(out, 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00));
+        i += 2;
+        continue;
+      }
+    }
+    if (u == 0 && i + 2 >= bytes.size()) break;  // trailing NUL terminator
+    append_utf8(out, u);
+  }
+  return out;
+}
+
+// Depth of [ / { nesting outside strings, to refuse hostile JSON before parsing.
+bool json_depth_ok(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > k_max_json_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Which input of a ComfyUI node class names a model file, or empty.
+std::string_view model_input_of(std::string_view class_type) {
+  if (class_type.find("CheckpointLoader") != std::string_view::npos) return "ckpt_name";
+  if (class_type == "UNETLoader") return "unet_name";
+  return {};
+}
+
+}  // namespace
+
+A1111Parameters parse_a1111_parameters(std::string_view text) {
+  A1111Parameters out;
+  std::string_view line = settings_line(text);
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    std::size_t colon = line.find(':', pos);
+    if (colon == std::string_view::npos) break;
+    std::string_view key = trim(line.substr(pos, colon - pos));
+    std::size_t v = colon + 1;
+    while (v < line.size() && line[v] == ' ') ++v;
+    std::string value;
+    std::size_t next = v;
+    if (v < line.size() && line[v] == '"') {  // quoted value, backslash escapes
+      for (next = v + 1; next < line.size() && line[next] != '"'; ++next) {
+        if (line[next] == '\\' && next + 1 < line.size()) ++next;
+        value.push_back(line[next]);
+      }
+      next = line.find(',', next);
+    } else {
+      next = line.find(',', v);
+      value =
+          std::string(trim(line.substr(v, next == std::string_view::npos ? line.npos : next - v)));
+    }
+    if (key == "Model hash")
+      out.model_hash = value;
+    else if (key == "Model")
+      out.model_name = value;
+    else if (key == "VAE hash")
+      out.vae_hash = value;
+    else if (key == "VAE")
+      out.vae_name = value;
+    if (next == std::string_view::npos) break;
+    pos = next + 1;
+  }
+  return out;
+}
+
+Result<std::vector<ImageModelReference>> comfyui_checkpoints(std::string_view json_text,
+                                                             std::string_view what) {
+  if (!json_depth_ok(json_text))
+    return corruption(std::string(what) + ": JSON nested deeper than " +
+                      std::to_string(k_max_json_depth));
+  auto doc = nlohmann::json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    return corruption(std::string(what) + ": not a JSON object");
+  std::vector<ImageModelReference> out;
+  if (doc.contains("nodes") && doc["nodes"].is_array()) {  // UI workflow
+    for (const auto& node : doc["nodes"]) {
+      if (!node.is_object() || !node.contains("type") || !node["type"].is_string()) continue;
+      std::string type = node["type"].get<std::string>();
+      if (model_input_of(type).empty()) continue;
+      auto it = node.find("widgets_values");
+      if (it == node.end() || !it->is_array() || it->empty() || !(*it)[0].is_string()) continue;
+      std::string id = node.contains("id") ? node["id"].dump() : "?";
+      out.push_back(
+          {"", (*it)[0].get<std::string>(), std::string(what) + " node " + id + " " + type});
+    }
+    return out;
+  }
+  for (const auto& [id, node] : doc.items()) {  // API prompt: {id: {class_type, inputs}}
+    if (!node.is_object()) continue;
+    auto type_it = node.find("class_type");
+    auto inputs = node.find("inputs");
+    if (type_it == node.end() || !type_it->is_string() || inputs == node.end() ||
+        !inputs->is_object())
+      continue;
+    std::string type = type_it->get<std::string>();
+    std::string_view input = model_input_of(type);
+    if (input.empty()) continue;
+    auto name = inputs->find(std::string(input));
+    if (name == inputs->end() || !name->is_string()) continue;
+    out.push_back({"", name->get<std::string>(), std::string(what) + " node " + id + " " + type});
+  }
+  return out;
+}
+
+std::string decode_user_comment(ByteView value) {
+  auto starts = [&](std::string_view prefix) {
+    return value.size() >= prefix.size() &&
+           as_string_view(value.subspan(0, prefix.size())) == prefix;
+  };
+  if (starts(std::string_view("UNICODE\0", 8))) {
+    ByteView text = value.subspan(8);
+    if (text.size() >= 2 && text[0] == 0xfe && text[1] == 0xff)
+      return utf16_to_utf8(text.subspan(2), true);
+    if (text.size() >= 2 && text[0] == 0xff && text[1] == 0xfe)
+      return utf16_to_utf8(text.subspan(2), false);
+    // No BOM: ASCII-heavy text has its zero bytes at even offsets in big-endian.
+    std::size_t even_zero = 0, odd_zero = 0;
+    for (std::size_t i = 0; i < text.size(); ++i)
+      (i % 2 == 0 ? even_zero : odd_zero) += text[i] == 0;
+    return utf16_to_utf8(text, even_zero >= odd_zero);
+  }
+  ByteView text = value.size() >= 8 ? value.subspan(8) : ByteView{};
+  if (!starts(std::string_view("ASCII\0\0\0", 8)) &&
+      !starts(std::string_view("\0\0\0\0\0\0\0\0", 8)))
+    text = value;  // unknown charset header: keep every byte
+  std::string out(as_string_view(text));
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+
+}  // namespace pedigree::lineage

@@ -1,0 +1,42 @@
+// Resolving what the user typed (a pasted hash of any community form, or a
+// model name) to the artifacts the ledger knows.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/lineage/facts.hpp"
+
+namespace pedigree::lineage {
+
+// One artifact a hash or name matched, and how.
+struct Candidate {
+  std::string sha256;
+  std::string name;
+  std::string matched_by;  // "sha256", "autov2", "sha256_12", "autov1", "crc32", "crc32_civitai",
+                           // "autov3", "blake3", "weights", "unet", "name"
+};
+
+struct Resolution {
+  std::string input;
+  std::string kind;        // "hash" or "name"
+  std::string normalized;  // lower-case hex without prefix, or the name as typed
+  std::vector<Candidate> candidates;
+  // True when every match is by an 8-hex identifier (AutoV1, CRC32): collisions
+  // are common and spoofing trivial, so such a match only proposes candidates.
+  bool weak = false;
+};
+
+// True when `text` looks like a pasted hash: 8, 10, 12 or 64 hex digits, any
+// case, surrounding whitespace, optional "<kind>:" prefix (AutoV1:, AutoV2:,
+// AutoV3:, SHA256:, SHA256_12:, CRC32:, BLAKE3:).
+bool looks_like_hash(std::string_view text);
+
+// Finds every artifact whose SHA-256 or trusted model-event hashes match
+// `text` (a hash of any supported form), or, when it is not a hash, whose
+// names match it (case-insensitive, with or without a file extension).
+// An unknown hash or name yields no candidates (not an error).
+Resolution resolve(const FactBase& facts, std::string_view text);
+
+}  // namespace pedigree::lineage

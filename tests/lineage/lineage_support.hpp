@@ -1,0 +1,80 @@
+// Builds FactBases in memory for the verdict engine tests: events shaped
+// exactly like ledger predicates (docs/formats/ledger.md).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pedigree/crypto/digest.hpp"
+#include "pedigree/lineage/facts.hpp"
+
+namespace pedigree::testing {
+
+// A deterministic fake SHA-256 for an artifact label.
+inline std::string sha_of(const std::string& label) {
+  return crypto::sha256_hex(label);
+}
+
+struct ParentSpec {
+  std::string label;
+  std::string relation;
+  std::string weight;  // "" for none
+};
+
+class FactBuilder {
+public:
+  lineage::FactBase& facts() { return m_facts; }
+
+  // Adds a model event; returns its event id.
+  std::string model(const std::string& label, const std::string& role = "",
+                    const std::string& published = "", bool trusted = true,
+                    nlohmann::json hashes = nlohmann::json::object()) {
+    nlohmann::json p = {{"title", label}};
+    if (!role.empty()) p["role"] = role;
+    if (!published.empty()) p["published"] = published;
+    if (!hashes.empty()) p["hashes"] = hashes;
+    return add("model", label, p, trusted);
+  }
+
+  std::string lineage(const std::string& child, const std::vector<ParentSpec>& parents,
+                      bool trusted = true, const std::string& signer = "k1") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& ps : parents) {
+      nlohmann::json q = {{"digest", {{"sha256", sha_of(ps.label)}}},
+                          {"name", ps.label},
+                          {"relation", ps.relation}};
+      if (!ps.weight.empty()) q["weight"] = ps.weight;
+      list.push_back(q);
+    }
+    return add("lineage", child,
+               {{"parents", list}, {"method", "test"}, {"basis", "author-statement"}}, trusted,
+               signer);
+  }
+
+  std::string claim(const std::string& label, const std::string& contains, bool trusted = true) {
+    return add("claim", label, {{"contains_nai", contains}, {"basis", "test"}}, trusted);
+  }
+
+  std::string revoke(const std::string& label, const std::string& event_id,
+                     const std::string& signer = "k1") {
+    return add("revocation", label, {{"event", event_id}}, true, signer);
+  }
+
+  std::string add(const std::string& kind, const std::string& label, const nlohmann::json& p,
+                  bool trusted, const std::string& signer = "k1") {
+    std::string id = sha_of(kind + label + p.dump() + std::to_string(m_count++));
+    lineage::EventInput e{id, signer, trusted, kind, sha_of(label), label, p};
+    auto r = m_facts.add_event(e);
+    if (!r) throw std::runtime_error(r.error().message());
+    return id;
+  }
+
+private:
+  lineage::FactBase m_facts;
+  int m_count = 0;
+};
+
+}  // namespace pedigree::testing
