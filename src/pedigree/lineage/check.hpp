@@ -11,6 +11,7 @@
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/lineage/resolve.hpp"
+#include "pedigree/lineage/source.hpp"
 #include "pedigree/lineage/verdict.hpp"
 #include "pedigree/util/error.hpp"
 
@@ -35,23 +36,25 @@ struct CheckReport {
   Verdict verdict;  // the overall answer (== the single candidate's when there is one)
 };
 
-// Callback that scans a model file in one pass and fills its identity and
-// fingerprint (hash/ and fingerprint/ plug in here); the default computes the
-// SHA-256 of the file only.
+// What one scan of a model file yields: its identity (SHA-256, weights and
+// UNet hashes via hash/), the merge recipes in its metadata (formats/recipes,
+// forgeable) and, once wired in, its fingerprint estimate.
 struct FileScanResult {
   TargetIdentity identity;
   std::optional<FingerprintResult> fingerprint;
   std::vector<MetadataRecipe> recipes;
 };
 
-// SHA-256 of a file through the one-pass scan engine.
+// Hashes a model file or diffusers folder in one pass (hash::hash_checkpoint)
+// and decodes the recipes in its metadata. A file that is not a readable
+// checkpoint still gets its SHA-256.
 Result<FileScanResult> scan_file_identity(const std::filesystem::path& path);
 
 // Checks one target. A path that exists is a file (image or model); anything
 // else is a hash if it looks like one, else a model name. Errors: NotFound /
 // IO for unreadable files, Corruption for malformed images, NotSupported for
-// folders until the diffusers reader is wired in.
-Result<CheckReport> check_target(const FactBase& facts, std::string_view target);
+// folders that are not diffusers checkpoints.
+Result<CheckReport> check_target(FactSource& source, std::string_view target);
 
 // Combines the verdicts of several candidates: one candidate gives its own;
 // candidates that agree give their class at the lowest confidence; candidates

@@ -71,7 +71,10 @@ Result<void> FactBase::add_event(const EventInput& event) {
   if (!m_seen_events.insert(event.event_id).second) return {};  // same bytes seen twice
   if (!event.predicate.is_object()) return corruption(what + ": predicate is not an object");
   Provenance from{event.event_id, event.signer,
-                  event.trusted ? EventStatus::k_trusted : EventStatus::k_untrusted};
+                  event.revoked   ? EventStatus::k_revoked
+                  : event.trusted ? EventStatus::k_trusted
+                                  : EventStatus::k_untrusted};
+  if (event.revoked) m_revoked_by[event.event_id] = "";
   const json& p = event.predicate;
   ArtifactFacts& artifact = touch(event.subject_sha256, event.subject_name);
   if (event.kind == "model") {

@@ -1,0 +1,19 @@
+#include "pedigree/lineage/source.hpp"
+
+namespace pedigree::lineage {
+
+Result<std::vector<std::string>> MemorySource::artifacts_with_hash(std::string_view kind,
+                                                                   std::string_view value) {
+  std::vector<std::string> out;
+  for (const auto& [sha, a] : m_facts.artifacts())
+    for (const auto& m : a.models) {
+      auto it = m.hashes.find(std::string(kind));
+      if (m.from.status == EventStatus::k_trusted && it != m.hashes.end() && it->second == value) {
+        out.push_back(sha);
+        break;
+      }
+    }
+  return out;
+}
+
+}  // namespace pedigree::lineage

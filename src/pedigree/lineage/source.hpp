@@ -1,0 +1,47 @@
+// Where the verdict engine gets its facts: an interface so `check` can run
+// over the SQLite index of a ledger (index_source.hpp: loads only the
+// target's neighbourhood, so lookups stay fast on large ledgers) or over an
+// in-memory FactBase (tests).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/lineage/facts.hpp"
+#include "pedigree/lineage/resolve.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::lineage {
+
+class FactSource {
+public:
+  virtual ~FactSource() = default;
+  // Candidates for a pasted hash (any community form) or a model name.
+  virtual Result<Resolution> resolve(std::string_view text) = 0;
+  // Artifacts whose trusted model events declare `value` as hash `kind`
+  // ("weights", "unet"), for component identity.
+  virtual Result<std::vector<std::string>> artifacts_with_hash(std::string_view kind,
+                                                               std::string_view value) = 0;
+  // A finalized FactBase holding at least `roots`, all their ancestors
+  // (through lineage events of any status) and the events about them. The
+  // reference stays valid until the next call or the source's destruction.
+  virtual Result<const FactBase*> load(const std::vector<std::string>& roots) = 0;
+};
+
+// A FactSource over a FactBase already holding everything (finalized by the caller).
+class MemorySource : public FactSource {
+public:
+  explicit MemorySource(const FactBase& facts) : m_facts(facts) {}
+  Result<Resolution> resolve(std::string_view text) override {
+    return lineage::resolve(m_facts, text);
+  }
+  Result<std::vector<std::string>> artifacts_with_hash(std::string_view kind,
+                                                       std::string_view value) override;
+  Result<const FactBase*> load(const std::vector<std::string>&) override { return &m_facts; }
+
+private:
+  const FactBase& m_facts;
+};
+
+}  // namespace pedigree::lineage
