@@ -93,6 +93,7 @@ struct EventInput {
   std::string subject_sha256;
   std::string subject_name;
   nlohmann::json predicate;
+  bool revoked = false;  // the ledger already found it revoked by its own signer
 };
 
 class FactBase {
