@@ -1,0 +1,93 @@
+#include "pedigree/lineage/verdict_json.hpp"
+
+namespace pedigree::lineage {
+namespace {
+
+using nlohmann::json;
+
+json share_json(const std::optional<ShareEstimate>& s) {
+  if (!s) return nullptr;
+  return {{"estimate", s->estimate}, {"low", s->low}, {"high", s->high}};
+}
+
+json path_json(const NaiPath& p) {
+  json steps = json::array();
+  for (const auto& s : p.steps)
+    steps.push_back({{"sha256", s.sha256},
+                     {"name", s.name},
+                     {"relation", s.relation.empty() ? json() : json(s.relation)},
+                     {"weight", s.weight ? json(*s.weight) : json()},
+                     {"status", event_status_name(s.status)},
+                     {"event", s.event_id.empty() ? json() : json(s.event_id)}});
+  return {{"steps", steps},
+          {"product", p.product ? json(*p.product) : json()},
+          {"root_role", role_name(p.root_role)}};
+}
+
+json verdict_body(const Verdict& v) {
+  json paths = json::array(), ignored = json::array(), evidence = json::array();
+  for (const auto& p : v.ancestry.paths) paths.push_back(path_json(p));
+  for (const auto& p : v.ancestry.ignored_paths) ignored.push_back(path_json(p));
+  for (const auto& e : v.evidence)
+    evidence.push_back({{"kind", e.kind},
+                        {"strength", e.strength},
+                        {"counts", e.counts},
+                        {"says_nai", e.says_nai},
+                        {"summary", e.summary},
+                        {"event", e.event_id.empty() ? json() : json(e.event_id)},
+                        {"signer", e.signer.empty() ? json() : json(e.signer)}});
+  json cycles = json::array();
+  for (const auto& c : v.ancestry.cycles) cycles.push_back(c);
+  return {{"verdict", verdict_name(v.verdict)},
+          {"confidence", v.confidence},
+          {"summary", v.summary},
+          {"licence_note", v.licence_note.empty() ? json() : json(v.licence_note)},
+          {"nai_share",
+           {{"declared", share_json(v.declared_share)},
+            {"fingerprint", share_json(v.fingerprint_share)},
+            {"disagree", v.shares_disagree}}},
+          {"paths", paths},
+          {"ignored_paths", ignored},
+          {"ancestry_complete", v.ancestry.complete},
+          {"unknown_roots", v.ancestry.unknown_roots},
+          {"cycles", cycles},
+          {"evidence", evidence},
+          {"unknowns", v.next_steps}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const CheckReport& r) {
+  json out = {{"schema", "pedigree-check/1"}};
+  const auto& t = r.identity;
+  out["target"] = {{"input", r.input},
+                   {"kind", r.kind},
+                   {"sha256", t.sha256.empty() ? json() : json(t.sha256)},
+                   {"matched_by", t.matched_by.empty() ? json() : json(t.matched_by)},
+                   {"weak_match", t.weak_match},
+                   {"weights", t.weights_hash.empty() ? json() : json(t.weights_hash)},
+                   {"unet", t.unet_hash.empty() ? json() : json(t.unet_hash)}};
+  out.update(verdict_body(r.verdict));
+  json candidates = json::array();
+  for (const auto& c : r.candidates)
+    candidates.push_back({{"sha256", c.candidate.sha256},
+                          {"name", c.candidate.name},
+                          {"matched_by", c.candidate.matched_by},
+                          {"via", c.via},
+                          {"verdict", verdict_name(c.verdict.verdict)},
+                          {"confidence", c.verdict.confidence}});
+  out["candidates"] = candidates;
+  if (r.image) {
+    json models = json::array();
+    for (const auto& m : r.image->models)
+      models.push_back({{"hash", m.hash}, {"name", m.name}, {"origin", m.origin}});
+    out["image"] = {{"format", image_format_name(r.image->format)},
+                    {"models", models},
+                    {"warnings", r.image->warnings}};
+  } else {
+    out["image"] = nullptr;
+  }
+  return out;
+}
+
+}  // namespace pedigree::lineage
