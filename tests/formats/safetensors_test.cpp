@@ -128,6 +128,16 @@ TEST(Safetensors, ErrorsNameTheTensorAndTheFileOffset) {
   EXPECT_NE(message.find("file bytes " + start), std::string::npos) << message;
 }
 
+TEST(Safetensors, KeepsErrorsOnOneLineWhateverNamesHold) {
+  // Found by fuzz_safetensors: a JSON-escaped newline in a field name.
+  std::string header = R"({"x":{"dtype":"F32","sh\u000Ape":[1],"data_offsets":[0,4]}})";
+  auto result = parse_text(make_file(header, "abcd"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message().find('\n'), std::string::npos);
+  EXPECT_NE(result.error().message().find(R"(unknown field 'sh\x0ape')"), std::string::npos)
+      << result.error().message();
+}
+
 TEST(Safetensors, ReportsTheOffsetOfInvalidUtf8) {
   std::string header = "{\"ab\xFF\":1}";
   auto result = parse_text(make_file(header, ""));

@@ -27,10 +27,18 @@ struct Entry {
 };
 
 std::string quote_name(std::string_view text) {
-  // Hostile names can be huge; keep messages one readable line.
+  // Hostile names can be huge or hold control characters (JSON escapes such
+  // as \u000A decode to raw newlines): keep messages one short readable line.
   constexpr std::size_t k_max = 120;
   std::string out = "'";
-  out += text.substr(0, k_max);
+  for (char c : text.substr(0, k_max)) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      out += "\\x" + to_hex(ByteView(&byte, 1));
+    } else {
+      out += c;
+    }
+  }
   if (text.size() > k_max) out += "...";
   out += "'";
   return out;
