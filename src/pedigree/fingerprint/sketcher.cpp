@@ -23,6 +23,7 @@ const std::array<float, 65536>& finite_half_table() {
 }
 
 struct DecodeF16 {
+  static constexpr bool k_raw_half = true;  // stored bits are the fp16 values: hashed in bulk
   static constexpr std::size_t k_size = 2;
   static constexpr std::uint64_t k_sign = 0x8000;
   static std::uint64_t load(const std::uint8_t* p) { return load_le16(p); }
@@ -33,6 +34,7 @@ struct DecodeF16 {
 };
 
 struct DecodeBF16 {
+  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 2;
   static constexpr std::uint64_t k_sign = 0x8000;
   static std::uint64_t load(const std::uint8_t* p) { return load_le16(p); }
@@ -47,6 +49,7 @@ struct DecodeBF16 {
 };
 
 struct DecodeF32 {
+  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 4;
   static constexpr std::uint64_t k_sign = 0x80000000u;
   static std::uint64_t load(const std::uint8_t* p) { return load_le32(p); }
@@ -60,6 +63,7 @@ struct DecodeF32 {
 };
 
 struct DecodeF64 {
+  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 8;
   static constexpr std::uint64_t k_sign = 0x8000000000000000ull;
   static std::uint64_t load(const std::uint8_t* p) { return load_le64(p); }
@@ -174,6 +178,14 @@ TensorSketcher::TensorSketcher(std::string canonical_name, Placement placement,
   }
 }
 
+void TensorSketcher::hash_half_bytes(const std::uint8_t* data, std::size_t count) {
+  std::size_t i = 0;
+  for (; i < count && m_word_fill != 0; ++i) push_half(load_le16(data + 2 * i));
+  // Whole words: four little-endian fp16 values are exactly the next 8 bytes.
+  for (; i + 4 <= count; i += 4) m_hash = mix64(m_hash ^ load_le64(data + 2 * i));
+  for (; i < count; ++i) push_half(load_le16(data + 2 * i));
+}
+
 void TensorSketcher::flush_row() {
   const std::uint64_t h = mix64(mix64(m_seed ^ k_tag_row) + m_row);
   double* row = m_out.cells.data() + ((h >> 32) % m_layout.sketch_rows) * m_layout.sketch_cols;
@@ -197,7 +209,7 @@ void TensorSketcher::add_matrix(const std::uint8_t* data, std::size_t count) {
   std::uint64_t col = m_col;
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint64_t bits = Decoder::load(data + i * Decoder::k_size);
-    push_half(Decoder::to_half(bits));
+    if constexpr (!Decoder::k_raw_half) push_half(Decoder::to_half(bits));
     sums[buckets[col]] += Decoder::value(table, bits ^ masks[col]);
     if (++col == cols) {
       flush_row();
@@ -213,7 +225,7 @@ void TensorSketcher::add_flat(const std::uint8_t* data, std::size_t count) {
   const std::uint64_t flat_seed = mix64(m_seed ^ k_tag_flat);
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint64_t bits = Decoder::load(data + i * Decoder::k_size);
-    push_half(Decoder::to_half(bits));
+    if constexpr (!Decoder::k_raw_half) push_half(Decoder::to_half(bits));
     const std::uint64_t h = mix64(flat_seed + m_next + i);
     double& cell = m_out.cells[(h >> 32) % m_layout.sketch_cols];
     const double v = Decoder::value(table, bits);
@@ -234,6 +246,7 @@ void TensorSketcher::add(std::uint64_t first_element, ByteView elements) {
     return;
   }
   const std::uint8_t* data = elements.data();
+  if (m_dtype == formats::DType::k_f16) hash_half_bytes(data, count);
   switch (m_dtype) {
     case formats::DType::k_f16:
       m_layout.matrix ? add_matrix<DecodeF16>(data, count) : add_flat<DecodeF16>(data, count);
