@@ -182,7 +182,15 @@ void TensorSketcher::hash_half_bytes(const std::uint8_t* data, std::size_t count
   std::size_t i = 0;
   for (; i < count && m_word_fill != 0; ++i) push_half(load_le16(data + 2 * i));
   // Whole words: four little-endian fp16 values are exactly the next 8 bytes.
-  for (; i + 4 <= count; i += 4) m_hash = mix64(m_hash ^ load_le64(data + 2 * i));
+  for (; i + 4 <= count && (m_words & 3) != 0; i += 4) absorb(load_le64(data + 2 * i));
+  for (; i + 16 <= count; i += 16) {  // one word per lane: four independent dependency chains
+    m_lanes[0] = mix64(m_lanes[0] ^ load_le64(data + 2 * i));
+    m_lanes[1] = mix64(m_lanes[1] ^ load_le64(data + 2 * i + 8));
+    m_lanes[2] = mix64(m_lanes[2] ^ load_le64(data + 2 * i + 16));
+    m_lanes[3] = mix64(m_lanes[3] ^ load_le64(data + 2 * i + 24));
+    m_words += 4;
+  }
+  for (; i + 4 <= count; i += 4) absorb(load_le64(data + 2 * i));
   for (; i < count; ++i) push_half(load_le16(data + 2 * i));
 }
 
@@ -271,8 +279,10 @@ Result<TensorSketch> TensorSketcher::finish() {
     return corruption("tensor '" + m_out.name + "': received " + std::to_string(m_next) + " of " +
                       std::to_string(numel) + " elements" + (m_failed ? " (out of order)" : ""));
   }
-  if (m_word_fill != 0) m_hash = mix64(m_hash ^ m_word);
-  m_out.value_hash = mix64(m_hash ^ numel);
+  if (m_word_fill != 0) absorb(m_word);
+  std::uint64_t h = mix64(m_lanes[0]);
+  for (int lane = 1; lane < 4; ++lane) h = mix64(h ^ m_lanes[lane]);
+  m_out.value_hash = mix64(h ^ numel);
   m_col_bucket = {};
   m_col_mask = {};
   return std::move(m_out);

@@ -69,10 +69,15 @@ private:
   void push_half(std::uint16_t half) {
     m_word |= static_cast<std::uint64_t>(half) << (16 * m_word_fill);
     if (++m_word_fill == 4) {
-      m_hash = mix64(m_hash ^ m_word);
+      absorb(m_word);
       m_word = 0;
       m_word_fill = 0;
     }
+  }
+  // Word w of the tensor goes to lane w mod 4 (four independent chains, so hashing keeps pace).
+  void absorb(std::uint64_t word) {
+    std::uint64_t& lane = m_lanes[m_words++ & 3];
+    lane = mix64(lane ^ word);
   }
 
   TensorSketch m_out;
@@ -88,7 +93,9 @@ private:
   std::uint64_t m_row = 0;
   std::vector<double> m_row_sums;
   // Value hash state: fp16 words packed four at a time.
-  std::uint64_t m_hash = k_value_hash_init;
+  std::uint64_t m_lanes[4] = {mix64(k_value_hash_init + 0), mix64(k_value_hash_init + 1),
+                              mix64(k_value_hash_init + 2), mix64(k_value_hash_init + 3)};
+  std::uint64_t m_words = 0;  // words absorbed so far
   std::uint64_t m_word = 0;
   unsigned m_word_fill = 0;
 };
