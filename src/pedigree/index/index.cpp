@@ -1,0 +1,255 @@
+#include "pedigree/index/index.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <sys/stat.h>
+
+#include "pedigree/index/indexer.hpp"
+#include "pedigree/index/schema.hpp"
+#include "pedigree/ledger/layout.hpp"
+#include "pedigree/ledger/ledger.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::index {
+namespace {
+
+using ledger::EntryKind;
+
+constexpr std::size_t k_batch = 2048;
+
+// A file to index: its ledger-relative path, a reference to re-read it, and
+// either its bytes or the reason they could not be used.
+struct Pending {
+  std::string path;
+  std::string blob;
+  std::string bytes;
+  std::optional<Error> read_error;
+};
+
+// Verifies a batch of event files on all cores, then applies them in order.
+Result<void> apply_events(Indexer& indexer, std::vector<Pending>& batch) {
+  std::vector<std::optional<Result<ledger::VerifiedEvent>>> results(batch.size());
+  unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+  auto work = [&](std::size_t begin) {
+    for (std::size_t i = begin; i < batch.size(); i += threads) {
+      if (batch[i].read_error) {
+        results[i].emplace(std::unexpected(*batch[i].read_error));
+      } else {
+        results[i].emplace(
+            ledger::verify_event_file(batch[i].path, batch[i].bytes, indexer.keys()));
+      }
+    }
+  };
+  if (threads == 1 || batch.size() < 64) {
+    threads = 1;
+    work(0);
+  } else {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    PD_TRY(
+        indexer.apply_event(batch[i].path, batch[i].blob, batch[i].bytes, std::move(*results[i])));
+  }
+  batch.clear();
+  return {};
+}
+
+// Sorts entries into keys / events / problems and applies them: keys first.
+struct Collected {
+  std::vector<std::pair<std::string, std::string>> keys;    // (path, blob ref)
+  std::vector<std::pair<std::string, std::string>> events;  // (path, blob ref)
+};
+
+Result<void> collect(Indexer& indexer, const std::string& path, unsigned mode,
+                     const std::string& ref, Collected& out) {
+  if (mode == 0120000) return indexer.add_problem(path, path + ": symlink (refused in a ledger)");
+  if (mode != 0100644) {
+    return indexer.add_problem(
+        path, path + ": not a regular non-executable file (mode " + std::to_string(mode) + ")");
+  }
+  ledger::LayoutEntry entry = ledger::classify_path(path);
+  switch (entry.kind) {
+    case EntryKind::k_ledger_json:
+    case EntryKind::k_readme: return {};
+    case EntryKind::k_key: out.keys.emplace_back(path, ref); return {};
+    case EntryKind::k_event: out.events.emplace_back(path, ref); return {};
+    case EntryKind::k_stray: break;
+  }
+  return indexer.add_problem(path, path + ": stray file outside the ledger layout");
+}
+
+Result<void> apply_collected(Indexer& indexer, Collected& files, const Indexer::BlobReader& read,
+                             UpdateStats& stats) {
+  for (const auto& [path, ref] : files.keys) {
+    auto bytes = read(ref);
+    if (!bytes) {
+      PD_TRY(indexer.add_problem(path, bytes.error().with_context(path).message()));
+      continue;
+    }
+    PD_TRY(indexer.apply_key(path, *bytes));
+  }
+  std::vector<Pending> batch;
+  for (const auto& [path, ref] : files.events) {
+    Pending p{path, ref, {}, std::nullopt};
+    auto bytes = read(ref);
+    if (bytes)
+      p.bytes = std::move(*bytes);
+    else
+      p.read_error = bytes.error().with_context(path);
+    batch.push_back(std::move(p));
+    ++stats.events;
+    if (batch.size() == k_batch) PD_TRY(apply_events(indexer, batch));
+  }
+  return apply_events(indexer, batch);
+}
+
+Result<void> store_trust(Database& db, const ledger::TrustPolicy& policy) {
+  PD_TRY(db.exec("DELETE FROM trust"));
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare("INSERT OR REPLACE INTO trust(keyid, predicate, "
+                                               "source) VALUES (?1, ?2, ?3)"));
+  for (const auto& e : policy.entries()) {
+    for (auto kind : e.predicates) {
+      PD_TRY(st.bind(1, e.keyid)
+                 .bind(2, ledger::predicate_name(kind))
+                 .bind(3, e.source == ledger::TrustSource::k_pinned ? "pinned" : "user")
+                 .run());
+    }
+  }
+  return {};
+}
+
+Result<void> set_meta(Database& db, const std::string& key, const std::string& value) {
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"));
+  return st.bind(1, key).bind(2, value).run();
+}
+
+Indexer::BlobReader git_reader(ledger::GitRepo& repo) {
+  return
+      [&repo](const std::string& blob) { return repo.read_blob(blob, ledger::k_max_event_bytes); };
+}
+
+Result<UpdateStats> rebuild_in(Database& db, ledger::GitRepo& repo, const std::string& head) {
+  UpdateStats stats;
+  stats.rebuilt = true;
+  stats.commit = head;
+  auto reader = git_reader(repo);
+  Indexer indexer(db, reader);
+  PD_TRY(indexer.clear());
+  PD_ASSIGN_OR_RETURN(auto entries, repo.list_tree(head));
+  Collected files;
+  for (const auto& e : entries) PD_TRY(collect(indexer, e.path, e.mode, e.oid, files));
+  stats.files = entries.size();
+  PD_TRY(apply_collected(indexer, files, reader, stats));
+  return stats;
+}
+
+}  // namespace
+
+Result<Index> Index::open(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  PD_ASSIGN_OR_RETURN(Database db, Database::open(path.string()));
+  PD_TRY(db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"));
+  PD_TRY(migrate(db));
+  return Index(std::move(db));
+}
+
+Result<Index> Index::open_memory() {
+  PD_ASSIGN_OR_RETURN(Database db, Database::open(":memory:"));
+  PD_TRY(migrate(db));
+  return Index(std::move(db));
+}
+
+Result<UpdateStats> Index::rebuild(ledger::GitRepo& repo, const ledger::TrustPolicy& policy) {
+  PD_ASSIGN_OR_RETURN(auto head, repo.head());
+  if (!head) return not_found(repo.workdir().string() + ": ledger has no commits");
+  PD_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db));
+  PD_ASSIGN_OR_RETURN(UpdateStats stats, rebuild_in(m_db, repo, *head));
+  PD_TRY(store_trust(m_db, policy));
+  PD_TRY(set_meta(m_db, "last_commit", *head));
+  PD_TRY(tx.commit());
+  return stats;
+}
+
+Result<UpdateStats> Index::update(ledger::GitRepo& repo, const ledger::TrustPolicy& policy) {
+  PD_ASSIGN_OR_RETURN(auto head, repo.head());
+  if (!head) return not_found(repo.workdir().string() + ": ledger has no commits");
+  PD_ASSIGN_OR_RETURN(auto last, last_commit());
+  PD_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db));
+  UpdateStats stats;
+  stats.commit = *head;
+  bool incremental = false;
+  std::vector<ledger::GitRepo::Change> changes;
+  if (last) {
+    PD_ASSIGN_OR_RETURN(bool ancestor, repo.is_ancestor(*last, *head));
+    if (ancestor) {
+      PD_ASSIGN_OR_RETURN(changes, repo.diff(*last, *head));
+      incremental = std::all_of(changes.begin(), changes.end(), [](const auto& c) {
+        return c.kind == ledger::GitRepo::ChangeKind::k_added;
+      });
+    }
+  }
+  if (incremental) {
+    auto reader = git_reader(repo);
+    Indexer indexer(m_db, reader);
+    PD_TRY(indexer.load_keys());
+    Collected files;
+    for (const auto& c : changes) {
+      PD_TRY(collect(indexer, c.entry.path, c.entry.mode, c.entry.oid, files));
+    }
+    stats.files = changes.size();
+    PD_TRY(apply_collected(indexer, files, reader, stats));
+  } else {
+    PD_ASSIGN_OR_RETURN(stats, rebuild_in(m_db, repo, *head));
+  }
+  PD_TRY(store_trust(m_db, policy));
+  PD_TRY(set_meta(m_db, "last_commit", *head));
+  PD_TRY(tx.commit());
+  return stats;
+}
+
+Result<UpdateStats> Index::index_directory(const std::filesystem::path& dir,
+                                           const ledger::TrustPolicy& policy) {
+  PD_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db));
+  UpdateStats stats;
+  Indexer::BlobReader reader = [dir](const std::string& rel) {
+    return read_file(dir / rel, ledger::k_max_event_bytes);
+  };
+  Indexer indexer(m_db, reader);
+  PD_TRY(indexer.clear());
+  Collected files;
+  std::error_code ec;
+  std::vector<std::pair<std::string, unsigned>> entries;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return io_error(dir.string() + ": cannot list: " + ec.message());
+    std::string rel = std::filesystem::relative(it->path(), dir).generic_string();
+    if (rel == ".git") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    auto status = it->symlink_status(ec);
+    if (std::filesystem::is_directory(status)) continue;
+    unsigned mode = 0;
+    if (std::filesystem::is_symlink(status))
+      mode = 0120000;
+    else if (std::filesystem::is_regular_file(status)) {
+      auto perms = status.permissions();
+      bool exec = (perms & std::filesystem::perms::owner_exec) != std::filesystem::perms::none;
+      mode = exec ? 0100755 : 0100644;
+    }
+    entries.emplace_back(rel, mode);
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& [rel, mode] : entries) PD_TRY(collect(indexer, rel, mode, rel, files));
+  stats.files = entries.size();
+  PD_TRY(apply_collected(indexer, files, reader, stats));
+  PD_TRY(store_trust(m_db, policy));
+  PD_TRY(tx.commit());
+  return stats;
+}
+
+}  // namespace pedigree::index

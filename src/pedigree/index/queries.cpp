@@ -1,0 +1,214 @@
+// Read-only queries of the index (declared in index.hpp).
+#include <nlohmann/json.hpp>
+
+#include "pedigree/index/index.hpp"
+#include "pedigree/util/hex.hpp"
+
+namespace pedigree::index {
+namespace {
+
+constexpr const char* k_trusted_expr =
+    "EXISTS (SELECT 1 FROM trust t WHERE t.keyid = e.signer AND t.predicate = e.predicate)";
+
+std::string reverse_bytes_hex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = hex.size(); i >= 2; i -= 2) out += hex.substr(i - 2, 2);
+  return out;
+}
+
+std::string prefix_kind(std::size_t len) {
+  if (len == 64) return "sha256";
+  if (len == 10) return "autov2";
+  if (len == 12) return "sha256_12";
+  return "sha256-prefix";
+}
+
+Result<std::vector<EdgeRow>> edges_where(Database& db, const char* column, std::string_view value) {
+  std::string q = std::string(
+                      "SELECT g.event, g.child, g.parent, g.parent_kind, g.relation, "
+                      "g.method, g.basis, e.signer, g.weight, g.block_weights, ") +
+                  "EXISTS (SELECT 1 FROM trust t WHERE t.keyid = e.signer AND t.predicate = "
+                  "'lineage') FROM edges g JOIN events e ON e.id = g.event WHERE g." +
+                  column + " = ?1 ORDER BY g.child, g.parent, g.event";
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
+  st.bind(1, value);
+  std::vector<EdgeRow> out;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    EdgeRow e{st.column_text(0), st.column_text(1), st.column_text(2),     st.column_text(3),
+              st.column_text(4), st.column_text(5), st.column_text(6),     st.column_text(7),
+              std::nullopt,      std::nullopt,      st.column_int(10) != 0};
+    if (!st.column_is_null(8)) e.weight = st.column_text(8);
+    if (!st.column_is_null(9)) e.block_weights = st.column_text(9);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<EventRow>> events_query(Database& db, const std::string& where,
+                                           std::string_view param) {
+  std::string q = std::string(
+                      "SELECT e.id, e.path, e.subject, e.signer, e.predicate, e.status, "
+                      "e.error, e.payload, e.status = 'valid' AND ") +
+                  k_trusted_expr + " FROM events e " + where + " ORDER BY e.path";
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
+  if (!param.empty()) st.bind(1, param);
+  std::vector<EventRow> out;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
+                   st.column_text(4), st.column_text(5), st.column_text(6), st.column_text(7),
+                   st.column_int(8) != 0});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
+                                                  std::optional<std::string_view> kind) {
+  std::string v = to_lower_ascii(value);
+  if (v.starts_with("0x")) v = v.substr(2);
+  std::vector<HashMatch> out;
+  if (!is_hex(v)) {
+    std::string message(value);
+    message += " is not a hex hash";
+    return invalid_argument(std::move(message));
+  }
+  bool any = !kind.has_value();
+  bool prefix_kinds = any || *kind == "sha256" || *kind == "autov2" || *kind == "sha256_12";
+  if (v.size() >= 8 && v.size() <= 64 && prefix_kinds) {
+    PD_ASSIGN_OR_RETURN(Statement st,
+                        m_db.prepare("SELECT sha256 FROM artifacts WHERE sha256 >= ?1 "
+                                     "AND sha256 < ?2 ORDER BY sha256 LIMIT 1000"));
+    st.bind(1, v).bind(2, v + "g");
+    while (true) {
+      PD_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      out.push_back({prefix_kind(v.size()), st.column_text(0), "", "", true});
+    }
+  }
+  std::string q = std::string("SELECT a.kind, a.sha256, a.event, e.signer, ") + k_trusted_expr +
+                  " FROM aliases a JOIN events e ON e.id = a.event WHERE a.value = ?1" +
+                  (any ? "" : " AND a.kind = ?2") + " ORDER BY a.kind, a.sha256, a.event";
+  PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
+  auto run = [&](const std::string& val, const std::string& kind_filter,
+                 const std::string& label) -> Result<void> {
+    st.reset();
+    st.bind(1, val);
+    if (!any) st.bind(2, kind_filter);
+    while (true) {
+      PD_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      std::string k = label.empty() ? st.column_text(0) : label;
+      if (!label.empty() && st.column_text(0) != "crc32") continue;
+      out.push_back(
+          {k, st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4) != 0});
+    }
+    return {};
+  };
+  PD_TRY(run(v, kind ? std::string(*kind) : "", ""));
+  if (v.size() == 8 && (any || *kind == "crc32")) {
+    // Civitai prints CRC32 with its bytes reversed.
+    PD_TRY(run(reverse_bytes_hex(v), "crc32", "crc32-civitai"));
+  }
+  return out;
+}
+
+Result<std::vector<EdgeRow>> Index::parents(std::string_view sha256) {
+  return edges_where(m_db, "child", sha256);
+}
+
+Result<std::vector<EdgeRow>> Index::children(std::string_view sha256) {
+  return edges_where(m_db, "parent", sha256);
+}
+
+Result<std::vector<EventRow>> Index::events_of(std::string_view subject) {
+  return events_query(m_db, "WHERE e.subject = ?1", subject);
+}
+
+Result<std::optional<EventRow>> Index::event(std::string_view id) {
+  PD_ASSIGN_OR_RETURN(auto rows, events_query(m_db, "WHERE e.id = ?1", id));
+  if (rows.empty()) return std::optional<EventRow>();
+  return std::optional<EventRow>(rows.front());
+}
+
+Result<std::vector<EventRow>> Index::problem_events(bool include_untrusted) {
+  std::string where = "WHERE e.status <> 'valid'";
+  if (include_untrusted) where += std::string(" OR NOT ") + k_trusted_expr;
+  return events_query(m_db, where, "");
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Index::problem_files() {
+  PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare("SELECT path, error FROM problems ORDER BY path"));
+  std::vector<std::pair<std::string, std::string>> out;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.emplace_back(st.column_text(0), st.column_text(1));
+  }
+  return out;
+}
+
+Result<std::vector<KeyRow>> Index::keys() {
+  PD_ASSIGN_OR_RETURN(
+      Statement st, m_db.prepare("SELECT keyid, name, email, public_key FROM keys ORDER BY keyid"));
+  std::vector<KeyRow> out;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)});
+  }
+  return out;
+}
+
+Result<std::vector<TrustRow>> Index::trust() {
+  PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare("SELECT keyid, predicate, source FROM trust "
+                                                 "ORDER BY keyid, predicate"));
+  std::vector<TrustRow> out;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back({st.column_text(0), st.column_text(1), st.column_text(2)});
+  }
+  return out;
+}
+
+Result<StatusCounts> Index::counts() {
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      m_db.prepare(std::string("SELECT e.status, e.status = 'valid' AND NOT ") +
+                                   k_trusted_expr + ", count(*) FROM events e GROUP BY 1, 2"));
+  StatusCounts c;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    std::string status = st.column_text(0);
+    auto n = static_cast<std::size_t>(st.column_int(2));
+    if (status == "valid")
+      (st.column_int(1) ? c.untrusted : c.valid) += n;
+    else if (status == "invalid")
+      c.invalid += n;
+    else if (status == "unknown-key")
+      c.unknown_key += n;
+    else if (status == "revoked")
+      c.revoked += n;
+    else if (status == "duplicate")
+      c.duplicate += n;
+  }
+  PD_ASSIGN_OR_RETURN(Statement p, m_db.prepare("SELECT count(*) FROM problems"));
+  PD_ASSIGN_OR_RETURN(bool row, p.step());
+  if (row) c.problems = static_cast<std::size_t>(p.column_int(0));
+  return c;
+}
+
+Result<std::optional<std::string>> Index::last_commit() {
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      m_db.prepare("SELECT value FROM meta WHERE key = 'last_commit'"));
+  PD_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.column_text(0));
+}
+
+}  // namespace pedigree::index

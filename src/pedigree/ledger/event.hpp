@@ -1,0 +1,70 @@
+// Events: in-toto Statement v1 payloads about one artifact, signed in a DSSE
+// envelope (payloadType application/vnd.in-toto+json). Spec: docs/formats/ledger.md.
+//
+// subject = [{"name": <file name or "sha256:<hex>">, "digest": {"sha256": <hex>,
+//            optional "pedigree-weights-v1": <hex>}}]
+// One predicateType URI per predicate kind, versioned:
+//   https://pedigree.dev/predicate/<kind>/v1
+// The event id is the hex SHA-256 of the envelope file's bytes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::ledger {
+
+inline constexpr std::string_view k_statement_type = "https://in-toto.io/Statement/v1";
+inline constexpr std::string_view k_in_toto_payload_type = "application/vnd.in-toto+json";
+inline constexpr std::string_view k_weights_digest_name = "pedigree-weights-v1";
+// Largest event file accepted (fingerprints included); other predicates are
+// limited to k_max_small_payload bytes of payload.
+inline constexpr std::size_t k_max_event_bytes = 256 * 1024;
+inline constexpr std::size_t k_max_small_payload = 16 * 1024;
+
+enum class PredicateKind { k_model, k_lineage, k_fingerprint, k_claim, k_revocation };
+inline constexpr PredicateKind k_all_predicates[] = {
+    PredicateKind::k_model, PredicateKind::k_lineage, PredicateKind::k_fingerprint,
+    PredicateKind::k_claim, PredicateKind::k_revocation};
+
+// "model", "lineage", ... and back.
+std::string_view predicate_name(PredicateKind kind);
+std::optional<PredicateKind> predicate_from_name(std::string_view name);
+// "https://pedigree.dev/predicate/model/v1", ... and back.
+std::string predicate_type_uri(PredicateKind kind);
+std::optional<PredicateKind> predicate_from_uri(std::string_view uri);
+
+struct Subject {
+  std::string name;
+  std::string sha256;   // 64 lower-case hex digits
+  std::string weights;  // pedigree weights hash, empty when unknown
+};
+
+struct Statement {
+  Subject subject;
+  PredicateKind kind = PredicateKind::k_model;
+  nlohmann::json predicate = nlohmann::json::object();
+};
+
+// True for exactly 64 lower-case hex digits.
+bool is_sha256_hex(std::string_view text);
+// True for a decimal string such as "0.3", "-1", "0.25" (how weights are written).
+bool is_decimal_string(std::string_view text);
+
+// Checks a predicate body against its kind's schema (schema/<kind>.schema.json).
+// Corruption naming `what` and the field at fault.
+Result<void> validate_predicate(PredicateKind kind, const nlohmann::json& predicate,
+                                std::string_view what);
+
+// Canonical JSON payload bytes of a statement; InvalidArgument if it is not valid.
+Result<std::string> statement_payload(const Statement& statement);
+
+// Parses verified payload bytes: canonical JSON, the Statement v1 shape, one
+// subject, a known predicateType and a valid predicate. Corruption otherwise.
+Result<Statement> parse_statement(std::string_view payload, std::string_view what);
+
+}  // namespace pedigree::ledger

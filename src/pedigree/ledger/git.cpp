@@ -1,0 +1,219 @@
+#include "pedigree/ledger/git.hpp"
+
+#include <mutex>
+
+#include <git2.h>
+
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::ledger {
+namespace {
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
+using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
+using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
+using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+
+void ensure_libgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+std::unexpected<Error> git_failure(const std::string& what) {
+  const ::git_error* e = git_error_last();
+  return io_error(what + ": " + (e && e->message ? e->message : "libgit2 error"));
+}
+
+Result<git_oid> parse_oid(const std::string& hex) {
+  git_oid oid;
+  if (hex.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, hex.c_str()) != 0) {
+    return invalid_argument("not a commit id: '" + hex + "'");
+  }
+  return oid;
+}
+
+std::string oid_hex(const git_oid* oid) {
+  char buf[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(buf, sizeof buf, oid);
+  return buf;
+}
+
+Result<TreePtr> commit_tree(git_repository* repo, const std::string& commit_hex) {
+  PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(commit_hex));
+  git_commit* raw_commit = nullptr;
+  if (git_commit_lookup(&raw_commit, repo, &oid) != 0) {
+    return not_found("commit " + commit_hex + " not in the ledger repository");
+  }
+  CommitPtr commit(raw_commit);
+  git_tree* tree = nullptr;
+  if (git_commit_tree(&tree, commit.get()) != 0) return git_failure("cannot read tree");
+  return TreePtr(tree);
+}
+
+}  // namespace
+
+void GitRepo::RepoDeleter::operator()(git_repository* repo) const {
+  git_repository_free(repo);
+}
+
+GitRepo::GitRepo(git_repository* repo, std::filesystem::path workdir)
+    : m_repo(repo), m_workdir(std::move(workdir)) {}
+
+Result<GitRepo> GitRepo::open(const std::filesystem::path& dir) {
+  ensure_libgit2();
+  git_repository* repo = nullptr;
+  int rc = git_repository_open_ext(&repo, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+  GitRepo out(repo, dir);  // owns repo (possibly null) from here on
+  if (rc != 0) return not_found(dir.string() + ": not a git repository");
+  if (git_repository_is_bare(repo)) return not_supported(dir.string() + ": bare repository");
+  return out;
+}
+
+Result<GitRepo> GitRepo::init(const std::filesystem::path& dir) {
+  ensure_libgit2();
+  git_repository* repo = nullptr;
+  git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+  opts.initial_head = "main";
+  int rc = git_repository_init_ext(&repo, dir.c_str(), &opts);
+  GitRepo out(repo, dir);
+  if (rc != 0) return git_failure(dir.string() + ": cannot create git repository");
+  return out;
+}
+
+Result<std::optional<std::string>> GitRepo::head() const {
+  git_oid oid;
+  int rc = git_reference_name_to_id(&oid, m_repo.get(), "HEAD");
+  if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) return std::optional<std::string>();
+  if (rc != 0) return git_failure(m_workdir.string() + ": cannot resolve HEAD");
+  return std::optional<std::string>(oid_hex(&oid));
+}
+
+Result<std::string> GitRepo::commit_files(
+    const std::vector<std::pair<std::string, std::string>>& files, const std::string& author_name,
+    const std::string& author_email, const std::string& message) {
+  git_index* raw_index = nullptr;
+  if (git_repository_index(&raw_index, m_repo.get()) != 0) return git_failure("cannot open index");
+  IndexPtr index(raw_index);
+  if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
+  for (const auto& [path, bytes] : files) {
+    auto full = m_workdir / path;
+    std::error_code ec;
+    std::filesystem::create_directories(full.parent_path(), ec);
+    if (ec) return io_error(full.parent_path().string() + ": cannot create: " + ec.message());
+    PD_TRY(write_file_atomic(full, bytes));
+    if (git_index_add_bypath(index.get(), path.c_str()) != 0)
+      return git_failure("cannot stage " + path);
+  }
+  if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
+  git_oid tree_oid;
+  if (git_index_write_tree(&tree_oid, index.get()) != 0) return git_failure("cannot write tree");
+  git_tree* raw_tree = nullptr;
+  if (git_tree_lookup(&raw_tree, m_repo.get(), &tree_oid) != 0)
+    return git_failure("cannot read tree");
+  TreePtr tree(raw_tree);
+  git_signature* raw_sig = nullptr;
+  if (git_signature_now(&raw_sig, author_name.c_str(), author_email.c_str()) != 0) {
+    return git_failure("invalid author identity");
+  }
+  SigPtr sig(raw_sig);
+  PD_ASSIGN_OR_RETURN(auto head_id, head());
+  CommitPtr parent;
+  if (head_id) {
+    PD_ASSIGN_OR_RETURN(git_oid parent_oid, parse_oid(*head_id));
+    git_commit* raw_parent = nullptr;
+    if (git_commit_lookup(&raw_parent, m_repo.get(), &parent_oid) != 0) {
+      return git_failure("cannot read HEAD commit");
+    }
+    parent.reset(raw_parent);
+  }
+  const git_commit* parents[1] = {parent.get()};
+  git_oid commit_oid;
+  if (git_commit_create(&commit_oid, m_repo.get(), "HEAD", sig.get(), sig.get(), "UTF-8",
+                        message.c_str(), tree.get(), parent ? 1 : 0, parents) != 0) {
+    return git_failure("cannot create commit");
+  }
+  return oid_hex(&commit_oid);
+}
+
+Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& commit) const {
+  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(m_repo.get(), commit));
+  std::vector<TreeEntry> out;
+  auto cb = [](const char* root, const git_tree_entry* entry, void* payload) -> int {
+    auto* list = static_cast<std::vector<TreeEntry>*>(payload);
+    if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) return 0;
+    TreeEntry e;
+    e.path = std::string(root) + git_tree_entry_name(entry);
+    e.mode = static_cast<unsigned>(git_tree_entry_filemode(entry));
+    e.oid = oid_hex(git_tree_entry_id(entry));
+    list->push_back(std::move(e));
+    return 0;
+  };
+  if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, cb, &out) != 0) return git_failure("tree walk");
+  return out;
+}
+
+Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t max_bytes) const {
+  PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(oid_text));
+  git_blob* raw = nullptr;
+  if (git_blob_lookup(&raw, m_repo.get(), &oid) != 0) return not_found("blob " + oid_text);
+  BlobPtr blob(raw);
+  auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob.get()));
+  if (size > max_bytes) {
+    return corruption("oversized file (" + std::to_string(size) + " bytes, limit " +
+                      std::to_string(max_bytes) + ")");
+  }
+  return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size);
+}
+
+Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
+                                                   const std::string& to) const {
+  PD_ASSIGN_OR_RETURN(TreePtr old_tree, commit_tree(m_repo.get(), from));
+  PD_ASSIGN_OR_RETURN(TreePtr new_tree, commit_tree(m_repo.get(), to));
+  git_diff* raw = nullptr;
+  if (git_diff_tree_to_tree(&raw, m_repo.get(), old_tree.get(), new_tree.get(), nullptr) != 0) {
+    return git_failure("cannot diff " + from + ".." + to);
+  }
+  DiffPtr d(raw);
+  std::vector<Change> out;
+  for (std::size_t i = 0; i < git_diff_num_deltas(d.get()); ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(d.get(), i);
+    Change c;
+    const git_diff_file* side = &delta->new_file;
+    switch (delta->status) {
+      case GIT_DELTA_ADDED: c.kind = ChangeKind::k_added; break;
+      case GIT_DELTA_DELETED:
+        c.kind = ChangeKind::k_deleted;
+        side = &delta->old_file;
+        break;
+      default: c.kind = ChangeKind::k_modified; break;
+    }
+    c.entry.path = side->path;
+    c.entry.mode = side->mode;
+    c.entry.oid = oid_hex(&side->id);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<bool> GitRepo::is_ancestor(const std::string& ancestor,
+                                  const std::string& descendant) const {
+  PD_ASSIGN_OR_RETURN(git_oid a, parse_oid(ancestor));
+  PD_ASSIGN_OR_RETURN(git_oid d, parse_oid(descendant));
+  if (git_oid_equal(&a, &d)) return true;
+  git_commit* probe = nullptr;
+  if (git_commit_lookup(&probe, m_repo.get(), &a) != 0) return false;
+  git_commit_free(probe);
+  int rc = git_graph_descendant_of(m_repo.get(), &d, &a);
+  if (rc < 0) return git_failure("cannot compare history");
+  return rc == 1;
+}
+
+}  // namespace pedigree::ledger

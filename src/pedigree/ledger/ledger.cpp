@@ -1,0 +1,214 @@
+#include "pedigree/ledger/ledger.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "pedigree/crypto/canonical_json.hpp"
+#include "pedigree/crypto/digest.hpp"
+#include "pedigree/ledger/layout.hpp"
+#include "pedigree/ledger/verify.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::ledger {
+namespace {
+
+constexpr std::size_t k_max_ledger_json = 64 * 1024;
+constexpr int k_lock_timeout_ms = 60'000;
+
+std::string author_name(const crypto::PrivateKey& key, const crypto::KeyIdentity& id) {
+  return id.name.empty() ? "pedigree key " + key.keyid().substr(0, 16) : id.name;
+}
+std::string author_email(const crypto::PrivateKey& key, const crypto::KeyIdentity& id) {
+  return id.email.empty() ? key.keyid().substr(0, 16) + "@keys.pedigree.invalid" : id.email;
+}
+
+}  // namespace
+
+Result<LedgerInfo> parse_ledger_json(std::string_view bytes, std::string_view what) {
+  std::string w(what);
+  PD_ASSIGN_OR_RETURN(auto doc, crypto::parse_json(bytes, w, k_max_ledger_json));
+  if (!doc.is_object()) return corruption(w + ": expected a JSON object");
+  LedgerInfo info;
+  auto format = doc.find("format");
+  if (format == doc.end() || !format->is_number_integer()) {
+    return corruption(w + ": missing integer field 'format'");
+  }
+  info.format = format->get<int>();
+  if (info.format != k_ledger_format) {
+    return not_supported(w + ": ledger format " + std::to_string(info.format) +
+                         " (this pedigree reads format 1)");
+  }
+  if (auto name = doc.find("name"); name != doc.end() && name->is_string()) info.name = *name;
+  if (auto pinned = doc.find("pinned_keys"); pinned != doc.end()) {
+    if (!pinned->is_array()) return corruption(w + ": pinned_keys is not an array");
+    for (const auto& p : *pinned) {
+      if (!p.is_object() || !p.contains("keyid") || !p["keyid"].is_string() ||
+          !is_sha256_hex(p["keyid"].get<std::string>())) {
+        return corruption(w + ": pinned_keys entry without a valid keyid");
+      }
+      PinnedKey key{p["keyid"].get<std::string>(), {}};
+      if (p.contains("for") && p["for"].is_array()) {
+        for (const auto& name : p["for"]) {
+          auto kind =
+              name.is_string() ? predicate_from_name(name.get<std::string>()) : std::nullopt;
+          if (!kind) return corruption(w + ": pinned_keys: unknown predicate in 'for'");
+          key.predicates.push_back(*kind);
+        }
+      } else {
+        key.predicates.assign(std::begin(k_all_predicates), std::end(k_all_predicates));
+      }
+      info.pinned_keys.push_back(std::move(key));
+    }
+  }
+  return info;
+}
+
+std::string ledger_json_text(const LedgerInfo& info) {
+  nlohmann::json pinned = nlohmann::json::array();
+  for (const auto& p : info.pinned_keys) {
+    nlohmann::json preds = nlohmann::json::array();
+    for (auto k : p.predicates) preds.push_back(predicate_name(k));
+    pinned.push_back({{"keyid", p.keyid}, {"for", preds}});
+  }
+  nlohmann::json doc = {{"format", info.format}, {"name", info.name}, {"pinned_keys", pinned}};
+  return doc.dump(2) + "\n";
+}
+
+Result<std::filesystem::path> default_ledger_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    return std::filesystem::path(xdg) / "pedigree" / "ledger";
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::filesystem::path(home) / ".local" / "share" / "pedigree" / "ledger";
+  }
+  return invalid_argument("neither XDG_DATA_HOME nor HOME is set");
+}
+
+std::filesystem::path bundled_ledger_dir() {
+  if (const char* env = std::getenv("PEDIGREE_BUNDLED_LEDGER"); env && *env) return env;
+  return std::filesystem::path(PEDIGREE_SOURCE_DIR) / "ledger";
+}
+
+Result<Ledger> Ledger::open(const std::filesystem::path& dir) {
+  PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::open(dir));
+  auto text = read_file(dir / "LEDGER.json", k_max_ledger_json);
+  if (!text) return not_found(dir.string() + ": not a pedigree ledger (no LEDGER.json)");
+  PD_ASSIGN_OR_RETURN(LedgerInfo info, parse_ledger_json(*text, (dir / "LEDGER.json").string()));
+  return Ledger(dir, std::move(repo), std::move(info));
+}
+
+Result<Ledger> Ledger::init(const std::filesystem::path& dir, const std::string& name) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+    return conflict(dir.string() + ": exists and is not empty");
+  }
+  PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::init(dir));
+  LedgerInfo info;
+  info.name = name;
+  PD_TRY(repo.commit_files({{"LEDGER.json", ledger_json_text(info)}}, "pedigree",
+                           "pedigree@pedigree.invalid", "init ledger '" + name + "'"));
+  return Ledger(dir, std::move(repo), std::move(info));
+}
+
+Result<Ledger> Ledger::open_or_create(const std::filesystem::path& dir,
+                                      const std::filesystem::path& bundled) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "LEDGER.json", ec)) return open(dir);
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+    return conflict(dir.string() + ": exists but holds no LEDGER.json");
+  }
+  std::vector<std::pair<std::string, std::string>> files;
+  auto add = [&](const std::filesystem::path& full) -> Result<void> {
+    auto rel = std::filesystem::relative(full, bundled).generic_string();
+    LayoutEntry entry = classify_path(rel);
+    if (entry.kind == EntryKind::k_stray) return {};
+    PD_ASSIGN_OR_RETURN(std::string bytes, read_file(full, k_max_event_bytes));
+    files.emplace_back(rel, std::move(bytes));
+    return {};
+  };
+  if (std::filesystem::exists(bundled / "LEDGER.json", ec)) {
+    for (auto it = std::filesystem::recursive_directory_iterator(bundled, ec);
+         it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      if (it->is_regular_file() && !it->is_symlink()) PD_TRY(add(it->path()));
+    }
+  }
+  if (files.empty()) return init(dir, "local");
+  PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::init(dir));
+  PD_TRY(repo.commit_files(files, "pedigree", "pedigree@pedigree.invalid",
+                           "ledger created from the bundled reference ledger"));
+  return open(dir);
+}
+
+Result<Ledger::AddResult> Ledger::add_event(const crypto::PrivateKey& key,
+                                            const crypto::KeyIdentity& identity,
+                                            const Statement& statement) {
+  PD_ASSIGN_OR_RETURN(std::string bytes, sign_statement(statement, key));
+  AddResult result;
+  result.event_id = crypto::sha256_hex(bytes);
+  result.path = event_path(statement.subject.sha256, result.event_id);
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir / ".git" / "pedigree", ec);
+  PD_ASSIGN_OR_RETURN(FileLock lock,
+                      FileLock::acquire(m_dir / ".git" / "pedigree.lock", k_lock_timeout_ms));
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string kpath = key_path(key.keyid());
+  if (!std::filesystem::exists(m_dir / kpath, ec)) {
+    PD_ASSIGN_OR_RETURN(std::string key_file, make_key_file(key, identity));
+    files.emplace_back(kpath, std::move(key_file));
+  }
+  if (std::filesystem::exists(m_dir / result.path, ec) && files.empty()) {
+    result.already_present = true;
+    return result;
+  }
+  files.emplace_back(result.path, std::move(bytes));
+  std::string message = "attest " + std::string(predicate_name(statement.kind)) + " " +
+                        statement.subject.sha256.substr(0, 12) + "\n\nevent " + result.event_id +
+                        "\nkey " + key.keyid() + "\n";
+  PD_ASSIGN_OR_RETURN(result.commit, m_repo.commit_files(files, author_name(key, identity),
+                                                         author_email(key, identity), message));
+  return result;
+}
+
+Result<KeyRing> Ledger::load_keys() const {
+  KeyRing ring;
+  std::error_code ec;
+  auto dir = m_dir / "keys";
+  if (!std::filesystem::exists(dir, ec)) return ring;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || entry.is_symlink()) continue;
+    auto bytes = read_file(entry.path(), k_max_key_file_bytes);
+    if (!bytes) continue;
+    auto record = verify_key_file("keys/" + entry.path().filename().string(), *bytes);
+    if (record) ring.add(std::move(*record));
+  }
+  return ring;
+}
+
+Result<FileLock> FileLock::acquire(const std::filesystem::path& path, int timeout_ms) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(path.string() + ": cannot open lock file");
+  FileLock lock(fd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int delay_ms = 2;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return conflict(path.string() + ": another pedigree process holds the ledger lock");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    delay_ms = std::min(delay_ms * 2, 50);
+  }
+  return lock;
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+
+FileLock::~FileLock() {
+  if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+}
+
+}  // namespace pedigree::ledger

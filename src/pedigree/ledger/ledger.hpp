@@ -1,0 +1,103 @@
+// A ledger on disk: a git repository holding LEDGER.json, keys/ and events/
+// (layout.hpp). Opening, creating (empty or from the bundled ledger on first
+// use) and appending signed events, one commit per event.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pedigree/crypto/keystore.hpp"
+#include "pedigree/ledger/event.hpp"
+#include "pedigree/ledger/git.hpp"
+#include "pedigree/ledger/keys.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::ledger {
+
+inline constexpr int k_ledger_format = 1;
+
+// A key pinned by a ledger's LEDGER.json ("pinned_keys"): trusted for `predicates`
+// when that ledger is the bundled one.
+struct PinnedKey {
+  std::string keyid;
+  std::vector<PredicateKind> predicates;
+};
+
+// LEDGER.json: {"format":1,"name":"...","pinned_keys":[{"keyid":..,"for":[..]}]}.
+struct LedgerInfo {
+  int format = k_ledger_format;
+  std::string name;
+  std::vector<PinnedKey> pinned_keys;
+};
+
+// Parses LEDGER.json bytes; Corruption naming `what` and the field otherwise.
+Result<LedgerInfo> parse_ledger_json(std::string_view bytes, std::string_view what);
+std::string ledger_json_text(const LedgerInfo& info);
+
+// $XDG_DATA_HOME/pedigree/ledger, else ~/.local/share/pedigree/ledger.
+Result<std::filesystem::path> default_ledger_dir();
+// The ledger shipped with pedigree: $PEDIGREE_BUNDLED_LEDGER, else <source>/ledger.
+std::filesystem::path bundled_ledger_dir();
+
+class Ledger {
+public:
+  // Opens an existing ledger: a git working tree with a valid LEDGER.json.
+  static Result<Ledger> open(const std::filesystem::path& dir);
+  // Creates a new ledger in `dir` (absent or empty): LEDGER.json, first commit.
+  // Conflict if `dir` already holds files.
+  static Result<Ledger> init(const std::filesystem::path& dir, const std::string& name);
+  // Opens `dir`, or when it does not exist yet creates it as a copy of the
+  // files of `bundled` (LEDGER.json, README.md, keys/, events/; an empty
+  // bundled ledger yields a fresh one) committed in one commit.
+  static Result<Ledger> open_or_create(const std::filesystem::path& dir,
+                                       const std::filesystem::path& bundled);
+
+  const std::filesystem::path& dir() const { return m_dir; }
+  const LedgerInfo& info() const { return m_info; }
+  GitRepo& repo() { return m_repo; }
+  // Where this ledger's disposable index lives (inside .git, never committed).
+  std::filesystem::path index_path() const { return m_dir / ".git" / "pedigree" / "index.sqlite"; }
+
+  struct AddResult {
+    std::string event_id;
+    std::string path;    // ledger-relative
+    std::string commit;  // empty when the identical event was already present
+    bool already_present = false;
+  };
+  // Signs `statement` with `key`, writes the event (and keys/<keyid>.json when
+  // missing) and commits it with the key's identity as author. Holds an
+  // exclusive lock on .git/pedigree.lock meanwhile (waiting up to 60 s), so
+  // concurrent writers never lose an event.
+  Result<AddResult> add_event(const crypto::PrivateKey& key, const crypto::KeyIdentity& identity,
+                              const Statement& statement);
+
+  // Keys of the working tree's keys/ that verify (others are skipped; `verify`
+  // reports them).
+  Result<KeyRing> load_keys() const;
+
+private:
+  Ledger(std::filesystem::path dir, GitRepo repo, LedgerInfo info)
+      : m_dir(std::move(dir)), m_repo(std::move(repo)), m_info(std::move(info)) {}
+  std::filesystem::path m_dir;
+  GitRepo m_repo;
+  LedgerInfo m_info;
+};
+
+// Holds an exclusive flock(2) on `path` (created if needed) until destroyed.
+class FileLock {
+public:
+  // Retries every few milliseconds for up to `timeout_ms`; Conflict on timeout.
+  static Result<FileLock> acquire(const std::filesystem::path& path, int timeout_ms);
+  FileLock(FileLock&& other) noexcept;
+  FileLock& operator=(FileLock&&) = delete;
+  FileLock(const FileLock&) = delete;
+  ~FileLock();
+
+private:
+  explicit FileLock(int fd) : m_fd(fd) {}
+  int m_fd = -1;
+};
+
+}  // namespace pedigree::ledger

@@ -1,0 +1,93 @@
+#include "pedigree/ledger/trust.hpp"
+
+#include <algorithm>
+
+#include "pedigree/crypto/canonical_json.hpp"
+#include "pedigree/crypto/keystore.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::ledger {
+
+Result<std::filesystem::path> TrustPolicy::default_file() {
+  PD_ASSIGN_OR_RETURN(auto dir, crypto::config_dir());
+  return dir / "trust.json";
+}
+
+Result<TrustPolicy> TrustPolicy::load(const std::filesystem::path& file,
+                                      const LedgerInfo* bundled) {
+  TrustPolicy policy;
+  policy.m_file = file;
+  if (bundled) {
+    for (const auto& p : bundled->pinned_keys) {
+      policy.m_entries.push_back({p.keyid, p.predicates, TrustSource::k_pinned});
+    }
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return policy;
+  PD_ASSIGN_OR_RETURN(std::string text, read_file(file, 1 << 20));
+  PD_ASSIGN_OR_RETURN(auto doc, crypto::parse_json(text, file.string(), 1 << 20));
+  auto keys = doc.find("keys");
+  if (!doc.is_object() || keys == doc.end() || !keys->is_object()) {
+    return corruption(file.string() + ": expected {\"keys\": {keyid: {\"for\": [...]}}}");
+  }
+  for (auto it = keys->begin(); it != keys->end(); ++it) {
+    if (!is_sha256_hex(it.key())) return corruption(file.string() + ": bad keyid " + it.key());
+    TrustEntry entry{it.key(), {}, TrustSource::k_user};
+    auto preds = it->find("for");
+    if (preds == it->end() || !preds->is_array()) {
+      return corruption(file.string() + ": keys." + it.key() + ".for missing");
+    }
+    for (const auto& name : *preds) {
+      auto kind = name.is_string() ? predicate_from_name(name.get<std::string>()) : std::nullopt;
+      if (!kind) return corruption(file.string() + ": keys." + it.key() + ": unknown predicate");
+      entry.predicates.push_back(*kind);
+    }
+    policy.m_entries.push_back(std::move(entry));
+  }
+  return policy;
+}
+
+bool TrustPolicy::trusts(std::string_view keyid, PredicateKind kind) const {
+  for (const auto& e : m_entries) {
+    if (e.keyid == keyid &&
+        std::find(e.predicates.begin(), e.predicates.end(), kind) != e.predicates.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<void> TrustPolicy::add(const std::string& keyid, std::vector<PredicateKind> predicates) {
+  if (!is_sha256_hex(keyid)) return invalid_argument("keyid must be 64 lower-case hex digits");
+  if (predicates.empty())
+    predicates.assign(std::begin(k_all_predicates), std::end(k_all_predicates));
+  std::erase_if(m_entries, [&](const TrustEntry& e) {
+    return e.keyid == keyid && e.source == TrustSource::k_user;
+  });
+  m_entries.push_back({keyid, std::move(predicates), TrustSource::k_user});
+  return {};
+}
+
+Result<void> TrustPolicy::remove(const std::string& keyid) {
+  auto n = std::erase_if(m_entries, [&](const TrustEntry& e) {
+    return e.keyid == keyid && e.source == TrustSource::k_user;
+  });
+  if (n == 0) return not_found("key " + keyid + " is not in your trust list");
+  return {};
+}
+
+Result<void> TrustPolicy::save() const {
+  nlohmann::json keys = nlohmann::json::object();
+  for (const auto& e : m_entries) {
+    if (e.source != TrustSource::k_user) continue;
+    nlohmann::json preds = nlohmann::json::array();
+    for (auto k : e.predicates) preds.push_back(predicate_name(k));
+    keys[e.keyid] = {{"for", preds}};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(m_file.parent_path(), ec);
+  if (ec) return io_error(m_file.parent_path().string() + ": cannot create: " + ec.message());
+  return write_file_atomic(m_file, nlohmann::json{{"keys", keys}}.dump(2) + "\n", 0644);
+}
+
+}  // namespace pedigree::ledger

@@ -1,0 +1,58 @@
+#include "pedigree/ledger/verify.hpp"
+
+#include "pedigree/crypto/digest.hpp"
+#include "pedigree/ledger/layout.hpp"
+#include "pedigree/util/hex.hpp"
+
+namespace pedigree::ledger {
+
+Result<VerifiedEvent> verify_event_file(std::string_view rel_path, std::string_view bytes,
+                                        const KeyRing& keys) {
+  std::string w(rel_path);
+  if (bytes.size() > k_max_event_bytes) {
+    return corruption(w + ": oversized event (" + std::to_string(bytes.size()) + " bytes, limit " +
+                      std::to_string(k_max_event_bytes) + ")");
+  }
+  LayoutEntry entry = classify_path(rel_path);
+  if (entry.kind != EntryKind::k_event) return corruption(w + ": not an event path");
+  VerifiedEvent ev;
+  ev.event_id = crypto::sha256_hex(bytes);
+  if (ev.event_id != entry.event_id) {
+    return corruption(w + ": file name is not the SHA-256 of its contents (" + ev.event_id + ")");
+  }
+  PD_ASSIGN_OR_RETURN(auto env, crypto::parse_envelope(bytes, w, k_max_event_bytes));
+  if (env.payload_type != k_in_toto_payload_type) {
+    return corruption(w + ": payloadType is not " + std::string(k_in_toto_payload_type));
+  }
+  if (env.signatures.size() != 1) return corruption(w + ": expected exactly one signature");
+  ev.signer = env.signatures[0].keyid;
+  const KeyRecord* key = keys.find(ev.signer);
+  if (!key) return not_found(w + ": unknown key " + ev.signer);
+  auto ok = crypto::verify_envelope(env, key->key);
+  if (!ok)
+    return untrusted(w + ": signature by key " + ev.signer.substr(0, 16) + " does not verify");
+  // The signature covers env.payload exactly; parsing starts only now.
+  PD_ASSIGN_OR_RETURN(ev.statement, parse_statement(env.payload, w));
+  if (ev.statement.subject.sha256 != entry.subject) {
+    return corruption(w + ": stored under subject " + entry.subject.substr(0, 12) +
+                      " but the statement's subject is " + ev.statement.subject.sha256);
+  }
+  ev.payload_sha256 = crypto::sha256_hex(env.payload);
+  ev.payload = std::move(env.payload);
+  return ev;
+}
+
+std::string claimed_signer(std::string_view bytes) {
+  auto env = crypto::parse_envelope(bytes, "event", k_max_event_bytes);
+  if (!env || env->signatures.empty()) return {};
+  return env->signatures[0].keyid;
+}
+
+Result<std::string> sign_statement(const Statement& statement, const crypto::PrivateKey& key) {
+  PD_ASSIGN_OR_RETURN(std::string payload, statement_payload(statement));
+  PD_ASSIGN_OR_RETURN(auto env,
+                      crypto::sign_envelope(k_in_toto_payload_type, std::move(payload), key));
+  return crypto::serialize_envelope(env);
+}
+
+}  // namespace pedigree::ledger
