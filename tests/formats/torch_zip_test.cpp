@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "pedigree/formats/checkpoint.hpp"
+
 #include "support/torch_fixtures.hpp"
 
 namespace pedigree::formats {
@@ -117,6 +119,28 @@ TEST(TorchZip, RefusesAStorageEntryOfTheWrongSize) {
   ASSERT_FALSE(parsed);
   // The zip's CRC of data.pkl catches the edit first; either way it is refused as corruption.
   EXPECT_EQ(parsed.error().code(), ErrorCode::k_corruption) << parsed.error().message();
+}
+
+}  // namespace
+}  // namespace pedigree::formats
+
+namespace pedigree::formats {
+namespace {
+
+TEST(TorchZip, ParseCheckpointDispatchesToTheZipReader) {
+  auto bytes = testing::torch_fixture("good_zip_sd1.ckpt");
+  auto parsed = parse_checkpoint(bytes);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->format, Format::k_torch_zip);
+  testing::expect_matches_torch("good_zip_sd1", bytes, *parsed);
+}
+
+TEST(TorchLegacy, ParseCheckpointDispatchesToTheLegacyReader) {
+  auto bytes = testing::torch_fixture("good_legacy_nested.ckpt");
+  auto parsed = parse_checkpoint(bytes);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->format, Format::k_torch_legacy);
+  testing::expect_matches_torch("good_legacy_nested", bytes, *parsed);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <system_error>
 
 #include "pedigree/formats/safetensors.hpp"
+#include "pedigree/formats/torch_legacy.hpp"
+#include "pedigree/formats/torch_zip.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
 
@@ -137,12 +139,8 @@ Result<Checkpoint> parse_checkpoint(ByteView file) {
   if (!format) return corruption("not a checkpoint: " + describe_content(file));
   switch (*format) {
     case Format::k_safetensors: return parse_safetensors(file);
-    // The torch readers add their lines here: return parse_torch_zip(file); /
-    // parse_torch_legacy(file);
-    case Format::k_torch_zip:
-      return not_supported("PyTorch zip checkpoints are not supported by this build yet");
-    case Format::k_torch_legacy:
-      return not_supported("legacy PyTorch checkpoints are not supported by this build yet");
+    case Format::k_torch_zip: return parse_torch_zip(file);
+    case Format::k_torch_legacy: return parse_torch_legacy(file);
     case Format::k_diffusers: break;
   }
   return internal_error("parse_checkpoint: unexpected format");
