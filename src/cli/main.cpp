@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   (void)exit_code;  // set by the subcommand callbacks registered below
   pedigree::cli::setup_estimate(app, exit_code);
   pedigree::cli::setup_fingerprint(app, exit_code);
+  pedigree::cli::setup_inspect(app, exit_code);
 
   try {
     app.parse(argc, argv);
