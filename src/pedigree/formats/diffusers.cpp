@@ -91,8 +91,8 @@ Result<Checkpoint> open_diffusers(const fs::path& dir) {
   }
   if (out.sources.empty()) {
     return not_found(dir.string() +
-                     ": no diffusers weights (expected unet/, text_encoder/ or vae/ holding "
-                     "diffusion_pytorch_model.safetensors, model.safetensors or a .bin)");
+                     ": no model files (expected a diffusers folder: unet/, text_encoder/ or vae/ "
+                     "holding diffusion_pytorch_model.safetensors, model.safetensors or a .bin)");
   }
   return out;
 }
