@@ -10,5 +10,6 @@ namespace pedigree::cli {
 void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
+void setup_inspect(CLI::App& app, int& exit_code);
 
 }  // namespace pedigree::cli

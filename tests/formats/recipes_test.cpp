@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace pedigree::formats {
 namespace {
 
@@ -206,6 +208,52 @@ TEST(Recipes, ReportsHostileValuesWithoutFailing) {
   EXPECT_TRUE(has_problem(types, "sd_merge_models", "not a JSON object"));
   ASSERT_EQ(types.recipes.size(), 1u);
   EXPECT_TRUE(types.recipes[0].parents.empty());
+}
+
+// A small deterministic fuzz: mutated real-shaped recipes never crash the decoder, and whatever
+// it returns keeps its invariants (hashes well-formed, block lists complete).
+TEST(Recipes, MutatedRecipesKeepInvariants) {
+  const std::vector<std::pair<std::string, std::string>> seeds = {
+      {"sd_merge_recipe", R"({"type":"webui","primary_model_hash":")" + k_a +
+                              R"(","secondary_model_hash":")" + k_b +
+                              R"(","interp_method":"Add difference","multiplier":0.3})"},
+      {"sd_merge_recipe",
+       R"({"type":"sd-webui-supermerger","model_a":")" + k_a + R"(","model_b":")" + k_b +
+           R"(","mode":"Weight sum","mbw":true,"weights_alpha":"0,1,1,1,1,1,1,1,1,1,1,1,1,0.5,1,1,1,1,1,1,1,1,1,1,1,1","calcmode":"normal"})"},
+      {"sd_merge_models",
+       R"({")" + k_a +
+           R"(":{"name":"x","legacy_hash":"1234abcd","sd_merge_recipe":"{\"type\":\"webui\",\"primary_model_hash\":\")" +
+           k_b + R"(\"}"}})"},
+      {"mecha_recipe",
+       "version 0.1.0\nmodel \"a\"\nmodel \"b\"\nmerge \"weighted_sum\" &0 &1 alpha=0.5\n"},
+  };
+  std::mt19937 rng(20221006);
+  const std::string alphabet = "{}[]\",:.&=\\ 0123456789abcdefx-eE\n";
+  int decoded = 0;
+  for (int round = 0; round < 3000; ++round) {
+    auto [key, text] = seeds[round % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        default: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    auto report = decode_recipes({{key, text}});
+    decoded += report.recipes.empty() ? 0 : 1;
+    for (const auto& r : report.recipes) {
+      for (const auto& p : r.parents) {
+        EXPECT_TRUE(p.sha256.empty() ||
+                    (p.sha256.size() == 64 &&
+                     p.sha256.find_first_not_of("0123456789abcdef") == std::string::npos))
+            << p.sha256;
+        EXPECT_TRUE(p.block_weights.empty() || p.block_weights.size() == 26u);
+      }
+    }
+  }
+  EXPECT_GT(decoded, 0);  // some mutations stay decodable
 }
 
 TEST(Recipes, NoMetadataMeansNoRecipes) {

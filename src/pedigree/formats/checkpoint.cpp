@@ -4,6 +4,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "pedigree/formats/diffusers.hpp"
 #include "pedigree/formats/safetensors.hpp"
 #include "pedigree/formats/torch_legacy.hpp"
 #include "pedigree/formats/torch_zip.hpp"
@@ -69,31 +70,9 @@ std::string_view known_kind(ByteView file) {
   return {};
 }
 
+// Directories are diffusers folders (formats/diffusers.cpp).
 Result<Checkpoint> open_directory(const std::filesystem::path& dir) {
-  // Until formats/diffusers.cpp lands, say whether there is anything to read at all.
-  // (Replace the NotSupported return below by `return open_diffusers(dir);`.)
-  std::error_code ec;
-  std::filesystem::recursive_directory_iterator it(
-      dir, std::filesystem::directory_options::skip_permission_denied, ec);
-  if (ec) return io_error(dir.string() + ": cannot list directory: " + ec.message());
-  int visited = 0;
-  bool has_weights = false;
-  for (; it != std::filesystem::recursive_directory_iterator() && visited < 10000;
-       it.increment(ec), ++visited) {
-    if (ec) return io_error(dir.string() + ": cannot list directory: " + ec.message());
-    if (it.depth() >= 2) it.disable_recursion_pending();
-    auto ext = it->path().extension().string();
-    if (ext == ".safetensors" || ext == ".bin" || ext == ".ckpt" || ext == ".pt" || ext == ".pth") {
-      has_weights = true;
-      break;
-    }
-  }
-  if (!has_weights) {
-    return not_found(dir.string() +
-                     ": directory holds no model files (expected a diffusers folder with unet/, "
-                     "text_encoder/ or vae/ holding .safetensors or .bin weights)");
-  }
-  return not_supported(dir.string() + ": diffusers folders are not supported by this build yet");
+  return open_diffusers(dir);
 }
 
 }  // namespace
