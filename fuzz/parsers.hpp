@@ -16,6 +16,8 @@
 #include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/formats/safetensors.hpp"
 #include "pedigree/formats/tensor_data.hpp"
+#include "pedigree/formats/torch_legacy.hpp"
+#include "pedigree/formats/torch_zip.hpp"
 
 namespace pedigree::fuzz {
 
@@ -27,7 +29,21 @@ struct FuzzParser {
 inline constexpr FuzzParser k_fuzz_parsers[] = {
     {"safetensors", &formats::parse_safetensors},
     {"checkpoint", &formats::parse_checkpoint},  // detection + whichever reader fits
+    {"torch_zip", &formats::parse_torch_zip},
+    {"torch_legacy", &formats::parse_torch_legacy},
 };
+
+// Corpora of parsers that do not return a Checkpoint (the zip container and the
+// pickle machine): tests/formats/torch_corpus_test.cpp runs them with the checks
+// of fuzz/torch_checks.hpp.
+inline constexpr std::string_view k_corpora_with_own_runner[] = {"zip", "pickle"};
+
+inline bool corpus_has_own_runner(std::string_view name) {
+  for (auto n : k_corpora_with_own_runner) {
+    if (n == name) return true;
+  }
+  return false;
+}
 
 inline const FuzzParser* find_fuzz_parser(std::string_view name) {
   for (const auto& p : k_fuzz_parsers) {
