@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "pedigree/util/bytes.hpp"
+#include "pedigree/util/json_depth.hpp"
 
 namespace pedigree::crypto {
 namespace {
@@ -135,28 +136,6 @@ Result<void> write_value(std::string& out, const nlohmann::json& v, const std::s
   return invalid_argument(path + ": value cannot be written as JSON");
 }
 
-// Rejects nesting deeper than the limit before nlohmann builds the value.
-bool depth_within_limit(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > k_max_json_depth + 1) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<std::string> canonical_json(const nlohmann::json& value) {
@@ -172,7 +151,8 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what,
     return corruption(name + ": " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                       std::to_string(max_bytes));
   }
-  if (!depth_within_limit(text)) return corruption(name + ": JSON nested too deeply");
+  if (!json_nesting_within(text, k_max_json_depth + 1))
+    return corruption(name + ": JSON nested too deeply");
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return corruption(name + ": malformed JSON");
   return value;

@@ -4,6 +4,8 @@
 
 #include "pedigree/lineage/image_metadata.hpp"
 
+#include "pedigree/util/json_depth.hpp"
+
 namespace pedigree::lineage {
 namespace {
 
@@ -73,28 +75,6 @@ std::string utf16_to_utf8(ByteView bytes, bool big_endian) {
   return out;
 }
 
-// Depth of [ / { nesting outside strings, to refuse hostile JSON before parsing.
-bool json_depth_ok(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > k_max_json_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 // Which input of a ComfyUI node class names a model file, or empty.
 std::string_view model_input_of(std::string_view class_type) {
   if (class_type.find("CheckpointLoader") != std::string_view::npos) return "ckpt_name";
@@ -143,7 +123,7 @@ A1111Parameters parse_a1111_parameters(std::string_view text) {
 
 Result<std::vector<ImageModelReference>> comfyui_checkpoints(std::string_view json_text,
                                                              std::string_view what) {
-  if (!json_depth_ok(json_text))
+  if (!json_nesting_within(json_text, k_max_json_depth))
     return corruption(std::string(what) + ": JSON nested deeper than " +
                       std::to_string(k_max_json_depth));
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
