@@ -7,6 +7,7 @@
 
 namespace pedigree::cli {
 
+void setup_attest(CLI::App& app, int& exit_code);
 void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
