@@ -18,10 +18,12 @@ int main(int argc, char** argv) {
   pedigree::cli::setup_estimate(app, exit_code);
   pedigree::cli::setup_fingerprint(app, exit_code);
   pedigree::cli::setup_hash(app, exit_code);
+  pedigree::cli::setup_index(app, exit_code);
   pedigree::cli::setup_init(app, exit_code);
   pedigree::cli::setup_inspect(app, exit_code);
   pedigree::cli::setup_key(app, exit_code);
   pedigree::cli::setup_trust(app, exit_code);
+  pedigree::cli::setup_verify(app, exit_code);
 
   try {
     app.parse(argc, argv);
