@@ -88,7 +88,7 @@ TEST(SyncGitDaemon, CloneSyncAndPushOverGitProtocol) {
     GTEST_SKIP() << "git daemon is not installed (Debian: package git; tools/install-deps)";
   }
   SyncFixture fx;
-  GitDaemon daemon(fx.temp());
+  GitDaemon daemon(fx.temp().path());
   ASSERT_TRUE(daemon.running()) << "git daemon did not start";
   const std::string url = daemon.url("remote.git");
 
