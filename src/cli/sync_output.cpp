@@ -86,7 +86,13 @@ nlohmann::json sync_report_json(const sync::SyncReport& r) {
           {"files_added", r.files_added},
           {"offenses", offenses},
           {"pushed", r.pushed},
-          {"index", index}};
+          {"index", index},
+          {"seconds",
+           {{"fetch", r.seconds.fetch},
+            {"verify", r.seconds.verify},
+            {"merge", r.seconds.merge},
+            {"push", r.seconds.push},
+            {"index", r.seconds.index}}}};
 }
 
 void print_sync_report(const sync::SyncReport& r, std::string_view verb) {

@@ -1,5 +1,6 @@
 #include "pedigree/ledger/git.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include <git2.h>
@@ -18,7 +19,6 @@ using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
 using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
 using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
 using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
-using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
 using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
 
 void ensure_libgit2() {
@@ -253,6 +253,86 @@ Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t 
   return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size);
 }
 
+namespace {
+
+// Every non-tree entry under `tree` (recursively), reported as `kind`.
+Result<void> list_all(git_repository* repo, const git_tree* tree, const std::string& prefix,
+                      GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out);
+
+Result<TreePtr> subtree(git_repository* repo, const git_tree_entry* entry) {
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo, git_tree_entry_id(entry)) != 0) {
+    return git_failure(std::string("cannot read tree ") + git_tree_entry_name(entry));
+  }
+  return TreePtr(raw);
+}
+
+// One side of a difference: a whole subtree or a single entry.
+Result<void> emit(git_repository* repo, const git_tree_entry* entry, const std::string& prefix,
+                  GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out) {
+  std::string path = prefix + git_tree_entry_name(entry);
+  if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
+    PD_ASSIGN_OR_RETURN(TreePtr t, subtree(repo, entry));
+    return list_all(repo, t.get(), path + "/", kind, out);
+  }
+  GitRepo::Change c;
+  c.kind = kind;
+  c.entry.path = std::move(path);
+  c.entry.mode = static_cast<unsigned>(git_tree_entry_filemode(entry));
+  c.entry.oid = oid_hex(git_tree_entry_id(entry));
+  out.push_back(std::move(c));
+  return {};
+}
+
+Result<void> list_all(git_repository* repo, const git_tree* tree, const std::string& prefix,
+                      GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out) {
+  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+    PD_TRY(emit(repo, git_tree_entry_byindex(tree, i), prefix, kind, out));
+  }
+  return {};
+}
+
+// Compares two trees, descending only into subtrees whose ids differ, so the
+// cost follows the number of changed paths, not the size of the ledger.
+Result<void> diff_trees(git_repository* repo, const git_tree* old_tree, const git_tree* new_tree,
+                        const std::string& prefix, std::vector<GitRepo::Change>& out) {
+  using Kind = GitRepo::ChangeKind;
+  if (!old_tree) return list_all(repo, new_tree, prefix, Kind::k_added, out);
+  for (std::size_t i = 0; i < git_tree_entrycount(new_tree); ++i) {
+    const git_tree_entry* n = git_tree_entry_byindex(new_tree, i);
+    const git_tree_entry* o = git_tree_entry_byname(old_tree, git_tree_entry_name(n));
+    if (!o) {
+      PD_TRY(emit(repo, n, prefix, Kind::k_added, out));
+      continue;
+    }
+    if (git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) &&
+        git_tree_entry_filemode(o) == git_tree_entry_filemode(n)) {
+      continue;
+    }
+    bool old_is_tree = git_tree_entry_type(o) == GIT_OBJECT_TREE;
+    bool new_is_tree = git_tree_entry_type(n) == GIT_OBJECT_TREE;
+    if (old_is_tree && new_is_tree) {
+      PD_ASSIGN_OR_RETURN(TreePtr ot, subtree(repo, o));
+      PD_ASSIGN_OR_RETURN(TreePtr nt, subtree(repo, n));
+      PD_TRY(diff_trees(repo, ot.get(), nt.get(), prefix + git_tree_entry_name(n) + "/", out));
+    } else if (!old_is_tree && !new_is_tree) {
+      PD_TRY(emit(repo, n, prefix, Kind::k_modified, out));
+    } else {  // a file replaced by a directory or the reverse
+      PD_TRY(emit(repo, o, prefix, Kind::k_deleted, out));
+      PD_TRY(emit(repo, n, prefix, Kind::k_added, out));
+    }
+  }
+  for (std::size_t i = 0; i < git_tree_entrycount(old_tree); ++i) {
+    const git_tree_entry* o = git_tree_entry_byindex(old_tree, i);
+    if (!git_tree_entry_byname(new_tree, git_tree_entry_name(o))) {
+      PD_TRY(emit(repo, o, prefix, Kind::k_deleted, out));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
                                                    const std::string& to) const {
   TreePtr old_tree;  // null: the empty tree
@@ -260,29 +340,10 @@ Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
     PD_ASSIGN_OR_RETURN(old_tree, commit_tree(m_repo.get(), from));
   }
   PD_ASSIGN_OR_RETURN(TreePtr new_tree, commit_tree(m_repo.get(), to));
-  git_diff* raw = nullptr;
-  if (git_diff_tree_to_tree(&raw, m_repo.get(), old_tree.get(), new_tree.get(), nullptr) != 0) {
-    return git_failure("cannot diff " + from + ".." + to);
-  }
-  DiffPtr d(raw);
   std::vector<Change> out;
-  for (std::size_t i = 0; i < git_diff_num_deltas(d.get()); ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(d.get(), i);
-    Change c;
-    const git_diff_file* side = &delta->new_file;
-    switch (delta->status) {
-      case GIT_DELTA_ADDED: c.kind = ChangeKind::k_added; break;
-      case GIT_DELTA_DELETED:
-        c.kind = ChangeKind::k_deleted;
-        side = &delta->old_file;
-        break;
-      default: c.kind = ChangeKind::k_modified; break;
-    }
-    c.entry.path = side->path;
-    c.entry.mode = side->mode;
-    c.entry.oid = oid_hex(&side->id);
-    out.push_back(std::move(c));
-  }
+  PD_TRY(diff_trees(m_repo.get(), old_tree.get(), new_tree.get(), "", out));
+  std::sort(out.begin(), out.end(),
+            [](const Change& a, const Change& b) { return a.entry.path < b.entry.path; });
   return out;
 }
 

@@ -75,8 +75,10 @@ public:
     ChangeKind kind = ChangeKind::k_added;
     TreeEntry entry;  // the new side (the old side for deletions)
   };
-  // Tree changes from commit `from` to commit `to` (no rename detection);
-  // an empty `from` means the empty tree (everything in `to` is added).
+  // Tree changes from commit `from` to commit `to` (no rename detection), in
+  // path order; an empty `from` means the empty tree (everything in `to` is
+  // added). Only subtrees whose ids differ are read, so the cost follows the
+  // size of the change, not of the ledger.
   Result<std::vector<Change>> diff(const std::string& from, const std::string& to) const;
 
   // True when `ancestor` equals `descendant` or is one of its ancestors;

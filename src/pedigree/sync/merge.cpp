@@ -1,6 +1,8 @@
 #include "pedigree/sync/merge.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -20,6 +22,9 @@ struct Deleter {
 using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
 using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
 using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+
+// Largest file written into the working tree (events and keys are far smaller).
+constexpr std::size_t k_max_checkout_bytes = 64u << 20;
 
 std::unexpected<Error> git_failure(const std::string& what) {
   const git_error* e = git_error_last();
@@ -49,6 +54,39 @@ Result<void> check_out(git_repository* repo, const std::string& commit_hex) {
   if (git_checkout_tree(repo, reinterpret_cast<const git_object*>(commit.get()), &opts) != 0) {
     return git_failure("cannot check out " + commit_hex);
   }
+  return {};
+}
+
+// Brings the working tree and git index from `old_head` to `new_head` by
+// writing only the files the new commit adds (the common case, in time
+// proportional to the change); anything else falls back to a full checkout.
+// Files are written without fsync: until the branch moves, the journal makes
+// the next sync redo this step with a full checkout.
+Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
+                             const std::string& new_head) {
+  PD_ASSIGN_OR_RETURN(auto changes, repo.diff(old_head, new_head));
+  bool only_additions = std::all_of(changes.begin(), changes.end(), [](const auto& c) {
+    return c.kind == ledger::GitRepo::ChangeKind::k_added && c.entry.mode == 0100644;
+  });
+  if (!only_additions) return check_out(repo.native(), new_head);
+  git_index* raw = nullptr;
+  if (git_repository_index(&raw, repo.native()) != 0) return git_failure("cannot open index");
+  IndexPtr index(raw);
+  if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
+  for (const auto& c : changes) {
+    PD_ASSIGN_OR_RETURN(std::string bytes, repo.read_blob(c.entry.oid, k_max_checkout_bytes));
+    auto full = repo.workdir() / c.entry.path;
+    std::error_code ec;
+    std::filesystem::create_directories(full.parent_path(), ec);
+    std::ofstream out(full, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) return io_error(full.string() + ": cannot write");
+    if (git_index_add_bypath(index.get(), c.entry.path.c_str()) != 0) {
+      return git_failure("cannot stage " + c.entry.path);
+    }
+  }
+  if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
   return {};
 }
 
@@ -98,7 +136,7 @@ Result<void> write_journal(const ledger::Ledger& ledger, const std::string& old_
 Result<void> advance(ledger::Ledger& ledger, const std::string& old_head,
                      const std::string& new_head) {
   PD_TRY(write_journal(ledger, old_head, new_head));
-  PD_TRY(check_out(ledger.repo().native(), new_head));
+  PD_TRY(apply_additions(ledger.repo(), old_head, new_head));
   PD_TRY(ledger.repo().advance_head(old_head, new_head));
   std::error_code ec;
   std::filesystem::remove(journal_path(ledger), ec);

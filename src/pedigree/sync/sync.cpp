@@ -1,9 +1,19 @@
 #include "pedigree/sync/sync.hpp"
 
+#include <chrono>
+
 #include "pedigree/sync/remotes.hpp"
 
 namespace pedigree::sync {
 namespace {
+
+// Seconds since `start`, and restarts it.
+double lap(std::chrono::steady_clock::time_point& start) {
+  auto now = std::chrono::steady_clock::now();
+  double s = std::chrono::duration<double>(now - start).count();
+  start = now;
+  return s;
+}
 
 // The remote to use when none is named: the only one, else "origin".
 Result<Remote> choose_remote(const RemoteStore& store, const std::string& name) {
@@ -109,7 +119,9 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
                         ledger::FileLock::acquire(ledger.lock_path(), options.lock_timeout_ms));
     PD_ASSIGN_OR_RETURN(report.recovered, complete_interrupted(ledger));
   }
+  auto clock = std::chrono::steady_clock::now();
   PD_ASSIGN_OR_RETURN(auto fetched, fetch_checked(repo, remote, options, report));
+  report.seconds.fetch = lap(clock);
   if (!fetched) return report;
   if (report.remote_tip) {
     const std::string& tip = *report.remote_tip;
@@ -132,6 +144,7 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
     std::vector<std::string> known;
     if (head) known.push_back(*head);
     PD_ASSIGN_OR_RETURN(auto check, verify_incoming(repo, tip, known, keys));
+    report.seconds.verify = lap(clock);
     report.commits_checked = check.commits;
     report.files_added = check.files_added;
     if (!check.offenses.empty()) {
@@ -148,16 +161,20 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
     report.merge = merged->kind;
     PD_TRY(store.set_accepted_tip(remote.name, tip));
     PD_TRY(store.save());
+    report.seconds.merge = lap(clock);
   } else {
     PD_ASSIGN_OR_RETURN(auto head, repo.head());
     report.head_before = head.value_or("");
   }
+  lap(clock);
   if (options.push == PushMode::k_push) {
     PD_TRY(push_and_record(ledger, store, remote, options, report));
   }
+  report.seconds.push = lap(clock);
   PD_ASSIGN_OR_RETURN(auto head_after, repo.head());
   report.head_after = head_after.value_or("");
   PD_ASSIGN_OR_RETURN(report.index, index.update(repo, policy));
+  report.seconds.index = lap(clock);
   return report;
 }
 
@@ -189,12 +206,15 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
   Remote remote;
   remote.name = "origin";
   remote.url = url;
+  auto clock = std::chrono::steady_clock::now();
   PD_ASSIGN_OR_RETURN(auto fetched, fetch_checked(repo, remote, options, report));
+  report.seconds.fetch = lap(clock);
   if (!fetched) return report;
   if (!report.remote_tip) {
     return fail(report, SyncOutcome::k_not_a_ledger, url + " is empty: nothing to clone");
   }
   PD_ASSIGN_OR_RETURN(auto check, verify_incoming(repo, *report.remote_tip, {}, {}));
+  report.seconds.verify = lap(clock);
   report.commits_checked = check.commits;
   report.files_added = check.files_added;
   if (!check.offenses.empty()) {
@@ -204,6 +224,7 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
                     "; nothing was cloned");
   }
   PD_TRY(check_out_first(repo, *report.remote_tip));
+  report.seconds.merge = lap(clock);
   PD_ASSIGN_OR_RETURN(RemoteStore store, RemoteStore::load(RemoteStore::path_for(dir)));
   PD_TRY(store.add(remote.name, url));
   PD_TRY(store.set_accepted_tip(remote.name, *report.remote_tip));

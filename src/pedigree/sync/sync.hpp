@@ -61,6 +61,10 @@ struct SyncReport {
   std::vector<Offense> offenses;
   bool pushed = false;
   std::optional<index::UpdateStats> index;
+  // Wall-clock seconds spent in each phase (for benchmarks and slow remotes).
+  struct Seconds {
+    double fetch = 0, verify = 0, merge = 0, push = 0, index = 0;
+  } seconds;
 };
 
 // Syncs `ledger` with remote `name` (empty: the only remote, or "origin").
