@@ -159,8 +159,10 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
       return fail(report, SyncOutcome::k_unrelated, merged.error().message());
     }
     report.merge = merged->kind;
-    PD_TRY(store.set_accepted_tip(remote.name, tip));
-    PD_TRY(store.save());
+    if (remote.accepted_tip != tip) {
+      PD_TRY(store.set_accepted_tip(remote.name, tip));
+      PD_TRY(store.save());
+    }
     report.seconds.merge = lap(clock);
   } else {
     PD_ASSIGN_OR_RETURN(auto head, repo.head());
