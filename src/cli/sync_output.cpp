@@ -1,6 +1,7 @@
 #include "cli/sync_output.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -29,11 +30,20 @@ const char* merge_name(sync::MergeKind kind) {
 
 sync::ProgressFn transfer_progress_line() {
   if (!stderr_is_terminal()) return {};
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [last](const sync::TransferProgress& p) {
+  // Redrawn at most 10 times a second, and never twice with the same figures
+  // (libgit2 keeps reporting while it resolves deltas).
+  struct Drawn {
+    std::chrono::steady_clock::time_point at;
+    std::size_t done = SIZE_MAX, total = 0;
+  };
+  auto drawn = std::make_shared<Drawn>();
+  return [drawn](const sync::TransferProgress& p) {
     auto now = std::chrono::steady_clock::now();
-    if (p.done_objects < p.total_objects && now - *last < std::chrono::milliseconds(100)) return;
-    *last = now;
+    if (p.done_objects == drawn->done && p.total_objects == drawn->total) return;
+    if (p.done_objects < p.total_objects && now - drawn->at < std::chrono::milliseconds(100)) {
+      return;
+    }
+    *drawn = {now, p.done_objects, p.total_objects};
     const char* what = p.phase == sync::TransferProgress::Phase::k_fetch ? "fetching" : "pushing";
     std::fprintf(stderr, "\r\033[K%s: %zu/%zu objects, %.1f MiB", what, p.done_objects,
                  p.total_objects, static_cast<double>(p.bytes) / (1024.0 * 1024.0));
