@@ -17,15 +17,18 @@ struct Cli {
   nlohmann::json json() const { return nlohmann::json::parse(out); }
 };
 
-// Runs the binary with HOME and the XDG directories inside `home`.
+// HOME and the XDG directories inside `home`, so the user's own config is never read.
+std::string env_prefix(const std::filesystem::path& home) {
+  return "HOME=" + shell_quote(home.string()) +
+         " XDG_CONFIG_HOME=" + shell_quote((home / "config").string()) +
+         " XDG_DATA_HOME=" + shell_quote((home / "data").string()) +
+         " XDG_CACHE_HOME=" + shell_quote((home / "cache").string()) + " PEDIGREE_LEDGER= ";
+}
+
+// Runs the binary with env_prefix(home).
 Cli pedigree(const std::filesystem::path& home, const std::string& args) {
   auto err = home / "stderr.txt";
-  std::string env = "HOME=" + shell_quote(home.string()) +
-                    " XDG_CONFIG_HOME=" + shell_quote((home / "config").string()) +
-                    " XDG_DATA_HOME=" + shell_quote((home / "data").string()) +
-                    " XDG_CACHE_HOME=" + shell_quote((home / "cache").string()) +
-                    " PEDIGREE_LEDGER= ";
-  auto r = run_command(env + shell_quote(PEDIGREE_BINARY) + " " + args + " 2>" +
+  auto r = run_command(env_prefix(home) + shell_quote(PEDIGREE_BINARY) + " " + args + " 2>" +
                        shell_quote(err.string()));
   return {r.exit_code, r.output, read_text(err)};
 }
@@ -68,6 +71,24 @@ TEST(SyncCli, CloneRemoteListAndSyncWithJson) {
   EXPECT_NE(human.out.find("up-to-date"), std::string::npos) << human.out;
   ASSERT_EQ(fx.run("remote remove origin" + fx.bob_ledger()).status, 0);
   EXPECT_EQ(fx.run("sync" + fx.bob_ledger()).status, 3);  // no remote left
+}
+
+TEST(SyncCli, TransferProgressIsDrawnOnlyOnATerminal) {
+  CliFixture fx;
+  if (run_command("command -v script >/dev/null").exit_code != 0) {
+    GTEST_SKIP() << "script(1) (package bsdutils) is needed to give pedigree a terminal";
+  }
+  // script(1) runs the command on a pseudo-terminal: stderr is a terminal there.
+  std::string cmd = env_prefix(fx.home) + shell_quote(PEDIGREE_BINARY) + " clone " +
+                    shell_quote(fx.remote_url()) + " " + shell_quote(fx.bob.string());
+  auto tty = run_command("script -qec " + shell_quote(cmd) + " /dev/null");
+  EXPECT_EQ(tty.exit_code, 0) << tty.output;
+  EXPECT_NE(tty.output.find("fetching: "), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find("\r\033[K"), std::string::npos);  // the line is erased at the end
+  std::filesystem::remove_all(fx.bob);
+  auto piped = fx.run("clone " + shell_quote(fx.remote_url()) + " " + shell_quote(fx.bob.string()));
+  EXPECT_EQ(piped.status, 0);
+  EXPECT_EQ(piped.err, "");
 }
 
 TEST(SyncCli, RefusalsHaveDistinctExitCodesAndNameEachPathAndCommit) {
@@ -137,9 +158,8 @@ TEST(SyncCli, ASyncKilledAtAnyPointIsCompletedByTheNextSync) {
   auto expected = event_files(fx.dir());
   // Kill `sync` after increasing delays; each restart must converge.
   for (int delay_ms : {5, 20, 40, 80, 160}) {
-    run_command("(HOME=" + shell_quote(fx.home.string()) + " XDG_CONFIG_HOME=" +
-                shell_quote((fx.home / "config").string()) + " " + shell_quote(PEDIGREE_BINARY) +
-                " sync --no-push" + fx.bob_ledger() + " >/dev/null 2>&1 & pid=$!; sleep " +
+    run_command("(" + env_prefix(fx.home) + shell_quote(PEDIGREE_BINARY) + " sync --no-push" +
+                fx.bob_ledger() + " >/dev/null 2>&1 & pid=$!; sleep " +
                 std::to_string(delay_ms / 1000.0) + "; kill -9 $pid; wait $pid) 2>/dev/null");
     EXPECT_EQ(run_command(cd(fx.bob) + "git fsck 2>&1").exit_code, 0) << "after " << delay_ms;
   }
