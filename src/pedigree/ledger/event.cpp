@@ -329,7 +329,13 @@ Result<std::string> statement_payload(const Statement& st) {
               {"subject", json::array({{{"name", name}, {"digest", digest}}})},
               {"predicateType", predicate_type_uri(st.kind)},
               {"predicate", st.predicate}};
-  return crypto::canonical_json(doc);
+  PD_ASSIGN_OR_RETURN(std::string payload, crypto::canonical_json(doc));
+  if (st.kind != PredicateKind::k_fingerprint && payload.size() > k_max_small_payload) {
+    return invalid_argument(std::string(predicate_name(st.kind)) + " payload of " +
+                            std::to_string(payload.size()) + " bytes exceeds the limit of " +
+                            std::to_string(k_max_small_payload));
+  }
+  return payload;
 }
 
 Result<Statement> parse_statement(std::string_view payload, std::string_view what) {

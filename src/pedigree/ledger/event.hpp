@@ -21,9 +21,11 @@ namespace pedigree::ledger {
 inline constexpr std::string_view k_statement_type = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view k_in_toto_payload_type = "application/vnd.in-toto+json";
 inline constexpr std::string_view k_weights_digest_name = "pedigree-weights-v1";
-// Largest event file accepted (fingerprints included); other predicates are
-// limited to k_max_small_payload bytes of payload.
-inline constexpr std::size_t k_max_event_bytes = 256 * 1024;
+// Largest event file accepted. Only fingerprint events come near it (a full
+// SD1 spec-v1 .fp is ~378 KB, ~504 KB as base64, ~680 KB once the envelope
+// base64-encodes the payload again); every other predicate is limited to
+// k_max_small_payload bytes of payload. Larger events are refused, never cut.
+inline constexpr std::size_t k_max_event_bytes = 1024 * 1024;
 inline constexpr std::size_t k_max_small_payload = 16 * 1024;
 
 enum class PredicateKind { k_model, k_lineage, k_fingerprint, k_claim, k_revocation };
@@ -79,7 +81,8 @@ Result<void> validate_predicate(PredicateKind kind, const nlohmann::json& predic
 // Corruption naming `what` otherwise.
 Result<void> validate_subject_rules(const Statement& statement, std::string_view what);
 
-// Canonical JSON payload bytes of a statement; InvalidArgument if it is not valid.
+// Canonical JSON payload bytes of a statement; InvalidArgument if it is not
+// valid or, for predicates other than fingerprint, longer than k_max_small_payload.
 Result<std::string> statement_payload(const Statement& statement);
 
 // Parses verified payload bytes: canonical JSON, the Statement v1 shape, one
