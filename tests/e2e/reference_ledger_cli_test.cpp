@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/ledger/event.hpp"
+#include "pedigree/ledger/pins.hpp"
 #include "support/ledger_support.hpp"
 
 namespace pedigree {
@@ -48,6 +49,14 @@ CommandResult build_ledger(const TempDir& tmp, const std::string& key, const std
                      shell_quote(PEDIGREE_BINARY) + " 2>&1");
 }
 
+std::size_t source_facts() {
+  auto count = [](const std::string& file, const char* list) {
+    return nlohmann::json::parse(read_text(k_source + "/ledger/sources/" + file))[list].size();
+  };
+  return count("models.json", "models") + count("lineage.json", "lineage") +
+         count("claims.json", "claims");
+}
+
 TEST(ReferenceLedgerCli, BuilderGivesByteIdenticalEventsTwice) {
   TempDir tmp;
   const std::string key = (tmp / "throwaway.pem").string();
@@ -60,11 +69,7 @@ TEST(ReferenceLedgerCli, BuilderGivesByteIdenticalEventsTwice) {
   auto a = tree_files(tmp / "a"), b = tree_files(tmp / "b");
   EXPECT_EQ(a, b);
   // One event per fact of the sources, each a file under events/.
-  auto count = [](const std::string& file, const char* list) {
-    return nlohmann::json::parse(read_text(k_source + "/ledger/sources/" + file))[list].size();
-  };
-  const std::size_t facts = count("models.json", "models") + count("lineage.json", "lineage") +
-                            count("claims.json", "claims");
+  const std::size_t facts = source_facts();
   EXPECT_EQ(
       std::count_if(a.begin(), a.end(), [](auto& f) { return f.first.starts_with("events/"); }),
       static_cast<long>(facts));
@@ -91,6 +96,55 @@ TEST(ReferenceLedgerCli, BuilderRefusesAFactWithoutASource) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("source"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(tmp / "o" / "events"));
+}
+
+// `pedigree verify --all` on the user's ledger created from the shipped one:
+// every event valid and trusted, signed by the key compiled into pedigree.
+TEST(ReferenceLedgerCli, BundledLedgerVerifiesAllUnderThePinnedKey) {
+  TempDir home;
+  auto init = pedigree(home, "init");
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  auto r = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " verify --all --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["counts"]["valid"], source_facts());
+  for (const char* bad : {"untrusted", "bad-file", "bad-signature", "malformed", "unknown-key"})
+    EXPECT_EQ(report["counts"][bad], 0) << bad;
+  for (const auto& f : report["files"]) {
+    EXPECT_EQ(f["signer"], ledger::compiled_pins()[0].keyid) << f["path"];
+  }
+}
+
+// A bundled ledger whose LEDGER.json pins another key cannot make that key's
+// events count: only the pin compiled into the binary does.
+TEST(ReferenceLedgerCli, EditedBundledLedgerJsonCannotAddAPin) {
+  TempDir home;
+  std::filesystem::copy(k_source + "/ledger", home / "bundled",
+                        std::filesystem::copy_options::recursive);
+  auto key = pedigree(home, "key generate --json --name Mallory --email m@example.org");
+  ASSERT_EQ(key.exit_code, 0) << key.output;
+  const std::string mallory = nlohmann::json::parse(key.output)["keyid"];
+  auto info = nlohmann::json::parse(read_text(home / "bundled" / "LEDGER.json"));
+  info["pinned_keys"].push_back({{"keyid", mallory}, {"for", {"model", "claim"}}});
+  write_text(home / "bundled" / "LEDGER.json", info.dump(2));
+  const std::string env =
+      "PEDIGREE_BUNDLED_LEDGER=" + shell_quote((home / "bundled").string()) + " ";
+  auto run = [&](const std::string& args) {
+    return run_command(env_for(home) + env + shell_quote(PEDIGREE_BINARY) + " " + args);
+  };
+  ASSERT_EQ(run("init").exit_code, 0);
+  write_text(home / "claim.json", R"({"contains_nai":"no","basis":"trust me","source":"x"})");
+  auto attest = run("attest raw claim --subject " + k_leak_full + " --predicate " +
+                    shell_quote((home / "claim.json").string()) + " --key " + mallory);
+  ASSERT_EQ(attest.exit_code, 0) << attest.output;
+  auto r = run("verify --all --json");
+  auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["counts"]["valid"], source_facts());
+  EXPECT_EQ(report["counts"]["untrusted"], 1);
+  auto list = run("trust list --json 2>&1 >/dev/null");
+  EXPECT_NE(list.output.find(mallory), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("ignored"), std::string::npos) << list.output;
 }
 
 }  // namespace
