@@ -54,6 +54,11 @@ int run_verify(const VerifyOptions& o) {
     auto where = locate_ledger(o.ledger_dir);
     if (!where) return report_error(where.error());
     root = where->dir;
+    std::error_code ec;
+    if (!std::filesystem::exists(root / "LEDGER.json", ec)) {
+      return report_error(Error(ErrorCode::k_not_found,
+                                root.string() + ": not a pedigree ledger (no LEDGER.json)"));
+    }
   }
   auto policy = load_trust_policy();
   if (!policy) return report_error(policy.error());

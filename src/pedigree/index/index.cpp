@@ -226,7 +226,8 @@ Result<UpdateStats> Index::index_directory(const std::filesystem::path& dir,
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return io_error(dir.string() + ": cannot list: " + ec.message());
-    std::string rel = std::filesystem::relative(it->path(), dir).generic_string();
+    // Lexically: std::filesystem::relative would follow a symlink to its target.
+    std::string rel = it->path().lexically_relative(dir).generic_string();
     if (rel == ".git") {
       it.disable_recursion_pending();
       continue;
