@@ -50,6 +50,18 @@ struct EventRow {
   bool trusted = false;  // status valid and signer trusted for this predicate
 };
 
+// A valid model event that gives its subject a reference role (queries for `check`).
+struct ReferenceRow {
+  std::string event, subject, signer, role;
+  bool trusted = false;  // signer trusted for 'model'
+};
+
+// A valid fingerprint event (data: base64 of the .fp bytes, as in the event).
+struct FingerprintRow {
+  std::string event, subject, signer, spec, data;
+  bool trusted = false;  // signer trusted for 'fingerprint'
+};
+
 struct KeyRow {
   std::string keyid, name, email, public_key;
 };
@@ -99,6 +111,15 @@ public:
   Result<std::vector<TrustRow>> trust();
   Result<StatusCounts> counts();
   Result<std::optional<std::string>> last_commit();
+
+  // Lookups for `check` (reference_queries.cpp; schema/002_lookup.sql indexes them).
+  // Model events with a `role` (base, nai-leak, nai-official, nai-vae), any trust.
+  Result<std::vector<ReferenceRow>> reference_models();
+  // Subjects of valid model events whose title, file name or subject name,
+  // lower-cased, is one of `lower_names`. At most 1000 subjects.
+  Result<std::vector<std::string>> subjects_named(const std::vector<std::string>& lower_names);
+  // Valid fingerprint events about `subject`.
+  Result<std::vector<FingerprintRow>> fingerprints_of(std::string_view subject);
 
   Database& database() { return m_db; }
 
