@@ -8,13 +8,23 @@
 namespace pedigree::cli {
 namespace {
 
-std::string fmt(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
+std::string percent(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * share);
   return buf;
 }
 
-std::string percent(double share) { return fmt("%.1f%%", 100 * share); }
+std::string number(double value) {  // a weight as written: 0.3, -0.5, 1
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", value);
+  return buf;
+}
+
+std::string confidence(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", value);
+  return buf;
+}
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -31,8 +41,16 @@ std::string path_text(const lineage::NaiPath& p) {
   std::string out;
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const auto& s = p.steps[i];
-    if (i > 0)
-      out += " <-" + s.relation + (s.weight ? "(" + fmt("%g", *s.weight) + ")" : "") + "- ";
+    if (i > 0) {  // appended piece by piece (g++ 12 warns falsely on "(" + string temporaries)
+      out += " <-";
+      out += s.relation;
+      if (s.weight) {
+        out += '(';
+        out += number(*s.weight);
+        out += ')';
+      }
+      out += "- ";
+    }
     out += s.name;
   }
   out += p.product ? "   (product " + percent(*p.product) + ")" : "   (a weight is undeclared)";
@@ -42,6 +60,7 @@ std::string path_text(const lineage::NaiPath& p) {
 void target_lines(const lineage::CheckReport& r, std::string& out) {
   const auto& t = r.identity;
   out += "  target:     " + r.kind;
+  if (r.candidates.size() == 1 && r.kind != "file") out += " -> " + r.candidates[0].candidate.name;
   if (!t.sha256.empty()) out += ", sha256 " + t.sha256;
   if (!t.matched_by.empty() && t.matched_by != "sha256")
     out += " (matched by " + t.matched_by + (t.weak_match ? ", WEAK" : "") + ")";
@@ -92,7 +111,7 @@ std::string format_check_report(const lineage::CheckReport& r) {
   const lineage::Verdict& v = r.verdict;
   std::string out = r.input + "\n";
   out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) +
-         fmt(" (confidence %.2f)", v.confidence) + "\n";
+         " (confidence " + confidence(v.confidence) + ")\n";
   out += "  summary:    " + v.summary + "\n";
   if (!v.licence_note.empty()) out += "  licence:    " + v.licence_note + "\n";
   target_lines(r, out);
@@ -121,7 +140,7 @@ std::string format_check_report(const lineage::CheckReport& r) {
       out += "  " + c.candidate.sha256.substr(0, 12) + "  " + c.candidate.name + "  (" +
              c.candidate.matched_by + ", " + c.via + ") -> " +
              std::string(lineage::verdict_name(c.verdict.verdict)) +
-             fmt(" %.2f", c.verdict.confidence) + "\n";
+             " " + confidence(c.verdict.confidence) + "\n";
   }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";

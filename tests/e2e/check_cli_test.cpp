@@ -72,7 +72,7 @@ TEST(CheckCli, HumanReportPutsTheVerdictFirst) {
   auto verdict = r.out.find("verdict:    NAI-LEAK");
   ASSERT_NE(verdict, std::string::npos) << r.out;
   EXPECT_LT(verdict, r.out.find("paths to NAI:")) << r.out;
-  EXPECT_NE(r.out.find("C <-merge(0.3)- B <-merge(0.5)- A <-finetune- animefull"),
+  EXPECT_NE(r.out.find("C <-merge(0.3)- B <-merge(0.5)- A <-finetune(1)- animefull"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("NAI share:  declared 15.0%"), std::string::npos) << r.out;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "pedigree/index/index.hpp"
+#include "pedigree/lineage/ancestry.hpp"
 #include "pedigree/ledger/trust.hpp"
 #include "support/ledger_fixture.hpp"
 
