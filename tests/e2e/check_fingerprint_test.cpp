@@ -132,7 +132,8 @@ TEST_F(CheckFingerprint, DeclaredAndFingerprintSharesDisagreeIsFlagged) {
   bootstrap();
   auto merge = write("liar", fingerprint::testing::combine({{0.4, &m_sd15_w}, {0.6, &m_nai_w}}));
   // The author declares only 10 % NAI.
-  m_world.lineage("liar", {{"animefull", "merge", "0.1"}, {"sd15", "merge", "0.9"}},
+  m_world.lineage("liar", {{"sha:" + openssl_sha256(m_nai), "merge", "0.1"},
+                           {"sha:" + openssl_sha256(m_sd15), "merge", "0.9"}},
                   testing::Signer::k_trusted, openssl_sha256(merge));
   auto r = m_world.check(shell_quote(merge.string()));
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;
@@ -154,9 +155,10 @@ TEST_F(CheckFingerprint, WithoutReferenceFingerprintsTheReportSaysHowToGetThem) 
 
 TEST_F(CheckFingerprint, TreeAndGraphShowTheAncestry) {
   m_world.model("A");
-  m_world.lineage("A", {{"animefull", "finetune", ""}});
-  m_world.lineage("B", {{"A", "merge", "0.5"}, {"sd15", "merge", "0.5"}});
-  m_world.lineage("B", {{"sd14", "merge", "0.5"}, {"sd15", "merge", "0.5"}},
+  const std::string nai = "sha:" + openssl_sha256(m_nai), sd15 = "sha:" + openssl_sha256(m_sd15);
+  m_world.lineage("A", {{nai, "finetune", ""}});
+  m_world.lineage("B", {{"A", "merge", "0.5"}, {sd15, "merge", "0.5"}});
+  m_world.lineage("B", {{"sha:" + openssl_sha256(m_sd14), "merge", "0.5"}, {sd15, "merge", "0.5"}},
                   testing::Signer::k_untrusted);
   const std::string b = testing::sha_of_label("B");
   auto tree = m_world.run("tree " + b);

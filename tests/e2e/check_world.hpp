@@ -80,9 +80,10 @@ public:
     st.kind = ledger::PredicateKind::k_lineage;
     nlohmann::json list = nlohmann::json::array();
     for (const auto& p : parents) {
-      nlohmann::json q = {{"digest", {{"sha256", sha_of_label(p.label)}}},
-                          {"name", p.label},
+      const bool raw = p.label.starts_with("sha:");
+      nlohmann::json q = {{"digest", {{"sha256", raw ? p.label.substr(4) : sha_of_label(p.label)}}},
                           {"relation", p.relation}};
+      if (!raw) q["name"] = p.label;
       if (!p.weight.empty()) q["weight"] = p.weight;
       list.push_back(q);
     }
