@@ -75,6 +75,21 @@ struct StatusCounts {
               problems = 0;
 };
 
+class Index;
+
+// The events of one subject after another through one prepared statement
+// (Index::events_of prepares a statement per call), for walks over many
+// subjects. Rows as Index::events_of returns them. Valid while the Index lives.
+class SubjectEvents {
+public:
+  static Result<SubjectEvents> prepare(Index& index);
+  Result<std::vector<EventRow>> of(std::string_view subject);
+
+private:
+  explicit SubjectEvents(Statement st) : m_st(std::move(st)) {}
+  Statement m_st;
+};
+
 class Index {
 public:
   // Opens (creating and migrating) the index file at `path`, in WAL mode.

@@ -18,6 +18,30 @@ std::string trusted_for(const char* predicate) {
 
 }  // namespace
 
+Result<SubjectEvents> SubjectEvents::prepare(Index& index) {
+  PD_ASSIGN_OR_RETURN(
+      Statement st,
+      index.database().prepare("SELECT e.id, e.path, e.subject, e.signer, e.predicate, e.status, "
+                               "e.error, e.payload, e.status = 'valid' AND EXISTS (SELECT 1 FROM "
+                               "trust t WHERE t.keyid = e.signer AND t.predicate = e.predicate) "
+                               "FROM events e WHERE e.subject = ?1 ORDER BY e.path"));
+  return SubjectEvents(std::move(st));
+}
+
+Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
+  m_st.reset();
+  m_st.bind(1, subject);
+  std::vector<EventRow> out;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, m_st.step());
+    if (!row) break;
+    out.push_back({m_st.column_text(0), m_st.column_text(1), m_st.column_text(2),
+                   m_st.column_text(3), m_st.column_text(4), m_st.column_text(5),
+                   m_st.column_text(6), m_st.column_text(7), m_st.column_int(8) != 0});
+  }
+  return out;
+}
+
 Result<std::vector<ReferenceRow>> Index::reference_models() {
   const std::string q =
       "SELECT e.id, e.subject, e.signer, json_extract(e.payload, '$.predicate.role'), " +

@@ -69,7 +69,11 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
 
 Result<void> IndexSource::add_subject(FactBase& facts, const std::string& subject,
                                       std::vector<std::string>* parents) {
-  PD_ASSIGN_OR_RETURN(auto rows, m_index.events_of(subject));
+  if (!m_subject_events) {
+    PD_ASSIGN_OR_RETURN(auto prepared, index::SubjectEvents::prepare(m_index));
+    m_subject_events.emplace(std::move(prepared));
+  }
+  PD_ASSIGN_OR_RETURN(auto rows, m_subject_events->of(subject));
   for (const auto& row : rows) PD_TRY(add_row(facts, row, parents));
   return {};
 }
@@ -77,6 +81,7 @@ Result<void> IndexSource::add_subject(FactBase& facts, const std::string& subjec
 Result<Resolution> IndexSource::resolve(std::string_view text) {
   // Find the subjects the text may denote with indexed lookups, load only
   // their events, and let lineage::resolve apply the exact matching rules.
+  PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   FactBase facts;
   std::set<std::string> subjects;
   if (looks_like_hash(text)) {
@@ -111,6 +116,7 @@ Result<std::vector<std::string>> IndexSource::artifacts_with_hash(std::string_vi
 }
 
 Result<const FactBase*> IndexSource::load(const std::vector<std::string>& roots) {
+  PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   m_facts = FactBase();
   m_truncated = false;
   std::set<std::string> seen;
@@ -134,6 +140,7 @@ Result<const FactBase*> IndexSource::load(const std::vector<std::string>& roots)
 }
 
 Result<std::vector<ReferenceModel>> IndexSource::reference_models() {
+  PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   PD_ASSIGN_OR_RETURN(auto rows, m_index.reference_models());
   std::set<std::string> subjects;
   for (const auto& r : rows)

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,7 @@ private:
                        std::vector<std::string>* parents);
 
   index::Index& m_index;
+  std::optional<index::SubjectEvents> m_subject_events;  // prepared on first use
   ReferenceStore m_references;
   FactBase m_facts;
   bool m_truncated = false;
