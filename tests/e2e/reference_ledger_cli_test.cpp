@@ -147,5 +147,107 @@ TEST(ReferenceLedgerCli, EditedBundledLedgerJsonCannotAddAPin) {
   EXPECT_NE(list.output.find("ignored"), std::string::npos) << list.output;
 }
 
+// `pedigree check --json TARGET` against the user's ledger created from the
+// shipped one (fresh HOME); the parsed report and the exit code.
+struct Check {
+  int exit_code;
+  nlohmann::json report;
+  std::string raw;
+};
+Check check_bundled(const TempDir& home, const std::string& target) {
+  auto r = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " check --json " +
+                       shell_quote(target) + " 2>/dev/null");
+  Check c{r.exit_code, nullptr, r.output};
+  if (!r.output.empty() && r.output[0] == '{') c.report = nlohmann::json::parse(r.output);
+  return c;
+}
+
+bool any_text_contains(const nlohmann::json& list, const std::string& needle) {
+  for (const auto& item : list)
+    if (item.dump().find(needle) != std::string::npos) return true;
+  return false;
+}
+
+// Day one: the AutoV1 every guide quotes for the leaked model.
+TEST(ReferenceLedgerCli, DayOneAutoV1OfTheLeakIsTheLeakedFullModelWeakly) {
+  TempDir home;
+  auto c = check_bundled(home, "925997e9");
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.exit_code, 10);  // nai-leak
+  EXPECT_EQ(c.report["verdict"], "nai-leak");
+  EXPECT_EQ(c.report["target"]["sha256"], k_leak_full);
+  EXPECT_EQ(c.report["target"]["matched_by"], "autov1");
+  EXPECT_EQ(c.report["target"]["weak_match"], true);
+  EXPECT_LE(c.report["confidence"].get<double>(), 0.4);  // AutoV1 is weak evidence
+  bool weak_evidence = false;
+  for (const auto& e : c.report["evidence"]) weak_evidence |= e["kind"] == "weak-hash";
+  EXPECT_TRUE(weak_evidence) << c.report["evidence"].dump(1);
+  // Every artifact sharing the AutoV1 is a candidate; in the shipped ledger only the leak has it.
+  ASSERT_EQ(c.report["candidates"].size(), 1u);
+  EXPECT_EQ(c.report["candidates"][0]["sha256"], k_leak_full);
+  EXPECT_NE(c.report["candidates"][0]["name"].get<std::string>().find("animefull-final-pruned"),
+            std::string::npos);
+}
+
+// Day one: AbyssOrangeMix2_hard's published recipe leads to the leaked files.
+TEST(ReferenceLedgerCli, DayOneAom2HardShowsItsRecipePathToNai) {
+  TempDir home;
+  auto c = check_bundled(home, k_aom2_hard);
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.exit_code, 10);
+  EXPECT_EQ(c.report["verdict"], "nai-leak");
+  EXPECT_EQ(c.report["target"]["matched_by"], "sha256");
+  EXPECT_EQ(c.report["target"]["weak_match"], false);
+  EXPECT_GE(c.report["confidence"].get<double>(), 0.9);
+  // The paths: AOM2_hard -> NAI full directly (-0.3), and through AOM2_nsfw to NAI full and NAI
+  // sfw.
+  const auto& paths = c.report["paths"];
+  ASSERT_GE(paths.size(), 3u) << paths.dump(1);
+  bool via_nsfw_to_full = false, via_nsfw_to_sfw = false;
+  for (const auto& p : paths) {
+    const auto& steps = p["steps"];
+    EXPECT_EQ(steps[0]["sha256"], k_aom2_hard);
+    EXPECT_EQ(p["root_role"], "nai-leak");
+    if (steps.size() == 3 && steps[1]["sha256"] == k_aom2_nsfw) {
+      via_nsfw_to_full |= steps[2]["sha256"] == k_leak_full;
+      via_nsfw_to_sfw |= steps[2]["sha256"] == k_leak_sfw;
+    }
+  }
+  EXPECT_TRUE(via_nsfw_to_full && via_nsfw_to_sfw) << paths.dump(1);
+  // Gape60 (a NAI finetune) is added at +0.3 and NAI full subtracted at -0.3: the declared net
+  // share is 0 while NAI presence is certain.
+  ASSERT_TRUE(c.report["nai_share"]["declared"].is_object()) << c.report["nai_share"].dump();
+  EXPECT_NEAR(c.report["nai_share"]["declared"]["estimate"].get<double>(), 0.0, 1e-9);
+}
+
+// Day one: a hash nobody attested is `unknown`, with how to contribute.
+TEST(ReferenceLedgerCli, DayOneUnknownHashIsUnknownWithHowToContribute) {
+  TempDir home;
+  auto c = check_bundled(home, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.exit_code, 13);
+  EXPECT_EQ(c.report["verdict"], "unknown");
+  EXPECT_TRUE(c.report["target"]["sha256"].is_null());
+  EXPECT_TRUE(any_text_contains(c.report["unknowns"], "attest")) << c.report["unknowns"].dump(1);
+}
+
+// A placeholder is never what a pasted SHA-256 or AutoV2 names, even its own digits.
+TEST(ReferenceLedgerCli, PlaceholdersAreNeverMatchedAsAFileHash) {
+  TempDir home;
+  const std::string p = ledger::placeholder_sha256("nai-leak/animefull-latest");
+  for (const std::string& typed : {p, p.substr(0, 10)}) {
+    auto c = check_bundled(home, typed);
+    ASSERT_TRUE(c.report.is_object()) << c.raw;
+    EXPECT_EQ(c.report["verdict"], "unknown") << typed;
+    EXPECT_TRUE(c.report["target"]["sha256"].is_null()) << typed;
+  }
+  // Its AutoV1 proposes it, weakly.
+  auto c = check_bundled(home, "e6e8e1fc");
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.report["target"]["sha256"], p);
+  EXPECT_EQ(c.report["target"]["weak_match"], true);
+  EXPECT_EQ(c.report["verdict"], "nai-leak");
+}
+
 }  // namespace
 }  // namespace pedigree
