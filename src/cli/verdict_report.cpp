@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
+#include "pedigree/ledger/event.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -61,7 +62,10 @@ void target_lines(const lineage::CheckReport& r, std::string& out) {
   const auto& t = r.identity;
   out += "  target:     " + r.kind;
   if (r.candidates.size() == 1 && r.kind != "file") out += " -> " + r.candidates[0].candidate.name;
-  if (!t.sha256.empty()) out += ", sha256 " + t.sha256;
+  if (ledger::is_placeholder_sha256(t.sha256))
+    out += ", placeholder " + t.sha256.substr(0, 32) + "... (the file's SHA-256 is unknown)";
+  else if (!t.sha256.empty())
+    out += ", sha256 " + t.sha256;
   if (!t.matched_by.empty() && t.matched_by != "sha256")
     out += " (matched by " + t.matched_by + (t.weak_match ? ", WEAK" : "") + ")";
   out += "\n";
@@ -110,8 +114,8 @@ int exit_severity(int code) {
 std::string format_check_report(const lineage::CheckReport& r) {
   const lineage::Verdict& v = r.verdict;
   std::string out = r.input + "\n";
-  out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) +
-         " (confidence " + confidence(v.confidence) + ")\n";
+  out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) + " (confidence " +
+         confidence(v.confidence) + ")\n";
   out += "  summary:    " + v.summary + "\n";
   if (!v.licence_note.empty()) out += "  licence:    " + v.licence_note + "\n";
   target_lines(r, out);
@@ -139,8 +143,8 @@ std::string format_check_report(const lineage::CheckReport& r) {
     for (const auto& c : r.candidates)
       out += "  " + c.candidate.sha256.substr(0, 12) + "  " + c.candidate.name + "  (" +
              c.candidate.matched_by + ", " + c.via + ") -> " +
-             std::string(lineage::verdict_name(c.verdict.verdict)) +
-             " " + confidence(c.verdict.confidence) + "\n";
+             std::string(lineage::verdict_name(c.verdict.verdict)) + " " +
+             confidence(c.verdict.confidence) + "\n";
   }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";
