@@ -43,9 +43,6 @@ T must(Result<T> r, const std::string& what) {
   if (!r) die(what, r.error());
   return std::move(*r);
 }
-void must(Result<void> r, const std::string& what) {
-  if (!r) die(what, r.error());
-}
 
 std::string hex_of(const std::string& seed, std::size_t digits) {
   return crypto::sha256_hex(seed).substr(0, digits);
@@ -138,7 +135,7 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
 
 void git_commit_all(const std::filesystem::path& dir, const std::string& message) {
   std::string cmd = "cd '" + dir.string() +
-                    "' && git add -A && git -c user.name=bench "
+                    "' && git config gc.auto 0 && git add -A && git -c user.name=bench "
                     "-c user.email=bench@pedigree.invalid commit -qm '" +
                     message + "'";
   if (std::system(cmd.c_str()) != 0) {
@@ -150,8 +147,11 @@ void git_commit_all(const std::filesystem::path& dir, const std::string& message
 // Bytes of the regular files under `dir`.
 double tree_bytes(const std::filesystem::path& dir) {
   double total = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) total += static_cast<double>(e.file_size());
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec)) total += static_cast<double>(it->file_size(ec));
   }
   return total;
 }
@@ -308,7 +308,8 @@ int main(int argc, char** argv) {
       auto start = Clock::now();
       auto hits = must(idx.lookup_hash(value, std::string_view(kind)), "lookup");
       us.push_back(seconds_since(start) * 1e6);
-      for (const auto& h : hits) found += h.sha256 == a.sha256;
+      found += std::any_of(hits.begin(), hits.end(),
+                           [&](const index::HashMatch& h) { return h.sha256 == a.sha256; });
     }
     std::sort(us.begin(), us.end());
     std::printf("lookup %-9s median %7.1f us  p99 %7.1f us  (%zu/2000 found)\n", kind,
