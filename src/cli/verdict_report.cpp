@@ -110,8 +110,8 @@ int exit_severity(int code) {
 std::string format_check_report(const lineage::CheckReport& r) {
   const lineage::Verdict& v = r.verdict;
   std::string out = r.input + "\n";
-  out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) +
-         " (confidence " + confidence(v.confidence) + ")\n";
+  out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) + " (confidence " +
+         confidence(v.confidence) + ")\n";
   out += "  summary:    " + v.summary + "\n";
   if (!v.licence_note.empty()) out += "  licence:    " + v.licence_note + "\n";
   target_lines(r, out);
@@ -139,8 +139,8 @@ std::string format_check_report(const lineage::CheckReport& r) {
     for (const auto& c : r.candidates)
       out += "  " + c.candidate.sha256.substr(0, 12) + "  " + c.candidate.name + "  (" +
              c.candidate.matched_by + ", " + c.via + ") -> " +
-             std::string(lineage::verdict_name(c.verdict.verdict)) +
-             " " + confidence(c.verdict.confidence) + "\n";
+             std::string(lineage::verdict_name(c.verdict.verdict)) + " " +
+             confidence(c.verdict.confidence) + "\n";
   }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";
