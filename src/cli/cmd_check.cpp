@@ -92,7 +92,8 @@ void setup_check(CLI::App& app, int& exit_code) {
   sub->add_flag("--json", opts->json, "print the report as JSON (docs/json/check.md)");
   sub->add_flag("--no-fingerprint", opts->no_fingerprint,
                 "hash model files only (no fingerprint estimate, no reference bootstrap)");
-  sub->add_option("--threads", opts->threads, "worker threads for model files (default: all cores)");
+  sub->add_option("--threads", opts->threads,
+                  "worker threads for model files (default: all cores)");
   add_ledger_option(sub, opts->ledger);
   sub->callback([opts, &exit_code] { exit_code = run_check(*opts); });
 }

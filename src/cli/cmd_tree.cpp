@@ -26,7 +26,8 @@ int run_tree(const TreeOptions& opts) {
   if (!resolved) return report_error(resolved.error());
   if (resolved->candidates.empty())
     return report_error(not_found(opts.target + ": not in the ledger (`pedigree check " +
-                                  opts.target + "` says what is known)").error());
+                                  opts.target + "` says what is known)")
+                            .error());
   if (resolved->candidates.size() > 1)
     std::printf("%s matches %zu artifacts (%s):\n\n", opts.target.c_str(),
                 resolved->candidates.size(), resolved->weak ? "weak 8-hex match" : "ambiguous");

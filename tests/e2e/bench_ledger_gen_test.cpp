@@ -26,11 +26,14 @@
 namespace pedigree {
 namespace {
 
-std::string bench_sha(std::size_t i) { return crypto::sha256_hex("bench-" + std::to_string(i)); }
+std::string bench_sha(std::size_t i) {
+  return crypto::sha256_hex("bench-" + std::to_string(i));
+}
 
 class Writer {
 public:
-  Writer(std::filesystem::path dir, const crypto::PrivateKey& key) : m_dir(std::move(dir)), m_key(key) {}
+  Writer(std::filesystem::path dir, const crypto::PrivateKey& key)
+      : m_dir(std::move(dir)), m_key(key) {}
   void write(const ledger::Statement& st) {
     auto bytes = ledger::sign_statement(st, m_key);
     ASSERT_TRUE(bytes) << bytes.error().message();
@@ -54,8 +57,11 @@ public:
     st.subject = {"sha256:" + bench_sha(child), bench_sha(child), ""};
     st.kind = ledger::PredicateKind::k_lineage;
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& [p, w] : parents)
-      list.push_back({{"digest", {{"sha256", bench_sha(p)}}}, {"relation", relation}, {"weight", w}});
+    for (const auto& [p, w] : parents) {
+      nlohmann::json q = {{"digest", {{"sha256", bench_sha(p)}}}, {"relation", relation}};
+      if (!w.empty()) q["weight"] = w;
+      list.push_back(std::move(q));
+    }
     st.predicate = {{"parents", list}, {"method", "weighted-sum"}, {"basis", "author-statement"}};
     write(st);
   }

@@ -55,8 +55,8 @@ TEST(CheckCli, ResolvesAutoV2PrefixesAnyCaseAndNames) {
   declared_chain(w);
   std::string autov2 = sha_of_label("B").substr(0, 10);
   for (auto& c : autov2) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const std::string& input : {"AutoV2:" + autov2, std::string("B.safetensors"),
-                                   std::string("b")}) {
+  for (const std::string& input :
+       {"AutoV2:" + autov2, std::string("B.safetensors"), std::string("b")}) {
     auto r = w.check(shell_quote(input));
     ASSERT_EQ(r.exit_code, 10) << input << r.err << r.out;
     EXPECT_EQ(r.json["target"]["sha256"], sha_of_label("B")) << input;
@@ -247,13 +247,13 @@ TEST(CheckCli, PicturesNameTheModelThatMadeThem) {
   CheckWorld w;
   declared_chain(w);
   const auto pics = w.dir() / "pics";
-  auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
-                                   "/tools/make-image-fixtures " + shell_quote(pics.string()) +
-                                   " --model-hash " + sha_of_label("C").substr(0, 10) +
-                                   " --model-name C");
+  auto made =
+      testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
+                           "/tools/make-image-fixtures " + shell_quote(pics.string()) +
+                           " --model-hash " + sha_of_label("C").substr(0, 10) + " --model-name C");
   ASSERT_EQ(made.exit_code, 0);
-  for (const char* name : {"a1111_text.png", "a1111_ztxt.png", "a1111.jpg", "a1111.webp",
-                           "comfyui.png"}) {
+  for (const char* name :
+       {"a1111_text.png", "a1111_ztxt.png", "a1111.jpg", "a1111.webp", "comfyui.png"}) {
     auto r = w.check(shell_quote((pics / name).string()));
     ASSERT_EQ(r.exit_code, 10) << name << r.err << r.out;
     EXPECT_EQ(r.json["target"]["kind"], "image") << name;

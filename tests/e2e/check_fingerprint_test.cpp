@@ -83,8 +83,8 @@ TEST_F(CheckFingerprint, ReferenceFileIsIdentifiedAndItsFingerprintStored) {
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;  // the file IS the leak
   EXPECT_EQ(r.json["target"]["sha256"], openssl_sha256(m_nai));
   EXPECT_EQ(r.json["target"]["kind"], "file");
-  const fs::path stored = m_world.ledger_dir() / ".git" / "pedigree" / "references" /
-                          (openssl_sha256(m_nai) + ".fp");
+  const fs::path stored =
+      m_world.ledger_dir() / ".git" / "pedigree" / "references" / (openssl_sha256(m_nai) + ".fp");
   EXPECT_TRUE(fs::exists(stored));
   bool told = false;
   for (const auto& n : r.json["notes"])
@@ -132,8 +132,9 @@ TEST_F(CheckFingerprint, DeclaredAndFingerprintSharesDisagreeIsFlagged) {
   bootstrap();
   auto merge = write("liar", fingerprint::testing::combine({{0.4, &m_sd15_w}, {0.6, &m_nai_w}}));
   // The author declares only 10 % NAI.
-  m_world.lineage("liar", {{"sha:" + openssl_sha256(m_nai), "merge", "0.1"},
-                           {"sha:" + openssl_sha256(m_sd15), "merge", "0.9"}},
+  m_world.lineage("liar",
+                  {{"sha:" + openssl_sha256(m_nai), "merge", "0.1"},
+                   {"sha:" + openssl_sha256(m_sd15), "merge", "0.9"}},
                   testing::Signer::k_trusted, openssl_sha256(merge));
   auto r = m_world.check(shell_quote(merge.string()));
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;

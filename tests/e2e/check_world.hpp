@@ -120,16 +120,16 @@ public:
   // Runs `pedigree ARGS --ledger LEDGER` in the test's environment.
   CliRun run(const std::string& args, const std::string& extra_env = "") const {
     const auto err_path = m_dir / "stderr.txt";
-    const std::string env = "HOME=" + shell_quote((m_dir / "home").string()) +
-                            " XDG_CONFIG_HOME=" + shell_quote((m_dir / "config").string()) +
-                            " XDG_DATA_HOME=" + shell_quote((m_dir / "data").string()) +
-                            " XDG_CACHE_HOME=" + shell_quote((m_dir / "cache").string()) +
-                            " PEDIGREE_BUNDLED_LEDGER=" +
-                            shell_quote((m_dir / "no-bundled-ledger").string()) + " " +
-                            extra_env + " ";
-    auto r = run_command(env + shell_quote(PEDIGREE_BINARY) + " " + args + " --ledger " +
-                         shell_quote(ledger_dir().string()) + " 2>" +
-                         shell_quote(err_path.string()));
+    const std::string env =
+        "HOME=" + shell_quote((m_dir / "home").string()) +
+        " XDG_CONFIG_HOME=" + shell_quote((m_dir / "config").string()) +
+        " XDG_DATA_HOME=" + shell_quote((m_dir / "data").string()) +
+        " XDG_CACHE_HOME=" + shell_quote((m_dir / "cache").string()) +
+        " PEDIGREE_BUNDLED_LEDGER=" + shell_quote((m_dir / "no-bundled-ledger").string()) + " " +
+        extra_env + " ";
+    auto r =
+        run_command(env + shell_quote(PEDIGREE_BINARY) + " " + args + " --ledger " +
+                    shell_quote(ledger_dir().string()) + " 2>" + shell_quote(err_path.string()));
     CliRun out{r.exit_code, r.output, read_text(err_path), nullptr};
     auto j = nlohmann::json::parse(r.output, nullptr, false);
     if (!j.is_discarded()) out.json = std::move(j);

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "pedigree/index/index.hpp"
-#include "pedigree/lineage/ancestry.hpp"
 #include "pedigree/ledger/trust.hpp"
+#include "pedigree/lineage/ancestry.hpp"
 #include "support/ledger_fixture.hpp"
 
 namespace pedigree::lineage {
@@ -28,8 +28,8 @@ class IndexSource_ : public ::testing::Test {
 protected:
   void SetUp() override {
     // Chain: artifact(0) (nai-leak) <- 1 <- 2 <- ... <- 5; artifact(9) unrelated.
-    m_nai_event = m_fx.attest(model(artifact(0), "animefull", "nai-leak", {{"autov1", "925997e9"}}))
-                      .event_id;
+    m_nai_event =
+        m_fx.attest(model(artifact(0), "animefull", "nai-leak", {{"autov1", "925997e9"}})).event_id;
     for (int i = 1; i <= 5; ++i) {
       m_fx.attest(model(artifact(i), "model " + std::to_string(i)));
       m_fx.attest(testing::lineage_statement(artifact(i), {artifact(i - 1)}));

@@ -116,10 +116,13 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
                              saved.error().message());
     } else if (!saved->empty()) {
       ref.fingerprint_origin = "local " + saved->string();
-      report.notes.push_back(
-          "this file is the reference " + who + ": its fingerprint is stored as that reference "
-          "in " + saved->string() + " (later checks of merges use it); share it with everyone: "
-          "`pedigree attest fingerprint " + scanned.identity.input + "`");
+      report.notes.push_back("this file is the reference " + who +
+                             ": its fingerprint is stored as that reference "
+                             "in " +
+                             saved->string() +
+                             " (later checks of merges use it); share it with everyone: "
+                             "`pedigree attest fingerprint " +
+                             scanned.identity.input + "`");
     }
   }
 }
@@ -254,7 +257,8 @@ Result<Resolution> resolve_target(FactSource& source, std::string_view target) {
   r.input = std::string(target);
   r.kind = "file";
   if (r.candidates.empty() && !scanned.identity.weights_hash.empty()) {
-    PD_ASSIGN_OR_RETURN(auto same, source.artifacts_with_hash("weights", scanned.identity.weights_hash));
+    PD_ASSIGN_OR_RETURN(auto same,
+                        source.artifacts_with_hash("weights", scanned.identity.weights_hash));
     PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(same));
     for (const auto& sha : same) r.candidates.push_back({sha, facts->display_name(sha), "weights"});
   }

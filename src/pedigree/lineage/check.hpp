@@ -46,7 +46,7 @@ struct CheckReport {
 enum class FingerprintPass { k_skip, k_build };
 
 struct CheckOptions {
-  scan::ScanOptions scan;                      // threads, progress
+  scan::ScanOptions scan;  // threads, progress
   FingerprintPass fingerprint = FingerprintPass::k_build;
   ReferenceStore references{std::filesystem::path()};  // local reference fingerprints
 };
@@ -57,7 +57,7 @@ struct CheckOptions {
 struct FileScanResult {
   TargetIdentity identity;
   std::optional<fingerprint::Fingerprint> sketch;  // the file's own fingerprint (k_build)
-  std::string sketch_error;  // why there is none although it was asked for
+  std::string sketch_error;                        // why there is none although it was asked for
   std::optional<FingerprintResult> fingerprint;
   std::vector<MetadataRecipe> recipes;
 };

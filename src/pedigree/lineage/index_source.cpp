@@ -158,8 +158,8 @@ Result<std::vector<ReferenceModel>> IndexSource::reference_models() {
       if (!f.trusted) continue;
       auto bytes = crypto::base64_decode(f.data);
       if (!bytes) continue;
-      auto fp = fingerprint::parse(ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()),
-                                            bytes->size()));
+      auto fp = fingerprint::parse(
+          ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
       if (!fp) continue;
       ref.fingerprint = std::move(*fp);
       ref.fingerprint_origin = "event " + f.event;
