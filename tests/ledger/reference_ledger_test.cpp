@@ -131,6 +131,33 @@ TEST(ReferenceLedger, SourcesPlanValidStatementsWithSources) {
   }
 }
 
+// An independent verifier agrees: openssl checks a shipped event's Ed25519
+// signature over its DSSE PAE with the public key from ledger/keys/.
+TEST(ReferenceLedger, OpensslVerifiesAShippedEvent) {
+  const auto& keyid = compiled_pins()[0].keyid;
+  auto record = verify_key_file(key_path(keyid), read_text(k_bundled / key_path(keyid)));
+  ASSERT_TRUE(record) << record.error().message();
+  TempDir tmp;
+  write_text(tmp / "pub.pem", record->key.to_pem());
+  const auto event = files_under(k_bundled / "events").front();
+  write_text(tmp / "event.json", read_text(event));
+  const std::string py = R"(import base64,json,sys
+e=json.load(open(sys.argv[1])); body=base64.b64decode(e['payload']); t=e['payloadType'].encode()
+open(sys.argv[2],'wb').write(b'DSSEv1 %d %s %d %s' % (len(t), t, len(body), body))
+open(sys.argv[3],'wb').write(base64.b64decode(e['signatures'][0]['sig'])))";
+  auto prep = run_command("/usr/bin/python3 -c " + shell_quote(py) + " " +
+                          shell_quote((tmp / "event.json").string()) + " " +
+                          shell_quote((tmp / "pae.bin").string()) + " " +
+                          shell_quote((tmp / "sig.bin").string()) + " 2>&1");
+  ASSERT_EQ(prep.exit_code, 0) << prep.output;
+  auto ok = run_command("openssl pkeyutl -verify -pubin -inkey " +
+                        shell_quote((tmp / "pub.pem").string()) + " -rawin -in " +
+                        shell_quote((tmp / "pae.bin").string()) + " -sigfile " +
+                        shell_quote((tmp / "sig.bin").string()) + " 2>&1");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("Signature Verified Successfully"), std::string::npos) << ok.output;
+}
+
 TEST(ReferenceLedger, AnEditedLedgerJsonCannotAddAPin) {
   auto info = parse_ledger_json(read_text(k_bundled / "LEDGER.json"), "LEDGER.json");
   ASSERT_TRUE(info);
