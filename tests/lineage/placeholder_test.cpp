@@ -106,6 +106,11 @@ TEST(Unconfirmed, TrustedButUnconfirmedFactsAreShownNeverCounted) {
   EXPECT_TRUE(v.ancestry.paths.empty());
   ASSERT_EQ(v.ancestry.ignored_paths.size(), 1u);
   EXPECT_EQ(v.ancestry.ignored_paths[0].steps[1].status, EventStatus::k_unconfirmed);
+  // Trusting the signer would not help: the advice says what would.
+  std::string steps;
+  for (const auto& s : v.next_steps) steps += s + "\n";
+  EXPECT_NE(steps.find("marked unconfirmed"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("trust add"), std::string::npos) << steps;
 
   // An unconfirmed model event gives no role.
   FactBase other;
