@@ -132,7 +132,7 @@ TEST(SyncCli, RefusalsHaveDistinctExitCodesAndNameEachPathAndCommit) {
                 .status,
             0);
   auto unreachable = fx.run("sync nowhere" + fx.bob_ledger());
-  EXPECT_EQ(unreachable.status, 9) << unreachable.err;
+  EXPECT_EQ(unreachable.status, 20) << unreachable.err;
   auto plain = fx.temp() / "plain.git";
   ASSERT_EQ(run_command("git init -q --bare " + shell_quote(plain.string())).exit_code, 0);
   ASSERT_EQ(run_command(cd(mallory) + "git push -q " + shell_quote(plain.string()) +
@@ -141,10 +141,10 @@ TEST(SyncCli, RefusalsHaveDistinctExitCodesAndNameEachPathAndCommit) {
             0);
   ASSERT_EQ(fx.run("remote add plain " + shell_quote(plain.string()) + fx.bob_ledger()).status, 0);
   auto not_ledger = fx.run("sync plain" + fx.bob_ledger());
-  EXPECT_EQ(not_ledger.status, 10) << not_ledger.err;
+  EXPECT_EQ(not_ledger.status, 21) << not_ledger.err;
   auto clone_gone = fx.run("clone " + shell_quote("file://" + (fx.temp() / "nope").string()) + " " +
                            shell_quote((fx.temp() / "c").string()));
-  EXPECT_EQ(clone_gone.status, 9);
+  EXPECT_EQ(clone_gone.status, 20);
 }
 
 TEST(SyncCli, ASyncKilledAtAnyPointIsCompletedByTheNextSync) {
