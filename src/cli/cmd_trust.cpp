@@ -9,6 +9,7 @@
 #include "cli/common.hpp"
 #include "cli/ledger_context.hpp"
 #include "pedigree/crypto/keystore.hpp"
+#include "pedigree/ledger/pins.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -104,8 +105,8 @@ int run_remove(const TrustOptions& o) {
     if (pinned) {
       return report_error(Error(ErrorCode::k_conflict,
                                 "key " + *keyid +
-                                    " is pinned by the bundled ledger, not by you: it cannot be "
-                                    "removed with `trust remove`"));
+                                    " is pinned into pedigree (the reference-ledger key), not "
+                                    "by you: it cannot be removed with `trust remove`"));
     }
     return report_error(removed.error());
   }
@@ -119,15 +120,33 @@ int run_list(const TrustOptions& o) {
   if (!policy) return report_error(policy.error());
   auto bundled = load_bundled_info();
   std::string bundled_name = bundled && *bundled ? (*bundled)->name : "bundled";
+  auto listed_by_bundled = [&](const std::string& keyid) {
+    if (!bundled || !*bundled) return false;
+    for (const auto& p : (*bundled)->pinned_keys)
+      if (p.keyid == keyid) return true;
+    return false;
+  };
+  // Pins a LEDGER.json adds never count (only the compiled ones do): say so.
+  if (bundled && *bundled) {
+    for (const auto& p : ledger::uncompiled_pins(**bundled)) {
+      std::cerr << "pedigree: warning: the bundled ledger '" << bundled_name << "' pins key "
+                << p.keyid
+                << " in LEDGER.json, but only keys compiled into pedigree are pinned: ignored\n";
+    }
+  }
   auto file = ledger::TrustPolicy::default_file();
   auto known = known_keys(o.ledger_dir);
   nlohmann::json all = nlohmann::json::array();
   for (const auto& e : policy->entries()) {
     bool pinned = e.source == ledger::TrustSource::k_pinned;
-    std::string why = pinned ? "pinned by the bundled ledger '" + bundled_name +
-                                   "' (LEDGER.json pinned_keys): reference facts"
-                             : "trusted by you (pedigree trust add), recorded in " +
-                                   (file ? file->string() : std::string("trust.json"));
+    std::string why =
+        pinned ? "pinned into this pedigree binary: the project's reference-ledger key, trusted "
+                 "for reference facts (docs/reference-ledger.md)" +
+                     (listed_by_bundled(e.keyid)
+                          ? "; the bundled ledger '" + bundled_name + "' lists it in LEDGER.json"
+                          : std::string())
+               : "trusted by you (pedigree trust add), recorded in " +
+                     (file ? file->string() : std::string("trust.json"));
     nlohmann::json preds = nlohmann::json::array();
     for (auto k : e.predicates) preds.push_back(ledger::predicate_name(k));
     nlohmann::json row = {{"keyid", e.keyid}, {"source", pinned ? "pinned" : "user"},

@@ -1,5 +1,6 @@
 // End-to-end tests of `pedigree key`, `init` and `trust` through the real binary.
 #include "e2e/ledger_cli.hpp"
+#include "pedigree/ledger/pins.hpp"
 
 namespace pedigree {
 namespace {
@@ -89,16 +90,23 @@ TEST(InitCli, CreatesAGitLedgerAndRefusesANonEmptyDirectory) {
 TEST(TrustCli, AddListRemoveAndPinnedKeysSayWhyTheyAreTrusted) {
   CliHome home;
   const std::string mine = home.setup_key_and_ledger();
-  const std::string pinned(64, 'a');
+  // Only the key compiled into pedigree is pinned; a pin added to a LEDGER.json is ignored.
+  const std::string pinned = ledger::compiled_pins()[0].keyid;
+  const std::string intruder(64, 'a');
   testing::write_text(home.dir() / "bundled" / "LEDGER.json",
-                      R"({"format":1,"name":"ref","pinned_keys":[{"keyid":")" + pinned +
+                      R"({"format":1,"name":"ref","pinned_keys":[{"keyid":")" + intruder +
                           R"(","for":["model","lineage"]}]})");
-  auto list = home.ok("trust list --json").json();
+  auto listed = home.ok("trust list --json");
+  auto list = listed.json();
   ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["keyid"], pinned);
   EXPECT_EQ(list[0]["source"], "pinned");
-  EXPECT_EQ(list[0]["for"], nlohmann::json({"model", "lineage"}));
-  EXPECT_NE(list[0]["why"].get<std::string>().find("pinned by the bundled ledger 'ref'"),
+  EXPECT_EQ(list[0]["for"],
+            nlohmann::json({"model", "lineage", "fingerprint", "claim", "revocation"}));
+  EXPECT_NE(list[0]["why"].get<std::string>().find("pinned into this pedigree binary"),
             std::string::npos);
+  EXPECT_NE(listed.err.find(intruder), std::string::npos) << listed.err;
+  EXPECT_NE(listed.err.find("ignored"), std::string::npos) << listed.err;
 
   // A prefix of the user's own key expands; --for limits the predicates.
   home.ok("trust add " + mine.substr(0, 10) + " --for claim,model");

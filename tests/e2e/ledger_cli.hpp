@@ -23,7 +23,7 @@ class CliHome {
 public:
   CliHome() {
     std::filesystem::create_directories(m_dir / "home");
-    // An empty bundled ledger, so no key is pinned unless a test pins one.
+    // An empty bundled ledger: only the key compiled into pedigree is pinned.
     write_text(m_dir / "bundled" / "LEDGER.json",
                "{\"format\":1,\"name\":\"test-bundled\",\"pinned_keys\":[]}\n");
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <random>
 
+#include "pedigree/index/schema.hpp"
 #include "pedigree/index/sqlite.hpp"
 #include "support/ledger_fixture.hpp"
 
@@ -213,11 +214,11 @@ TEST(Index, AnInterruptedUpdateLeavesThePreviousStateAndARerunRecovers) {
   ASSERT_TRUE(stats);
   EXPECT_FALSE(stats->rebuilt);
   EXPECT_EQ(index->lookup_hash(artifact(2))->size(), 1u);
-  // The sqlite3 CLI reads the file: WAL mode and schema version 1.
+  // The sqlite3 CLI reads the file: WAL mode and the latest schema version.
   auto cli =
       run_command("sqlite3 " + shell_quote((cfg / "i.sqlite").string()) +
                   " 'PRAGMA journal_mode; PRAGMA user_version; SELECT count(*) FROM artifacts;'");
-  EXPECT_EQ(cli.output, "wal\n1\n2\n");
+  EXPECT_EQ(cli.output, "wal\n" + std::to_string(schema_version()) + "\n2\n");
 }
 
 }  // namespace

@@ -154,7 +154,13 @@ TEST(Schema, ModelSchemaAgreesWithValidatePredicate) {
                     mutated(base, [](json& p) { p["hashes"]["crc32"] = ""; }),
                     mutated(base, [](json& p) { p["title"] = std::string(1025, 'x'); }),
                     mutated(base, [](json& p) { p["title"] = std::string(1024, 'x'); }),
-                    mutated(base, [](json& p) { p["title"] = 3; })});
+                    mutated(base, [](json& p) { p["title"] = 3; }),
+                    mutated(base, [](json& p) { p["identity"] = "unconfirmed"; }),
+                    mutated(base, [](json& p) { p["identity"] = "maybe"; }),
+                    mutated(base, [](json& p) { p["note"] = "n"; }),
+                    mutated(base, [](json& p) { p["unconfirmed"] = "why"; }),
+                    mutated(base, [](json& p) { p["unconfirmed"] = ""; }),
+                    mutated(base, [](json& p) { p["unconfirmed"] = true; })});
 }
 
 TEST(Schema, LineageSchemaAgreesWithValidatePredicate) {
@@ -199,10 +205,15 @@ TEST(Schema, LineageSchemaAgreesWithValidatePredicate) {
                  p["parents"][0]["block_weights"] = blocks;
                  p["parents"][0]["block_weights"].erase(0);
                }),
-       mutated(base, [&](json& p) {
-         p["parents"][0]["block_weights"] = blocks;
-         p["parents"][0]["block_weights"][3] = "x";
-       })});
+       mutated(base,
+               [&](json& p) {
+                 p["parents"][0]["block_weights"] = blocks;
+                 p["parents"][0]["block_weights"][3] = "x";
+               }),
+       mutated(base, [](json& p) { p["source"] = "https://x"; }),
+       mutated(base, [](json& p) { p["source"] = std::string(1025, 's'); }),
+       mutated(base, [](json& p) { p["unconfirmed"] = "why"; }),
+       mutated(base, [](json& p) { p["unconfirmed"] = ""; })});
 }
 
 TEST(Schema, FingerprintClaimAndRevocationSchemasAgreeWithValidatePredicate) {
@@ -227,7 +238,10 @@ TEST(Schema, FingerprintClaimAndRevocationSchemasAgreeWithValidatePredicate) {
                     mutated(claim, [](json& p) { p["basis"] = std::string(257, 'b'); }),
                     mutated(claim, [&](json& p) { p["evidence"] = many; }),
                     mutated(claim, [](json& p) { p["evidence"][0]["kind"] = "ftp"; }),
-                    mutated(claim, [](json& p) { p["evidence"][0].erase("value"); })});
+                    mutated(claim, [](json& p) { p["evidence"][0].erase("value"); }),
+                    mutated(claim, [](json& p) { p["source"] = "https://x"; }),
+                    mutated(claim, [](json& p) { p["unconfirmed"] = "why"; }),
+                    mutated(claim, [](json& p) { p["unconfirmed"] = ""; })});
   const json rev = {{"event", k_hex}, {"reason", "r"}};
   expect_agreement(ledger::PredicateKind::k_revocation,
                    {rev, mutated(rev, [](json& p) { p["event"] = "abc"; }),

@@ -94,6 +94,9 @@ Result<ModelHashes> hash_checkpoint(const std::string& display, const std::files
   const auto byte_sinks = file_sinks.list();
   std::vector<scan::TensorSink*> tensor_sinks;
   if (weights) tensor_sinks.push_back(weights.get());
+  if (checkpoint != nullptr)
+    tensor_sinks.insert(tensor_sinks.end(), options.extra_tensor_sinks.begin(),
+                        options.extra_tensor_sinks.end());
   if (checkpoint != nullptr) {
     PD_TRY(scan::scan_checkpoint(*checkpoint, byte_sinks, tensor_sinks, options.scan));
   } else {

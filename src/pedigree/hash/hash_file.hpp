@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pedigree/formats/tensor.hpp"
 #include "pedigree/hash/model_hashes.hpp"
@@ -14,6 +15,9 @@ namespace pedigree::hash {
 struct HashOptions {
   unsigned sets = k_set_all;  // HashSet bits to compute
   scan::ScanOptions scan;     // threads, chunk size, progress callback
+  // More consumers of the same pass (e.g. a fingerprint builder for `check`);
+  // fed only when the file is a readable checkpoint. Not owned.
+  std::vector<scan::TensorSink*> extra_tensor_sinks;
 };
 
 // Hashes `path` in a single pass, given what a checkpoint reader made of it:

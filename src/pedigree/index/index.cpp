@@ -1,7 +1,9 @@
 #include "pedigree/index/index.hpp"
 
 #include <algorithm>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include <sys/stat.h>
 
@@ -120,6 +122,24 @@ Result<void> store_trust(Database& db, const ledger::TrustPolicy& policy) {
   return {};
 }
 
+// Whether the trust table already holds exactly `policy` (so an update at
+// the same commit has nothing to write).
+Result<bool> trust_matches(Database& db, const ledger::TrustPolicy& policy) {
+  using Row = std::tuple<std::string, std::string, std::string>;
+  std::set<Row> want, have;
+  for (const auto& e : policy.entries())
+    for (auto kind : e.predicates)
+      want.insert({e.keyid, std::string(ledger::predicate_name(kind)),
+                   e.source == ledger::TrustSource::k_pinned ? "pinned" : "user"});
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare("SELECT keyid, predicate, source FROM trust"));
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    have.insert({st.column_text(0), st.column_text(1), st.column_text(2)});
+  }
+  return want == have;
+}
+
 Result<void> set_meta(Database& db, const std::string& key, const std::string& value) {
   PD_ASSIGN_OR_RETURN(Statement st,
                       db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"));
@@ -182,6 +202,12 @@ Result<UpdateStats> Index::update(ledger::GitRepo& repo, const ledger::TrustPoli
   PD_ASSIGN_OR_RETURN(auto head, repo.head());
   if (!head) return not_found(repo.workdir().string() + ": ledger has no commits");
   PD_ASSIGN_OR_RETURN(auto last, last_commit());
+  if (last && *last == *head) {
+    // Up to date and the same policy: no write transaction (no fsync), so
+    // read-only commands such as `check HASH` stay fast.
+    PD_ASSIGN_OR_RETURN(bool same_trust, trust_matches(m_db, policy));
+    if (same_trust) return UpdateStats{false, *head, 0, 0};
+  }
   PD_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db));
   UpdateStats stats;
   stats.commit = *head;

@@ -50,6 +50,18 @@ struct EventRow {
   bool trusted = false;  // status valid and signer trusted for this predicate
 };
 
+// A valid model event that gives its subject a reference role (queries for `check`).
+struct ReferenceRow {
+  std::string event, subject, signer, role;
+  bool trusted = false;  // signer trusted for 'model'
+};
+
+// A valid fingerprint event (data: base64 of the .fp bytes, as in the event).
+struct FingerprintRow {
+  std::string event, subject, signer, spec, data;
+  bool trusted = false;  // signer trusted for 'fingerprint'
+};
+
 struct KeyRow {
   std::string keyid, name, email, public_key;
 };
@@ -61,6 +73,21 @@ struct TrustRow {
 struct StatusCounts {
   std::size_t valid = 0, untrusted = 0, invalid = 0, unknown_key = 0, revoked = 0, duplicate = 0,
               problems = 0;
+};
+
+class Index;
+
+// The events of one subject after another through one prepared statement
+// (Index::events_of prepares a statement per call), for walks over many
+// subjects. Rows as Index::events_of returns them. Valid while the Index lives.
+class SubjectEvents {
+public:
+  static Result<SubjectEvents> prepare(Index& index);
+  Result<std::vector<EventRow>> of(std::string_view subject);
+
+private:
+  explicit SubjectEvents(Statement st) : m_st(std::move(st)) {}
+  Statement m_st;
 };
 
 class Index {
@@ -99,6 +126,15 @@ public:
   Result<std::vector<TrustRow>> trust();
   Result<StatusCounts> counts();
   Result<std::optional<std::string>> last_commit();
+
+  // Lookups for `check` (reference_queries.cpp; schema/002_lookup.sql indexes them).
+  // Model events with a `role` (base, nai-leak, nai-official, nai-vae), any trust.
+  Result<std::vector<ReferenceRow>> reference_models();
+  // Subjects of valid model events whose title, file name or subject name,
+  // lower-cased, is one of `lower_names`. At most 1000 subjects.
+  Result<std::vector<std::string>> subjects_named(const std::vector<std::string>& lower_names);
+  // Valid fingerprint events about `subject`.
+  Result<std::vector<FingerprintRow>> fingerprints_of(std::string_view subject);
 
   Database& database() { return m_db; }
 

@@ -132,4 +132,16 @@ Result<void> Transaction::commit() {
   return {};
 }
 
+Result<ReadTransaction> ReadTransaction::begin(Database& db) {
+  PD_TRY(db.exec("BEGIN"));
+  return ReadTransaction(&db);
+}
+
+ReadTransaction::ReadTransaction(ReadTransaction&& other) noexcept
+    : m_db(std::exchange(other.m_db, nullptr)) {}
+
+ReadTransaction::~ReadTransaction() {
+  if (m_db) (void)m_db->exec("COMMIT");
+}
+
 }  // namespace pedigree::index

@@ -83,4 +83,18 @@ private:
   Database* m_db = nullptr;
 };
 
+// BEGIN (deferred) on construction, COMMIT on destruction: a series of reads
+// sees one snapshot and takes the database's shared lock once, not per query.
+class ReadTransaction {
+public:
+  static Result<ReadTransaction> begin(Database& db);
+  ReadTransaction(ReadTransaction&& other) noexcept;
+  ReadTransaction& operator=(ReadTransaction&&) = delete;
+  ~ReadTransaction();
+
+private:
+  explicit ReadTransaction(Database* db) : m_db(db) {}
+  Database* m_db = nullptr;
+};
+
 }  // namespace pedigree::index

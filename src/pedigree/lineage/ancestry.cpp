@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace pedigree::lineage {
 namespace {
@@ -99,13 +100,15 @@ private:
 
   void note_conflict(const std::string& node,
                      const std::map<std::string, std::vector<const Edge*>>& recipes) {
-    std::set<std::set<std::string>> parent_sets;
+    // Recipes differ when their parents, relations or weights differ.
+    using Term = std::tuple<std::string, std::string, std::optional<double>>;
+    std::set<std::set<Term>> parent_sets;
     for (const auto& [id, edges] : recipes) {
-      std::set<std::string> parents;
-      for (const Edge* e : edges) parents.insert(e->parent);
+      std::set<Term> parents;
+      for (const Edge* e : edges) parents.insert({e->parent, e->relation, e->weight});
       parent_sets.insert(parents);
     }
-    if (parent_sets.size() < 2) return;  // the same parents stated twice: corroboration
+    if (parent_sets.size() < 2) return;  // the same recipe stated twice: corroboration
     LineageConflict c{node, {}};
     for (const auto& [id, edges] : recipes) c.event_ids.push_back(id);
     m_out.conflicts.push_back(std::move(c));

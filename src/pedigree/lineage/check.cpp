@@ -1,8 +1,13 @@
 #include "pedigree/lineage/check.hpp"
 
+#include <algorithm>
+
+#include "pedigree/fingerprint/builder.hpp"
+#include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/hash_file.hpp"
+#include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
@@ -85,15 +90,70 @@ std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
   return out;
 }
 
-Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path) {
-  PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(path));
+// Reference bootstrap: when the scanned file IS a reference model (by SHA-256
+// or weights hash), store its fingerprint locally when the ledger has none,
+// or check it against the ledger's fingerprint event when it has one.
+void bootstrap_references(const FileScanResult& scanned, const std::vector<std::string>& same,
+                          std::vector<ReferenceModel>& refs, const CheckOptions& options,
+                          CheckReport& report) {
+  if (!scanned.sketch) return;
+  for (auto& ref : refs) {
+    if (std::find(same.begin(), same.end(), ref.sha256) == same.end()) continue;
+    const std::string who = ref.name + " (" + std::string(role_name(ref.role)) + ")";
+    if (ref.fingerprint) {
+      // Events and .fp files hold the serialized form: compare in that form.
+      bool same_fp =
+          fingerprint::serialize(*ref.fingerprint) == fingerprint::serialize(*scanned.sketch);
+      report.notes.push_back("this file is the reference " + who + "; its fingerprint " +
+                             (same_fp ? "matches" : "DIFFERS from") + " the known one (" +
+                             ref.fingerprint_origin + ")");
+      continue;
+    }
+    ref.fingerprint = fingerprint::quantized(*scanned.sketch);
+    auto saved = options.references.save(ref.sha256, *ref.fingerprint);
+    if (!saved) {
+      report.notes.push_back("could not store the fingerprint of " + who + ": " +
+                             saved.error().message());
+    } else if (!saved->empty()) {
+      ref.fingerprint_origin = "local " + saved->string();
+      report.notes.push_back("this file is the reference " + who +
+                             ": its fingerprint is stored as that reference "
+                             "in " +
+                             saved->string() +
+                             " (later checks of merges use it); share it with everyone: "
+                             "`pedigree attest fingerprint " +
+                             scanned.identity.input + "`");
+    }
+  }
+}
+
+// The fingerprint evidence of a scanned file that is not itself a reference.
+void fingerprint_evidence(FileScanResult& scanned, const std::vector<std::string>& same,
+                          const std::vector<ReferenceModel>& refs, CheckReport& report) {
+  if (!scanned.sketch) {
+    if (!scanned.sketch_error.empty())
+      report.notes.push_back("no fingerprint: " + scanned.sketch_error);
+    return;
+  }
+  for (const auto& ref : refs)
+    if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return;  // identity decides
+  auto evidence = estimate_nai_share(*scanned.sketch, refs);
+  report.notes.push_back(evidence.note);
+  scanned.fingerprint = evidence.result;
+}
+
+Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path,
+                               const CheckOptions& options) {
+  PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(path, options.fingerprint, options.scan));
   std::vector<std::string> roots;
   if (!scanned.identity.sha256.empty()) roots.push_back(scanned.identity.sha256);
+  std::vector<std::string> same = roots;  // artifacts this file is (by SHA-256 or weights)
   for (auto [kind, value] : {std::pair{"weights", scanned.identity.weights_hash},
                              std::pair{"unet", scanned.identity.unet_hash}}) {
     if (value.empty()) continue;
     PD_ASSIGN_OR_RETURN(auto shas, source.artifacts_with_hash(kind, value));
     roots.insert(roots.end(), shas.begin(), shas.end());
+    if (std::string_view(kind) == "weights") same.insert(same.end(), shas.begin(), shas.end());
   }
   for (auto& r : scanned.recipes) {
     if (!looks_like_hash(r.parent) || r.parent.size() < 10) continue;  // AutoV1 is too weak
@@ -103,8 +163,13 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
       roots.push_back(r.resolved);
     }
   }
-  PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
   CheckReport report;
+  if (scanned.sketch || !scanned.sketch_error.empty()) {
+    PD_ASSIGN_OR_RETURN(auto refs, source.reference_models());
+    bootstrap_references(scanned, same, refs, options, report);
+    fingerprint_evidence(scanned, same, refs, report);
+  }
+  PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
   report.input = path.string();
   report.kind = "file";
   report.identity = scanned.identity;
@@ -120,13 +185,27 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
 
 }  // namespace
 
-Result<FileScanResult> scan_file_identity(const std::filesystem::path& path) {
+Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, FingerprintPass pass,
+                                          const scan::ScanOptions& scan) {
   FileScanResult out;
   auto checkpoint = formats::open_checkpoint(path);
   std::optional<Error> why_not;
   if (!checkpoint) why_not = checkpoint.error();
   hash::HashOptions options;
   options.sets = hash::k_set_sha256 | hash::k_set_weights;
+  options.scan = scan;
+  // The fingerprint builder is one more sink of the hashing pass: one read of the file.
+  std::optional<fingerprint::FingerprintBuilder> builder;
+  if (pass == FingerprintPass::k_build && checkpoint) {
+    auto plan = fingerprint::plan_checkpoint(*checkpoint);
+    if (plan)
+      builder.emplace(std::move(*plan));
+    else
+      out.sketch_error = plan.error().message();
+  } else if (pass == FingerprintPass::k_build) {
+    out.sketch_error = why_not ? why_not->message() : "not a checkpoint";
+  }
+  if (builder) options.extra_tensor_sinks.push_back(&*builder);
   PD_ASSIGN_OR_RETURN(
       auto hashes, hash::hash_checkpoint(path.string(), path, checkpoint ? &*checkpoint : nullptr,
                                          why_not, options));
@@ -137,6 +216,13 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path) {
   if (auto it = hashes.components.find("unet"); it != hashes.components.end())
     out.identity.unet_hash = it->second;
   if (checkpoint) out.recipes = recipes_of(*checkpoint);
+  if (builder) {
+    auto fp = builder->finish();
+    if (fp && !fp->tensors.empty())
+      out.sketch = std::move(*fp);
+    else
+      out.sketch_error = fp ? "no tensor to fingerprint" : fp.error().message();
+  }
   return out;
 }
 
@@ -159,7 +245,28 @@ Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates) {
   return out;
 }
 
-Result<CheckReport> check_target(FactSource& source, std::string_view target) {
+Result<Resolution> resolve_target(FactSource& source, std::string_view target) {
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(target), ec)) {
+    if (target.find('/') != std::string_view::npos)
+      return not_found(std::string(target) + ": no such file");
+    return source.resolve(target);
+  }
+  PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(std::filesystem::path(target)));
+  PD_ASSIGN_OR_RETURN(Resolution r, source.resolve(scanned.identity.sha256));
+  r.input = std::string(target);
+  r.kind = "file";
+  if (r.candidates.empty() && !scanned.identity.weights_hash.empty()) {
+    PD_ASSIGN_OR_RETURN(auto same,
+                        source.artifacts_with_hash("weights", scanned.identity.weights_hash));
+    PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(same));
+    for (const auto& sha : same) r.candidates.push_back({sha, facts->display_name(sha), "weights"});
+  }
+  return r;
+}
+
+Result<CheckReport> check_target(FactSource& source, std::string_view target,
+                                 const CheckOptions& options) {
   std::filesystem::path path(target);
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
@@ -176,7 +283,7 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target) {
         return check_image(source, path, map.bytes());
       }
     }
-    return check_file(source, path);
+    return check_file(source, path, options);
   }
   if (target.find('/') != std::string_view::npos)
     return not_found(std::string(target) + ": no such file");

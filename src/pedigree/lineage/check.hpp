@@ -8,11 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "pedigree/fingerprint/fingerprint.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/lineage/source.hpp"
 #include "pedigree/lineage/verdict.hpp"
+#include "pedigree/scan/scan.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::lineage {
@@ -34,6 +37,18 @@ struct CheckReport {
   // Artifacts the input may denote (several for AutoV1 collisions, names, images).
   std::vector<CandidateVerdict> candidates;
   Verdict verdict;  // the overall answer (== the single candidate's when there is one)
+  // What check did beside deciding: the fingerprint references used (or why
+  // none), a reference fingerprint stored locally and how to publish it.
+  std::vector<std::string> notes;
+};
+
+// Whether scan_file_identity also builds the file's fingerprint in its pass.
+enum class FingerprintPass { k_skip, k_build };
+
+struct CheckOptions {
+  scan::ScanOptions scan;  // threads, progress
+  FingerprintPass fingerprint = FingerprintPass::k_build;
+  ReferenceStore references{std::filesystem::path()};  // local reference fingerprints
 };
 
 // What one scan of a model file yields: its identity (SHA-256, weights and
@@ -41,20 +56,35 @@ struct CheckReport {
 // forgeable) and, once wired in, its fingerprint estimate.
 struct FileScanResult {
   TargetIdentity identity;
+  std::optional<fingerprint::Fingerprint> sketch;  // the file's own fingerprint (k_build)
+  std::string sketch_error;                        // why there is none although it was asked for
   std::optional<FingerprintResult> fingerprint;
   std::vector<MetadataRecipe> recipes;
 };
 
-// Hashes a model file or diffusers folder in one pass (hash::hash_checkpoint)
+// Hashes a model file or diffusers folder in one pass (hash::hash_checkpoint,
+// with the fingerprint builder as one more sink of the same pass when asked)
 // and decodes the recipes in its metadata. A file that is not a readable
 // checkpoint still gets its SHA-256.
-Result<FileScanResult> scan_file_identity(const std::filesystem::path& path);
+Result<FileScanResult> scan_file_identity(const std::filesystem::path& path,
+                                          FingerprintPass pass = FingerprintPass::k_skip,
+                                          const scan::ScanOptions& scan = {});
 
 // Checks one target. A path that exists is a file (image or model); anything
 // else is a hash if it looks like one, else a model name. Errors: NotFound /
 // IO for unreadable files, Corruption for malformed images, NotSupported for
 // folders that are not diffusers checkpoints.
-Result<CheckReport> check_target(FactSource& source, std::string_view target);
+// For a model file, the fingerprint is estimated against the reference
+// fingerprints of `source` (and of options.references); when the file IS a
+// reference model without a known fingerprint, its fingerprint is stored in
+// options.references (reference bootstrap) and a note says how to publish it.
+Result<CheckReport> check_target(FactSource& source, std::string_view target,
+                                 const CheckOptions& options = {});
+
+// The artifacts `target` denotes, for `tree` and `graph`: an existing file
+// by its SHA-256 (it is hashed; no fingerprint), anything else as a pasted
+// hash or a model name. No candidates when the ledger knows none.
+Result<Resolution> resolve_target(FactSource& source, std::string_view target);
 
 // Combines the verdicts of several candidates: one candidate gives its own;
 // candidates that agree give their class at the lowest confidence; candidates

@@ -4,15 +4,29 @@
 // in-memory FactBase (tests).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pedigree/fingerprint/fingerprint.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::lineage {
+
+// A reference model (a trusted model event gives it a role) and its
+// fingerprint when one is known (a trusted fingerprint event, or one stored
+// locally when the user checked the reference file itself).
+struct ReferenceModel {
+  std::string sha256;
+  std::string name;
+  Role role = Role::k_none;
+  std::string published;  // "" when unknown
+  std::optional<fingerprint::Fingerprint> fingerprint;
+  std::string fingerprint_origin;  // "event <id>" or "local <path>", "" without fingerprint
+};
 
 class FactSource {
 public:
@@ -27,6 +41,10 @@ public:
   // (through lineage events of any status) and the events about them. The
   // reference stays valid until the next call or the source's destruction.
   virtual Result<const FactBase*> load(const std::vector<std::string>& roots) = 0;
+  // Every trusted reference model (base, nai-leak, nai-official, nai-vae)
+  // with its fingerprint when known. Fingerprints that fail to parse are
+  // skipped (a ledger event cannot make check fail).
+  virtual Result<std::vector<ReferenceModel>> reference_models() = 0;
 };
 
 // A FactSource over a FactBase already holding everything (finalized by the caller).
@@ -39,6 +57,8 @@ public:
   Result<std::vector<std::string>> artifacts_with_hash(std::string_view kind,
                                                        std::string_view value) override;
   Result<const FactBase*> load(const std::vector<std::string>&) override { return &m_facts; }
+  // References by the trusted roles in the FactBase, without fingerprints.
+  Result<std::vector<ReferenceModel>> reference_models() override;
 
 private:
   const FactBase& m_facts;

@@ -77,6 +77,7 @@ nlohmann::json to_json(const CheckReport& r) {
                           {"verdict", verdict_name(c.verdict.verdict)},
                           {"confidence", c.verdict.confidence}});
   out["candidates"] = candidates;
+  out["notes"] = r.notes;
   if (r.image) {
     json models = json::array();
     for (const auto& m : r.image->models)

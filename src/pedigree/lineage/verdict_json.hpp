@@ -10,7 +10,7 @@ namespace pedigree::lineage {
 // {"schema":"pedigree-check/1","target":{...},"verdict","confidence","summary",
 //  "licence_note","nai_share":{"declared":{estimate,low,high}|null,"fingerprint":...|null,
 //  "disagree"},"paths":[...],"evidence":[...],"candidates":[...],"unknowns":[...],
-//  "image":{...}|null}
+//  "notes":[...],"image":{...}|null}
 nlohmann::json to_json(const CheckReport& report);
 
 }  // namespace pedigree::lineage

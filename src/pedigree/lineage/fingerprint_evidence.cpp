@@ -1,0 +1,71 @@
+#include "pedigree/lineage/fingerprint_evidence.hpp"
+
+#include <algorithm>
+
+#include "pedigree/fingerprint/estimate.hpp"
+
+namespace pedigree::lineage {
+namespace {
+
+// Earliest published first; references without a date last.
+bool earlier(const ReferenceModel* a, const ReferenceModel* b) {
+  if (a->published.empty() != b->published.empty()) return !a->published.empty();
+  return a->published < b->published;
+}
+
+const ReferenceModel* pick_nai(const std::vector<ReferenceModel>& refs) {
+  const ReferenceModel* official = nullptr;
+  for (const auto& r : refs) {
+    if (!r.fingerprint) continue;
+    if (r.role == Role::k_nai_leak) return &r;
+    if (r.role == Role::k_nai_official && !official) official = &r;
+  }
+  return official;
+}
+
+}  // namespace
+
+FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
+                                       const std::vector<ReferenceModel>& references) {
+  FingerprintEvidence out;
+  std::vector<const ReferenceModel*> bases;
+  for (const auto& r : references)
+    if (r.role == Role::k_base && r.fingerprint) bases.push_back(&r);
+  std::stable_sort(bases.begin(), bases.end(), earlier);
+  const ReferenceModel* nai = pick_nai(references);
+  if (bases.empty() || !nai) {
+    out.note = std::string("no fingerprint estimate: the ledger has no fingerprint for ") +
+               (bases.empty() && !nai ? "the base (SD1.4) or the NAI reference"
+                : bases.empty()       ? "the base (SD1.4) reference"
+                                      : "the NAI reference") +
+               "; run `pedigree check` once on the reference file itself to store its "
+               "fingerprint, or pull a ledger that publishes it";
+    return out;
+  }
+  std::vector<fingerprint::Reference> refs;
+  refs.push_back({nai->name, &*nai->fingerprint, fingerprint::ShareSign::k_nonnegative, false});
+  for (std::size_t i = 1; i < bases.size() && refs.size() < 16; ++i)
+    refs.push_back(  // later bases (SD1.5) may enter with either sign (add-difference)
+        {bases[i]->name, &*bases[i]->fingerprint, fingerprint::ShareSign::k_free, false});
+  auto est = fingerprint::estimate(target, *bases.front()->fingerprint, refs);
+  if (!est) {
+    out.note = "no fingerprint estimate: " + est.error().message();
+    return out;
+  }
+  const auto& share = est->shares.front();
+  FingerprintResult r;
+  const double half = k_share_interval_z * share.overall.stderr;
+  r.share.estimate = share.overall.share;
+  r.share.low = std::max(0.0, share.overall.share - half);
+  r.share.high = std::min(1.0, share.overall.share + half);
+  r.nai_detected = share.present;
+  r.summary = "against " + nai->name + " over base " + bases.front()->name +
+              (share.size_reliable ? "" : "; the size is unreliable (poor fit)");
+  out.note = "fingerprint estimate against " + nai->name + " (" +
+             std::string(role_name(nai->role)) + ", " + nai->fingerprint_origin + "), base " +
+             bases.front()->name + " (" + bases.front()->fingerprint_origin + ")";
+  out.result = std::move(r);
+  return out;
+}
+
+}  // namespace pedigree::lineage

@@ -1,0 +1,35 @@
+// Fingerprint evidence for `check`: the target's NAI share estimated from its
+// weights against the reference fingerprints the ledger (or the local
+// reference store) holds.
+//
+// The NAI model is a fine-tune of SD1.4, so the earliest-published base
+// reference with a fingerprint is the common base; later bases (SD1.5) enter
+// the fit as further (free-signed) references, and one NAI reference (the leak's weights,
+// else the official release's, which are the same UNet) is the reference
+// whose share is reported.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/lineage/source.hpp"
+#include "pedigree/lineage/verdict.hpp"
+
+namespace pedigree::lineage {
+
+// Interval reported around the estimate: this many standard errors each side.
+inline constexpr double k_share_interval_z = 2.0;
+
+struct FingerprintEvidence {
+  std::optional<FingerprintResult> result;  // nullopt when no estimate could be made
+  std::string note;                         // which references were used, or why none
+};
+
+// Estimates the NAI share of `target`. Never fails: missing references or an
+// estimator error (e.g. incompatible sketch parameters) yield a note instead.
+FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
+                                       const std::vector<ReferenceModel>& references);
+
+}  // namespace pedigree::lineage

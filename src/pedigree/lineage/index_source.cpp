@@ -1,0 +1,178 @@
+#include "pedigree/lineage/index_source.hpp"
+
+#include <deque>
+#include <set>
+
+#include "pedigree/crypto/base64.hpp"
+#include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/util/hex.hpp"
+
+namespace pedigree::lineage {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// The hex digits of a pasted hash ("AutoV2: ABCDEF0123" -> "abcdef0123").
+std::string hash_hex(std::string_view text) {
+  text = trim(text);
+  if (auto colon = text.find(':'); colon != std::string_view::npos) text = text.substr(colon + 1);
+  return to_lower_ascii(trim(text));
+}
+
+// The lower-case names a model name may be stored as (with and without extension).
+std::vector<std::string> name_variants(std::string_view text) {
+  std::string name = to_lower_ascii(trim(text));
+  std::vector<std::string> out{name};
+  for (std::string_view ext : {".safetensors", ".ckpt", ".pt", ".pth", ".bin"}) {
+    if (name.size() > ext.size() && name.ends_with(ext)) {
+      out.push_back(name.substr(0, name.size() - ext.size()));
+      name = out.back();
+      break;
+    }
+  }
+  for (std::string_view ext : {".safetensors", ".ckpt"}) out.push_back(name + std::string(ext));
+  return out;
+}
+
+}  // namespace
+
+Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
+                                  std::vector<std::string>* parents) {
+  if (row.payload.empty() || (row.status != "valid" && row.status != "revoked")) return {};
+  auto statement = nlohmann::json::parse(row.payload, nullptr, false);
+  if (statement.is_discarded() || !statement.is_object()) return {};
+  EventInput in;
+  in.event_id = row.id;
+  in.signer = row.signer;
+  in.trusted = row.trusted;
+  in.kind = row.predicate;
+  in.subject_sha256 = row.subject;
+  if (auto s = statement.find("subject"); s != statement.end() && s->is_array() && !s->empty())
+    if (auto n = (*s)[0].find("name"); n != (*s)[0].end() && n->is_string())
+      in.subject_name = n->get<std::string>();
+  if (auto p = statement.find("predicate"); p != statement.end()) in.predicate = *p;
+  in.revoked = row.status == "revoked";
+  // A predicate the engine cannot use (e.g. a parent named by weights hash
+  // only) is skipped: the verified event stays visible through `verify`.
+  if (!facts.add_event(in)) return {};
+  if (parents && in.kind == "lineage")
+    for (const auto& q : in.predicate.value("parents", nlohmann::json::array()))
+      if (q.is_object() && q.contains("digest") && q["digest"].is_object())
+        if (auto d = q["digest"].find("sha256"); d != q["digest"].end() && d->is_string())
+          parents->push_back(d->get<std::string>());
+  return {};
+}
+
+Result<void> IndexSource::add_subject(FactBase& facts, const std::string& subject,
+                                      std::vector<std::string>* parents) {
+  if (!m_subject_events) {
+    PD_ASSIGN_OR_RETURN(auto prepared, index::SubjectEvents::prepare(m_index));
+    m_subject_events.emplace(std::move(prepared));
+  }
+  PD_ASSIGN_OR_RETURN(auto rows, m_subject_events->of(subject));
+  for (const auto& row : rows) PD_TRY(add_row(facts, row, parents));
+  return {};
+}
+
+Result<Resolution> IndexSource::resolve(std::string_view text) {
+  // Find the subjects the text may denote with indexed lookups, load only
+  // their events, and let lineage::resolve apply the exact matching rules.
+  PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
+  FactBase facts;
+  std::set<std::string> subjects;
+  if (looks_like_hash(text)) {
+    const std::string hex = hash_hex(text);
+    PD_ASSIGN_OR_RETURN(auto matches, m_index.lookup_hash(hex));
+    for (const auto& m : matches) subjects.insert(m.sha256);
+    if (hex.size() == 64) {
+      // A parent known only from its children's lineage events.
+      PD_ASSIGN_OR_RETURN(auto children, m_index.children(hex));
+      for (const auto& edge : children) {
+        PD_ASSIGN_OR_RETURN(auto event, m_index.event(edge.event));
+        if (event) PD_TRY(add_row(facts, *event, nullptr));
+      }
+    }
+  } else {
+    PD_ASSIGN_OR_RETURN(auto named, m_index.subjects_named(name_variants(text)));
+    subjects.insert(named.begin(), named.end());
+  }
+  for (const auto& s : subjects) PD_TRY(add_subject(facts, s, nullptr));
+  facts.finalize();
+  return lineage::resolve(facts, text);
+}
+
+Result<std::vector<std::string>> IndexSource::artifacts_with_hash(std::string_view kind,
+                                                                  std::string_view value) {
+  PD_ASSIGN_OR_RETURN(auto matches, m_index.lookup_hash(value, kind));
+  std::vector<std::string> out;
+  for (const auto& m : matches)
+    if (m.trusted && !m.event.empty() && std::find(out.begin(), out.end(), m.sha256) == out.end())
+      out.push_back(m.sha256);
+  return out;
+}
+
+Result<const FactBase*> IndexSource::load(const std::vector<std::string>& roots) {
+  PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
+  m_facts = FactBase();
+  m_truncated = false;
+  std::set<std::string> seen;
+  std::deque<std::string> queue(roots.begin(), roots.end());
+  std::vector<std::string> parents;
+  while (!queue.empty()) {
+    std::string sha = std::move(queue.front());
+    queue.pop_front();
+    if (!seen.insert(sha).second) continue;
+    if (seen.size() > k_max_loaded_artifacts) {
+      m_truncated = true;
+      break;
+    }
+    parents.clear();
+    PD_TRY(add_subject(m_facts, sha, &parents));
+    for (auto& p : parents)
+      if (!seen.contains(p)) queue.push_back(std::move(p));
+  }
+  m_facts.finalize();
+  return &m_facts;
+}
+
+Result<std::vector<ReferenceModel>> IndexSource::reference_models() {
+  PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
+  PD_ASSIGN_OR_RETURN(auto rows, m_index.reference_models());
+  std::set<std::string> subjects;
+  for (const auto& r : rows)
+    if (r.trusted) subjects.insert(r.subject);
+  FactBase facts;
+  for (const auto& s : subjects) PD_TRY(add_subject(facts, s, nullptr));
+  facts.finalize();
+  std::vector<ReferenceModel> out;
+  for (const auto& sha : subjects) {
+    ReferenceModel ref{sha, facts.display_name(sha), facts.role_of(sha), facts.published(sha), {},
+                       ""};
+    if (ref.role == Role::k_none) continue;  // its role event was revoked
+    PD_ASSIGN_OR_RETURN(auto fps, m_index.fingerprints_of(sha));
+    for (const auto& f : fps) {
+      if (!f.trusted) continue;
+      auto bytes = crypto::base64_decode(f.data);
+      if (!bytes) continue;
+      auto fp = fingerprint::parse(
+          ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+      if (!fp) continue;
+      ref.fingerprint = std::move(*fp);
+      ref.fingerprint_origin = "event " + f.event;
+      break;
+    }
+    if (!ref.fingerprint)
+      if (auto local = m_references.load(sha)) {
+        ref.fingerprint = std::move(*local);
+        ref.fingerprint_origin = "local " + m_references.path_for(sha).string();
+      }
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+}  // namespace pedigree::lineage

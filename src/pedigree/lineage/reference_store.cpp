@@ -1,0 +1,37 @@
+#include "pedigree/lineage/reference_store.hpp"
+
+#include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::lineage {
+
+std::filesystem::path ReferenceStore::dir_for_ledger(const std::filesystem::path& ledger_dir) {
+  return ledger_dir / ".git" / "pedigree" / "references";
+}
+
+std::filesystem::path ReferenceStore::path_for(std::string_view sha256) const {
+  return m_dir / (std::string(sha256) + ".fp");
+}
+
+std::optional<fingerprint::Fingerprint> ReferenceStore::load(std::string_view sha256) const {
+  if (!enabled()) return std::nullopt;
+  std::error_code ec;
+  const auto path = path_for(sha256);
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  auto fp = fingerprint::read_fp_file(path);
+  if (!fp) return std::nullopt;
+  return std::move(*fp);
+}
+
+Result<std::filesystem::path> ReferenceStore::save(std::string_view sha256,
+                                                   const fingerprint::Fingerprint& fp) const {
+  if (!enabled()) return std::filesystem::path();
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir, ec);
+  if (ec) return io_error(m_dir.string() + ": cannot create: " + ec.message());
+  const auto path = path_for(sha256);
+  PD_TRY(write_file_atomic(path, fingerprint::serialize(fp)));
+  return path;
+}
+
+}  // namespace pedigree::lineage
