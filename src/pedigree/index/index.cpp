@@ -174,8 +174,9 @@ Result<Index> Index::open(const std::filesystem::path& path) {
   PD_ASSIGN_OR_RETURN(Database db, Database::open(path.string()));
   // A page cache of up to 128 MiB (SQLite's default is 2 MiB): a rebuild inserts into several
   // b-trees keyed by hashes, i.e. at random pages, and a small cache turns that into I/O.
-  PD_TRY(db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-                 "PRAGMA cache_size = -131072;"));
+  PD_TRY(
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+              "PRAGMA cache_size = -131072;"));
   PD_TRY(migrate(db));
   return Index(std::move(db));
 }
