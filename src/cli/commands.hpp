@@ -7,12 +7,21 @@
 
 namespace pedigree::cli {
 
+void setup_attest(CLI::App& app, int& exit_code);
 void setup_check(CLI::App& app, int& exit_code);
+void setup_clone(CLI::App& app, int& exit_code);
 void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);
 void setup_graph(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
+void setup_index(CLI::App& app, int& exit_code);
+void setup_init(CLI::App& app, int& exit_code);
 void setup_inspect(CLI::App& app, int& exit_code);
+void setup_key(CLI::App& app, int& exit_code);
+void setup_remote(CLI::App& app, int& exit_code);
+void setup_sync(CLI::App& app, int& exit_code);
 void setup_tree(CLI::App& app, int& exit_code);
+void setup_trust(CLI::App& app, int& exit_code);
+void setup_verify(CLI::App& app, int& exit_code);
 
 }  // namespace pedigree::cli

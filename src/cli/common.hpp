@@ -22,6 +22,9 @@ enum ExitCode : int {
   k_exit_untrusted = 6,      // a signature failed or a key is not trusted
   k_exit_conflict = 7,       // refused to rewrite or lose data
   k_exit_not_supported = 8,  // valid input this version cannot handle
+  // 10-13 are check's verdicts (verdict_report.hpp).
+  k_exit_unreachable = 20,   // sync/clone: the remote cannot be contacted
+  k_exit_not_a_ledger = 21,  // sync/clone: the remote is a git repository but not a ledger
 };
 
 // Exit code for an Error's code.

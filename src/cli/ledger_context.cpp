@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "pedigree/ledger/pins.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::cli {
@@ -31,9 +32,10 @@ Result<std::optional<ledger::LedgerInfo>> load_bundled_info() {
 }
 
 Result<ledger::TrustPolicy> load_trust_policy() {
-  PD_ASSIGN_OR_RETURN(auto bundled, load_bundled_info());
+  // Only the pins compiled into this binary count: a LEDGER.json (the bundled
+  // copy, or a ledger someone handed over) cannot add a pin.
   PD_ASSIGN_OR_RETURN(auto file, ledger::TrustPolicy::default_file());
-  return ledger::TrustPolicy::load(file, bundled ? &*bundled : nullptr);
+  return ledger::TrustPolicy::load(file, ledger::compiled_pins());
 }
 
 Result<LedgerContext> open_ledger_context(const std::string& dir_option) {

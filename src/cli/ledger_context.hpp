@@ -32,7 +32,8 @@ Result<LedgerLocation> locate_ledger(const std::string& dir_option);
 // The bundled ledger's LEDGER.json (its pinned keys), nullopt when absent.
 Result<std::optional<ledger::LedgerInfo>> load_bundled_info();
 
-// The user's trust policy (config_dir()/trust.json) plus the bundled ledger's pinned keys.
+// The user's trust policy (config_dir()/trust.json) plus the pins compiled
+// into the binary (ledger/pins.hpp); LEDGER.json pins never count.
 Result<ledger::TrustPolicy> load_trust_policy();
 
 struct LedgerContext {

@@ -14,13 +14,22 @@ int main(int argc, char** argv) {
 
   int exit_code = pedigree::cli::k_exit_ok;
   (void)exit_code;  // set by the subcommand callbacks registered below
+  pedigree::cli::setup_attest(app, exit_code);
   pedigree::cli::setup_check(app, exit_code);
+  pedigree::cli::setup_clone(app, exit_code);
   pedigree::cli::setup_estimate(app, exit_code);
   pedigree::cli::setup_fingerprint(app, exit_code);
   pedigree::cli::setup_graph(app, exit_code);
   pedigree::cli::setup_hash(app, exit_code);
+  pedigree::cli::setup_index(app, exit_code);
+  pedigree::cli::setup_init(app, exit_code);
   pedigree::cli::setup_inspect(app, exit_code);
+  pedigree::cli::setup_key(app, exit_code);
+  pedigree::cli::setup_remote(app, exit_code);
+  pedigree::cli::setup_sync(app, exit_code);
   pedigree::cli::setup_tree(app, exit_code);
+  pedigree::cli::setup_trust(app, exit_code);
+  pedigree::cli::setup_verify(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
+#include "pedigree/ledger/event.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -61,7 +62,10 @@ void target_lines(const lineage::CheckReport& r, std::string& out) {
   const auto& t = r.identity;
   out += "  target:     " + r.kind;
   if (r.candidates.size() == 1 && r.kind != "file") out += " -> " + r.candidates[0].candidate.name;
-  if (!t.sha256.empty()) out += ", sha256 " + t.sha256;
+  if (ledger::is_placeholder_sha256(t.sha256))
+    out += ", placeholder " + t.sha256.substr(0, 32) + "... (the file's SHA-256 is unknown)";
+  else if (!t.sha256.empty())
+    out += ", sha256 " + t.sha256;
   if (!t.matched_by.empty() && t.matched_by != "sha256")
     out += " (matched by " + t.matched_by + (t.weak_match ? ", WEAK" : "") + ")";
   out += "\n";

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pedigree/crypto/base64.hpp"
 #include "pedigree/crypto/canonical_json.hpp"
 #include "pedigree/util/file.hpp"
 
@@ -43,12 +44,14 @@ Result<KeyInfo> KeyStore::store(const PrivateKey& key, const KeyIdentity& identi
                                 std::optional<std::string_view> passphrase) {
   PD_TRY(ensure_private_dir(m_dir));
   PD_ASSIGN_OR_RETURN(std::string pem, key.to_pem(passphrase));
-  KeyInfo info{key.keyid(), identity, passphrase.has_value(), m_dir / (key.keyid() + ".pem")};
+  KeyInfo info{key.keyid(), identity, passphrase.has_value(), m_dir / (key.keyid() + ".pem"),
+               base64_encode(ByteView(key.public_key().raw()))};
   PD_TRY(write_file_atomic(info.pem_path, pem, 0600));
   nlohmann::json meta = {{"keyid", info.keyid},
                          {"name", identity.name},
                          {"email", identity.email},
-                         {"encrypted", info.encrypted}};
+                         {"encrypted", info.encrypted},
+                         {"public_key", info.public_key}};
   PD_ASSIGN_OR_RETURN(std::string text, canonical_json(meta));
   PD_TRY(write_file_atomic(m_dir / (key.keyid() + ".json"), text + "\n", 0600));
   return info;
@@ -84,6 +87,7 @@ Result<std::vector<KeyInfo>> KeyStore::list() const {
     info.identity.name = meta->value("name", "");
     info.identity.email = meta->value("email", "");
     info.encrypted = meta->value("encrypted", false);
+    info.public_key = meta->value("public_key", "");
     info.pem_path = m_dir / (info.keyid + ".pem");
     if (!std::filesystem::exists(info.pem_path, ec)) continue;
     out.push_back(std::move(info));

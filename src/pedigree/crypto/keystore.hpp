@@ -3,7 +3,8 @@
 //
 // Each key is two files: <keyid>.pem (PKCS#8 PEM, mode 0600, optionally
 // passphrase-encrypted) and <keyid>.json (identity: name, email, whether the
-// PEM is encrypted). Private keys never go into a ledger.
+// PEM is encrypted, and the base64 raw public key so it can be exported
+// without the passphrase). Private keys never go into a ledger.
 #pragma once
 
 #include <filesystem>
@@ -30,6 +31,7 @@ struct KeyInfo {
   KeyIdentity identity;
   bool encrypted = false;
   std::filesystem::path pem_path;
+  std::string public_key;  // base64 of the raw 32 bytes; empty in files written before it was kept
 };
 
 class KeyStore {

@@ -121,10 +121,25 @@ Result<void> Indexer::apply_event(const std::string& path, const std::string& bl
                                   const std::string& bytes,
                                   Result<ledger::VerifiedEvent> verified) {
   ledger::LayoutEntry entry = ledger::classify_path(path);
+  // The same bytes may sit at two paths (a copy under the wrong subject
+  // directory): only the copy at its own subject can be valid, so it keeps
+  // the event id as its key and any other copy is keyed by its path.
+  PD_ASSIGN_OR_RETURN(Statement * other,
+                      sql("SELECT path FROM events WHERE id = ?1 AND path <> ?2"));
+  other->bind(1, entry.event_id).bind(2, path);
+  PD_ASSIGN_OR_RETURN(bool taken, other->step());
+  other->reset();
   if (!verified) {
-    std::string id = entry.kind == ledger::EntryKind::k_event ? entry.event_id : path;
+    std::string id = entry.kind == ledger::EntryKind::k_event && !taken ? entry.event_id : path;
     return insert_event_row(id, path, entry.subject, ledger::claimed_signer(bytes), "",
                             status_for(verified.error()), verified.error().message(), "", "", blob);
+  }
+  if (taken) {
+    // This file's own earlier row, if it was keyed by path, goes; the other copy gets re-keyed.
+    PD_ASSIGN_OR_RETURN(Statement * drop, sql("DELETE FROM events WHERE id = ?1"));
+    PD_TRY(drop->bind(1, path).run());
+    PD_ASSIGN_OR_RETURN(Statement * rekey, sql("UPDATE events SET id = path WHERE id = ?1"));
+    PD_TRY(rekey->bind(1, entry.event_id).run());
   }
   const ledger::VerifiedEvent& ev = *verified;
   const std::string predicate(ledger::predicate_name(ev.statement.kind));

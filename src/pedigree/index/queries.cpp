@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/index/index.hpp"
+#include "pedigree/ledger/event.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::index {
@@ -87,6 +88,8 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
     while (true) {
       PD_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
+      // A placeholder subject is no file's SHA-256: never a match for one.
+      if (ledger::is_placeholder_sha256(st.column_text(0))) continue;
       out.push_back({prefix_kind(v.size()), st.column_text(0), "", "", true});
     }
   }

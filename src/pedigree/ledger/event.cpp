@@ -3,6 +3,7 @@
 #include <set>
 
 #include "pedigree/crypto/canonical_json.hpp"
+#include "pedigree/crypto/digest.hpp"
 
 namespace pedigree::ledger {
 namespace {
@@ -58,6 +59,16 @@ struct Checker {
     }
     return {};
   }
+  // "unconfirmed": why a fact is not confirmed (non-empty). Consumers show such
+  // facts but never count them.
+  Result<void> unconfirmed() const {
+    PD_TRY(string("unconfirmed", false, 1024));
+    auto it = obj.find("unconfirmed");
+    if (it != obj.end() && it->get_ref<const std::string&>().empty()) {
+      return corruption(where + ".unconfirmed: must say what is not confirmed");
+    }
+    return {};
+  }
   Result<void> decimal(const char* name, bool required) const {
     PD_TRY(string(name, required, 64));
     auto it = obj.find(name);
@@ -84,7 +95,10 @@ Result<void> check_digest_map(const json& digest, const std::string& where) {
 Result<void> check_model(const json& p, const std::string& w) {
   Checker c{p, w};
   PD_TRY(c.only({"hashes", "file_name", "size", "format", "architecture", "published", "source",
-                 "license", "role", "title"}));
+                 "license", "role", "title", "identity", "note", "unconfirmed"}));
+  PD_TRY(c.one_of("identity", false, {"unconfirmed"}));
+  PD_TRY(c.string("note", false, 4096));
+  PD_TRY(c.unconfirmed());
   PD_ASSIGN_OR_RETURN(const json* hashes, c.get("hashes", false));
   if (hashes) {
     if (!hashes->is_object()) return corruption(w + ".hashes: expected an object");
@@ -116,10 +130,12 @@ Result<void> check_model(const json& p, const std::string& w) {
 
 Result<void> check_lineage(const json& p, const std::string& w) {
   Checker c{p, w};
-  PD_TRY(c.only({"parents", "method", "basis", "note"}));
+  PD_TRY(c.only({"parents", "method", "basis", "note", "source", "unconfirmed"}));
   PD_TRY(c.string("method", true, 64));
   PD_TRY(c.one_of("basis", true, k_bases));
   PD_TRY(c.string("note", false, 4096));
+  PD_TRY(c.string("source", false, 1024));
+  PD_TRY(c.unconfirmed());
   PD_ASSIGN_OR_RETURN(const json* parents, c.get("parents", true));
   if (!parents->is_array() || parents->empty() || parents->size() > 16) {
     return corruption(w + ".parents: expected 1 to 16 parents");
@@ -160,10 +176,12 @@ Result<void> check_fingerprint(const json& p, const std::string& w) {
 
 Result<void> check_claim(const json& p, const std::string& w) {
   Checker c{p, w};
-  PD_TRY(c.only({"contains_nai", "basis", "evidence", "note"}));
+  PD_TRY(c.only({"contains_nai", "basis", "evidence", "note", "source", "unconfirmed"}));
   PD_TRY(c.one_of("contains_nai", true, k_contains));
   PD_TRY(c.string("basis", true, 256));
   PD_TRY(c.string("note", false, 4096));
+  PD_TRY(c.string("source", false, 1024));
+  PD_TRY(c.unconfirmed());
   PD_ASSIGN_OR_RETURN(const json* evidence, c.get("evidence", false));
   if (evidence) {
     if (!evidence->is_array() || evidence->size() > 32) {
@@ -228,6 +246,15 @@ bool is_sha256_hex(std::string_view text) {
   return true;
 }
 
+std::string placeholder_sha256(std::string_view key) {
+  std::string digest = crypto::sha256_hex("pedigree-placeholder/v1:" + std::string(key));
+  return std::string(k_placeholder_prefix) + digest.substr(0, 64 - k_placeholder_prefix.size());
+}
+
+bool is_placeholder_sha256(std::string_view sha256) {
+  return is_sha256_hex(sha256) && sha256.starts_with(k_placeholder_prefix);
+}
+
 bool is_decimal_string(std::string_view s) {
   std::size_t i = 0;
   if (i < s.size() && s[i] == '-') ++i;
@@ -256,6 +283,35 @@ Result<void> validate_predicate(PredicateKind kind, const nlohmann::json& predic
   return internal_error("unknown predicate kind");
 }
 
+Result<void> validate_subject_rules(const Statement& st, std::string_view what) {
+  const std::string w = std::string(what) + ": predicate";
+  const bool placeholder = is_placeholder_sha256(st.subject.sha256);
+  if (placeholder && st.kind == PredicateKind::k_fingerprint) {
+    return corruption(
+        std::string(what) +
+        ": a placeholder subject has no file to fingerprint (its SHA-256 is unknown)");
+  }
+  if (st.kind != PredicateKind::k_model) return {};
+  const bool unconfirmed_identity = st.predicate.contains("identity");
+  if (placeholder && !unconfirmed_identity) {
+    return corruption(w +
+                      ": a model event about a placeholder subject must say "
+                      "\"identity\": \"unconfirmed\"");
+  }
+  if (!placeholder && unconfirmed_identity) {
+    return corruption(w +
+                      ".identity: \"unconfirmed\" is only for placeholder subjects "
+                      "(the subject here is a file's SHA-256)");
+  }
+  auto hashes = st.predicate.find("hashes");
+  if (placeholder && hashes != st.predicate.end() && hashes->contains("sha256")) {
+    return corruption(w +
+                      ".hashes.sha256: a placeholder stands for an unknown SHA-256; "
+                      "use the known SHA-256 as the subject instead");
+  }
+  return {};
+}
+
 Result<std::string> statement_payload(const Statement& st) {
   if (!is_sha256_hex(st.subject.sha256)) {
     return invalid_argument("subject sha256 must be 64 lower-case hex digits");
@@ -264,6 +320,7 @@ Result<std::string> statement_payload(const Statement& st) {
     return invalid_argument("subject weights hash must be 64 lower-case hex digits");
   }
   auto valid = validate_predicate(st.kind, st.predicate, "statement");
+  if (valid) valid = validate_subject_rules(st, "statement");
   if (!valid) return invalid_argument(valid.error().message());
   json digest = {{"sha256", st.subject.sha256}};
   if (!st.subject.weights.empty()) digest[std::string(k_weights_digest_name)] = st.subject.weights;
@@ -272,7 +329,13 @@ Result<std::string> statement_payload(const Statement& st) {
               {"subject", json::array({{{"name", name}, {"digest", digest}}})},
               {"predicateType", predicate_type_uri(st.kind)},
               {"predicate", st.predicate}};
-  return crypto::canonical_json(doc);
+  PD_ASSIGN_OR_RETURN(std::string payload, crypto::canonical_json(doc));
+  if (st.kind != PredicateKind::k_fingerprint && payload.size() > k_max_small_payload) {
+    return invalid_argument(std::string(predicate_name(st.kind)) + " payload of " +
+                            std::to_string(payload.size()) + " bytes exceeds the limit of " +
+                            std::to_string(k_max_small_payload));
+  }
+  return payload;
 }
 
 Result<Statement> parse_statement(std::string_view payload, std::string_view what) {
@@ -313,6 +376,7 @@ Result<Statement> parse_statement(std::string_view payload, std::string_view wha
   PD_ASSIGN_OR_RETURN(const json* predicate, c.get("predicate", true));
   PD_TRY(validate_predicate(*kind, *predicate, w));
   st.predicate = *predicate;
+  PD_TRY(validate_subject_rules(st, w));
   return st;
 }
 

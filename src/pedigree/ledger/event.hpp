@@ -21,9 +21,11 @@ namespace pedigree::ledger {
 inline constexpr std::string_view k_statement_type = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view k_in_toto_payload_type = "application/vnd.in-toto+json";
 inline constexpr std::string_view k_weights_digest_name = "pedigree-weights-v1";
-// Largest event file accepted (fingerprints included); other predicates are
-// limited to k_max_small_payload bytes of payload.
-inline constexpr std::size_t k_max_event_bytes = 256 * 1024;
+// Largest event file accepted. Only fingerprint events come near it (a full
+// SD1 spec-v1 .fp is ~378 KB, ~504 KB as base64, ~680 KB once the envelope
+// base64-encodes the payload again); every other predicate is limited to
+// k_max_small_payload bytes of payload. Larger events are refused, never cut.
+inline constexpr std::size_t k_max_event_bytes = 1024 * 1024;
 inline constexpr std::size_t k_max_small_payload = 16 * 1024;
 
 enum class PredicateKind { k_model, k_lineage, k_fingerprint, k_claim, k_revocation };
@@ -52,6 +54,19 @@ struct Statement {
 
 // True for exactly 64 lower-case hex digits.
 bool is_sha256_hex(std::string_view text);
+
+// Placeholder subjects name a model whose file SHA-256 is not known (only a
+// short hash, or nothing: an unpublished merge intermediate), so that lineage
+// can still point at it. A placeholder is k_placeholder_prefix (96 zero bits,
+// which no real file's SHA-256 reaches without ~2^96 work) followed by the
+// first 40 hex digits of SHA-256("pedigree-placeholder/v1:" + key), where `key`
+// is a stable namespace string such as "nai-leak/animefull-latest".
+// Placeholders are never matched as a file's SHA-256 or as a prefix of one;
+// a model event about one must say "identity": "unconfirmed". Spec:
+// docs/reference-ledger.md.
+inline constexpr std::string_view k_placeholder_prefix = "000000000000000000000000";
+std::string placeholder_sha256(std::string_view key);
+bool is_placeholder_sha256(std::string_view sha256);
 // True for a decimal string such as "0.3", "-1", "0.25" (how weights are written).
 bool is_decimal_string(std::string_view text);
 
@@ -60,7 +75,14 @@ bool is_decimal_string(std::string_view text);
 Result<void> validate_predicate(PredicateKind kind, const nlohmann::json& predicate,
                                 std::string_view what);
 
-// Canonical JSON payload bytes of a statement; InvalidArgument if it is not valid.
+// The rules tying a predicate to its subject: a placeholder subject takes no
+// fingerprint, and a model event's "identity": "unconfirmed" is present
+// exactly when its subject is a placeholder (whose hashes hold no sha256).
+// Corruption naming `what` otherwise.
+Result<void> validate_subject_rules(const Statement& statement, std::string_view what);
+
+// Canonical JSON payload bytes of a statement; InvalidArgument if it is not
+// valid or, for predicates other than fingerprint, longer than k_max_small_payload.
 Result<std::string> statement_payload(const Statement& statement);
 
 // Parses verified payload bytes: canonical JSON, the Statement v1 shape, one

@@ -1,5 +1,6 @@
 #include "pedigree/ledger/git.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include <git2.h>
@@ -18,7 +19,6 @@ using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
 using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
 using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
 using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
-using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
 using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
 
 void ensure_libgit2() {
@@ -98,7 +98,7 @@ Result<std::optional<std::string>> GitRepo::head() const {
 
 Result<std::string> GitRepo::commit_files(
     const std::vector<std::pair<std::string, std::string>>& files, const std::string& author_name,
-    const std::string& author_email, const std::string& message) {
+    const std::string& author_email, const std::string& message, const CommitSigner* signer) {
   git_index* raw_index = nullptr;
   if (git_repository_index(&raw_index, m_repo.get()) != 0) return git_failure("cannot open index");
   IndexPtr index(raw_index);
@@ -115,6 +115,21 @@ Result<std::string> GitRepo::commit_files(
   if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
   git_oid tree_oid;
   if (git_index_write_tree(&tree_oid, index.get()) != 0) return git_failure("cannot write tree");
+  PD_ASSIGN_OR_RETURN(auto head_id, head());
+  std::vector<std::string> parents;
+  if (head_id) parents.push_back(*head_id);
+  PD_ASSIGN_OR_RETURN(std::string commit, create_commit(oid_hex(&tree_oid), parents, author_name,
+                                                        author_email, message, signer));
+  PD_TRY(advance_head(head_id, commit));
+  return commit;
+}
+
+Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
+                                           const std::vector<std::string>& parent_ids,
+                                           const std::string& author_name,
+                                           const std::string& author_email,
+                                           const std::string& message, const CommitSigner* signer) {
+  PD_ASSIGN_OR_RETURN(git_oid tree_oid, parse_oid(tree_hex));
   git_tree* raw_tree = nullptr;
   if (git_tree_lookup(&raw_tree, m_repo.get(), &tree_oid) != 0)
     return git_failure("cannot read tree");
@@ -124,23 +139,88 @@ Result<std::string> GitRepo::commit_files(
     return git_failure("invalid author identity");
   }
   SigPtr sig(raw_sig);
-  PD_ASSIGN_OR_RETURN(auto head_id, head());
-  CommitPtr parent;
-  if (head_id) {
-    PD_ASSIGN_OR_RETURN(git_oid parent_oid, parse_oid(*head_id));
+  std::vector<CommitPtr> parents;
+  std::vector<const git_commit*> parent_ptrs;
+  for (const auto& id : parent_ids) {
+    PD_ASSIGN_OR_RETURN(git_oid parent_oid, parse_oid(id));
     git_commit* raw_parent = nullptr;
     if (git_commit_lookup(&raw_parent, m_repo.get(), &parent_oid) != 0) {
-      return git_failure("cannot read HEAD commit");
+      return git_failure("cannot read parent commit " + id);
     }
-    parent.reset(raw_parent);
+    parents.emplace_back(raw_parent);
+    parent_ptrs.push_back(raw_parent);
   }
-  const git_commit* parents[1] = {parent.get()};
   git_oid commit_oid;
-  if (git_commit_create(&commit_oid, m_repo.get(), "HEAD", sig.get(), sig.get(), "UTF-8",
-                        message.c_str(), tree.get(), parent ? 1 : 0, parents) != 0) {
+  if (!signer) {
+    if (git_commit_create(&commit_oid, m_repo.get(), nullptr, sig.get(), sig.get(), "UTF-8",
+                          message.c_str(), tree.get(), parent_ptrs.size(),
+                          parent_ptrs.data()) != 0) {
+      return git_failure("cannot create commit");
+    }
+    return oid_hex(&commit_oid);
+  }
+  git_buf content = GIT_BUF_INIT;
+  if (git_commit_create_buffer(&content, m_repo.get(), sig.get(), sig.get(), "UTF-8",
+                               message.c_str(), tree.get(), parent_ptrs.size(),
+                               parent_ptrs.data()) != 0) {
     return git_failure("cannot create commit");
   }
+  std::string text(content.ptr, content.size);
+  git_buf_dispose(&content);
+  PD_ASSIGN_OR_RETURN(std::string signature, (*signer)(text));
+  if (git_commit_create_with_signature(&commit_oid, m_repo.get(), text.c_str(), signature.c_str(),
+                                       "gpgsig") != 0) {
+    return git_failure("cannot create signed commit");
+  }
   return oid_hex(&commit_oid);
+}
+
+Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
+                                   const std::string& commit) {
+  git_reference* raw_head = nullptr;
+  if (git_reference_lookup(&raw_head, m_repo.get(), "HEAD") != 0) {
+    return git_failure("cannot read HEAD");
+  }
+  RefPtr head_ref(raw_head);
+  if (git_reference_type(head_ref.get()) != GIT_REFERENCE_SYMBOLIC) {
+    return not_supported(m_workdir.string() + ": HEAD is detached; check out a branch first");
+  }
+  const std::string branch = git_reference_symbolic_target(head_ref.get());
+  PD_ASSIGN_OR_RETURN(git_oid target, parse_oid(commit));
+  git_reference* raw_out = nullptr;
+  int rc = 0;
+  if (expected) {
+    PD_ASSIGN_OR_RETURN(git_oid old_oid, parse_oid(*expected));
+    rc = git_reference_create_matching(&raw_out, m_repo.get(), branch.c_str(), &target, 1, &old_oid,
+                                       "pedigree");
+  } else {
+    rc = git_reference_create(&raw_out, m_repo.get(), branch.c_str(), &target, 0, "pedigree");
+  }
+  RefPtr out(raw_out);
+  if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+    return conflict(branch + " moved while pedigree was writing; nothing was lost, try again");
+  }
+  if (rc != 0) return git_failure("cannot update " + branch);
+  return {};
+}
+
+Result<std::string> GitRepo::tree_of(const std::string& commit) const {
+  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(m_repo.get(), commit));
+  return oid_hex(git_tree_id(tree.get()));
+}
+
+Result<std::vector<std::string>> GitRepo::parents_of(const std::string& commit_hex) const {
+  PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(commit_hex));
+  git_commit* raw = nullptr;
+  if (git_commit_lookup(&raw, m_repo.get(), &oid) != 0) {
+    return not_found("commit " + commit_hex + " not in the ledger repository");
+  }
+  CommitPtr commit(raw);
+  std::vector<std::string> out;
+  for (unsigned i = 0; i < git_commit_parentcount(commit.get()); ++i) {
+    out.push_back(oid_hex(git_commit_parent_id(commit.get(), i)));
+  }
+  return out;
 }
 
 Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& commit) const {
@@ -173,33 +253,97 @@ Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t 
   return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size);
 }
 
+namespace {
+
+// Every non-tree entry under `tree` (recursively), reported as `kind`.
+Result<void> list_all(git_repository* repo, const git_tree* tree, const std::string& prefix,
+                      GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out);
+
+Result<TreePtr> subtree(git_repository* repo, const git_tree_entry* entry) {
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo, git_tree_entry_id(entry)) != 0) {
+    return git_failure(std::string("cannot read tree ") + git_tree_entry_name(entry));
+  }
+  return TreePtr(raw);
+}
+
+// One side of a difference: a whole subtree or a single entry.
+Result<void> emit(git_repository* repo, const git_tree_entry* entry, const std::string& prefix,
+                  GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out) {
+  std::string path = prefix + git_tree_entry_name(entry);
+  if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
+    PD_ASSIGN_OR_RETURN(TreePtr t, subtree(repo, entry));
+    return list_all(repo, t.get(), path + "/", kind, out);
+  }
+  GitRepo::Change c;
+  c.kind = kind;
+  c.entry.path = std::move(path);
+  c.entry.mode = static_cast<unsigned>(git_tree_entry_filemode(entry));
+  c.entry.oid = oid_hex(git_tree_entry_id(entry));
+  out.push_back(std::move(c));
+  return {};
+}
+
+Result<void> list_all(git_repository* repo, const git_tree* tree, const std::string& prefix,
+                      GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out) {
+  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+    PD_TRY(emit(repo, git_tree_entry_byindex(tree, i), prefix, kind, out));
+  }
+  return {};
+}
+
+// Compares two trees, descending only into subtrees whose ids differ, so the
+// cost follows the number of changed paths, not the size of the ledger.
+Result<void> diff_trees(git_repository* repo, const git_tree* old_tree, const git_tree* new_tree,
+                        const std::string& prefix, std::vector<GitRepo::Change>& out) {
+  using Kind = GitRepo::ChangeKind;
+  if (!old_tree) return list_all(repo, new_tree, prefix, Kind::k_added, out);
+  for (std::size_t i = 0; i < git_tree_entrycount(new_tree); ++i) {
+    const git_tree_entry* n = git_tree_entry_byindex(new_tree, i);
+    const git_tree_entry* o = git_tree_entry_byname(old_tree, git_tree_entry_name(n));
+    if (!o) {
+      PD_TRY(emit(repo, n, prefix, Kind::k_added, out));
+      continue;
+    }
+    if (git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) &&
+        git_tree_entry_filemode(o) == git_tree_entry_filemode(n)) {
+      continue;
+    }
+    bool old_is_tree = git_tree_entry_type(o) == GIT_OBJECT_TREE;
+    bool new_is_tree = git_tree_entry_type(n) == GIT_OBJECT_TREE;
+    if (old_is_tree && new_is_tree) {
+      PD_ASSIGN_OR_RETURN(TreePtr ot, subtree(repo, o));
+      PD_ASSIGN_OR_RETURN(TreePtr nt, subtree(repo, n));
+      PD_TRY(diff_trees(repo, ot.get(), nt.get(), prefix + git_tree_entry_name(n) + "/", out));
+    } else if (!old_is_tree && !new_is_tree) {
+      PD_TRY(emit(repo, n, prefix, Kind::k_modified, out));
+    } else {  // a file replaced by a directory or the reverse
+      PD_TRY(emit(repo, o, prefix, Kind::k_deleted, out));
+      PD_TRY(emit(repo, n, prefix, Kind::k_added, out));
+    }
+  }
+  for (std::size_t i = 0; i < git_tree_entrycount(old_tree); ++i) {
+    const git_tree_entry* o = git_tree_entry_byindex(old_tree, i);
+    if (!git_tree_entry_byname(new_tree, git_tree_entry_name(o))) {
+      PD_TRY(emit(repo, o, prefix, Kind::k_deleted, out));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
                                                    const std::string& to) const {
-  PD_ASSIGN_OR_RETURN(TreePtr old_tree, commit_tree(m_repo.get(), from));
+  TreePtr old_tree;  // null: the empty tree
+  if (!from.empty()) {
+    PD_ASSIGN_OR_RETURN(old_tree, commit_tree(m_repo.get(), from));
+  }
   PD_ASSIGN_OR_RETURN(TreePtr new_tree, commit_tree(m_repo.get(), to));
-  git_diff* raw = nullptr;
-  if (git_diff_tree_to_tree(&raw, m_repo.get(), old_tree.get(), new_tree.get(), nullptr) != 0) {
-    return git_failure("cannot diff " + from + ".." + to);
-  }
-  DiffPtr d(raw);
   std::vector<Change> out;
-  for (std::size_t i = 0; i < git_diff_num_deltas(d.get()); ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(d.get(), i);
-    Change c;
-    const git_diff_file* side = &delta->new_file;
-    switch (delta->status) {
-      case GIT_DELTA_ADDED: c.kind = ChangeKind::k_added; break;
-      case GIT_DELTA_DELETED:
-        c.kind = ChangeKind::k_deleted;
-        side = &delta->old_file;
-        break;
-      default: c.kind = ChangeKind::k_modified; break;
-    }
-    c.entry.path = side->path;
-    c.entry.mode = side->mode;
-    c.entry.oid = oid_hex(&side->id);
-    out.push_back(std::move(c));
-  }
+  PD_TRY(diff_trees(m_repo.get(), old_tree.get(), new_tree.get(), "", out));
+  std::sort(out.begin(), out.end(),
+            [](const Change& a, const Change& b) { return a.entry.path < b.entry.path; });
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,11 @@
 struct git_repository;
 
 namespace pedigree::ledger {
+
+// Signs the raw text of a commit object and returns the armored signature
+// stored in its `gpgsig` header (e.g. an SSHSIG, see ledger.hpp
+// ssh_commit_signer). Commits are unsigned when no signer is given.
+using CommitSigner = std::function<Result<std::string>(std::string_view commit_content)>;
 
 class GitRepo {
 public:
@@ -32,7 +38,26 @@ public:
   // Returns the new commit's id. The caller serializes concurrent writers.
   Result<std::string> commit_files(const std::vector<std::pair<std::string, std::string>>& files,
                                    const std::string& author_name, const std::string& author_email,
-                                   const std::string& message);
+                                   const std::string& message,
+                                   const CommitSigner* signer = nullptr);
+
+  // Creates a commit of tree `tree_oid` with `parents` (commit ids, in order)
+  // and the given author (also the committer), signed when `signer` is given.
+  // Moves no reference: see advance_head.
+  Result<std::string> create_commit(const std::string& tree_oid,
+                                    const std::vector<std::string>& parents,
+                                    const std::string& author_name, const std::string& author_email,
+                                    const std::string& message, const CommitSigner* signer);
+
+  // Points the branch HEAD names at `commit`, provided it still points at
+  // `expected` (nullopt: the branch does not exist yet). Conflict when another
+  // writer moved it meanwhile. The working tree is not touched.
+  Result<void> advance_head(const std::optional<std::string>& expected, const std::string& commit);
+
+  // The id of the tree of `commit`.
+  Result<std::string> tree_of(const std::string& commit) const;
+  // The parents of `commit`, in order.
+  Result<std::vector<std::string>> parents_of(const std::string& commit) const;
 
   struct TreeEntry {
     std::string path;   // '/'-separated, relative to the root
@@ -50,12 +75,19 @@ public:
     ChangeKind kind = ChangeKind::k_added;
     TreeEntry entry;  // the new side (the old side for deletions)
   };
-  // Tree changes from commit `from` to commit `to` (no rename detection).
+  // Tree changes from commit `from` to commit `to` (no rename detection), in
+  // path order; an empty `from` means the empty tree (everything in `to` is
+  // added). Only subtrees whose ids differ are read, so the cost follows the
+  // size of the change, not of the ledger.
   Result<std::vector<Change>> diff(const std::string& from, const std::string& to) const;
 
   // True when `ancestor` equals `descendant` or is one of its ancestors;
   // false when `ancestor` is unknown to this repository.
   Result<bool> is_ancestor(const std::string& ancestor, const std::string& descendant) const;
+
+  // The libgit2 handle, for sibling code that needs more of libgit2 (sync/).
+  // Owned by this object; valid while it lives.
+  git_repository* native() const { return m_repo.get(); }
 
 private:
   struct RepoDeleter {

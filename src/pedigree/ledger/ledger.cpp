@@ -9,6 +9,7 @@
 
 #include "pedigree/crypto/canonical_json.hpp"
 #include "pedigree/crypto/digest.hpp"
+#include "pedigree/crypto/sshsig.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/verify.hpp"
 #include "pedigree/util/file.hpp"
@@ -27,6 +28,12 @@ std::string author_email(const crypto::PrivateKey& key, const crypto::KeyIdentit
 }
 
 }  // namespace
+
+CommitSigner ssh_commit_signer(const crypto::PrivateKey& key) {
+  return [&key](std::string_view content) {
+    return crypto::sshsig_sign(key, content, crypto::k_sshsig_git_namespace);
+  };
+}
 
 Result<LedgerInfo> parse_ledger_json(std::string_view bytes, std::string_view what) {
   std::string w(what);
@@ -101,7 +108,8 @@ Result<Ledger> Ledger::open(const std::filesystem::path& dir) {
   return Ledger(dir, std::move(repo), std::move(info));
 }
 
-Result<Ledger> Ledger::init(const std::filesystem::path& dir, const std::string& name) {
+Result<Ledger> Ledger::init(const std::filesystem::path& dir, const std::string& name,
+                            const crypto::PrivateKey* signer) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
     return conflict(dir.string() + ": exists and is not empty");
@@ -109,8 +117,11 @@ Result<Ledger> Ledger::init(const std::filesystem::path& dir, const std::string&
   PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::init(dir));
   LedgerInfo info;
   info.name = name;
+  std::optional<CommitSigner> sign;
+  if (signer) sign = ssh_commit_signer(*signer);
   PD_TRY(repo.commit_files({{"LEDGER.json", ledger_json_text(info)}}, "pedigree",
-                           "pedigree@pedigree.invalid", "init ledger '" + name + "'"));
+                           "pedigree@pedigree.invalid", "init ledger '" + name + "'",
+                           sign ? &*sign : nullptr));
   return Ledger(dir, std::move(repo), std::move(info));
 }
 
@@ -146,15 +157,15 @@ Result<Ledger> Ledger::open_or_create(const std::filesystem::path& dir,
 
 Result<Ledger::AddResult> Ledger::add_event(const crypto::PrivateKey& key,
                                             const crypto::KeyIdentity& identity,
-                                            const Statement& statement) {
+                                            const Statement& statement,
+                                            CommitSignature commit_signature) {
   PD_ASSIGN_OR_RETURN(std::string bytes, sign_statement(statement, key));
   AddResult result;
   result.event_id = crypto::sha256_hex(bytes);
   result.path = event_path(statement.subject.sha256, result.event_id);
   std::error_code ec;
   std::filesystem::create_directories(m_dir / ".git" / "pedigree", ec);
-  PD_ASSIGN_OR_RETURN(FileLock lock,
-                      FileLock::acquire(m_dir / ".git" / "pedigree.lock", k_lock_timeout_ms));
+  PD_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(lock_path(), k_lock_timeout_ms));
   std::vector<std::pair<std::string, std::string>> files;
   std::string kpath = key_path(key.keyid());
   if (!std::filesystem::exists(m_dir / kpath, ec)) {
@@ -169,8 +180,11 @@ Result<Ledger::AddResult> Ledger::add_event(const crypto::PrivateKey& key,
   std::string message = "attest " + std::string(predicate_name(statement.kind)) + " " +
                         statement.subject.sha256.substr(0, 12) + "\n\nevent " + result.event_id +
                         "\nkey " + key.keyid() + "\n";
+  std::optional<CommitSigner> sign;
+  if (commit_signature == CommitSignature::k_event_key) sign = ssh_commit_signer(key);
   PD_ASSIGN_OR_RETURN(result.commit, m_repo.commit_files(files, author_name(key, identity),
-                                                         author_email(key, identity), message));
+                                                         author_email(key, identity), message,
+                                                         sign ? &*sign : nullptr));
   return result;
 }
 

@@ -36,6 +36,15 @@ struct LedgerInfo {
 Result<LedgerInfo> parse_ledger_json(std::string_view bytes, std::string_view what);
 std::string ledger_json_text(const LedgerInfo& info);
 
+// A CommitSigner that signs commits with `key` as git does with gpg.format=ssh:
+// an armored SSHSIG in namespace "git" (crypto/sshsig.hpp), which
+// `git verify-commit` checks against an allowed_signers file. `key` must
+// outlive the signer.
+CommitSigner ssh_commit_signer(const crypto::PrivateKey& key);
+
+// Whether add_event signs its commit (the event itself is always signed).
+enum class CommitSignature { k_event_key, k_none };
+
 // $XDG_DATA_HOME/pedigree/ledger, else ~/.local/share/pedigree/ledger.
 Result<std::filesystem::path> default_ledger_dir();
 // The ledger shipped with pedigree: $PEDIGREE_BUNDLED_LEDGER, else <source>/ledger.
@@ -45,9 +54,10 @@ class Ledger {
 public:
   // Opens an existing ledger: a git working tree with a valid LEDGER.json.
   static Result<Ledger> open(const std::filesystem::path& dir);
-  // Creates a new ledger in `dir` (absent or empty): LEDGER.json, first commit.
-  // Conflict if `dir` already holds files.
-  static Result<Ledger> init(const std::filesystem::path& dir, const std::string& name);
+  // Creates a new ledger in `dir` (absent or empty): LEDGER.json, first commit,
+  // signed by `signer` when given. Conflict if `dir` already holds files.
+  static Result<Ledger> init(const std::filesystem::path& dir, const std::string& name,
+                             const crypto::PrivateKey* signer = nullptr);
   // Opens `dir`, or when it does not exist yet creates it as a copy of the
   // files of `bundled` (LEDGER.json, README.md, keys/, events/; an empty
   // bundled ledger yields a fresh one) committed in one commit.
@@ -59,6 +69,8 @@ public:
   GitRepo& repo() { return m_repo; }
   // Where this ledger's disposable index lives (inside .git, never committed).
   std::filesystem::path index_path() const { return m_dir / ".git" / "pedigree" / "index.sqlite"; }
+  // The lock every writer of this ledger holds (add_event, sync).
+  std::filesystem::path lock_path() const { return m_dir / ".git" / "pedigree.lock"; }
 
   struct AddResult {
     std::string event_id;
@@ -67,11 +79,13 @@ public:
     bool already_present = false;
   };
   // Signs `statement` with `key`, writes the event (and keys/<keyid>.json when
-  // missing) and commits it with the key's identity as author. Holds an
+  // missing) and commits it with the key's identity as author; the commit
+  // carries an SSH signature by `key` unless `commit_signature` is k_none. Holds an
   // exclusive lock on .git/pedigree.lock meanwhile (waiting up to 60 s), so
   // concurrent writers never lose an event.
   Result<AddResult> add_event(const crypto::PrivateKey& key, const crypto::KeyIdentity& identity,
-                              const Statement& statement);
+                              const Statement& statement,
+                              CommitSignature commit_signature = CommitSignature::k_event_key);
 
   // Keys of the working tree's keys/ that verify (others are skipped; `verify`
   // reports them).

@@ -15,12 +15,16 @@ Result<std::filesystem::path> TrustPolicy::default_file() {
 
 Result<TrustPolicy> TrustPolicy::load(const std::filesystem::path& file,
                                       const LedgerInfo* bundled) {
+  if (!bundled) return load(file, std::span<const PinnedKey>());
+  return load(file, std::span<const PinnedKey>(bundled->pinned_keys));
+}
+
+Result<TrustPolicy> TrustPolicy::load(const std::filesystem::path& file,
+                                      std::span<const PinnedKey> pins) {
   TrustPolicy policy;
   policy.m_file = file;
-  if (bundled) {
-    for (const auto& p : bundled->pinned_keys) {
-      policy.m_entries.push_back({p.keyid, p.predicates, TrustSource::k_pinned});
-    }
+  for (const auto& p : pins) {
+    policy.m_entries.push_back({p.keyid, p.predicates, TrustSource::k_pinned});
   }
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return policy;

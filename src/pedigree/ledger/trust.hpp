@@ -1,11 +1,12 @@
-// Trust policy: which keys count, for which predicates. Pinned keys come from
-// the bundled ledger's LEDGER.json and are trusted for the predicates listed
-// there (reference facts); the user's own choices live in
+// Trust policy: which keys count, for which predicates. Pinned keys are
+// compiled into the binary (pins.hpp: the reference-ledger key, trusted for
+// reference facts); the user's own choices live in
 // $XDG_CONFIG_HOME/pedigree/trust.json. Everything else is untrusted: shown,
-// never used for a verdict. Spec: docs/trust.md.
+// never used for a verdict. Spec: docs/trust.md, docs/reference-ledger.md.
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,12 @@ class TrustPolicy {
 public:
   // config_dir()/trust.json.
   static Result<std::filesystem::path> default_file();
-  // Reads the user's file (absent = empty) and adds the pinned keys of `bundled`.
+  // Reads the user's file (absent = empty) and adds `pins` as pinned entries.
+  // pedigree itself passes compiled_pins() (pins.hpp), never a LEDGER.json's.
+  static Result<TrustPolicy> load(const std::filesystem::path& file,
+                                  std::span<const PinnedKey> pins);
+  // The same with the pins `bundled` lists (nullptr: none). For tests and
+  // tools that pin a key of their own; never used for the user's ledger.
   static Result<TrustPolicy> load(const std::filesystem::path& file, const LedgerInfo* bundled);
 
   bool trusts(std::string_view keyid, PredicateKind kind) const;

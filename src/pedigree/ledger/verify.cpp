@@ -52,7 +52,13 @@ Result<std::string> sign_statement(const Statement& statement, const crypto::Pri
   PD_ASSIGN_OR_RETURN(std::string payload, statement_payload(statement));
   PD_ASSIGN_OR_RETURN(auto env,
                       crypto::sign_envelope(k_in_toto_payload_type, std::move(payload), key));
-  return crypto::serialize_envelope(env);
+  std::string bytes = crypto::serialize_envelope(env);
+  if (bytes.size() > k_max_event_bytes) {
+    return invalid_argument(std::string(predicate_name(statement.kind)) + " event of " +
+                            std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                            std::to_string(k_max_event_bytes));
+  }
+  return bytes;
 }
 
 }  // namespace pedigree::ledger

@@ -37,7 +37,8 @@ Result<VerifiedEvent> verify_event_file(std::string_view rel_path, std::string_v
 // whose key is unknown.
 std::string claimed_signer(std::string_view bytes);
 
-// Builds the envelope file bytes for `statement` signed by `key`.
+// Builds the envelope file bytes for `statement` signed by `key`; InvalidArgument
+// when the statement is invalid or the file would exceed k_max_event_bytes.
 Result<std::string> sign_statement(const Statement& statement, const crypto::PrivateKey& key);
 
 }  // namespace pedigree::ledger

@@ -38,6 +38,7 @@ std::string_view event_status_name(EventStatus status) {
     case EventStatus::k_trusted: return "trusted";
     case EventStatus::k_untrusted: return "untrusted";
     case EventStatus::k_revoked: return "revoked";
+    case EventStatus::k_unconfirmed: return "unconfirmed";
   }
   return "?";
 }
@@ -70,10 +71,13 @@ Result<void> FactBase::add_event(const EventInput& event) {
   const std::string what = "event " + event.event_id;
   if (!m_seen_events.insert(event.event_id).second) return {};  // same bytes seen twice
   if (!event.predicate.is_object()) return corruption(what + ": predicate is not an object");
+  // A trusted signer's own "unconfirmed" marker keeps the fact out of verdicts.
+  const bool unconfirmed = event.predicate.is_object() && event.predicate.contains("unconfirmed");
   Provenance from{event.event_id, event.signer,
-                  event.revoked   ? EventStatus::k_revoked
-                  : event.trusted ? EventStatus::k_trusted
-                                  : EventStatus::k_untrusted};
+                  event.revoked    ? EventStatus::k_revoked
+                  : !event.trusted ? EventStatus::k_untrusted
+                  : unconfirmed    ? EventStatus::k_unconfirmed
+                                   : EventStatus::k_trusted};
   if (event.revoked) m_revoked_by[event.event_id] = "";
   const json& p = event.predicate;
   ArtifactFacts& artifact = touch(event.subject_sha256, event.subject_name);

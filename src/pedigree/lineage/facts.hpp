@@ -21,10 +21,12 @@
 
 namespace pedigree::lineage {
 
-// Whether an event may count for a verdict. Untrusted and revoked events are
-// reported but never used.
-enum class EventStatus { k_trusted, k_untrusted, k_revoked };
-std::string_view event_status_name(EventStatus status);  // "trusted", "untrusted", "revoked"
+// Whether an event may count for a verdict. Untrusted, revoked and unconfirmed
+// events (a trusted signer marked the fact "unconfirmed") are reported but
+// never used.
+enum class EventStatus { k_trusted, k_untrusted, k_revoked, k_unconfirmed };
+// "trusted", "untrusted", "revoked", "unconfirmed"
+std::string_view event_status_name(EventStatus status);
 
 // The role a reference model plays (model predicate "role").
 enum class Role { k_none, k_base, k_nai_leak, k_nai_official, k_nai_vae };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "pedigree/ledger/event.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::lineage {
@@ -60,12 +61,14 @@ void match_hash(Resolution& out, const FactBase& facts, const std::string& prefi
                 const std::string& hex) {
   const std::size_t n = hex.size();
   for (const auto& [sha, a] : facts.artifacts()) {
-    // The subject digest itself (SHA-256 of the file) and its A1111 prefixes.
-    if (n == 64 && sha == hex && kind_allowed(prefix, "sha256"))
+    // The subject digest itself (SHA-256 of the file) and its A1111 prefixes;
+    // a placeholder subject is no file's SHA-256 and is never matched as one.
+    const bool real = !ledger::is_placeholder_sha256(sha);
+    if (real && n == 64 && sha == hex && kind_allowed(prefix, "sha256"))
       add_candidate(out, facts, sha, "sha256");
-    if (n == 10 && sha.starts_with(hex) && kind_allowed(prefix, "autov2"))
+    if (real && n == 10 && sha.starts_with(hex) && kind_allowed(prefix, "autov2"))
       add_candidate(out, facts, sha, "autov2");
-    if (n == 12 && sha.starts_with(hex) && kind_allowed(prefix, "sha256_12"))
+    if (real && n == 12 && sha.starts_with(hex) && kind_allowed(prefix, "sha256_12"))
       add_candidate(out, facts, sha, "sha256_12");
     for (const auto& m : a.models) {
       if (m.from.status != EventStatus::k_trusted) continue;

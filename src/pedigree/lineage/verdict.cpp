@@ -322,7 +322,21 @@ private:
       steps.push_back(
           "ancestry incomplete: ask the author to attest the recipe (`pedigree attest "
           "lineage CHILD --parent SHA256:WEIGHT ...`)");
-    if (m_ignored_nai || !m_out.ancestry.ignored_edges.empty())
+    // Trusting a signer cannot help with a fact its own signer marked unconfirmed.
+    bool unconfirmed = false, untrusted = false;
+    auto note = [&](EventStatus status) {
+      if (status == EventStatus::k_unconfirmed) unconfirmed = true;
+      if (status == EventStatus::k_untrusted || status == EventStatus::k_revoked) untrusted = true;
+    };
+    for (const Edge* e : m_out.ancestry.ignored_edges) note(e->from.status);
+    for (const auto& p : m_out.ancestry.ignored_paths)
+      for (const auto& step : p.steps) note(step.status);
+    if (m_ignored_nai && !unconfirmed) untrusted = true;
+    if (unconfirmed)
+      steps.push_back(
+          "some facts are marked unconfirmed by their signer: they count once someone attests "
+          "them as confirmed (e.g. by hashing the files)");
+    if (untrusted)
       steps.push_back(
           "some events do not count: review their signers (`pedigree trust add KEYID`)");
   }

@@ -16,6 +16,32 @@ std::string_view error_code_name(ErrorCode code) {
   return "unknown";
 }
 
+std::string Error::escape_control_characters(std::string text) {
+  auto is_control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
+  bool clean = true;
+  for (unsigned char c : text) clean = clean && !is_control(c);
+  if (clean) return text;
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (unsigned char c : text) {
+    if (!is_control(c)) {
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    }
+  }
+  return out;
+}
+
 Error Error::with_context(std::string_view context) const {
   std::string message(context);
   message += ": ";

@@ -31,7 +31,14 @@ std::string_view error_code_name(ErrorCode code);
 
 class Error {
 public:
-  Error(ErrorCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
+  // Control characters in `message` (newlines, escape sequences from hostile
+  // names quoted in it) are written as \n, \xNN, ... so an error is always
+  // one line and never drives the terminal.
+  Error(ErrorCode code, std::string message)
+      : m_code(code), m_message(escape_control_characters(std::move(message))) {}
+
+  // `text` with every ASCII control character (and DEL) replaced by a C-style escape.
+  static std::string escape_control_characters(std::string text);
 
   ErrorCode code() const { return m_code; }
   const std::string& message() const { return m_message; }

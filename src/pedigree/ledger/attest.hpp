@@ -1,0 +1,92 @@
+// Building the statements `pedigree attest` signs, from model files and from
+// what the user typed. Nothing here signs or writes: Ledger::add_event does.
+// Predicate fields: docs/formats/ledger.md.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pedigree/hash/hash_cache.hpp"
+#include "pedigree/hash/model_hashes.hpp"
+#include "pedigree/ledger/event.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::ledger {
+
+// The `spec` value of fingerprint predicates holding a spec v1 `.fp`.
+inline constexpr std::string_view k_fingerprint_spec = "pedigree-fingerprint-v1";
+
+// What a file is, by content: its hashes and (for checkpoints) architecture.
+struct FileFacts {
+  hash::ModelHashes hashes;
+  std::string architecture;  // formats::architecture_name, "" when not a checkpoint
+};
+
+// Hashes `path` (every identity, through `cache` when given) and guesses its
+// architecture. NotSupported for a diffusers folder (no single file SHA-256).
+Result<FileFacts> examine_file(const std::filesystem::path& path, hash::HashCache* cache);
+
+// The subject of events about a hashed file: its SHA-256, weights hash, file name.
+Subject subject_of(const FileFacts& facts);
+
+// Optional fields of a model predicate given on the command line.
+struct ModelDetails {
+  std::string title, published, source, license, role;
+};
+
+// A model statement recording every identity of the file plus `details`.
+// InvalidArgument naming the field when a detail is malformed (published must
+// be YYYY-MM-DD, YYYY-MM or YYYY; role base|nai-leak|nai-official|nai-vae).
+Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& details);
+
+// A fingerprint statement about `subject` holding the spec v1 fingerprint of
+// `path` (base64), computed in one streaming pass.
+Result<Statement> fingerprint_statement(const std::filesystem::path& path, const Subject& subject);
+
+// One parent of a lineage statement, already resolved to digests.
+struct ParentRef {
+  std::string sha256;                      // 64 hex
+  std::string weights;                     // optional pedigree weights hash
+  std::string name;                        // optional display name
+  std::string weight;                      // optional decimal string
+  std::vector<std::string> block_weights;  // optional, 26 decimal strings
+};
+
+struct LineageDetails {
+  std::string relation;  // merge|finetune|add-difference|lora-bake|conversion|same-weights
+  std::string method;
+  std::string basis = "author-statement";
+  std::string note;
+};
+
+// A lineage statement; InvalidArgument naming the field when it is not valid.
+Result<Statement> lineage_statement(const Subject& child, const std::vector<ParentRef>& parents,
+                                    const LineageDetails& details);
+
+// The lineage statement that the merge recipes in `path`'s metadata state
+// (basis "file-metadata"), plus one line per recipe parent that could not be
+// recorded (no full SHA-256 stated). NotFound when the metadata names no
+// parent with a full SHA-256.
+struct MetadataLineage {
+  Statement statement;
+  std::vector<std::string> skipped;
+};
+Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,
+                                              const Subject& child);
+
+// A claim statement; `evidence` items are "url:URL", "text:TEXT" or
+// "image-sha256:HEX". InvalidArgument naming the item otherwise.
+Result<Statement> claim_statement(const Subject& subject, const std::string& contains_nai,
+                                  const std::string& basis,
+                                  const std::vector<std::string>& evidence);
+
+// A revocation of `event_id` (an event about `subject`).
+Result<Statement> revocation_statement(const Subject& subject, const std::string& event_id,
+                                       const std::string& reason);
+
+// A decimal string for a weight, e.g. 0.3 -> "0.3", -1 -> "-1" (at most 9 decimals).
+std::string decimal_string(double value);
+
+}  // namespace pedigree::ledger

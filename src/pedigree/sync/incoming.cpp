@@ -1,0 +1,184 @@
+#include "pedigree/sync/incoming.hpp"
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include <git2.h>
+
+#include "pedigree/ledger/layout.hpp"
+#include "pedigree/ledger/ledger.hpp"
+#include "pedigree/ledger/verify.hpp"
+
+namespace pedigree::sync {
+namespace {
+
+using ledger::GitRepo;
+
+constexpr std::size_t k_max_readme_bytes = 256 * 1024;
+constexpr std::size_t k_max_ledger_json_bytes = 64 * 1024;
+constexpr std::size_t k_max_offenses = 10'000;
+
+struct WalkDeleter {
+  void operator()(git_revwalk* w) const { git_revwalk_free(w); }
+};
+
+// Commit ids reachable from `tip` and not from `known`, parents before children.
+Result<std::vector<std::string>> new_commits(GitRepo& repo, const std::string& tip,
+                                             const std::vector<std::string>& known) {
+  git_revwalk* raw = nullptr;
+  if (git_revwalk_new(&raw, repo.native()) != 0) return io_error("cannot walk history");
+  std::unique_ptr<git_revwalk, WalkDeleter> walk(raw);
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+  git_oid oid;
+  if (git_oid_fromstr(&oid, tip.c_str()) != 0 || git_revwalk_push(walk.get(), &oid) != 0) {
+    return io_error("cannot walk history from " + tip);
+  }
+  for (const auto& k : known) {
+    git_oid hide;
+    git_commit* probe = nullptr;
+    if (git_oid_fromstr(&hide, k.c_str()) != 0) continue;
+    if (git_commit_lookup(&probe, repo.native(), &hide) != 0) continue;
+    git_commit_free(probe);
+    if (git_revwalk_hide(walk.get(), &hide) != 0) return io_error("cannot walk history");
+  }
+  std::vector<std::string> out;
+  char hex[GIT_OID_HEXSZ + 1];
+  while (git_revwalk_next(&oid, walk.get()) == 0) {
+    git_oid_tostr(hex, sizeof hex, &oid);
+    out.emplace_back(hex);
+  }
+  return out;
+}
+
+// An addition to verify once, however many commits or parents show it.
+struct Addition {
+  std::string path;
+  std::string blob;
+  std::string first_commit;
+  ledger::EntryKind kind = ledger::EntryKind::k_stray;
+  bool in_root = false;  // added by a root commit (LEDGER.json allowed)
+};
+
+class Checker {
+public:
+  Checker(GitRepo& repo, const ledger::KeyRing& keys, IncomingCheck& out)
+      : m_repo(repo), m_keys(keys), m_out(out) {}
+
+  void offend(const std::string& commit, const std::string& path, std::string reason) {
+    if (m_out.offenses.size() < k_max_offenses) {
+      m_out.offenses.push_back({commit, path, std::move(reason)});
+    }
+  }
+
+  // Sorts one change of `commit` into an offense or an addition to verify.
+  void classify(const std::string& commit, const GitRepo::Change& c, bool root) {
+    const auto& e = c.entry;
+    if (c.kind == GitRepo::ChangeKind::k_modified) {
+      return offend(commit, e.path, "modifies an existing file");
+    }
+    if (c.kind == GitRepo::ChangeKind::k_deleted) {
+      return offend(commit, e.path, "deletes an existing file");
+    }
+    if (e.mode == 0120000) return offend(commit, e.path, "adds a symlink");
+    if (e.mode != 0100644) {
+      return offend(
+          commit, e.path,
+          "adds a file of mode " + mode_text(e.mode) + " (only regular non-executable files)");
+    }
+    auto entry = ledger::classify_path(e.path);
+    if (entry.kind == ledger::EntryKind::k_stray) {
+      return offend(commit, e.path, "adds a file outside the ledger layout");
+    }
+    if (entry.kind == ledger::EntryKind::k_ledger_json && !root) {
+      return offend(commit, e.path, "adds LEDGER.json outside a root commit");
+    }
+    auto key = e.path + '\0' + e.oid;
+    if (m_seen.insert(key).second) {
+      m_additions.push_back({e.path, e.oid, commit, entry.kind, root});
+    }
+  }
+
+  // Verifies key files first (they may sign the events), then everything else.
+  Result<void> verify_all() {
+    ledger::KeyRing ring = m_keys;
+    for (const auto& a : m_additions) {
+      if (a.kind != ledger::EntryKind::k_key) continue;
+      auto bytes = m_repo.read_blob(a.blob, ledger::k_max_key_file_bytes);
+      if (!bytes) {
+        offend(a.first_commit, a.path, bytes.error().message());
+        continue;
+      }
+      auto record = ledger::verify_key_file(a.path, *bytes);
+      if (!record) {
+        offend(a.first_commit, a.path, record.error().message());
+        continue;
+      }
+      ring.add(std::move(*record));
+    }
+    for (const auto& a : m_additions) {
+      ++m_out.files_added;
+      if (a.kind == ledger::EntryKind::k_key) continue;
+      PD_TRY(verify_other(a, ring));
+    }
+    return {};
+  }
+
+private:
+  static std::string mode_text(unsigned mode) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%o", mode);
+    return buf;
+  }
+
+  Result<void> verify_other(const Addition& a, const ledger::KeyRing& ring) {
+    std::size_t limit = a.kind == ledger::EntryKind::k_event    ? ledger::k_max_event_bytes
+                        : a.kind == ledger::EntryKind::k_readme ? k_max_readme_bytes
+                                                                : k_max_ledger_json_bytes;
+    auto bytes = m_repo.read_blob(a.blob, limit);
+    if (!bytes) {
+      if (bytes.error().code() == ErrorCode::k_corruption) {
+        offend(a.first_commit, a.path, bytes.error().message());
+        return {};
+      }
+      return std::unexpected(bytes.error().with_context(a.path));
+    }
+    if (a.kind == ledger::EntryKind::k_event) {
+      auto ev = ledger::verify_event_file(a.path, *bytes, ring);
+      if (!ev) offend(a.first_commit, a.path, ev.error().message());
+    } else if (a.kind == ledger::EntryKind::k_ledger_json) {
+      auto info = ledger::parse_ledger_json(*bytes, a.path);
+      if (!info) offend(a.first_commit, a.path, info.error().message());
+    }
+    return {};
+  }
+
+  GitRepo& m_repo;
+  const ledger::KeyRing& m_keys;
+  IncomingCheck& m_out;
+  std::set<std::string> m_seen;
+  std::vector<Addition> m_additions;
+};
+
+}  // namespace
+
+Result<IncomingCheck> verify_incoming(GitRepo& repo, const std::string& tip,
+                                      const std::vector<std::string>& known,
+                                      const ledger::KeyRing& local_keys) {
+  IncomingCheck out;
+  PD_ASSIGN_OR_RETURN(auto commits, new_commits(repo, tip, known));
+  Checker checker(repo, local_keys, out);
+  for (const auto& commit : commits) {
+    ++out.commits;
+    PD_ASSIGN_OR_RETURN(auto parents, repo.parents_of(commit));
+    if (parents.empty()) parents.emplace_back();  // a root commit: diff with the empty tree
+    for (const auto& parent : parents) {
+      PD_ASSIGN_OR_RETURN(auto changes, repo.diff(parent, commit));
+      for (const auto& c : changes) checker.classify(commit, c, parent.empty());
+    }
+  }
+  PD_TRY(checker.verify_all());
+  return out;
+}
+
+}  // namespace pedigree::sync

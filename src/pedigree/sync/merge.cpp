@@ -1,0 +1,229 @@
+#include "pedigree/sync/merge.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <git2.h>
+#include <nlohmann/json.hpp>
+
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::sync {
+namespace {
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+
+// Largest file written into the working tree (events and keys are far smaller).
+constexpr std::size_t k_max_checkout_bytes = 64u << 20;
+
+std::unexpected<Error> git_failure(const std::string& what) {
+  const git_error* e = git_error_last();
+  return io_error(what + ": " + (e && e->message ? e->message : "libgit2 error"));
+}
+
+std::filesystem::path journal_path(const ledger::Ledger& ledger) {
+  return ledger.dir() / ".git" / "pedigree" / "sync-journal.json";
+}
+
+Result<CommitPtr> lookup_commit(git_repository* repo, const std::string& hex) {
+  git_oid oid;
+  git_commit* raw = nullptr;
+  if (git_oid_fromstr(&oid, hex.c_str()) != 0 || git_commit_lookup(&raw, repo, &oid) != 0) {
+    return not_found("commit " + hex + " not in the ledger repository");
+  }
+  return CommitPtr(raw);
+}
+
+// Writes `commit`'s tree into the git index and the working tree. Files of the
+// ledger are never edited in place, so tracked files are reset to their
+// committed bytes (force); untracked files are left alone.
+Result<void> check_out(git_repository* repo, const std::string& commit_hex) {
+  PD_ASSIGN_OR_RETURN(CommitPtr commit, lookup_commit(repo, commit_hex));
+  git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+  opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+  if (git_checkout_tree(repo, reinterpret_cast<const git_object*>(commit.get()), &opts) != 0) {
+    return git_failure("cannot check out " + commit_hex);
+  }
+  return {};
+}
+
+// Brings the working tree and git index from `old_head` to `new_head` by
+// writing only the files the new commit adds (the common case, in time
+// proportional to the change); anything else falls back to a full checkout.
+// Files are written without fsync: until the branch moves, the journal makes
+// the next sync redo this step with a full checkout.
+Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
+                             const std::string& new_head) {
+  PD_ASSIGN_OR_RETURN(auto changes, repo.diff(old_head, new_head));
+  bool only_additions = std::all_of(changes.begin(), changes.end(), [](const auto& c) {
+    return c.kind == ledger::GitRepo::ChangeKind::k_added && c.entry.mode == 0100644;
+  });
+  if (!only_additions) return check_out(repo.native(), new_head);
+  git_index* raw = nullptr;
+  if (git_repository_index(&raw, repo.native()) != 0) return git_failure("cannot open index");
+  IndexPtr index(raw);
+  if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
+  for (const auto& c : changes) {
+    PD_ASSIGN_OR_RETURN(std::string bytes, repo.read_blob(c.entry.oid, k_max_checkout_bytes));
+    auto full = repo.workdir() / c.entry.path;
+    std::error_code ec;
+    std::filesystem::create_directories(full.parent_path(), ec);
+    std::ofstream out(full, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) return io_error(full.string() + ": cannot write");
+    if (git_index_add_bypath(index.get(), c.entry.path.c_str()) != 0) {
+      return git_failure("cannot stage " + c.entry.path);
+    }
+  }
+  if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
+  return {};
+}
+
+// The union of HEAD and `tip` as a tree id; Conflict listing the paths that differ.
+Result<std::string> union_tree(git_repository* repo, const std::string& head,
+                               const std::string& tip) {
+  PD_ASSIGN_OR_RETURN(CommitPtr ours, lookup_commit(repo, head));
+  PD_ASSIGN_OR_RETURN(CommitPtr theirs, lookup_commit(repo, tip));
+  git_index* raw = nullptr;
+  git_merge_options opts = GIT_MERGE_OPTIONS_INIT;
+  opts.flags = static_cast<git_merge_flag_t>(0);  // collect conflicts to report them
+  if (git_merge_commits(&raw, repo, ours.get(), theirs.get(), &opts) != 0) {
+    return git_failure("cannot merge " + tip);
+  }
+  IndexPtr index(raw);
+  if (git_index_has_conflicts(index.get())) {
+    std::string paths;
+    git_index_conflict_iterator* it = nullptr;
+    if (git_index_conflict_iterator_new(&it, index.get()) == 0) {
+      const git_index_entry *anc, *our, *their;
+      int shown = 0;
+      while (git_index_conflict_next(&anc, &our, &their, it) == 0 && shown++ < 20) {
+        const git_index_entry* e = our ? our : their;
+        paths += std::string(paths.empty() ? "" : ", ") + (e ? e->path : "?");
+      }
+      git_index_conflict_iterator_free(it);
+    }
+    return conflict("the remote's files differ from the ledger's at the same path (" + paths +
+                    "): an unrelated ledger or local tampering; nothing was merged");
+  }
+  git_oid tree;
+  if (git_index_write_tree_to(&tree, index.get(), repo) != 0) {
+    return git_failure("cannot write merged tree");
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &tree);
+  return std::string(hex);
+}
+
+Result<void> write_journal(const ledger::Ledger& ledger, const std::string& old_head,
+                           const std::string& new_head) {
+  nlohmann::json doc = {{"old_head", old_head}, {"new_head", new_head}};
+  return write_file_atomic(journal_path(ledger), doc.dump() + "\n");
+}
+
+// Journal written, tree checked out, branch moved, journal removed (see header).
+Result<void> advance(ledger::Ledger& ledger, const std::string& old_head,
+                     const std::string& new_head) {
+  PD_TRY(write_journal(ledger, old_head, new_head));
+  PD_TRY(apply_additions(ledger.repo(), old_head, new_head));
+  PD_TRY(ledger.repo().advance_head(old_head, new_head));
+  std::error_code ec;
+  std::filesystem::remove(journal_path(ledger), ec);
+  return {};
+}
+
+// Lock files libgit2 leaves when its process is killed mid-write. The caller
+// holds the pedigree lock, so no pedigree process owns them; one younger than
+// k_git_lock_grace may belong to a plain git command, so it is waited for.
+constexpr auto k_git_lock_grace = std::chrono::seconds(2);
+
+void clear_stale_git_locks(const ledger::Ledger& ledger) {
+  const auto git = ledger.dir() / ".git";
+  std::vector<std::filesystem::path> locks = {git / "index.lock", git / "HEAD.lock"};
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(git / "refs", ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->path().extension() == ".lock") locks.push_back(it->path());
+  }
+  for (const auto& lock : locks) {
+    auto deadline = std::chrono::steady_clock::now() + k_git_lock_grace;
+    while (std::filesystem::exists(lock, ec)) {
+      auto written = std::filesystem::last_write_time(lock, ec);
+      bool old = !ec && std::filesystem::file_time_type::clock::now() - written > k_git_lock_grace;
+      if (old || std::chrono::steady_clock::now() >= deadline) {
+        std::filesystem::remove(lock, ec);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+}  // namespace
+
+Result<MergeResult> merge_verified(ledger::Ledger& ledger, const std::string& tip,
+                                   const MergeAuthor& author, const std::string& message) {
+  auto& repo = ledger.repo();
+  PD_ASSIGN_OR_RETURN(auto head, repo.head());
+  if (!head) return not_found(ledger.dir().string() + ": ledger has no commits");
+  MergeResult result;
+  PD_ASSIGN_OR_RETURN(bool have_it, repo.is_ancestor(tip, *head));
+  if (have_it) {
+    result.head = *head;
+    return result;
+  }
+  PD_ASSIGN_OR_RETURN(bool fast_forward, repo.is_ancestor(*head, tip));
+  std::string target = tip;
+  result.kind = MergeKind::k_fast_forward;
+  if (!fast_forward) {
+    PD_ASSIGN_OR_RETURN(std::string tree, union_tree(repo.native(), *head, tip));
+    std::optional<ledger::CommitSigner> signer;
+    if (author.key) signer = ledger::ssh_commit_signer(*author.key);
+    PD_ASSIGN_OR_RETURN(target, repo.create_commit(tree, {*head, tip}, author.name, author.email,
+                                                   message, signer ? &*signer : nullptr));
+    result.kind = MergeKind::k_merge_commit;
+  }
+  PD_TRY(advance(ledger, *head, target));
+  result.head = target;
+  return result;
+}
+
+Result<bool> complete_interrupted(ledger::Ledger& ledger) {
+  clear_stale_git_locks(ledger);
+  const auto path = journal_path(ledger);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;
+  PD_ASSIGN_OR_RETURN(std::string text, read_file(path, 4096));
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  auto& repo = ledger.repo();
+  PD_ASSIGN_OR_RETURN(auto head, repo.head());
+  if (doc.is_object() && doc.value("old_head", "") == head.value_or("") &&
+      lookup_commit(repo.native(), doc.value("new_head", ""))) {
+    PD_TRY(repo.advance_head(head, doc["new_head"].get<std::string>()));
+    head = doc["new_head"].get<std::string>();
+  }
+  // Whether it moved or not (an attest may have committed since), the
+  // working tree and index must match HEAD again.
+  if (head) PD_TRY(check_out(repo.native(), *head));
+  std::filesystem::remove(path, ec);
+  return true;
+}
+
+Result<void> check_out_first(ledger::GitRepo& repo, const std::string& tip) {
+  PD_TRY(repo.advance_head(std::nullopt, tip));
+  return check_out(repo.native(), tip);
+}
+
+}  // namespace pedigree::sync

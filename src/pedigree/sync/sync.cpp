@@ -1,0 +1,240 @@
+#include "pedigree/sync/sync.hpp"
+
+#include <chrono>
+
+#include "pedigree/sync/remotes.hpp"
+
+namespace pedigree::sync {
+namespace {
+
+// Seconds since `start`, and restarts it.
+double lap(std::chrono::steady_clock::time_point& start) {
+  auto now = std::chrono::steady_clock::now();
+  double s = std::chrono::duration<double>(now - start).count();
+  start = now;
+  return s;
+}
+
+// The remote to use when none is named: the only one, else "origin".
+Result<Remote> choose_remote(const RemoteStore& store, const std::string& name) {
+  if (!name.empty()) {
+    if (const Remote* r = store.find(name)) return *r;
+    return not_found("no remote named '" + name + "' (see `pedigree remote list`)");
+  }
+  if (store.remotes().size() == 1) return store.remotes().front();
+  if (const Remote* r = store.find("origin")) return *r;
+  if (store.remotes().empty()) {
+    return not_found("this ledger has no remote (add one with `pedigree remote add NAME URL`)");
+  }
+  return invalid_argument("this ledger has several remotes: name the one to sync with");
+}
+
+SyncReport& fail(SyncReport& report, SyncOutcome outcome, std::string message) {
+  report.outcome = outcome;
+  report.message = std::move(message);
+  return report;
+}
+
+// Fetches and classifies the remote's answer; sets the report's outcome on failure.
+Result<std::optional<FetchResult>> fetch_checked(ledger::GitRepo& repo, const Remote& remote,
+                                                 const SyncOptions& options, SyncReport& report) {
+  auto fetched =
+      fetch_branch(repo, remote.url, remote.branch, options.progress ? &options.progress : nullptr);
+  if (!fetched) {
+    if (fetched.error().code() == ErrorCode::k_invalid_argument) {
+      return std::unexpected(fetched.error());
+    }
+    fail(report, SyncOutcome::k_unreachable, fetched.error().message());
+    return std::nullopt;
+  }
+  if (fetched->state == FetchResult::State::k_no_branch) {
+    fail(report, SyncOutcome::k_not_a_ledger,
+         remote.url + " is not a pedigree ledger (no branch '" + remote.branch + "')");
+    return std::nullopt;
+  }
+  if (fetched->state == FetchResult::State::k_tip) {
+    report.remote_tip = fetched->tip;
+    PD_ASSIGN_OR_RETURN(bool ledger_json, has_ledger_json(repo, fetched->tip));
+    if (!ledger_json) {
+      fail(report, SyncOutcome::k_not_a_ledger,
+           remote.url + " is not a pedigree ledger (no LEDGER.json at its tip)");
+      return std::nullopt;
+    }
+  }
+  return std::optional<FetchResult>(std::move(*fetched));
+}
+
+std::string merge_message(const Remote& remote, const std::string& tip) {
+  return "sync: merge " + remote.name + " (" + tip.substr(0, 12) + ")\n\nremote " + remote.url +
+         "\n";
+}
+
+Result<void> push_and_record(ledger::Ledger& ledger, RemoteStore& store, const Remote& remote,
+                             const SyncOptions& options, SyncReport& report) {
+  PD_ASSIGN_OR_RETURN(auto head, ledger.repo().head());
+  if (!head) return {};
+  if (report.remote_tip) {
+    PD_ASSIGN_OR_RETURN(bool remote_has_it, ledger.repo().is_ancestor(*head, *report.remote_tip));
+    if (remote_has_it) return {};
+  }
+  auto pushed = push_branch(ledger.repo(), remote.url, remote.branch,
+                            options.progress ? &options.progress : nullptr);
+  if (!pushed) {
+    fail(report, SyncOutcome::k_push_refused, pushed.error().message());
+    return {};
+  }
+  report.pushed = true;
+  PD_TRY(store.set_accepted_tip(remote.name, *head));
+  return store.save();
+}
+
+}  // namespace
+
+std::string_view outcome_name(SyncOutcome outcome) {
+  switch (outcome) {
+    case SyncOutcome::k_ok: return "ok";
+    case SyncOutcome::k_rejected: return "rejected";
+    case SyncOutcome::k_rewrite: return "rewrite";
+    case SyncOutcome::k_unreachable: return "unreachable";
+    case SyncOutcome::k_not_a_ledger: return "not-a-ledger";
+    case SyncOutcome::k_unrelated: return "unrelated";
+    case SyncOutcome::k_push_refused: return "push-refused";
+  }
+  return "?";
+}
+
+Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
+                               const ledger::TrustPolicy& policy, const std::string& name,
+                               const SyncOptions& options) {
+  const auto store_path = RemoteStore::path_for(ledger.dir());
+  PD_ASSIGN_OR_RETURN(RemoteStore store, RemoteStore::load(store_path));
+  PD_ASSIGN_OR_RETURN(Remote remote, choose_remote(store, name));
+  SyncReport report;
+  report.remote = remote.name;
+  report.url = remote.url;
+  report.accepted_before = remote.accepted_tip;
+  auto& repo = ledger.repo();
+  {
+    PD_ASSIGN_OR_RETURN(auto lock,
+                        ledger::FileLock::acquire(ledger.lock_path(), options.lock_timeout_ms));
+    PD_ASSIGN_OR_RETURN(report.recovered, complete_interrupted(ledger));
+  }
+  auto clock = std::chrono::steady_clock::now();
+  PD_ASSIGN_OR_RETURN(auto fetched, fetch_checked(repo, remote, options, report));
+  report.seconds.fetch = lap(clock);
+  if (!fetched) return report;
+  if (report.remote_tip) {
+    const std::string& tip = *report.remote_tip;
+    if (remote.accepted_tip) {
+      PD_ASSIGN_OR_RETURN(bool descends, repo.is_ancestor(*remote.accepted_tip, tip));
+      if (!descends && options.rewrite == RewritePolicy::k_refuse) {
+        return fail(report, SyncOutcome::k_rewrite,
+                    "remote '" + remote.name + "' at " + tip.substr(0, 12) +
+                        " does not descend from " + remote.accepted_tip->substr(0, 12) +
+                        ", the tip last accepted from it (history rewritten or rolled back); "
+                        "nothing was changed (--accept-rewrite merges it anyway, keeping "
+                        "every local event)");
+      }
+    }
+    PD_ASSIGN_OR_RETURN(auto lock,
+                        ledger::FileLock::acquire(ledger.lock_path(), options.lock_timeout_ms));
+    PD_ASSIGN_OR_RETURN(auto head, repo.head());
+    report.head_before = head.value_or("");
+    PD_ASSIGN_OR_RETURN(auto keys, ledger.load_keys());
+    std::vector<std::string> known;
+    if (head) known.push_back(*head);
+    PD_ASSIGN_OR_RETURN(auto check, verify_incoming(repo, tip, known, keys));
+    report.seconds.verify = lap(clock);
+    report.commits_checked = check.commits;
+    report.files_added = check.files_added;
+    if (!check.offenses.empty()) {
+      report.offenses = std::move(check.offenses);
+      return fail(report, SyncOutcome::k_rejected,
+                  std::to_string(report.offenses.size()) + " refused change(s) from remote '" +
+                      remote.name + "'; nothing was changed");
+    }
+    auto merged = merge_verified(ledger, tip, options.author, merge_message(remote, tip));
+    if (!merged) {
+      if (merged.error().code() != ErrorCode::k_conflict) return std::unexpected(merged.error());
+      return fail(report, SyncOutcome::k_unrelated, merged.error().message());
+    }
+    report.merge = merged->kind;
+    if (remote.accepted_tip != tip) {
+      PD_TRY(store.set_accepted_tip(remote.name, tip));
+      PD_TRY(store.save());
+    }
+    report.seconds.merge = lap(clock);
+  } else {
+    PD_ASSIGN_OR_RETURN(auto head, repo.head());
+    report.head_before = head.value_or("");
+  }
+  lap(clock);
+  if (options.push == PushMode::k_push) {
+    PD_TRY(push_and_record(ledger, store, remote, options, report));
+  }
+  report.seconds.push = lap(clock);
+  PD_ASSIGN_OR_RETURN(auto head_after, repo.head());
+  report.head_after = head_after.value_or("");
+  PD_ASSIGN_OR_RETURN(report.index, index.update(repo, policy));
+  report.seconds.index = lap(clock);
+  return report;
+}
+
+Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::path& dir,
+                                const SyncOptions& options) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(dir, ec);
+  if (existed && !std::filesystem::is_empty(dir, ec)) {
+    return conflict(dir.string() + ": exists and is not empty");
+  }
+  SyncReport report;
+  report.remote = "origin";
+  report.url = url;
+  // Removes what this clone created unless it succeeded.
+  struct Cleanup {
+    const std::filesystem::path& dir;
+    bool existed;
+    bool keep = false;
+    ~Cleanup() {
+      if (keep) return;
+      std::error_code e;
+      if (existed)
+        std::filesystem::remove_all(dir / ".git", e);
+      else
+        std::filesystem::remove_all(dir, e);
+    }
+  } cleanup{dir, existed};
+  PD_ASSIGN_OR_RETURN(ledger::GitRepo repo, ledger::GitRepo::init(dir));
+  Remote remote;
+  remote.name = "origin";
+  remote.url = url;
+  auto clock = std::chrono::steady_clock::now();
+  PD_ASSIGN_OR_RETURN(auto fetched, fetch_checked(repo, remote, options, report));
+  report.seconds.fetch = lap(clock);
+  if (!fetched) return report;
+  if (!report.remote_tip) {
+    return fail(report, SyncOutcome::k_not_a_ledger, url + " is empty: nothing to clone");
+  }
+  PD_ASSIGN_OR_RETURN(auto check, verify_incoming(repo, *report.remote_tip, {}, {}));
+  report.seconds.verify = lap(clock);
+  report.commits_checked = check.commits;
+  report.files_added = check.files_added;
+  if (!check.offenses.empty()) {
+    report.offenses = std::move(check.offenses);
+    return fail(report, SyncOutcome::k_rejected,
+                std::to_string(report.offenses.size()) + " refused change(s) in " + url +
+                    "; nothing was cloned");
+  }
+  PD_TRY(check_out_first(repo, *report.remote_tip));
+  report.seconds.merge = lap(clock);
+  PD_ASSIGN_OR_RETURN(RemoteStore store, RemoteStore::load(RemoteStore::path_for(dir)));
+  PD_TRY(store.add(remote.name, url));
+  PD_TRY(store.set_accepted_tip(remote.name, *report.remote_tip));
+  PD_TRY(store.save());
+  report.head_after = *report.remote_tip;
+  report.merge = MergeKind::k_fast_forward;
+  cleanup.keep = true;
+  return report;
+}
+
+}  // namespace pedigree::sync

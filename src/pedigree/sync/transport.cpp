@@ -1,0 +1,176 @@
+#include "pedigree/sync/transport.hpp"
+
+#include <memory>
+
+#include <git2.h>
+
+namespace pedigree::sync {
+namespace {
+
+struct RemoteDeleter {
+  void operator()(git_remote* r) const { git_remote_free(r); }
+};
+using RemotePtr = std::unique_ptr<git_remote, RemoteDeleter>;
+
+std::string last_git_error() {
+  const git_error* e = git_error_last();
+  return e && e->message ? e->message : "libgit2 error";
+}
+
+// State shared with libgit2's C callbacks through their payload pointer.
+struct CallbackState {
+  const ProgressFn* progress = nullptr;
+  int credential_attempts = 0;
+  std::string push_refusal;  // set by push_update_reference
+};
+
+int on_fetch_progress(const git_indexer_progress* stats, void* payload) {
+  auto* state = static_cast<CallbackState*>(payload);
+  if (state->progress && *state->progress) {
+    (*state->progress)(TransferProgress{TransferProgress::Phase::k_fetch, stats->received_objects,
+                                        stats->total_objects, stats->received_bytes});
+  }
+  return 0;
+}
+
+int on_push_progress(unsigned int current, unsigned int total, size_t bytes, void* payload) {
+  auto* state = static_cast<CallbackState*>(payload);
+  if (state->progress && *state->progress) {
+    (*state->progress)(TransferProgress{TransferProgress::Phase::k_push, current, total, bytes});
+  }
+  return 0;
+}
+
+// ssh:// only: keys from the running ssh agent, tried once.
+int on_credentials(git_credential** out, const char*, const char* username_from_url,
+                   unsigned int allowed_types, void* payload) {
+  auto* state = static_cast<CallbackState*>(payload);
+  if ((allowed_types & GIT_CREDENTIAL_SSH_KEY) && state->credential_attempts++ == 0) {
+    return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
+  }
+  return GIT_PASSTHROUGH;
+}
+
+int on_push_update(const char* refname, const char* status, void* payload) {
+  if (status) {
+    static_cast<CallbackState*>(payload)->push_refusal = std::string(refname) + ": " + status;
+  }
+  return 0;
+}
+
+git_remote_callbacks make_callbacks(CallbackState& state) {
+  git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
+  cb.transfer_progress = on_fetch_progress;
+  cb.push_transfer_progress = on_push_progress;
+  cb.credentials = on_credentials;
+  cb.push_update_reference = on_push_update;
+  cb.payload = &state;
+  return cb;
+}
+
+Result<RemotePtr> anonymous_remote(ledger::GitRepo& repo, const std::string& url) {
+  git_remote* raw = nullptr;
+  int rc = git_remote_create_anonymous(&raw, repo.native(), url.c_str());
+  RemotePtr remote(raw);
+  if (rc != 0) return invalid_argument("invalid remote URL '" + url + "': " + last_git_error());
+  return remote;
+}
+
+bool have_commit(git_repository* repo, const git_oid* oid) {
+  git_commit* commit = nullptr;
+  if (git_commit_lookup(&commit, repo, oid) != 0) return false;
+  git_commit_free(commit);
+  return true;
+}
+
+}  // namespace
+
+Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
+                                 const std::string& branch, const ProgressFn* progress) {
+  PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
+  CallbackState state;
+  state.progress = progress;
+  git_remote_callbacks callbacks = make_callbacks(state);
+  if (git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) != 0) {
+    return io_error("cannot reach remote " + url + ": " + last_git_error());
+  }
+  const git_remote_head** heads = nullptr;
+  size_t count = 0;
+  if (git_remote_ls(&heads, &count, remote.get()) != 0) {
+    return io_error("cannot list the refs of " + url + ": " + last_git_error());
+  }
+  FetchResult result;
+  const std::string wanted = "refs/heads/" + branch;
+  const git_remote_head* found = nullptr;
+  for (size_t i = 0; i < count; ++i) {
+    if (wanted == heads[i]->name) found = heads[i];
+  }
+  if (!found) {
+    result.state = count == 0 ? FetchResult::State::k_empty : FetchResult::State::k_no_branch;
+    return result;
+  }
+  result.state = FetchResult::State::k_tip;
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &found->oid);
+  result.tip = hex;
+  if (have_commit(repo.native(), &found->oid)) return result;  // nothing to download
+  git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+  opts.callbacks = callbacks;
+  opts.update_fetchhead = 0;
+  opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  std::string spec = wanted;  // no destination: objects only, no ref written
+  char* specs[] = {spec.data()};
+  git_strarray refspecs = {specs, 1};
+  if (git_remote_download(remote.get(), &refspecs, &opts) != 0) {
+    return io_error("cannot fetch from " + url + ": " + last_git_error());
+  }
+  if (!have_commit(repo.native(), &found->oid)) {
+    return io_error("fetch from " + url + " did not bring commit " + result.tip);
+  }
+  result.downloaded = true;
+  return result;
+}
+
+Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const std::string& branch,
+                         const ProgressFn* progress) {
+  PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
+  CallbackState state;
+  state.progress = progress;
+  git_push_options opts = GIT_PUSH_OPTIONS_INIT;
+  opts.callbacks = make_callbacks(state);
+  // libgit2 resolves the source as a reference name (not a commit id).
+  std::string spec = "HEAD:refs/heads/" + branch;
+  char* specs[] = {spec.data()};
+  git_strarray refspecs = {specs, 1};
+  if (git_remote_push(remote.get(), &refspecs, &opts) != 0) {
+    std::string why = last_git_error();
+    if (why.find("fast-forward") != std::string::npos ||
+        why.find("rejected") != std::string::npos) {
+      return conflict("remote " + url + " refused the push (" + why +
+                      "); it changed since the fetch: run sync again");
+    }
+    return io_error("cannot push to " + url + ": " + why);
+  }
+  if (!state.push_refusal.empty()) {
+    return conflict("remote " + url + " refused the push (" + state.push_refusal +
+                    "); run sync again");
+  }
+  return {};
+}
+
+Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return invalid_argument("bad commit id");
+  git_commit* raw_commit = nullptr;
+  if (git_commit_lookup(&raw_commit, repo.native(), &oid) != 0) {
+    return not_found("commit " + commit + " missing");
+  }
+  std::unique_ptr<git_commit, void (*)(git_commit*)> c(raw_commit, git_commit_free);
+  git_tree* raw_tree = nullptr;
+  if (git_commit_tree(&raw_tree, c.get()) != 0) return io_error("cannot read tree of " + commit);
+  std::unique_ptr<git_tree, void (*)(git_tree*)> tree(raw_tree, git_tree_free);
+  const git_tree_entry* entry = git_tree_entry_byname(tree.get(), "LEDGER.json");
+  return entry && git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB;
+}
+
+}  // namespace pedigree::sync

@@ -1,0 +1,55 @@
+// Moving commits between a ledger and a remote with libgit2 (1.5 on Debian 12:
+// file://, local paths, git://, ssh:// through libssh2 and https:// through
+// OpenSSL). A fetch downloads objects only: it writes no ref and no FETCH_HEAD,
+// so nothing a remote sends is reachable in the ledger before sync verified it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "pedigree/ledger/git.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::sync {
+
+// Counters from libgit2's transfer callbacks, for a progress display.
+struct TransferProgress {
+  enum class Phase { k_fetch, k_push };
+  Phase phase = Phase::k_fetch;
+  std::size_t done_objects = 0;
+  std::size_t total_objects = 0;
+  std::uint64_t bytes = 0;
+};
+using ProgressFn = std::function<void(const TransferProgress&)>;
+
+// What the remote advertised for the ledger's branch.
+struct FetchResult {
+  enum class State {
+    k_tip,        // the branch exists; `tip` is its commit, now in the local object store
+    k_empty,      // the remote has no refs at all (a new, empty repository)
+    k_no_branch,  // the remote has refs but not the branch: not a pedigree ledger
+  };
+  State state = State::k_empty;
+  std::string tip;
+  bool downloaded = false;  // false when every object was already present
+};
+
+// Connects to `url`, reads its refs and downloads the objects of
+// refs/heads/<branch>. IOError "cannot reach" when the remote cannot be
+// contacted or is not a git repository. ssh:// authenticates through the
+// ssh agent. `progress` (may be null) is called from the transfer.
+Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
+                                 const std::string& branch, const ProgressFn* progress);
+
+// Pushes the ledger's HEAD to refs/heads/<branch> of `url`, never forcing. Conflict when the remote
+// refuses (it moved since the fetch: sync again), IOError when it cannot be reached. libgit2 pushes
+// to local remotes only when they are bare.
+Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const std::string& branch,
+                         const ProgressFn* progress);
+
+// True when the tree of `commit` holds a regular file LEDGER.json.
+Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit);
+
+}  // namespace pedigree::sync

@@ -1,0 +1,253 @@
+// The bundled reference ledger end to end, with the real binary: the builder
+// is deterministic, the shipped ledger verifies, and `pedigree check` gives
+// the day-one answers of issue 8 (docs/reference-ledger.md).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "pedigree/ledger/event.hpp"
+#include "pedigree/ledger/pins.hpp"
+#include "support/ledger_support.hpp"
+
+namespace pedigree {
+namespace {
+
+using namespace pedigree::testing;
+
+const std::string k_source = PEDIGREE_SOURCE_DIR;
+const std::string k_leak_full = "89d59c3dde4c56c6d5c41da34cc55ce479d93b4007046980934b14db71bdb2a8";
+const std::string k_leak_sfw = "22fa233c2dfd7748d534be603345cb9abf994a23244dfdfc1013f4f90322feca";
+const std::string k_aom2_nsfw = "0873291ac5419eaa7a18726e8841ce0f15f701ace29e0183c47efad2018900a4";
+const std::string k_aom2_hard = "0fc198c4908e98d7aae2a76bd78fa004e9c21cb0be7582e36008b4941169f18e";
+
+// A private HOME/XDG tree so the user's real config and ledger are never touched.
+std::string env_for(const TempDir& home) {
+  std::string env = "env -u PEDIGREE_LEDGER -u PEDIGREE_BUNDLED_LEDGER -u PEDIGREE_PASSPHRASE";
+  for (const char* var : {"HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"})
+    env += std::string(" ") + var + "=" + shell_quote((home / var).string());
+  return env + " ";
+}
+
+CommandResult pedigree(const TempDir& home, const std::string& args) {
+  return run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " " + args + " 2>&1");
+}
+
+std::map<std::string, std::string> tree_files(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file())
+      out[std::filesystem::relative(e.path(), dir).generic_string()] = read_text(e.path());
+  return out;
+}
+
+CommandResult build_ledger(const TempDir& tmp, const std::string& key, const std::string& out) {
+  return run_command(env_for(tmp) + shell_quote(k_source + "/tools/build-reference-ledger") +
+                     " --key " + shell_quote(key) + " --out " + shell_quote(out) + " --pedigree " +
+                     shell_quote(PEDIGREE_BINARY) + " 2>&1");
+}
+
+std::size_t source_facts() {
+  auto count = [](const std::string& file, const char* list) {
+    return nlohmann::json::parse(read_text(k_source + "/ledger/sources/" + file))[list].size();
+  };
+  return count("models.json", "models") + count("lineage.json", "lineage") +
+         count("claims.json", "claims");
+}
+
+TEST(ReferenceLedgerCli, BuilderGivesByteIdenticalEventsTwice) {
+  TempDir tmp;
+  const std::string key = (tmp / "throwaway.pem").string();
+  ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + shell_quote(key)).exit_code,
+            0);
+  auto first = build_ledger(tmp, key, (tmp / "a").string());
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  auto second = build_ledger(tmp, key, (tmp / "b").string());
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  auto a = tree_files(tmp / "a"), b = tree_files(tmp / "b");
+  EXPECT_EQ(a, b);
+  // One event per fact of the sources, each a file under events/.
+  const std::size_t facts = source_facts();
+  EXPECT_EQ(
+      std::count_if(a.begin(), a.end(), [](auto& f) { return f.first.starts_with("events/"); }),
+      static_cast<long>(facts));
+  // Signed by the throwaway key, not the project key: the keyid differs from the shipped one.
+  auto info = nlohmann::json::parse(a["LEDGER.json"]);
+  auto shipped = nlohmann::json::parse(read_text(k_source + "/ledger/LEDGER.json"));
+  EXPECT_NE(info["pinned_keys"][0]["keyid"], shipped["pinned_keys"][0]["keyid"]);
+}
+
+TEST(ReferenceLedgerCli, BuilderRefusesAFactWithoutASource) {
+  TempDir tmp;
+  const std::string key = (tmp / "k.pem").string();
+  ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + shell_quote(key)).exit_code,
+            0);
+  std::filesystem::copy(k_source + "/ledger/sources", tmp / "sources");
+  auto models = nlohmann::json::parse(read_text(tmp / "sources" / "models.json"));
+  models["models"][0]["predicate"].erase("source");
+  write_text(tmp / "sources" / "models.json", models.dump(2));
+  auto r =
+      run_command(env_for(tmp) + shell_quote(k_source + "/tools/build-reference-ledger") +
+                  " --key " + shell_quote(key) + " --out " + shell_quote((tmp / "o").string()) +
+                  " --sources " + shell_quote((tmp / "sources").string()) + " --pedigree " +
+                  shell_quote(PEDIGREE_BINARY) + " 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("source"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "o" / "events"));
+}
+
+// `pedigree verify --all` on the user's ledger created from the shipped one:
+// every event valid and trusted, signed by the key compiled into pedigree.
+TEST(ReferenceLedgerCli, BundledLedgerVerifiesAllUnderThePinnedKey) {
+  TempDir home;
+  auto init = pedigree(home, "init");
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  auto r = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " verify --all --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["counts"]["valid"], source_facts());
+  for (const char* bad : {"untrusted", "bad-file", "bad-signature", "malformed", "unknown-key"})
+    EXPECT_EQ(report["counts"][bad], 0) << bad;
+  for (const auto& f : report["files"]) {
+    EXPECT_EQ(f["signer"], ledger::compiled_pins()[0].keyid) << f["path"];
+  }
+}
+
+// A bundled ledger whose LEDGER.json pins another key cannot make that key's
+// events count: only the pin compiled into the binary does.
+TEST(ReferenceLedgerCli, EditedBundledLedgerJsonCannotAddAPin) {
+  TempDir home;
+  std::filesystem::copy(k_source + "/ledger", home / "bundled",
+                        std::filesystem::copy_options::recursive);
+  auto key = pedigree(home, "key generate --json --name Mallory --email m@example.org");
+  ASSERT_EQ(key.exit_code, 0) << key.output;
+  const std::string mallory = nlohmann::json::parse(key.output)["keyid"];
+  auto info = nlohmann::json::parse(read_text(home / "bundled" / "LEDGER.json"));
+  info["pinned_keys"].push_back({{"keyid", mallory}, {"for", {"model", "claim"}}});
+  write_text(home / "bundled" / "LEDGER.json", info.dump(2));
+  const std::string env =
+      "PEDIGREE_BUNDLED_LEDGER=" + shell_quote((home / "bundled").string()) + " ";
+  auto run = [&](const std::string& args) {
+    return run_command(env_for(home) + env + shell_quote(PEDIGREE_BINARY) + " " + args);
+  };
+  ASSERT_EQ(run("init").exit_code, 0);
+  write_text(home / "claim.json", R"({"contains_nai":"no","basis":"trust me","source":"x"})");
+  auto attest = run("attest raw claim --subject " + k_leak_full + " --predicate " +
+                    shell_quote((home / "claim.json").string()) + " --key " + mallory);
+  ASSERT_EQ(attest.exit_code, 0) << attest.output;
+  auto r = run("verify --all --json");
+  auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["counts"]["valid"], source_facts());
+  EXPECT_EQ(report["counts"]["untrusted"], 1);
+  auto list = run("trust list --json 2>&1 >/dev/null");
+  EXPECT_NE(list.output.find(mallory), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("ignored"), std::string::npos) << list.output;
+}
+
+// `pedigree check --json TARGET` against the user's ledger created from the
+// shipped one (fresh HOME); the parsed report and the exit code.
+struct Check {
+  int exit_code;
+  nlohmann::json report;
+  std::string raw;
+};
+Check check_bundled(const TempDir& home, const std::string& target) {
+  auto r = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " check --json " +
+                       shell_quote(target) + " 2>/dev/null");
+  Check c{r.exit_code, nullptr, r.output};
+  if (!r.output.empty() && r.output[0] == '{') c.report = nlohmann::json::parse(r.output);
+  return c;
+}
+
+bool any_text_contains(const nlohmann::json& list, const std::string& needle) {
+  for (const auto& item : list)
+    if (item.dump().find(needle) != std::string::npos) return true;
+  return false;
+}
+
+// Day one: the AutoV1 every guide quotes for the leaked model.
+TEST(ReferenceLedgerCli, DayOneAutoV1OfTheLeakIsTheLeakedFullModelWeakly) {
+  TempDir home;
+  auto c = check_bundled(home, "925997e9");
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.exit_code, 10);  // nai-leak
+  EXPECT_EQ(c.report["verdict"], "nai-leak");
+  EXPECT_EQ(c.report["target"]["sha256"], k_leak_full);
+  EXPECT_EQ(c.report["target"]["matched_by"], "autov1");
+  EXPECT_EQ(c.report["target"]["weak_match"], true);
+  EXPECT_LE(c.report["confidence"].get<double>(), 0.4);  // AutoV1 is weak evidence
+  bool weak_evidence = false;
+  for (const auto& e : c.report["evidence"]) weak_evidence |= e["kind"] == "weak-hash";
+  EXPECT_TRUE(weak_evidence) << c.report["evidence"].dump(1);
+  // Every artifact sharing the AutoV1 is a candidate; in the shipped ledger only the leak has it.
+  ASSERT_EQ(c.report["candidates"].size(), 1u);
+  EXPECT_EQ(c.report["candidates"][0]["sha256"], k_leak_full);
+  EXPECT_NE(c.report["candidates"][0]["name"].get<std::string>().find("animefull-final-pruned"),
+            std::string::npos);
+}
+
+// Day one: AbyssOrangeMix2_hard's published recipe leads to the leaked files.
+TEST(ReferenceLedgerCli, DayOneAom2HardShowsItsRecipePathToNai) {
+  TempDir home;
+  auto c = check_bundled(home, k_aom2_hard);
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.exit_code, 10);
+  EXPECT_EQ(c.report["verdict"], "nai-leak");
+  EXPECT_EQ(c.report["target"]["matched_by"], "sha256");
+  EXPECT_EQ(c.report["target"]["weak_match"], false);
+  EXPECT_GE(c.report["confidence"].get<double>(), 0.9);
+  // The paths: AOM2_hard -> NAI full directly (-0.3), and through AOM2_nsfw to NAI full and NAI
+  // sfw.
+  const auto& paths = c.report["paths"];
+  ASSERT_GE(paths.size(), 3u) << paths.dump(1);
+  bool via_nsfw_to_full = false, via_nsfw_to_sfw = false;
+  for (const auto& p : paths) {
+    const auto& steps = p["steps"];
+    EXPECT_EQ(steps[0]["sha256"], k_aom2_hard);
+    EXPECT_EQ(p["root_role"], "nai-leak");
+    if (steps.size() == 3 && steps[1]["sha256"] == k_aom2_nsfw) {
+      via_nsfw_to_full |= steps[2]["sha256"] == k_leak_full;
+      via_nsfw_to_sfw |= steps[2]["sha256"] == k_leak_sfw;
+    }
+  }
+  EXPECT_TRUE(via_nsfw_to_full && via_nsfw_to_sfw) << paths.dump(1);
+  // Gape60 (a NAI finetune) is added at +0.3 and NAI full subtracted at -0.3: the declared net
+  // share is 0 while NAI presence is certain.
+  ASSERT_TRUE(c.report["nai_share"]["declared"].is_object()) << c.report["nai_share"].dump();
+  EXPECT_NEAR(c.report["nai_share"]["declared"]["estimate"].get<double>(), 0.0, 1e-9);
+}
+
+// Day one: a hash nobody attested is `unknown`, with how to contribute.
+TEST(ReferenceLedgerCli, DayOneUnknownHashIsUnknownWithHowToContribute) {
+  TempDir home;
+  auto c = check_bundled(home, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.exit_code, 13);
+  EXPECT_EQ(c.report["verdict"], "unknown");
+  EXPECT_TRUE(c.report["target"]["sha256"].is_null());
+  EXPECT_TRUE(any_text_contains(c.report["unknowns"], "attest")) << c.report["unknowns"].dump(1);
+}
+
+// A placeholder is never what a pasted SHA-256 or AutoV2 names, even its own digits.
+TEST(ReferenceLedgerCli, PlaceholdersAreNeverMatchedAsAFileHash) {
+  TempDir home;
+  const std::string p = ledger::placeholder_sha256("nai-leak/animefull-latest");
+  for (const std::string& typed : {p, p.substr(0, 10)}) {
+    auto c = check_bundled(home, typed);
+    ASSERT_TRUE(c.report.is_object()) << c.raw;
+    EXPECT_EQ(c.report["verdict"], "unknown") << typed;
+    EXPECT_TRUE(c.report["target"]["sha256"].is_null()) << typed;
+  }
+  // Its AutoV1 proposes it, weakly.
+  auto c = check_bundled(home, "e6e8e1fc");
+  ASSERT_TRUE(c.report.is_object()) << c.raw;
+  EXPECT_EQ(c.report["target"]["sha256"], p);
+  EXPECT_EQ(c.report["target"]["weak_match"], true);
+  EXPECT_EQ(c.report["verdict"], "nai-leak");
+}
+
+}  // namespace
+}  // namespace pedigree
