@@ -307,7 +307,8 @@ private:
   void next_steps() {
     auto& steps = m_out.next_steps;
     const auto& t = m_in.target;
-    if (t.sha256.empty())
+    const bool known = !t.sha256.empty() && m_facts.artifact(t.sha256) != nullptr;
+    if (!known)
       steps.push_back(
           "the ledger does not know this artifact: run `pedigree check FILE` on the model "
           "file (hash + fingerprint), then contribute with `pedigree attest model FILE`");
@@ -317,7 +318,7 @@ private:
       steps.push_back(
           "fingerprint the model file: `pedigree check FILE` estimates the NAI share "
           "from the weights");
-    if (!t.sha256.empty() && !m_out.ancestry.complete)
+    if (known && !m_out.ancestry.complete)
       steps.push_back(
           "ancestry incomplete: ask the author to attest the recipe (`pedigree attest "
           "lineage CHILD --parent SHA256:WEIGHT ...`)");
