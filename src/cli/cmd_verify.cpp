@@ -54,6 +54,10 @@ int run_verify(const VerifyOptions& o) {
     auto where = locate_ledger(o.ledger_dir);
     if (!where) return report_error(where.error());
     root = where->dir;
+    if (where->is_default) {  // first use: the user's ledger starts as the bundled one
+      auto created = ledger::Ledger::open_or_create(root, ledger::bundled_ledger_dir());
+      if (!created) return report_error(created.error());
+    }
     std::error_code ec;
     if (!std::filesystem::exists(root / "LEDGER.json", ec)) {
       return report_error(Error(ErrorCode::k_not_found,

@@ -116,6 +116,17 @@ TEST(ReferenceLedgerCli, BundledLedgerVerifiesAllUnderThePinnedKey) {
   }
 }
 
+// A new user's first command may be `verify`: the default ledger is created
+// from the bundled one, as `check` does, and verifies.
+TEST(ReferenceLedgerCli, VerifyOnFirstUseCreatesTheDefaultLedger) {
+  TempDir home;
+  auto r = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " verify --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["counts"]["valid"], source_facts());
+}
+
 // A bundled ledger whose LEDGER.json pins another key cannot make that key's
 // events count: only the pin compiled into the binary does.
 TEST(ReferenceLedgerCli, EditedBundledLedgerJsonCannotAddAPin) {
