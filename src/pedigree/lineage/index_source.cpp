@@ -16,13 +16,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The hex digits of a pasted hash ("AutoV2: ABCDEF0123" -> "abcdef0123").
-std::string hash_hex(std::string_view text) {
-  text = trim(text);
-  if (auto colon = text.find(':'); colon != std::string_view::npos) text = text.substr(colon + 1);
-  return to_lower_ascii(trim(text));
-}
-
 // The lower-case names a model name may be stored as (with and without extension).
 std::vector<std::string> name_variants(std::string_view text) {
   std::string name = to_lower_ascii(trim(text));
@@ -85,7 +78,7 @@ Result<Resolution> IndexSource::resolve(std::string_view text) {
   FactBase facts;
   std::set<std::string> subjects;
   if (looks_like_hash(text)) {
-    const std::string hex = hash_hex(text);
+    const std::string hex = split_hash_prefix(text).second;
     PD_ASSIGN_OR_RETURN(auto matches, m_index.lookup_hash(hex));
     for (const auto& m : matches) subjects.insert(m.sha256);
     if (hex.size() == 64) {

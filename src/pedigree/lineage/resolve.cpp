@@ -15,8 +15,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Splits "AutoV2:ABCDEF0123" into ("autov2", "abcdef0123"); the kind is "" without a prefix.
-std::pair<std::string, std::string> split_prefix(std::string_view text) {
+}  // namespace
+
+std::pair<std::string, std::string> split_hash_prefix(std::string_view text) {
   text = trim(text);
   std::string kind;
   if (auto colon = text.find(':'); colon != std::string_view::npos) {
@@ -25,6 +26,8 @@ std::pair<std::string, std::string> split_prefix(std::string_view text) {
   }
   return {kind, to_lower_ascii(text)};
 }
+
+namespace {
 
 constexpr std::array<std::string_view, 7> k_prefixes = {"autov1",    "autov2", "autov3", "sha256",
                                                         "sha256_12", "crc32",  "blake3"};
@@ -98,7 +101,7 @@ void match_hash(Resolution& out, const FactBase& facts, const std::string& prefi
 }  // namespace
 
 bool looks_like_hash(std::string_view text) {
-  auto [prefix, hex] = split_prefix(text);
+  auto [prefix, hex] = split_hash_prefix(text);
   if (!prefix.empty() &&
       std::find(k_prefixes.begin(), k_prefixes.end(), prefix) == k_prefixes.end())
     return false;
@@ -110,7 +113,7 @@ Resolution resolve(const FactBase& facts, std::string_view text) {
   Resolution out;
   out.input = std::string(text);
   if (looks_like_hash(text)) {
-    auto [prefix, hex] = split_prefix(text);
+    auto [prefix, hex] = split_hash_prefix(text);
     out.kind = "hash";
     out.normalized = hex;
     match_hash(out, facts, prefix, hex);

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pedigree/lineage/facts.hpp"
@@ -32,6 +33,10 @@ struct Resolution {
 // case, surrounding whitespace, optional "<kind>:" prefix (AutoV1:, AutoV2:,
 // AutoV3:, SHA256:, SHA256_12:, CRC32:, BLAKE3:).
 bool looks_like_hash(std::string_view text);
+
+// Splits a pasted hash into its lower-case prefix kind and lower-case digits:
+// " AutoV2: ABCDEF0123" -> ("autov2", "abcdef0123"); the kind is "" without a prefix.
+std::pair<std::string, std::string> split_hash_prefix(std::string_view text);
 
 // Finds every artifact whose SHA-256 or trusted model-event hashes match
 // `text` (a hash of any supported form), or, when it is not a hash, whose
