@@ -39,4 +39,9 @@ void print_json(const nlohmann::json& value);
 // True when stderr is a terminal (progress bars are drawn only then).
 bool stderr_is_terminal();
 
+// Turns SIGBUS into a one-line error and exit code k_exit_io instead of a crash:
+// checkpoints are read through memory maps, and a file truncated by another
+// process while it is read faults on access (nothing has been written then).
+void report_bus_errors();
+
 }  // namespace pedigree::cli

@@ -6,8 +6,10 @@
 #include "cli/common.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"pedigree: provenance of Stable Diffusion checkpoints (does it descend from NovelAI?)",
-               "pedigree"};
+  pedigree::cli::report_bus_errors();
+  CLI::App app{
+      "pedigree: provenance of Stable Diffusion checkpoints (does it descend from NovelAI?)",
+      "pedigree"};
   app.set_version_flag("--version", std::string("pedigree ") + PEDIGREE_VERSION);
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::help);
