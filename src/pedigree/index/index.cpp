@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <set>
-#include <thread>
 #include <tuple>
 
 #include <sys/stat.h>
 
 #include "pedigree/index/indexer.hpp"
 #include "pedigree/index/schema.hpp"
+#include "pedigree/index/verify_pipeline.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
 #include "pedigree/util/file.hpp"
@@ -18,50 +18,10 @@ namespace {
 
 using ledger::EntryKind;
 
-constexpr std::size_t k_batch = 2048;
-
-// A file to index: its ledger-relative path, a reference to re-read it, and
-// either its bytes or the reason they could not be used.
-struct Pending {
-  std::string path;
-  std::string blob;
-  std::string bytes;
-  std::optional<Error> read_error;
-};
-
-// Verifies a batch of event files on all cores, then applies them in order.
-Result<void> apply_events(Indexer& indexer, std::vector<Pending>& batch) {
-  std::vector<std::optional<Result<ledger::VerifiedEvent>>> results(batch.size());
-  unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  auto work = [&](std::size_t begin) {
-    for (std::size_t i = begin; i < batch.size(); i += threads) {
-      if (batch[i].read_error) {
-        results[i].emplace(std::unexpected(*batch[i].read_error));
-      } else {
-        results[i].emplace(
-            ledger::verify_event_file(batch[i].path, batch[i].bytes, indexer.keys()));
-      }
-    }
-  };
-  if (threads == 1 || batch.size() < 64) {
-    threads = 1;
-    work(0);
-  } else {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    PD_TRY(
-        indexer.apply_event(batch[i].path, batch[i].blob, batch[i].bytes, std::move(*results[i])));
-  }
-  batch.clear();
-  return {};
-}
-
 // Sorts entries into keys / events / problems and applies them: keys first.
 struct Collected {
-  std::vector<std::pair<std::string, std::string>> keys;    // (path, blob ref)
-  std::vector<std::pair<std::string, std::string>> events;  // (path, blob ref)
+  std::vector<std::pair<std::string, std::string>> keys;  // (path, blob ref)
+  std::vector<EventFile> events;
 };
 
 Result<void> collect(Indexer& indexer, const std::string& path, unsigned mode,
@@ -76,7 +36,7 @@ Result<void> collect(Indexer& indexer, const std::string& path, unsigned mode,
     case EntryKind::k_ledger_json:
     case EntryKind::k_readme: return {};
     case EntryKind::k_key: out.keys.emplace_back(path, ref); return {};
-    case EntryKind::k_event: out.events.emplace_back(path, ref); return {};
+    case EntryKind::k_event: out.events.push_back({path, ref}); return {};
     case EntryKind::k_stray: break;
   }
   return indexer.add_problem(path, path + ": stray file outside the ledger layout");
@@ -92,19 +52,11 @@ Result<void> apply_collected(Indexer& indexer, Collected& files, const Indexer::
     }
     PD_TRY(indexer.apply_key(path, *bytes));
   }
-  std::vector<Pending> batch;
-  for (const auto& [path, ref] : files.events) {
-    Pending p{path, ref, {}, std::nullopt};
-    auto bytes = read(ref);
-    if (bytes)
-      p.bytes = std::move(*bytes);
-    else
-      p.read_error = bytes.error().with_context(path);
-    batch.push_back(std::move(p));
-    ++stats.events;
-    if (batch.size() == k_batch) PD_TRY(apply_events(indexer, batch));
-  }
-  return apply_events(indexer, batch);
+  stats.events += files.events.size();
+  return verify_in_order(
+      files.events, read, indexer.keys(), [&indexer](const EventFile& file, CheckedEvent checked) {
+        return indexer.apply_event(file.path, file.ref, checked.bytes, std::move(checked.verified));
+      });
 }
 
 Result<void> store_trust(Database& db, const ledger::TrustPolicy& policy) {
