@@ -29,11 +29,17 @@ ledger::Statement fingerprint_statement(const std::string& sha, const std::strin
 std::string visible_rows(Index& index, const std::vector<std::string>& subjects) {
   std::string out;
   for (const auto& s : subjects) {
-    for (const auto& e : *index.events_of(s))
+    // Each result held in a local: a range-for over `*temporary` would dangle.
+    auto events = index.events_of(s);
+    auto fingerprints = index.fingerprints_of(s);
+    auto matches = index.lookup_hash(s);
+    auto parents = index.parents(s);
+    EXPECT_TRUE(events && fingerprints && matches && parents);
+    for (const auto& e : *events)
       out += e.id + "|" + e.status + "|" + e.predicate + "|" + e.payload + "\n";
-    for (const auto& f : *index.fingerprints_of(s)) out += f.event + "|" + f.data + "\n";
-    for (const auto& m : *index.lookup_hash(s)) out += m.kind + "|" + m.event + "\n";
-    for (const auto& p : *index.parents(s)) out += p.parent + "|" + p.event + "\n";
+    for (const auto& f : *fingerprints) out += f.event + "|" + f.data + "\n";
+    for (const auto& m : *matches) out += m.kind + "|" + m.event + "\n";
+    for (const auto& p : *parents) out += p.parent + "|" + p.event + "\n";
   }
   return out;
 }
