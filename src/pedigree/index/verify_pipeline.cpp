@@ -10,8 +10,11 @@ namespace pedigree::index {
 namespace {
 
 // Files verified ahead of the one being applied, at most (about 1.5 MB of
-// envelopes for typical events; bounded by k_max_event_bytes each).
+// envelopes for typical events)...
 constexpr std::size_t k_window = 1024;
+// ...and bytes held ahead, at most (plus one file per worker): a ledger of
+// large fingerprint events must not hold 1,024 of them in memory.
+constexpr std::size_t k_max_bytes_ahead = 64 * 1024 * 1024;
 // Below this many files, threads cost more than they save (one `attest`).
 constexpr std::size_t k_min_parallel = 32;
 
@@ -38,7 +41,8 @@ public:
       {
         std::unique_lock lock(m_mutex);
         m_space.wait(lock, [&] {
-          return m_stop || m_next >= m_files.size() || m_next < m_consumed + k_window;
+          return m_stop || m_next >= m_files.size() ||
+                 (m_next < m_consumed + k_window && m_bytes_ahead < k_max_bytes_ahead);
         });
         if (m_stop || m_next >= m_files.size()) return;
         i = m_next++;
@@ -46,6 +50,7 @@ public:
       CheckedEvent checked = check(m_files[i]);
       {
         std::lock_guard lock(m_mutex);
+        m_bytes_ahead += checked.bytes.size();
         m_slots[i % k_window].emplace(std::move(checked));
       }
       m_ready.notify_all();
@@ -61,6 +66,7 @@ public:
       m_ready.wait(lock, [&] { return slot.has_value(); });
       out = std::move(*slot);
       slot.reset();
+      m_bytes_ahead -= out.bytes.size();
       m_consumed = i + 1;
     }
     m_space.notify_all();
@@ -85,6 +91,7 @@ private:
   std::vector<std::optional<CheckedEvent>> m_slots;  // file i in slot i % k_window
   std::size_t m_next = 0;                            // next file a worker claims
   std::size_t m_consumed = 0;                        // files taken by the applying thread
+  std::size_t m_bytes_ahead = 0;                     // bytes of the results not taken yet
   bool m_stop = false;
 };
 

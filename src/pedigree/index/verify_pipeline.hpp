@@ -34,8 +34,8 @@ using ApplyFn = std::function<Result<void>(const EventFile& file, CheckedEvent c
 
 // Calls `apply` for each of `files`, in order, on the calling thread, while
 // worker threads (one per core, at most 8; none for a handful of files) read
-// and verify the files ahead of it, at most a bounded window ahead (memory
-// stays flat on large ledgers). `read` is called by one thread at a time, so
+// and verify the files ahead of it, at most 1,024 files and 64 MiB ahead
+// (memory stays flat on large ledgers). `read` is called by one thread at a time, so
 // it need not be thread-safe; `keys` must not change until this returns.
 // A file that fails to read or verify is not an error here: its result goes
 // to `apply` like any other. Returns the first error `apply` returns, after
