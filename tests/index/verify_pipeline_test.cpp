@@ -5,6 +5,7 @@
 #include <map>
 
 #include "pedigree/index/index.hpp"
+#include "pedigree/ledger/attest.hpp"
 #include "support/ledger_fixture.hpp"
 
 namespace pedigree::index {
@@ -114,6 +115,35 @@ TEST(VerifyPipeline, FewFilesAreCheckedWithoutThreadsWithTheSameResults) {
     return Result<void>{};
   }));
   EXPECT_EQ(ok, (std::vector<bool>{true, false, true}));
+}
+
+TEST(VerifyPipeline, LargeEventsBeyondTheBytesHeldAheadAllArriveInOrder) {
+  auto key = *crypto::PrivateKey::generate();
+  ledger::KeyRing ring;
+  ring.add({key.public_key(), {"t", "t@e"}});
+  // 80 fingerprint events of ~1.2 MB each: ~96 MB, more than the pipeline holds ahead.
+  MemoryEvents ev;
+  for (int i = 0; i < 80; ++i) {
+    ledger::Statement fp{{"", artifact(i), ""},
+                         ledger::PredicateKind::k_fingerprint,
+                         {{"spec", ledger::k_fingerprint_spec},
+                          {"encoding", "base64"},
+                          {"data", std::string(900 * 1024, 'A' + i % 26)}}};
+    std::string bytes = *ledger::sign_statement(fp, key);
+    ev.files.push_back(
+        {ledger::event_path(artifact(i), crypto::sha256_hex(bytes)), "ref-" + std::to_string(i)});
+    ev.bytes[ev.files.back().ref] = std::move(bytes);
+  }
+  ReadFn read = [&](const std::string& ref) -> Result<std::string> { return ev.bytes.at(ref); };
+  std::vector<std::string> seen;
+  ASSERT_TRUE(verify_in_order(ev.files, read, ring, [&](const EventFile& f, CheckedEvent c) {
+    EXPECT_TRUE(c.verified) << c.verified.error().message();
+    EXPECT_GT(c.bytes.size(), 1'000'000u);
+    seen.push_back(f.path);
+    return Result<void>{};
+  }));
+  ASSERT_EQ(seen.size(), ev.files.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], ev.files[i].path);
 }
 
 // A whole commit of events with bad ones among them: each bad one is
