@@ -69,16 +69,70 @@ void write_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-Result<void> write_value(std::string& out, const nlohmann::json& v, const std::string& path,
+// Where a value sits, as a chain up to the root; spelled out ("$.a[0].b")
+// only when an error names it, so writing builds no strings per value.
+struct JsonPath {
+  const JsonPath* parent = nullptr;  // nullptr: the root "$"
+  std::string_view key;              // member name, unless this is an array element
+  std::size_t index = 0;
+  bool is_element = false;
+
+  std::string str() const {
+    if (!parent) return "$";
+    if (is_element) return parent->str() + "[" + std::to_string(index) + "]";
+    return parent->str() + "." + std::string(key);
+  }
+};
+
+bool is_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+Result<void> write_value(std::string& out, const nlohmann::json& v, const JsonPath& path,
+                         int depth);
+
+Result<void> write_object(std::string& out, const nlohmann::json& v, const JsonPath& path,
+                          int depth) {
+  bool ascii_names = true;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (!is_valid_utf8(it.key()))
+      return invalid_argument(path.str() + ": member name is not UTF-8");
+    ascii_names = ascii_names && is_ascii(it.key());
+  }
+  out += '{';
+  bool first = true;
+  auto member = [&](const std::string& key, const nlohmann::json& value) -> Result<void> {
+    if (!first) out += ',';
+    first = false;
+    write_string(out, key);
+    out += ':';
+    return write_value(out, value, JsonPath{&path, key, 0, false}, depth + 1);
+  };
+  if (ascii_names) {
+    // nlohmann keeps members sorted by bytes, which for ASCII is UTF-16 order.
+    for (auto it = v.begin(); it != v.end(); ++it) PD_TRY(member(it.key(), it.value()));
+  } else {
+    std::vector<std::pair<std::u16string, const std::string*>> keys;
+    keys.reserve(v.size());
+    for (auto it = v.begin(); it != v.end(); ++it) keys.emplace_back(to_utf16(it.key()), &it.key());
+    std::sort(keys.begin(), keys.end());
+    for (const auto& [utf16, key] : keys) PD_TRY(member(*key, v.at(*key)));
+  }
+  out += '}';
+  return {};
+}
+
+Result<void> write_value(std::string& out, const nlohmann::json& v, const JsonPath& path,
                          int depth) {
-  if (depth > k_max_json_depth) return invalid_argument(path + ": JSON nested too deeply");
+  if (depth > k_max_json_depth) return invalid_argument(path.str() + ": JSON nested too deeply");
   switch (v.type()) {
     case nlohmann::json::value_t::null: out += "null"; return {};
     case nlohmann::json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return {};
     case nlohmann::json::value_t::number_integer: {
       std::int64_t n = v.get<std::int64_t>();
       if (n > k_max_safe_integer || n < -k_max_safe_integer) {
-        return invalid_argument(path + ": integer outside the safe range");
+        return invalid_argument(path.str() + ": integer outside the safe range");
       }
       out += std::to_string(n);
       return {};
@@ -86,16 +140,17 @@ Result<void> write_value(std::string& out, const nlohmann::json& v, const std::s
     case nlohmann::json::value_t::number_unsigned: {
       std::uint64_t n = v.get<std::uint64_t>();
       if (n > static_cast<std::uint64_t>(k_max_safe_integer)) {
-        return invalid_argument(path + ": integer outside the safe range");
+        return invalid_argument(path.str() + ": integer outside the safe range");
       }
       out += std::to_string(n);
       return {};
     }
     case nlohmann::json::value_t::number_float:
-      return invalid_argument(path + ": non-integer number (write fractions as decimal strings)");
+      return invalid_argument(path.str() +
+                              ": non-integer number (write fractions as decimal strings)");
     case nlohmann::json::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
-      if (!is_valid_utf8(s)) return invalid_argument(path + ": string is not valid UTF-8");
+      if (!is_valid_utf8(s)) return invalid_argument(path.str() + ": string is not valid UTF-8");
       write_string(out, s);
       return {};
     }
@@ -104,43 +159,24 @@ Result<void> write_value(std::string& out, const nlohmann::json& v, const std::s
       std::size_t i = 0;
       for (const auto& item : v) {
         if (i) out += ',';
-        PD_TRY(write_value(out, item, path + "[" + std::to_string(i) + "]", depth + 1));
+        PD_TRY(write_value(out, item, JsonPath{&path, {}, i, true}, depth + 1));
         ++i;
       }
       out += ']';
       return {};
     }
-    case nlohmann::json::value_t::object: {
-      std::vector<std::pair<std::u16string, const std::string*>> keys;
-      keys.reserve(v.size());
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!is_valid_utf8(it.key())) return invalid_argument(path + ": member name is not UTF-8");
-        keys.emplace_back(to_utf16(it.key()), &it.key());
-      }
-      std::sort(keys.begin(), keys.end());
-      out += '{';
-      bool first = true;
-      for (const auto& [utf16, key] : keys) {
-        if (!first) out += ',';
-        first = false;
-        write_string(out, *key);
-        out += ':';
-        PD_TRY(write_value(out, v.at(*key), path + "." + *key, depth + 1));
-      }
-      out += '}';
-      return {};
-    }
+    case nlohmann::json::value_t::object: return write_object(out, v, path, depth);
     case nlohmann::json::value_t::binary:
     case nlohmann::json::value_t::discarded: break;
   }
-  return invalid_argument(path + ": value cannot be written as JSON");
+  return invalid_argument(path.str() + ": value cannot be written as JSON");
 }
 
 }  // namespace
 
 Result<std::string> canonical_json(const nlohmann::json& value) {
   std::string out;
-  PD_TRY(write_value(out, value, "$", 0));
+  PD_TRY(write_value(out, value, JsonPath{}, 0));
   return out;
 }
 
@@ -161,10 +197,12 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what,
 Result<nlohmann::json> parse_canonical_json(std::string_view text, std::string_view what,
                                             std::size_t max_bytes) {
   PD_ASSIGN_OR_RETURN(nlohmann::json value, parse_json(text, what, max_bytes));
-  auto canonical = canonical_json(value);
-  if (!canonical) return corruption(std::string(what) + ": " + canonical.error().message());
-  if (*canonical != text) {
-    auto at = std::mismatch(canonical->begin(), canonical->end(), text.begin(), text.end());
+  std::string canonical;
+  canonical.reserve(text.size());
+  auto written = write_value(canonical, value, JsonPath{}, 0);
+  if (!written) return corruption(std::string(what) + ": " + written.error().message());
+  if (canonical != text) {
+    auto at = std::mismatch(canonical.begin(), canonical.end(), text.begin(), text.end());
     return corruption(std::string(what) + ": not canonical JSON (differs at byte " +
                       std::to_string(at.second - text.begin()) + ")");
   }

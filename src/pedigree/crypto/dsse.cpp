@@ -1,5 +1,7 @@
 #include "pedigree/crypto/dsse.hpp"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "pedigree/crypto/base64.hpp"
@@ -23,6 +25,50 @@ Result<std::string> string_member(const nlohmann::json& obj, const char* name,
   if (it == obj.end()) return corruption(what + ": missing field '" + name + "'");
   if (!it->is_string()) return corruption(what + ": field '" + name + "' is not a string");
   return it->get<std::string>();
+}
+
+// The common case, read without a JSON parser: exactly one signature, as
+// serialize_envelope writes it. Every byte string this accepts is a canonical
+// envelope that the general parser accepts with the same result (member order
+// and names fixed, payloadType printable ASCII without quote or backslash, base64
+// and hex needing no escapes); anything else returns nullopt and goes through
+// the general parser, which also words the errors.
+std::optional<Envelope> parse_single_signature(std::string_view bytes) {
+  auto take = [&bytes](std::string_view literal) {
+    if (!bytes.starts_with(literal)) return false;
+    bytes.remove_prefix(literal.size());
+    return true;
+  };
+  // The characters up to the next '"', which must be printable ASCII other than a backslash.
+  auto string_body = [&bytes]() -> std::optional<std::string_view> {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(bytes[i]);
+      if (c == '"') {
+        std::string_view body = bytes.substr(0, i);
+        bytes.remove_prefix(i + 1);
+        return body;
+      }
+      if (c < 0x20 || c > 0x7e || c == '\\') return std::nullopt;
+    }
+    return std::nullopt;
+  };
+  if (!take("{\"payload\":\"")) return std::nullopt;
+  auto payload_b64 = string_body();
+  if (!payload_b64 || !take(",\"payloadType\":\"")) return std::nullopt;
+  auto type = string_body();
+  if (!type || !take(",\"signatures\":[{\"keyid\":\"")) return std::nullopt;
+  auto keyid = string_body();
+  if (!keyid || !is_lower_hex_keyid(*keyid) || !take(",\"sig\":\"")) return std::nullopt;
+  auto sig_b64 = string_body();
+  if (!sig_b64 || bytes != "}]}") return std::nullopt;
+  auto payload = base64_decode(*payload_b64);
+  auto sig = base64_decode(*sig_b64);
+  if (!payload || !sig) return std::nullopt;
+  Envelope env;
+  env.payload_type = std::string(*type);
+  env.payload = std::move(*payload);
+  env.signatures.push_back({std::string(*keyid), std::move(*sig)});
+  return env;
 }
 
 }  // namespace
@@ -72,6 +118,9 @@ std::string serialize_envelope(const Envelope& envelope) {
 
 Result<Envelope> parse_envelope(std::string_view bytes, std::string_view what,
                                 std::size_t max_bytes) {
+  if (bytes.size() <= max_bytes) {
+    if (auto env = parse_single_signature(bytes)) return std::move(*env);
+  }
   std::string name(what);
   PD_ASSIGN_OR_RETURN(nlohmann::json doc, parse_canonical_json(bytes, what, max_bytes));
   if (!doc.is_object()) return corruption(name + ": envelope is not a JSON object");

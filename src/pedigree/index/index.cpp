@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <thread>
 #include <tuple>
 
 #include <sqlite3.h>
@@ -10,6 +9,7 @@
 
 #include "pedigree/index/indexer.hpp"
 #include "pedigree/index/schema.hpp"
+#include "pedigree/index/verify_pipeline.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
 #include "pedigree/util/file.hpp"
@@ -19,50 +19,10 @@ namespace {
 
 using ledger::EntryKind;
 
-constexpr std::size_t k_batch = 2048;
-
-// A file to index: its ledger-relative path, a reference to re-read it, and
-// either its bytes or the reason they could not be used.
-struct Pending {
-  std::string path;
-  std::string blob;
-  std::string bytes;
-  std::optional<Error> read_error;
-};
-
-// Verifies a batch of event files on all cores, then applies them in order.
-Result<void> apply_events(Indexer& indexer, std::vector<Pending>& batch) {
-  std::vector<std::optional<Result<ledger::VerifiedEvent>>> results(batch.size());
-  unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  auto work = [&](std::size_t begin) {
-    for (std::size_t i = begin; i < batch.size(); i += threads) {
-      if (batch[i].read_error) {
-        results[i].emplace(std::unexpected(*batch[i].read_error));
-      } else {
-        results[i].emplace(
-            ledger::verify_event_file(batch[i].path, batch[i].bytes, indexer.keys()));
-      }
-    }
-  };
-  if (threads == 1 || batch.size() < 64) {
-    threads = 1;
-    work(0);
-  } else {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    PD_TRY(
-        indexer.apply_event(batch[i].path, batch[i].blob, batch[i].bytes, std::move(*results[i])));
-  }
-  batch.clear();
-  return {};
-}
-
 // Sorts entries into keys / events / problems and applies them: keys first.
 struct Collected {
-  std::vector<std::pair<std::string, std::string>> keys;    // (path, blob ref)
-  std::vector<std::pair<std::string, std::string>> events;  // (path, blob ref)
+  std::vector<std::pair<std::string, std::string>> keys;  // (path, blob ref)
+  std::vector<EventFile> events;
 };
 
 Result<void> collect(Indexer& indexer, const std::string& path, unsigned mode,
@@ -77,7 +37,7 @@ Result<void> collect(Indexer& indexer, const std::string& path, unsigned mode,
     case EntryKind::k_ledger_json:
     case EntryKind::k_readme: return {};
     case EntryKind::k_key: out.keys.emplace_back(path, ref); return {};
-    case EntryKind::k_event: out.events.emplace_back(path, ref); return {};
+    case EntryKind::k_event: out.events.push_back({path, ref}); return {};
     case EntryKind::k_stray: break;
   }
   return indexer.add_problem(path, path + ": stray file outside the ledger layout");
@@ -93,19 +53,11 @@ Result<void> apply_collected(Indexer& indexer, Collected& files, const Indexer::
     }
     PD_TRY(indexer.apply_key(path, *bytes));
   }
-  std::vector<Pending> batch;
-  for (const auto& [path, ref] : files.events) {
-    Pending p{path, ref, {}, std::nullopt};
-    auto bytes = read(ref);
-    if (bytes)
-      p.bytes = std::move(*bytes);
-    else
-      p.read_error = bytes.error().with_context(path);
-    batch.push_back(std::move(p));
-    ++stats.events;
-    if (batch.size() == k_batch) PD_TRY(apply_events(indexer, batch));
-  }
-  return apply_events(indexer, batch);
+  stats.events += files.events.size();
+  return verify_in_order(
+      files.events, read, indexer.keys(), [&indexer](const EventFile& file, CheckedEvent checked) {
+        return indexer.apply_event(file.path, file.ref, checked.bytes, std::move(checked.verified));
+      });
 }
 
 Result<void> store_trust(Database& db, const ledger::TrustPolicy& policy) {
@@ -152,7 +104,18 @@ Indexer::BlobReader git_reader(ledger::GitRepo& repo) {
       [&repo](const std::string& blob) { return repo.read_blob(blob, ledger::k_max_event_bytes); };
 }
 
+// Page cache for a full rebuild: up to 512 MiB (allocated only as pages are used). A rebuild
+// inserts into b-trees keyed by hashes (the aliases alone: ~385 MB at 300,000 events); pages that
+// do not fit are spilled to the WAL mid-transaction and read back, again and again.
+constexpr const char* k_rebuild_cache = "PRAGMA cache_size = -524288";
+constexpr const char* k_normal_cache = "PRAGMA cache_size = -131072";
+
 Result<UpdateStats> rebuild_in(Database& db, ledger::GitRepo& repo, const std::string& head) {
+  PD_TRY(db.exec(k_rebuild_cache));
+  struct RestoreCache {
+    Database& db;
+    ~RestoreCache() { (void)db.exec(k_normal_cache); }
+  } restore{db};
   UpdateStats stats;
   stats.rebuilt = true;
   stats.commit = head;
@@ -177,7 +140,7 @@ Result<Index> Index::open(const std::filesystem::path& path) {
   // b-trees keyed by hashes, i.e. at random pages, and a small cache turns that into I/O.
   PD_TRY(
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-              "PRAGMA cache_size = -131072;"));
+              "PRAGMA cache_size = -131072;"));  // k_normal_cache
   // Keep the -wal and -shm files when the last connection closes, so that each
   // command does not create and delete them again (file-system metadata
   // writes); journal_size_limit = 0 empties the WAL then, so that a stale one

@@ -4,15 +4,20 @@
 
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/ledger/layout.hpp"
+#include "pedigree/util/hex.hpp"
 
 namespace pedigree::index {
 namespace {
 
 using ledger::PredicateKind;
 
-// Reverses the byte order of an 8-digit hex CRC32 (Civitai shows it reversed).
 std::string status_for(const Error& error) {
   return error.code() == ErrorCode::k_not_found ? "unknown-key" : "invalid";
+}
+
+// events.payload_sha256 holds the 32 raw bytes ('' stays empty).
+std::vector<std::uint8_t> sha256_bytes(const std::string& hex) {
+  return from_hex(hex).value_or(std::vector<std::uint8_t>{});
 }
 
 }  // namespace
@@ -104,7 +109,7 @@ Result<void> Indexer::insert_event_row(const std::string& id, const std::string&
       .bind(5, predicate)
       .bind(6, status)
       .bind(7, error)
-      .bind(8, payload_sha)
+      .bind_blob(8, sha256_bytes(payload_sha))
       .bind(9, payload)
       .bind(10, blob)
       .run();
@@ -147,7 +152,7 @@ Result<void> Indexer::apply_event(const std::string& path, const std::string& bl
   PD_ASSIGN_OR_RETURN(Statement * dup,
                       sql("SELECT id, status FROM events WHERE signer = ?1 AND payload_sha256 = ?2 "
                           "AND status IN ('valid', 'revoked') AND id <> ?3"));
-  dup->bind(1, ev.signer).bind(2, ev.payload_sha256).bind(3, ev.event_id);
+  dup->bind(1, ev.signer).bind_blob(2, sha256_bytes(ev.payload_sha256)).bind(3, ev.event_id);
   PD_ASSIGN_OR_RETURN(bool has_dup, dup->step());
   std::string winner = has_dup ? dup->column_text(0) : "";
   dup->reset();
@@ -236,12 +241,12 @@ Result<void> Indexer::add_derived(const ledger::VerifiedEvent& ev) {
       PD_TRY(edge->run());
     }
   } else if (st.kind == PredicateKind::k_fingerprint) {
+    // The data stays in the payload only (fingerprints_of reads it from there).
     PD_ASSIGN_OR_RETURN(Statement * fp, sql("INSERT OR REPLACE INTO fingerprints(event, subject, "
-                                            "spec, data) VALUES (?1, ?2, ?3, ?4)"));
+                                            "spec) VALUES (?1, ?2, ?3)"));
     PD_TRY(fp->bind(1, ev.event_id)
                .bind(2, subject)
                .bind(3, st.predicate.at("spec").get<std::string>())
-               .bind(4, st.predicate.at("data").get<std::string>())
                .run());
   }
   return {};

@@ -86,10 +86,12 @@ Result<std::vector<std::string>> Index::subjects_named(
 }
 
 Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subject) {
-  const std::string q = "SELECT f.event, f.subject, e.signer, f.spec, f.data, " +
-                        trusted_for("fingerprint") +
-                        " FROM fingerprints f JOIN events e ON e.id = f.event WHERE f.subject = ?1 "
-                        "AND e.status = 'valid' ORDER BY f.event";
+  const std::string q =
+      "SELECT f.event, f.subject, e.signer, f.spec, "
+      "json_extract(e.payload, '$.predicate.data'), " +
+      trusted_for("fingerprint") +
+      " FROM fingerprints f JOIN events e ON e.id = f.event WHERE f.subject = ?1 "
+      "AND e.status = 'valid' ORDER BY f.event";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
   st.bind(1, subject);
   std::vector<FingerprintRow> out;

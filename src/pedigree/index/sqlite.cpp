@@ -75,6 +75,14 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, ByteView bytes) {
+  // A non-null pointer even for zero bytes: SQLite binds NULL for a null pointer.
+  static const std::uint8_t k_empty = 0;
+  sqlite3_bind_blob(m_stmt.get(), index, bytes.empty() ? &k_empty : bytes.data(),
+                    static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   sqlite3_bind_null(m_stmt.get(), index);
   return *this;

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "pedigree/util/bytes.hpp"
 #include "pedigree/util/error.hpp"
 
 struct sqlite3;
@@ -48,6 +49,8 @@ class Statement {
 public:
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, std::int64_t value);
+  // Binds raw bytes as a BLOB (copied).
+  Statement& bind_blob(int index, ByteView bytes);
   Statement& bind_null(int index);
   // Advances: true when a row is available, false when done.
   Result<bool> step();
