@@ -1,0 +1,190 @@
+#include "pedigree/sync/local_objects.hpp"
+
+#include <cstring>
+#include <unordered_set>
+
+#include <git2.h>
+#include <git2/sys/repository.h>
+
+namespace pedigree::sync {
+namespace {
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using WalkPtr = std::unique_ptr<git_revwalk, Deleter<git_revwalk, git_revwalk_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using OdbObjectPtr = std::unique_ptr<git_odb_object, Deleter<git_odb_object, git_odb_object_free>>;
+
+std::string git_message() {
+  const git_error* e = git_error_last();
+  return e && e->message ? e->message : "libgit2 error";
+}
+
+std::string hex_of(const git_oid& oid) {
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+struct OidHash {
+  std::size_t operator()(const git_oid& oid) const {
+    std::size_t h;
+    std::memcpy(&h, oid.id, sizeof h);
+    return h;
+  }
+};
+struct OidEqual {
+  bool operator()(const git_oid& a, const git_oid& b) const { return git_oid_equal(&a, &b); }
+};
+
+// Lists, in a safe writing order, the objects reachable from new commits
+// that the ledger's own store lacks.
+class ImportPlan {
+public:
+  ImportPlan(git_repository* repo, git_odb* own) : m_repo(repo), m_own(own) {}
+
+  Result<void> add_commit(const git_oid& id) {
+    if (is_present(id)) return {};
+    git_commit* raw = nullptr;
+    if (git_commit_lookup(&raw, m_repo, &id) != 0) {
+      return io_error("cannot read commit " + hex_of(id) + ": " + git_message());
+    }
+    CommitPtr commit(raw);
+    PD_TRY(add_tree(*git_commit_tree_id(commit.get())));
+    return queue(id);
+  }
+
+  const std::vector<git_oid>& order() const { return m_order; }
+
+private:
+  // A tree the store holds is complete: objects are always written after
+  // everything they point to.
+  Result<void> add_tree(const git_oid& id) {
+    if (is_present(id)) return {};
+    git_tree* raw = nullptr;
+    if (git_tree_lookup(&raw, m_repo, &id) != 0) {
+      return io_error("cannot read tree " + hex_of(id) + ": " + git_message());
+    }
+    TreePtr tree(raw);
+    for (std::size_t i = 0, n = git_tree_entrycount(tree.get()); i < n; ++i) {
+      const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
+      const git_oid& child = *git_tree_entry_id(e);
+      switch (git_tree_entry_type(e)) {
+        case GIT_OBJECT_TREE: PD_TRY(add_tree(child)); break;
+        case GIT_OBJECT_BLOB:
+          if (!is_present(child)) PD_TRY(queue(child));
+          break;
+        default: break;  // a submodule's commit is not an object of this repository
+      }
+    }
+    return queue(id);
+  }
+
+  bool is_present(const git_oid& id) {
+    if (m_present.contains(id)) return true;
+    if (!git_odb_exists_ext(m_own, &id, GIT_ODB_LOOKUP_NO_REFRESH)) return false;
+    m_present.insert(id);
+    return true;
+  }
+
+  Result<void> queue(const git_oid& id) {
+    m_present.insert(id);
+    m_order.push_back(id);
+    return {};
+  }
+
+  git_repository* m_repo;
+  git_odb* m_own;
+  std::unordered_set<git_oid, OidHash, OidEqual> m_present;
+  std::vector<git_oid> m_order;
+};
+
+}  // namespace
+
+std::optional<std::filesystem::path> local_remote_dir(const std::string& url) {
+  std::string path;
+  if (url.starts_with("file://")) {
+    path = url.substr(7);
+    if (path.starts_with("localhost/")) path = path.substr(9);
+    if (!path.starts_with('/') || path.find('%') != std::string::npos) return std::nullopt;
+  } else if (url.find("://") == std::string::npos) {
+    path = url;
+  } else {
+    return std::nullopt;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return std::nullopt;
+  return std::filesystem::path(path);
+}
+
+Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
+    ledger::GitRepo& repo, const std::filesystem::path& remote_objects) {
+  git_odb* own = nullptr;
+  if (git_repository_odb(&own, repo.native()) != 0) {
+    return io_error("cannot open the ledger's objects: " + git_message());
+  }
+  git_buf own_path = GIT_BUF_INIT;
+  git_odb* mixed = nullptr;
+  bool ok = git_repository_item_path(&own_path, repo.native(), GIT_REPOSITORY_ITEM_OBJECTS) == 0 &&
+            git_odb_open(&mixed, own_path.ptr) == 0 &&
+            git_odb_add_disk_alternate(mixed, remote_objects.c_str()) == 0 &&
+            git_repository_set_odb(repo.native(), mixed) == 0;
+  git_buf_dispose(&own_path);
+  if (!ok) {
+    std::string why = git_message();
+    git_odb_free(mixed);
+    git_odb_free(own);
+    return io_error("cannot read the objects of " + remote_objects.string() + ": " + why);
+  }
+  return std::unique_ptr<BorrowedObjects>(new BorrowedObjects(repo, own, mixed));
+}
+
+BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed)
+    : m_repo(repo), m_own(own), m_mixed(mixed) {}
+
+BorrowedObjects::~BorrowedObjects() {
+  git_repository_set_odb(m_repo.native(), m_own);
+  git_odb_free(m_mixed);
+  git_odb_free(m_own);
+}
+
+Result<std::size_t> BorrowedObjects::import(const std::string& tip,
+                                            const std::vector<std::string>& known) {
+  git_revwalk* raw = nullptr;
+  if (git_revwalk_new(&raw, m_repo.native()) != 0) return io_error("cannot walk history");
+  WalkPtr walk(raw);
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+  git_oid oid;
+  if (git_oid_fromstr(&oid, tip.c_str()) != 0 || git_revwalk_push(walk.get(), &oid) != 0) {
+    return io_error("cannot walk history from " + tip + ": " + git_message());
+  }
+  for (const auto& k : known) {
+    git_oid hide;
+    if (git_oid_fromstr(&hide, k.c_str()) == 0 && git_odb_exists(m_own, &hide)) {
+      if (git_revwalk_hide(walk.get(), &hide) != 0) return io_error("cannot walk history");
+    }
+  }
+  ImportPlan plan(m_repo.native(), m_own);
+  while (git_revwalk_next(&oid, walk.get()) == 0) PD_TRY(plan.add_commit(oid));
+  for (const git_oid& id : plan.order()) {
+    git_odb_object* raw_object = nullptr;
+    if (git_odb_read(&raw_object, m_mixed, &id) != 0) {
+      return corruption("object " + hex_of(id) + " of the remote: " + git_message());
+    }
+    OdbObjectPtr object(raw_object);
+    git_oid written;
+    if (git_odb_write(&written, m_own, git_odb_object_data(object.get()),
+                      git_odb_object_size(object.get()), git_odb_object_type(object.get())) != 0) {
+      return io_error("cannot store object " + hex_of(id) + ": " + git_message());
+    }
+    if (!git_oid_equal(&written, &id)) {
+      return corruption("object " + hex_of(id) + " of the remote hashes to " + hex_of(written));
+    }
+  }
+  return plan.order().size();
+}
+
+}  // namespace pedigree::sync
