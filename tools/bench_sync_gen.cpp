@@ -80,9 +80,9 @@ Result<std::string> tree_with(git_repository* repo, const std::string& base_hex,
 
 int add(const std::string& dir, long n, const std::string& seed, long per_commit) {
   auto key = crypto::PrivateKey::generate();
-  auto l = ledger::Ledger::open(dir);
-  if (!l) return fail(l.error());
-  auto& repo = l->repo();
+  auto opened = ledger::GitRepo::open(dir);  // the working tree may be empty (--no-checkout)
+  if (!opened) return fail(opened.error());
+  auto& repo = *opened;
   auto signer = ledger::ssh_commit_signer(*key);
   const std::string author = "Adder", email = "adder@example.org";
   std::vector<std::pair<std::string, std::string>> files;
