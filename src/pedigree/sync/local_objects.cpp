@@ -4,7 +4,9 @@
 #include <unordered_set>
 
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
+#include <zlib.h>
 
 namespace pedigree::sync {
 namespace {
@@ -128,25 +130,37 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
   }
   git_buf own_path = GIT_BUF_INIT;
   git_odb* mixed = nullptr;
+  git_odb* sink = nullptr;
+  git_odb_backend* loose = nullptr;
+  // Copied objects are mostly trees of binary ids, which compress little:
+  // zlib's fastest level costs a fraction of the default's for about the
+  // same size (git reads any level).
   bool ok = git_repository_item_path(&own_path, repo.native(), GIT_REPOSITORY_ITEM_OBJECTS) == 0 &&
             git_odb_open(&mixed, own_path.ptr) == 0 &&
             git_odb_add_disk_alternate(mixed, remote_objects.c_str()) == 0 &&
+            git_odb_new(&sink) == 0 &&
+            git_odb_backend_loose(&loose, own_path.ptr, Z_BEST_SPEED, 0, 0, 0) == 0 &&
+            git_odb_add_backend(sink, loose, 1) == 0 &&
             git_repository_set_odb(repo.native(), mixed) == 0;
+  if (!ok && loose && sink && git_odb_num_backends(sink) == 0) loose->free(loose);
   git_buf_dispose(&own_path);
   if (!ok) {
     std::string why = git_message();
+    git_odb_free(sink);
     git_odb_free(mixed);
     git_odb_free(own);
     return io_error("cannot read the objects of " + remote_objects.string() + ": " + why);
   }
-  return std::unique_ptr<BorrowedObjects>(new BorrowedObjects(repo, own, mixed));
+  return std::unique_ptr<BorrowedObjects>(new BorrowedObjects(repo, own, mixed, sink));
 }
 
-BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed)
-    : m_repo(repo), m_own(own), m_mixed(mixed) {}
+BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed,
+                                 git_odb* sink)
+    : m_repo(repo), m_own(own), m_mixed(mixed), m_sink(sink) {}
 
 BorrowedObjects::~BorrowedObjects() {
   git_repository_set_odb(m_repo.native(), m_own);
+  git_odb_free(m_sink);
   git_odb_free(m_mixed);
   git_odb_free(m_own);
 }
@@ -176,7 +190,7 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
     }
     OdbObjectPtr object(raw_object);
     git_oid written;
-    if (git_odb_write(&written, m_own, git_odb_object_data(object.get()),
+    if (git_odb_write(&written, m_sink, git_odb_object_data(object.get()),
                       git_odb_object_size(object.get()), git_odb_object_type(object.get())) != 0) {
       return io_error("cannot store object " + hex_of(id) + ": " + git_message());
     }
