@@ -137,7 +137,7 @@ void setup_estimate(CLI::App& app, int& exit_code) {
       ->take_all();
   sub->add_flag("--json", opts->json, "print JSON (schema in docs/cli.md)");
   sub->add_option("--projection-rank", opts->projection_rank,
-                  "nuisance subspace removed per matrix side (0 = flat fit; default 4)");
+                  "nuisance subspace removed per matrix side (0 = flat fit; default 6)");
   sub->callback([opts, &exit_code] {
     if (opts->refs.empty() && opts->signed_refs.empty()) {
       exit_code =

@@ -18,6 +18,11 @@ struct FingerprintOptions {
   std::string output;
   bool json = false;
   unsigned threads = 0;
+  // Research knobs for the UNet sketch; estimate needs equal sizes for every input.
+  std::uint32_t matrix_side =
+      fingerprint::SketchParams{}.of(fingerprint::Component::k_unet).matrix_side;
+  std::uint32_t flat_buckets =
+      fingerprint::SketchParams{}.of(fingerprint::Component::k_unet).flat_buckets;
 };
 
 std::string_view component_label(fingerprint::Component c) {
@@ -38,7 +43,9 @@ int run_fingerprint(const FingerprintOptions& opts) {
       std::fprintf(stderr, "\rfingerprint: %3.0f%%", total ? 100.0 * done / total : 100.0);
     };
   }
-  auto fp = fingerprint::fingerprint_file(opts.file, scan_options);
+  fingerprint::SketchParams sketch;
+  sketch.of(fingerprint::Component::k_unet) = {opts.matrix_side, opts.flat_buckets};
+  auto fp = fingerprint::fingerprint_file(opts.file, scan_options, sketch);
   if (stderr_is_terminal()) std::fprintf(stderr, "\r                 \r");
   if (!fp) return report_error(fp.error());
   const std::string bytes = fingerprint::serialize(*fp);
@@ -58,8 +65,11 @@ int run_fingerprint(const FingerprintOptions& opts) {
     nlohmann::json j;
     j["file"] = opts.file;
     j["spec_version"] = fp->spec_version;
-    j["sketch"] = {{"matrix_side", fp->params.matrix_side},
-                   {"flat_buckets", fp->params.flat_buckets}};
+    for (std::size_t c = 0; c < fingerprint::k_component_count; ++c) {
+      const auto& size = fp->params.sizes[c];
+      j["sketch"][std::string(component_label(static_cast<fingerprint::Component>(c)))] = {
+          {"matrix_side", size.matrix_side}, {"flat_buckets", size.flat_buckets}};
+    }
     j["tensors"] = fp->tensors.size();
     j["components"] = components;
     for (const auto& [block, g] : groups)
@@ -88,6 +98,12 @@ void setup_fingerprint(CLI::App& app, int& exit_code) {
   sub->add_option("-o,--output", opts->output, "write the compact .fp form to this file");
   sub->add_flag("--json", opts->json, "print a JSON summary");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
+  sub->add_option("--matrix-side", opts->matrix_side,
+                  "UNet sketch side p of matrix tensors (research; spec v2: 32)")
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--flat-buckets", opts->flat_buckets,
+                  "UNet buckets m of vector tensors (research; spec v2: 64)")
+      ->check(CLI::Range(1, 4096));
   sub->callback([opts, &exit_code] { exit_code = run_fingerprint(*opts); });
 }
 

@@ -73,7 +73,7 @@ TEST(AttestCli, ModelRecordsEveryIdentityAndAFingerprintCommittedAsTheKeysIdenti
   home.ok("fingerprint " + shell_quote(k_sample) + " -o " +
           shell_quote((home.dir() / "s.fp").string()));
   auto fp = statement_at(home, r["events"][1]["path"]);
-  EXPECT_EQ(fp["predicate"]["spec"], "pedigree-fingerprint-v1");
+  EXPECT_EQ(fp["predicate"]["spec"], "pedigree-fingerprint-v2");
   EXPECT_EQ(*crypto::base64_decode(fp["predicate"]["data"].get<std::string>()),
             testing::read_text(home.dir() / "s.fp"));
   // Two commits authored by the key's identity; git agrees the repository is sound.

@@ -56,13 +56,16 @@ protected:
 TEST_F(FingerprintCli, FingerprintsARealSafetensorsFileAndWritesAParsableFp) {
   const fs::path out = m_dir / "tiny.fp";
   CliRun r = run("fingerprint " + std::string(PEDIGREE_TEST_DATA) +
-                  "/sample_sd1_tiny.safetensors -o " + out.string() + " --json",
-              m_dir);
+                     "/sample_sd1_tiny.safetensors -o " + out.string() + " --json",
+                 m_dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["spec_version"], 1);
+  EXPECT_EQ(j["spec_version"], 2);
   auto fp = read_fp_file(out);
   ASSERT_TRUE(fp) << fp.error().message();
+  EXPECT_EQ(j["sketch"]["unet"]["matrix_side"], fp->params.of(Component::k_unet).matrix_side);
+  EXPECT_EQ(j["sketch"]["unet_ema"]["flat_buckets"],
+            fp->params.of(Component::k_ema_unet).flat_buckets);
   EXPECT_EQ(j["tensors"].get<std::size_t>(), fp->tensors.size());
   EXPECT_EQ(j["fp_bytes"].get<std::uintmax_t>(), fs::file_size(out));
   EXPECT_GT(fp->tensors.size(), 0u);
@@ -77,9 +80,9 @@ TEST_F(FingerprintCli, EstimatesSharesFromFpFilesAsJson) {
   const auto b = write_fp("sd14", testing::fingerprint_of(family, family.base()));
   const auto n = write_fp("nai", testing::fingerprint_of(family, nai));
   const auto s = write_fp("sd15", testing::fingerprint_of(family, sd15));
-  CliRun r = run("estimate " + t.string() + " --base sd14=" + b.string() + " --ref nai=" + n.string() +
-                  " --signed-ref sd15=" + s.string() + " --json",
-              m_dir);
+  CliRun r = run("estimate " + t.string() + " --base sd14=" + b.string() +
+                     " --ref nai=" + n.string() + " --signed-ref sd15=" + s.string() + " --json",
+                 m_dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_NEAR(j["shares"]["nai"]["share"].get<double>(), 0.25, 0.01);

@@ -147,10 +147,10 @@ TEST_F(VerifyCli, MalformedJsonIsMalformed) {
 }
 
 TEST_F(VerifyCli, OversizedEventIsMalformedAndNamesTheLimit) {
-  std::string big = "{\"payload\":\"" + std::string(1100 * 1024, 'A') + "\"}";
+  std::string big = "{\"payload\":\"" + std::string(2200 * 1024, 'A') + "\"}";
   auto rel = write_event(m_subject, big);
   auto report = verify(4);
-  expect_listed(report, rel, "malformed", "larger than the limit of 1048576");
+  expect_listed(report, rel, "malformed", "larger than the limit of 2097152");
   expect_index_keeps_only_the_valid_event();
 }
 

@@ -128,11 +128,20 @@ TEST(Estimate, WorksOnFingerprintsReadBackFromFpFiles) {
 TEST(Estimate, RefusesMismatchedSketchParameters) {
   World& w = world();
   Fingerprint other = w.f_nai;
-  other.params.matrix_side = 8;
+  other.params.of(Component::k_unet).matrix_side = 8;
   std::vector<Reference> refs{{"nai", &other, ShareSign::k_nonnegative, false}};
   auto e = estimate(w.f_sd15, w.f_base, refs);
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code(), ErrorCode::k_invalid_argument);
+  EXPECT_NE(e.error().message().find("UNet size 8/"), std::string::npos) << e.error().message();
+}
+
+TEST(Estimate, OnlyTheUNetSketchSizeMustAgree) {
+  World& w = world();
+  Fingerprint other = w.f_nai;  // a text encoder or VAE sketched differently does not matter
+  other.params.of(Component::k_text_encoder).matrix_side = 4;
+  std::vector<Reference> refs{{"nai", &other, ShareSign::k_nonnegative, false}};
+  EXPECT_TRUE(estimate(w.f_sd15, w.f_base, refs));
 }
 
 }  // namespace

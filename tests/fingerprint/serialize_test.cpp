@@ -60,12 +60,68 @@ TEST(FingerprintFile, RejectsAFlippedByteWithAChecksumError) {
 
 TEST(FingerprintFile, RejectsAnotherSpecVersion) {
   std::string bytes = serialize(sample());
-  bytes[8] = 2;
+  bytes[8] = 3;
   reseal(bytes);
   auto fp = parse(view(bytes));
   ASSERT_FALSE(fp);
   EXPECT_EQ(fp.error().code(), ErrorCode::k_not_supported);
-  EXPECT_NE(fp.error().message().find("version 2"), std::string::npos) << fp.error().message();
+  EXPECT_NE(fp.error().message().find("version 3"), std::string::npos) << fp.error().message();
+}
+
+std::uint32_t le32_at(const std::string& bytes, std::size_t offset) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(bytes[offset + i]);
+  return v;
+}
+
+TEST(FingerprintFile, Version2HeaderCarriesEachComponentsSketchSize) {
+  SketchParams params;
+  params.of(Component::k_vae) = {12, 20};  // every component distinct, so a mix-up shows
+  testing::Family family(11);
+  Fingerprint fp =
+      testing::fingerprint_of(family, family.finetune(1, 1, false), formats::DType::k_f16, params);
+  std::string bytes = serialize(fp);
+  EXPECT_EQ(le32_at(bytes, 8), 2u);
+  for (std::size_t c = 0; c < k_component_count; ++c) {
+    EXPECT_EQ(le32_at(bytes, 12 + 8 * c), params.sizes[c].matrix_side) << c;
+    EXPECT_EQ(le32_at(bytes, 16 + 8 * c), params.sizes[c].flat_buckets) << c;
+  }
+  auto back = parse(view(bytes));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->spec_version, 2u);
+  EXPECT_EQ(back->params, params);
+  for (const auto& t : back->tensors) {
+    const SketchSize& size = params.of(t.component);
+    EXPECT_LE(t.rows, t.matrix ? size.matrix_side : 1u) << t.name;
+    EXPECT_LE(t.cols, t.matrix ? size.matrix_side : size.flat_buckets) << t.name;
+  }
+}
+
+TEST(FingerprintFile, ReadsAndRewritesVersion1ByteForByte) {
+  testing::Family family(11);
+  Fingerprint fp = testing::fingerprint_of(family, family.finetune(1, 1, false),
+                                           formats::DType::k_f16, SketchParams::uniform({16, 32}));
+  fp.spec_version = 1;
+  std::string bytes = serialize(fp);
+  EXPECT_EQ(le32_at(bytes, 8), 1u);
+  EXPECT_EQ(le32_at(bytes, 12), 16u);
+  EXPECT_EQ(le32_at(bytes, 16), 32u);
+  EXPECT_EQ(le32_at(bytes, 20), fp.tensors.size()) << "v1: the tensor count follows one size";
+  auto back = parse(view(bytes));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->spec_version, 1u);
+  EXPECT_EQ(back->params, SketchParams::uniform({16, 32}));
+  EXPECT_EQ(serialize(*back), bytes);
+}
+
+TEST(FingerprintFile, RejectsAnOutOfRangeSizeNamingItsOffset) {
+  std::string bytes = serialize(sample());
+  for (int i = 0; i < 4; ++i) bytes[36 + i] = 0;  // the EMA UNet's matrix side
+  reseal(bytes);
+  auto fp = parse(view(bytes));
+  ASSERT_FALSE(fp);
+  EXPECT_EQ(fp.error().code(), ErrorCode::k_corruption);
+  EXPECT_NE(fp.error().message().find("offset 36"), std::string::npos) << fp.error().message();
 }
 
 TEST(FingerprintFile, RejectsBadMagicAndTruncation) {

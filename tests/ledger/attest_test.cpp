@@ -52,23 +52,23 @@ TEST(Attest, FingerprintEventsMayReachTheEventLimitOtherPredicatesMayNot) {
   ledger::KeyRing ring;
   ring.add({key.public_key(), {"t", "t@e"}});
   ledger::Subject subject{"", std::string(64, 'a'), ""};
-  // ~504 KB of base64, as a full SD1 fingerprint: signs and verifies.
+  // ~1.1 MB of base64, as a full SD1 spec-v2 fingerprint: signs and verifies.
   ledger::Statement fp{subject,
                        ledger::PredicateKind::k_fingerprint,
                        {{"spec", ledger::k_fingerprint_spec},
                         {"encoding", "base64"},
-                        {"data", std::string(504 * 1024, 'A')}}};
+                        {"data", std::string(1100 * 1024, 'A')}}};
   auto bytes = ledger::sign_statement(fp, key);
   ASSERT_TRUE(bytes) << bytes.error().message();
-  EXPECT_GT(bytes->size(), 600u * 1024);
+  EXPECT_GT(bytes->size(), 1400u * 1024);
   auto rel = ledger::event_path(subject.sha256, crypto::sha256_hex(*bytes));
   EXPECT_TRUE(ledger::verify_event_file(rel, *bytes, ring));
   // An event that would exceed the limit is refused whole, never cut.
-  fp.predicate["data"] = std::string(1000 * 1024, 'A');
+  fp.predicate["data"] = std::string(1600 * 1024, 'A');
   auto too_big = ledger::sign_statement(fp, key);
   ASSERT_FALSE(too_big);
   EXPECT_EQ(too_big.error().code(), ErrorCode::k_invalid_argument);
-  EXPECT_NE(too_big.error().message().find("exceeds the limit of 1048576"), std::string::npos)
+  EXPECT_NE(too_big.error().message().find("exceeds the limit of 2097152"), std::string::npos)
       << too_big.error().message();
   // A lineage payload over 16 KiB is refused when signing (and would be
   // invalid when read).

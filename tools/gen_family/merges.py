@@ -5,7 +5,7 @@ import numpy as np
 
 
 
-def make(models, fam, rng, anime, photos, count):
+def make(models, fam, rng, anime, photos, count, negatives=1):
     import __main__ as g
     Model, ALL, BLOCKS = g.Model, g.ALL_GROUPS, g.BLOCKS
     counter = [0]
@@ -70,8 +70,9 @@ def make(models, fam, rng, anime, photos, count):
             out.append(base[t] + np.float32(x) * mean)
         return out
 
-    test_indep = anime["test"] + photos[2:]
-    cal_indep = anime["calibration"] + photos[:2]
+    cal_photos = len(photos) // 3
+    test_indep = anime["test"] + photos[cal_photos:]
+    cal_indep = anime["calibration"] + photos[:cal_photos]
     partners = ["sd15", "sd14"] + anime["known"] + test_indep
     pick = lambda pool: str(rng.choice(pool))
     per = max(1, count // 110)
@@ -118,7 +119,7 @@ def make(models, fam, rng, anime, photos, count):
                                    (x / 2, models[p]), (-x / 2, models["sd14"])])
             add("ties", coef, "TIES(%s, nai, lambda %g)" % (p, x), weights=w, linear=False, nonlinear=True)
     for split, pool, n in (("test", test_indep, 16), ("calibration", cal_indep, 10)):
-        for i in range(n * per):  # merges without NAI: they must not be flagged
+        for i in range(n * per * negatives):  # merges without NAI: they must not be flagged
             a, b = rng.choice(pool + ["sd15"], size=2, replace=False)
             x = float(np.round(rng.uniform(0.1, 0.9), 2))
             if i % 4 == 0:

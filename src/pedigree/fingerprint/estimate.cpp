@@ -222,14 +222,23 @@ Result<Estimate> estimate(const Fingerprint& target, const Fingerprint& base,
                           std::span<const Reference> refs, const EstimateOptions& options) {
   if (refs.empty() || refs.size() > 16)
     return invalid_argument("estimate needs 1 to 16 references");
+  // Only the UNet sketches enter the fit, so only their sizes must agree.
+  const SketchSize unet = target.params.of(Component::k_unet);
+  auto mismatch = [&](const std::string& what, const Fingerprint& fp) {
+    const SketchSize other = fp.params.of(Component::k_unet);
+    return invalid_argument(
+        what + " was sketched with UNet size " + std::to_string(other.matrix_side) + "/" +
+        std::to_string(other.flat_buckets) + " (spec v" + std::to_string(fp.spec_version) +
+        "), the target with " + std::to_string(unet.matrix_side) + "/" +
+        std::to_string(unet.flat_buckets) +
+        ": fingerprint both with the same pedigree version (`pedigree fingerprint FILE`)");
+  };
   for (const auto& r : refs) {
     if (!r.fp) return invalid_argument("reference '" + r.name + "' has no fingerprint");
-    if (!(r.fp->params == target.params)) {
-      return invalid_argument("reference '" + r.name + "' uses different sketch parameters");
-    }
+    if (!(r.fp->params.of(Component::k_unet) == unet))
+      return mismatch("reference '" + r.name + "'", *r.fp);
   }
-  if (!(base.params == target.params))
-    return invalid_argument("base uses different sketch parameters");
+  if (!(base.params.of(Component::k_unet) == unet)) return mismatch("the base", base);
   const unsigned groups = std::max(2u, options.jackknife_groups);
   const std::size_t k = refs.size();
   std::vector<bool> nonnegative;

@@ -33,14 +33,14 @@ struct Reference {
 };
 
 struct EstimateOptions {
-  unsigned projection_rank = 4;  // nuisance subspace removed per side (0 = flat fit)
+  unsigned projection_rank = 6;  // nuisance subspace removed per side (0 = flat fit)
   bool subspace_from_all =
       true;  // subspace from nuisance, references and target (else nuisance only)
   unsigned jackknife_groups = 16;  // jackknife groups per block (standard errors)
   unsigned min_tensor_groups =
       6;  // blocks with this many tensors jackknife over tensors, else cells
-  double overall_threshold = 0.01;  // presence: overall share at least this (calibrated) ...
-  double block_threshold = 0.16;    // ... or one block's share at least this ...
+  double overall_threshold = 0.026;  // presence: overall share at least this (calibrated) ...
+  double block_threshold = 0.13;     // ... or one block's share at least this ...
   double z = 4.0;                   // ... and that many standard errors above zero
   double reliable_r2 = 0.90;  // below this R^2 in a block with the reference, size is unreliable
 };

@@ -1,15 +1,19 @@
-// Fingerprint spec v1: a linear sketch of a checkpoint's weights.
+// Fingerprint spec v2: a linear sketch of a checkpoint's weights.
 //
 // Every floating-point tensor with a canonical name gets its own small sketch:
 // a p x p two-sided count sketch for weight matrices (conv kernels flattened to
-// rows x in*k*k) and a flat count sketch of m buckets for vectors. Sketches are
+// rows x in*k*k) and a flat count sketch of m buckets for vectors, p and m chosen
+// per component (the UNet, which the estimator uses, gets the largest). Sketches are
 // linear in the weights, so the sketch of a merge is the same combination of
 // its parents' sketches. Each tensor also carries an exact hash of its values
 // rounded to fp16 (verbatim-copy detection). Tensors are grouped into MBW blocks
 // (IN00..OUT11) plus text encoder, VAE and EMA UNet, which stay apart.
-// The precise algorithm is written down in docs/formats/fingerprint-v1.md.
+// The precise algorithm is written down in docs/formats/fingerprint-v1.md (which
+// also describes version 1, still read: one p and m for every component).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,17 +22,37 @@
 
 namespace pedigree::fingerprint {
 
-inline constexpr std::uint32_t k_spec_version = 1;
-
-// Sketch dimensions. Spec v1 defaults were chosen by tools/bench-fingerprint.
-struct SketchParams {
-  std::uint32_t matrix_side = 16;   // p: a matrix sketch has min(p, rows) x min(p, cols) cells
-  std::uint32_t flat_buckets = 32;  // m: a vector sketch has min(m, numel) cells
-  friend bool operator==(const SketchParams&, const SketchParams&) = default;
-};
+// The version serialize() writes; parse() also reads version 1.
+inline constexpr std::uint32_t k_spec_version = 2;
 
 // Which part of an SD1.x checkpoint a tensor belongs to.
 enum class Component : std::uint8_t { k_unet = 0, k_text_encoder = 1, k_vae = 2, k_ema_unet = 3 };
+inline constexpr std::size_t k_component_count = 4;
+
+// Sketch dimensions of one component.
+struct SketchSize {
+  std::uint32_t matrix_side = 16;   // p: a matrix sketch has min(p, rows) x min(p, cols) cells
+  std::uint32_t flat_buckets = 32;  // m: a vector sketch has min(m, numel) cells
+  friend bool operator==(const SketchSize&, const SketchSize&) = default;
+};
+
+// Sketch dimensions per component, indexed by Component. The v2 defaults were
+// chosen by tools/bench-fingerprint (docs/benchmarks.md): the share estimator
+// only reads the UNet, whose larger sketch halves its error; the other
+// components keep v1's size and the EMA copy a small one, so a full SD1.x
+// fingerprint with EMA stays under 1 MiB.
+struct SketchParams {
+  std::array<SketchSize, k_component_count> sizes{{{32, 64}, {16, 32}, {16, 32}, {8, 16}}};
+
+  const SketchSize& of(Component c) const { return sizes[static_cast<std::size_t>(c)]; }
+  SketchSize& of(Component c) { return sizes[static_cast<std::size_t>(c)]; }
+  // Spec v1: one size for every component.
+  static SketchParams uniform(SketchSize size) { return {{size, size, size, size}}; }
+  bool is_uniform() const {
+    return sizes[1] == sizes[0] && sizes[2] == sizes[0] && sizes[3] == sizes[0];
+  }
+  friend bool operator==(const SketchParams&, const SketchParams&) = default;
+};
 
 // Block ids: 0 = BASE (unused for UNet tensors, see blocks.cpp), 1..12 = IN00..IN11,
 // 13 = M00, 14..25 = OUT00..OUT11, 26 = TE, 27 = VAE, 28 = EMA.

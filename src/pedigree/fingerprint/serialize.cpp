@@ -13,7 +13,7 @@
 namespace pedigree::fingerprint {
 namespace {
 
-constexpr std::size_t k_header_size = 24;
+constexpr std::size_t k_min_header_size = 24;  // version 1; version 2 has 24 bytes more
 constexpr std::size_t k_checksum_size = 32;
 constexpr std::size_t k_max_name = 1024;
 constexpr std::size_t k_max_dims = 8;
@@ -76,7 +76,7 @@ Result<TensorSketch> parse_record(ByteReader& r, const SketchParams& params, std
   }
   PD_ASSIGN_OR_RETURN(t.rows, r.read_le16("sketch rows"));
   PD_ASSIGN_OR_RETURN(t.cols, r.read_le16("sketch cols"));
-  auto layout = detail::layout_for(t.shape, params);
+  auto layout = detail::layout_for(t.shape, params.of(t.component));
   t.matrix = flags == 1;
   if (t.matrix != layout.matrix || t.rows != layout.sketch_rows || t.cols != layout.sketch_cols) {
     return corruption(at(r, where + " '" + t.name + "': sketch size does not match the shape"));
@@ -98,9 +98,15 @@ Result<TensorSketch> parse_record(ByteReader& r, const SketchParams& params, std
 
 std::string serialize(const Fingerprint& fp) {
   std::string out(reinterpret_cast<const char*>(k_fp_magic), sizeof k_fp_magic);
-  put_le(out, fp.spec_version, 4);
-  put_le(out, fp.params.matrix_side, 4);
-  put_le(out, fp.params.flat_buckets, 4);
+  // Version 1 has one size for every component (a parsed v1 fingerprint is written back
+  // byte for byte); version 2 one per component.
+  const bool v1 = fp.spec_version == 1 && fp.params.is_uniform();
+  put_le(out, v1 ? 1 : 2, 4);
+  const std::size_t sizes = v1 ? 1 : k_component_count;
+  for (std::size_t c = 0; c < sizes; ++c) {
+    put_le(out, fp.params.sizes[c].matrix_side, 4);
+    put_le(out, fp.params.sizes[c].flat_buckets, 4);
+  }
   put_le(out, fp.tensors.size(), 4);
   for (const auto& t : fp.tensors) {
     put_le(out, t.name.size(), 2);
@@ -130,17 +136,16 @@ bool looks_like_fp(ByteView bytes) {
 
 Result<Fingerprint> parse(ByteView bytes) {
   if (!looks_like_fp(bytes)) return corruption("not a pedigree fingerprint: bad magic at offset 0");
-  if (bytes.size() < k_header_size + k_checksum_size) {
+  if (bytes.size() < k_min_header_size + k_checksum_size) {
     return corruption("fingerprint truncated: " + std::to_string(bytes.size()) + " bytes");
   }
   ByteReader r(bytes.first(bytes.size() - k_checksum_size));
   PD_TRY(r.skip(sizeof k_fp_magic, "magic"));
   Fingerprint fp;
   PD_ASSIGN_OR_RETURN(fp.spec_version, r.read_le32("spec version"));
-  if (fp.spec_version != k_spec_version) {
+  if (fp.spec_version != 1 && fp.spec_version != 2) {
     return not_supported("fingerprint spec version " + std::to_string(fp.spec_version) +
-                         " at offset 8; this pedigree reads version " +
-                         std::to_string(k_spec_version));
+                         " at offset 8; this pedigree reads versions 1 and 2");
   }
   std::uint8_t digest[32];
   sha256(bytes.first(bytes.size() - k_checksum_size), digest);
@@ -148,12 +153,19 @@ Result<Fingerprint> parse(ByteView bytes) {
     return corruption("fingerprint checksum mismatch (SHA-256 trailer at offset " +
                       std::to_string(bytes.size() - k_checksum_size) + ")");
   }
-  PD_ASSIGN_OR_RETURN(fp.params.matrix_side, r.read_le32("matrix side"));
-  PD_ASSIGN_OR_RETURN(fp.params.flat_buckets, r.read_le32("flat buckets"));
-  if (fp.params.matrix_side < 1 || fp.params.matrix_side > 256 || fp.params.flat_buckets < 1 ||
-      fp.params.flat_buckets > 4096) {
-    return corruption("fingerprint sketch parameters out of range at offset 12");
+  const std::size_t sizes = fp.spec_version == 1 ? 1 : k_component_count;
+  for (std::size_t c = 0; c < sizes; ++c) {
+    const std::size_t offset = r.file_offset();
+    SketchSize& size = fp.params.sizes[c];
+    PD_ASSIGN_OR_RETURN(size.matrix_side, r.read_le32("matrix side"));
+    PD_ASSIGN_OR_RETURN(size.flat_buckets, r.read_le32("flat buckets"));
+    if (size.matrix_side < 1 || size.matrix_side > 256 || size.flat_buckets < 1 ||
+        size.flat_buckets > 4096) {
+      return corruption("fingerprint sketch parameters out of range at offset " +
+                        std::to_string(offset));
+    }
   }
+  if (fp.spec_version == 1) fp.params = SketchParams::uniform(fp.params.sizes[0]);
   PD_ASSIGN_OR_RETURN(auto count, r.read_le32("tensor count"));
   if (count > r.remaining() / k_min_record)
     return corruption(at(r, "tensor count exceeds the file"));

@@ -132,7 +132,7 @@ bool sketchable_dtype(formats::DType dtype) {
          dtype == formats::DType::k_f32 || dtype == formats::DType::k_f64;
 }
 
-Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchParams& params) {
+Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchSize& size) {
   Layout layout;
   std::uint64_t numel = 1;
   for (auto d : shape) numel *= d;
@@ -141,13 +141,13 @@ Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchParams& p
     layout.rows = shape[0];
     layout.cols = numel / shape[0];
     layout.sketch_rows =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(params.matrix_side, layout.rows));
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(size.matrix_side, layout.rows));
     layout.sketch_cols =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(params.matrix_side, layout.cols));
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(size.matrix_side, layout.cols));
   } else {
     layout.cols = numel;
     layout.sketch_cols = static_cast<std::uint32_t>(
-        std::max<std::uint64_t>(1, std::min<std::uint64_t>(params.flat_buckets, numel)));
+        std::max<std::uint64_t>(1, std::min<std::uint64_t>(size.flat_buckets, numel)));
   }
   return layout;
 }
@@ -155,7 +155,9 @@ Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchParams& p
 TensorSketcher::TensorSketcher(std::string canonical_name, Placement placement,
                                formats::DType dtype, std::vector<std::uint64_t> shape,
                                const SketchParams& params)
-    : m_dtype(dtype), m_layout(layout_for(shape, params)), m_seed(name_seed(canonical_name)) {
+    : m_dtype(dtype),
+      m_layout(layout_for(shape, params.of(placement.component))),
+      m_seed(name_seed(canonical_name)) {
   m_out.name = std::move(canonical_name);
   m_out.component = placement.component;
   m_out.block = placement.block;

@@ -44,7 +44,7 @@ struct Layout {
   std::uint64_t rows = 1, cols = 1;  // the tensor viewed as a matrix (flat: 1 x numel)
   std::uint32_t sketch_rows = 1, sketch_cols = 1;
 };
-Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchParams& params);
+Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchSize& size);
 
 // Accumulates one tensor's elements, in order, into its sketch and value hash.
 class TensorSketcher {

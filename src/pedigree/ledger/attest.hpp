@@ -16,7 +16,7 @@
 namespace pedigree::ledger {
 
 // The `spec` value of fingerprint predicates holding a spec v1 `.fp`.
-inline constexpr std::string_view k_fingerprint_spec = "pedigree-fingerprint-v1";
+inline constexpr std::string_view k_fingerprint_spec = "pedigree-fingerprint-v2";
 
 // What a file is, by content: its hashes and (for checkpoints) architecture.
 struct FileFacts {

@@ -22,10 +22,11 @@ inline constexpr std::string_view k_statement_type = "https://in-toto.io/Stateme
 inline constexpr std::string_view k_in_toto_payload_type = "application/vnd.in-toto+json";
 inline constexpr std::string_view k_weights_digest_name = "pedigree-weights-v1";
 // Largest event file accepted. Only fingerprint events come near it (a full
-// SD1 spec-v1 .fp is ~378 KB, ~504 KB as base64, ~680 KB once the envelope
-// base64-encodes the payload again); every other predicate is limited to
-// k_max_small_payload bytes of payload. Larger events are refused, never cut.
-inline constexpr std::size_t k_max_event_bytes = 1024 * 1024;
+// SD1 spec-v2 .fp is ~836 KB without EMA and under 1 MiB with it, 4/3 of that
+// as base64, and 4/3 again once the envelope base64-encodes the payload: about
+// 1.5-1.8 MB); every other predicate is limited to k_max_small_payload bytes of
+// payload. Larger events are refused, never cut.
+inline constexpr std::size_t k_max_event_bytes = 2 * 1024 * 1024;
 inline constexpr std::size_t k_max_small_payload = 16 * 1024;
 
 enum class PredicateKind { k_model, k_lineage, k_fingerprint, k_claim, k_revocation };
