@@ -86,8 +86,7 @@ int add(const std::string& dir, long n, const std::string& seed, long per_commit
   auto signer = ledger::ssh_commit_signer(*key);
   const std::string author = "Adder", email = "adder@example.org";
   std::vector<std::pair<std::string, std::string>> files;
-  files.emplace_back(ledger::key_path(key->keyid()),
-                     *ledger::make_key_file(*key, {author, email}));
+  files.emplace_back(ledger::key_path(key->keyid()), *ledger::make_key_file(*key, {author, email}));
   for (long i = 0; i < n; ++i) {
     auto st = statement(seed, i);
     auto bytes = ledger::sign_statement(st, *key);
@@ -101,10 +100,10 @@ int add(const std::string& dir, long n, const std::string& seed, long per_commit
     if (!base_tree) return fail(base_tree.error());
     auto tree = tree_with(repo.native(), *base_tree, files);
     if (!tree) return fail(tree.error());
-    std::string message =
-        per_commit == 1 ? "attest model " + st.subject.sha256.substr(0, 12) + "\n\nevent " +
-                              event_id + "\nkey " + key->keyid() + "\n"
-                        : "bench: " + std::to_string(i + 1) + " events\n";
+    std::string message = per_commit == 1
+                              ? "attest model " + st.subject.sha256.substr(0, 12) + "\n\nevent " +
+                                    event_id + "\nkey " + key->keyid() + "\n"
+                              : "bench: " + std::to_string(i + 1) + " events\n";
     auto commit = repo.create_commit(*tree, {**head}, author, email, message, &signer);
     if (!commit) return fail(commit.error());
     if (auto moved = repo.advance_head(*head, *commit); !moved) return fail(moved.error());

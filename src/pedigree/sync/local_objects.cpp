@@ -135,13 +135,12 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
   // Copied objects are mostly trees of binary ids, which compress little:
   // zlib's fastest level costs a fraction of the default's for about the
   // same size (git reads any level).
-  bool ok = git_repository_item_path(&own_path, repo.native(), GIT_REPOSITORY_ITEM_OBJECTS) == 0 &&
-            git_odb_open(&mixed, own_path.ptr) == 0 &&
-            git_odb_add_disk_alternate(mixed, remote_objects.c_str()) == 0 &&
-            git_odb_new(&sink) == 0 &&
-            git_odb_backend_loose(&loose, own_path.ptr, Z_BEST_SPEED, 0, 0, 0) == 0 &&
-            git_odb_add_backend(sink, loose, 1) == 0 &&
-            git_repository_set_odb(repo.native(), mixed) == 0;
+  bool ok =
+      git_repository_item_path(&own_path, repo.native(), GIT_REPOSITORY_ITEM_OBJECTS) == 0 &&
+      git_odb_open(&mixed, own_path.ptr) == 0 &&
+      git_odb_add_disk_alternate(mixed, remote_objects.c_str()) == 0 && git_odb_new(&sink) == 0 &&
+      git_odb_backend_loose(&loose, own_path.ptr, Z_BEST_SPEED, 0, 0, 0) == 0 &&
+      git_odb_add_backend(sink, loose, 1) == 0 && git_repository_set_odb(repo.native(), mixed) == 0;
   if (!ok && loose && sink && git_odb_num_backends(sink) == 0) loose->free(loose);
   git_buf_dispose(&own_path);
   if (!ok) {
@@ -154,8 +153,7 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
   return std::unique_ptr<BorrowedObjects>(new BorrowedObjects(repo, own, mixed, sink));
 }
 
-BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed,
-                                 git_odb* sink)
+BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed, git_odb* sink)
     : m_repo(repo), m_own(own), m_mixed(mixed), m_sink(sink) {}
 
 BorrowedObjects::~BorrowedObjects() {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include <git2.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include "pedigree/util/file.hpp"
 
