@@ -45,6 +45,35 @@ TEST(SyncLocalFetch, VerifiedObjectsAreCopiedSoTheLedgerOutlivesTheRemote) {
   EXPECT_EQ(run_command(cd(fx.dir()) + "git status --porcelain").output, "");
 }
 
+std::size_t pack_count(const std::filesystem::path& ledger_dir) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(ledger_dir / ".git/objects/pack")) {
+    n += e.path().extension() == ".pack";
+  }
+  return n;
+}
+
+TEST(SyncLocalFetch, ManyObjectsAreCopiedAsOnePackThatGitReads) {
+  SyncFixture fx;
+  auto carol = fx.attacker();
+  auto key = crypto::PrivateKey::generate();
+  auto ledger = ledger::Ledger::open(carol);
+  ASSERT_TRUE(ledger);
+  for (int i = 0; i < 60; ++i) {  // 60 commits of 5-6 new objects each
+    ASSERT_TRUE(ledger->add_event(*key, {"Carol", "c@e"}, model_statement(artifact(100 + i))));
+  }
+  git_out(carol, "push -q origin HEAD:main");
+  std::size_t packs_before = pack_count(fx.dir());
+  auto report = fx.sync_alice(no_push());
+  ASSERT_EQ(report.outcome, SyncOutcome::k_ok) << report.message;
+  EXPECT_EQ(pack_count(fx.dir()), packs_before + 1);
+  EXPECT_EQ(event_files(fx.dir()), event_files(carol));
+  std::filesystem::remove_all(fx.remote());
+  std::filesystem::remove_all(carol);
+  auto fsck = run_command(cd(fx.dir()) + "git fsck --full --strict 2>&1");
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.output;
+}
+
 TEST(SyncLocalFetch, APlainPathToANonBareRepositoryIsReadInPlace) {
   SyncFixture fx;
   std::string tip = carol_pushes(fx, 42);

@@ -1,11 +1,16 @@
 #include "pedigree/sync/local_objects.hpp"
 
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 namespace pedigree::sync {
@@ -30,6 +35,9 @@ std::string hex_of(const git_oid& oid) {
   git_oid_tostr(hex, sizeof hex, &oid);
   return hex;
 }
+
+// From this many objects on, a copy is written as one pack rather than loose files.
+constexpr std::size_t k_pack_threshold = 256;
 
 struct OidHash {
   std::size_t operator()(const git_oid& oid) const {
@@ -102,6 +110,77 @@ private:
   git_odb* m_own;
   std::unordered_set<git_oid, OidHash, OidEqual> m_present;
   std::vector<git_oid> m_order;
+};
+
+// Streams objects as one pack without deltas into the ledger's store through
+// libgit2's indexer, which computes every object's id and checks the
+// trailing checksum; the pack and its index appear together on commit().
+class PackWriter {
+public:
+  static Result<PackWriter> start(git_odb* odb, std::uint32_t count) {
+    git_odb_writepack* raw = nullptr;
+    if (git_odb_write_pack(&raw, odb, nullptr, nullptr) != 0) {
+      return io_error("cannot write a pack: " + git_message());
+    }
+    PackWriter w(raw);
+    unsigned char header[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2};
+    for (int i = 0; i < 4; ++i) header[8 + i] = static_cast<unsigned char>(count >> (24 - 8 * i));
+    PD_TRY(w.append(header, sizeof header));
+    return w;
+  }
+  PackWriter(PackWriter&& o) noexcept
+      : m_pack(std::exchange(o.m_pack, nullptr)),
+        m_sha1(std::exchange(o.m_sha1, nullptr)),
+        m_stats(o.m_stats) {}  // the indexer keeps its counts in it between calls
+  ~PackWriter() {
+    if (m_pack) m_pack->free(m_pack);
+    EVP_MD_CTX_free(m_sha1);
+  }
+
+  Result<void> add(git_object_t type, const void* data, std::size_t size) {
+    unsigned char header[16];
+    std::size_t n = 0, rest = size >> 4;
+    header[n++] = static_cast<unsigned char>((type << 4) | (size & 15) | (rest ? 0x80 : 0));
+    while (rest) {
+      header[n++] = static_cast<unsigned char>((rest & 0x7f) | (rest >> 7 ? 0x80 : 0));
+      rest >>= 7;
+    }
+    PD_TRY(append(header, n));
+    uLongf packed = compressBound(static_cast<uLong>(size));
+    m_buffer.resize(packed);
+    if (compress2(m_buffer.data(), &packed, static_cast<const Bytef*>(data),
+                  static_cast<uLong>(size), Z_BEST_SPEED) != Z_OK) {
+      return io_error("cannot compress an object");
+    }
+    return append(m_buffer.data(), packed);
+  }
+
+  Result<void> commit() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(m_sha1, digest, &len);
+    if (m_pack->append(m_pack, digest, len, &m_stats) != 0 ||
+        m_pack->commit(m_pack, &m_stats) != 0) {
+      return corruption("the copied objects do not index: " + git_message());
+    }
+    return {};
+  }
+
+private:
+  explicit PackWriter(git_odb_writepack* pack) : m_pack(pack), m_sha1(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(m_sha1, EVP_sha1(), nullptr);
+  }
+  Result<void> append(const void* data, std::size_t size) {
+    EVP_DigestUpdate(m_sha1, data, size);
+    if (m_pack->append(m_pack, data, size, &m_stats) != 0) {
+      return io_error("cannot write a pack: " + git_message());
+    }
+    return {};
+  }
+  git_odb_writepack* m_pack;
+  EVP_MD_CTX* m_sha1;
+  git_indexer_progress m_stats{};
+  std::vector<unsigned char> m_buffer;
 };
 
 }  // namespace
@@ -181,19 +260,42 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
   }
   ImportPlan plan(m_repo.native(), m_own);
   while (git_revwalk_next(&oid, walk.get()) == 0) PD_TRY(plan.add_commit(oid));
+  // Few objects: loose files; many: one pack (a file per object costs more).
+  const bool as_pack = plan.order().size() >= k_pack_threshold;
+  std::optional<PackWriter> pack;
+  if (as_pack) {
+    PD_ASSIGN_OR_RETURN(auto started,
+                        PackWriter::start(m_own, static_cast<std::uint32_t>(plan.order().size())));
+    pack.emplace(std::move(started));
+  }
   for (const git_oid& id : plan.order()) {
     git_odb_object* raw_object = nullptr;
     if (git_odb_read(&raw_object, m_mixed, &id) != 0) {
       return corruption("object " + hex_of(id) + " of the remote: " + git_message());
     }
     OdbObjectPtr object(raw_object);
+    const void* data = git_odb_object_data(object.get());
+    std::size_t size = git_odb_object_size(object.get());
+    git_object_t type = git_odb_object_type(object.get());
+    if (pack) {
+      PD_TRY(pack->add(type, data, size));
+      continue;
+    }
     git_oid written;
-    if (git_odb_write(&written, m_sink, git_odb_object_data(object.get()),
-                      git_odb_object_size(object.get()), git_odb_object_type(object.get())) != 0) {
+    if (git_odb_write(&written, m_sink, data, size, type) != 0) {
       return io_error("cannot store object " + hex_of(id) + ": " + git_message());
     }
     if (!git_oid_equal(&written, &id)) {
       return corruption("object " + hex_of(id) + " of the remote hashes to " + hex_of(written));
+    }
+  }
+  if (pack) {
+    PD_TRY(pack->commit());
+    // The indexer named each object by its own hash: every expected id must be there.
+    for (const git_oid& id : plan.order()) {
+      if (!git_odb_exists(m_own, &id)) {
+        return corruption("object " + hex_of(id) + " of the remote is not in the copied pack");
+      }
     }
   }
   return plan.order().size();
