@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fingerprint/family.hpp"
+#include "pedigree/fingerprint/report.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 
 namespace pedigree::fingerprint {
@@ -89,6 +90,44 @@ TEST(Estimate, FindsABlockCopiedVerbatim) {
   EXPECT_NEAR(e->shares[0].blocks.at("IN04").share, 1.0, 0.01);
   EXPECT_NEAR(e->shares[0].blocks.at("IN01").share, 0.0, 0.01);
   EXPECT_TRUE(e->shares[0].present);
+}
+
+TEST(Estimate, AVerbatimBlockIsPresenceWhateverTheThresholds) {
+  World& w = world();
+  Weights target = testing::combine({{0.5, &w.sd15}, {0.5, &w.anime1}});
+  const Weights no_copy = target;
+  for (std::size_t t = 0; t < target.size(); ++t) {
+    if (w.family.specs()[t].name.starts_with("model.diffusion_model.input_blocks.4."))
+      target[t] = w.nai[t];
+  }
+  EstimateOptions unreachable;  // no share can pass these: only the copy can decide
+  unreachable.overall_threshold = unreachable.block_threshold = 2.0;
+  auto copied = estimate(w.fp(target), w.f_base, w.refs(), unreachable);
+  ASSERT_TRUE(copied);
+  EXPECT_EQ(copied->verbatim, std::vector<std::string>{"IN04=nai"});
+  EXPECT_TRUE(copied->shares[0].present);
+  auto clean = estimate(w.fp(no_copy), w.f_base, w.refs(), unreachable);
+  ASSERT_TRUE(clean);
+  EXPECT_FALSE(clean->shares[0].present);
+}
+
+TEST(Estimate, ABlockAloneCountsOnlyWhenTheOverallShareLeansTheSameWay) {
+  // The presence rule on given shares: one block far above its threshold and z.
+  std::vector<Reference> refs{{"nai", nullptr, ShareSign::k_nonnegative, false}};
+  Fingerprint empty;
+  auto decide = [&](double overall) {
+    Estimate e;
+    ReferenceEstimate r;
+    r.name = "nai";
+    r.overall = {overall, 0.01};
+    r.blocks["OUT11"] = {0.5, 0.02};
+    e.shares.push_back(r);
+    detail::describe(empty, empty, refs, EstimateOptions{}, e);
+    return e.shares[0].present;
+  };
+  EXPECT_FALSE(decide(0.0)) << "overall share at zero: a lone block is not enough";
+  EXPECT_FALSE(decide(0.009)) << "less than one standard error above zero";
+  EXPECT_TRUE(decide(0.015)) << "the overall share leans the same way";
 }
 
 TEST(Estimate, HardNegativeIsNotFlaggedWhileAFlatFitIsFooled) {

@@ -68,5 +68,34 @@ TEST(Blake3, Avx2AndPortableChunkPathsAgreeIncludingHighCounters) {
   }
 }
 
+TEST(Blake3, Avx2AndPortableParentNodesAgree) {
+  if (!Blake3::uses_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  const auto blocks = testing::pattern_bytes(8 * 64, 7);  // eight (left CV, right CV) pairs
+  std::array<std::uint32_t, 8> simd[8];
+  blake3_detail::hash_8_parents_avx2(blocks.data(), simd);
+  for (int i = 0; i < 8; ++i) {
+    std::uint32_t out[16];
+    blake3_detail::compress(blake3_detail::k_iv.data(), blocks.data() + 64 * i, 0, 64,
+                            blake3_detail::k_parent, out);
+    for (int w = 0; w < 8; ++w) EXPECT_EQ(simd[i][w], out[w]) << "parent " << i << " word " << w;
+  }
+}
+
+// Large inputs are hashed as 64-chunk subtrees when the chunk counter allows
+// and as smaller ones otherwise: every way of cutting the input into updates
+// (so every subtree alignment) must give the one-shot digest.
+TEST(Blake3, SubtreeSplitsAtAnyAlignmentGiveTheSameDigest) {
+  const auto input = testing::pattern_bytes((3u << 20) + 123, 9);
+  const auto expected = blake3(input);
+  for (std::size_t piece : {std::size_t{1023}, std::size_t{7 * 1024 + 1}, std::size_t{65 * 1024},
+                            std::size_t{(1u << 20) - 1}}) {
+    Blake3 h;
+    for (std::size_t pos = 0; pos < input.size(); pos += piece) {
+      h.update(ByteView(input).subspan(pos, std::min(piece, input.size() - pos)));
+    }
+    EXPECT_EQ(h.digest(), expected) << "piece " << piece;
+  }
+}
+
 }  // namespace
 }  // namespace pedigree::hash

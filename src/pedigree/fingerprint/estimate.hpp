@@ -39,9 +39,11 @@ struct EstimateOptions {
   unsigned jackknife_groups = 16;  // jackknife groups per block (standard errors)
   unsigned min_tensor_groups =
       6;  // blocks with this many tensors jackknife over tensors, else cells
-  double overall_threshold = 0.026;  // presence: overall share at least this (calibrated) ...
-  double block_threshold = 0.13;     // ... or one block's share at least this ...
-  double z = 4.0;                   // ... and that many standard errors above zero
+  double overall_threshold = 0.027;  // presence: overall share at least this (calibrated) ...
+  double block_threshold = 0.16;     // ... or one block's share at least this ...
+  double z = 4.0;                    // ... and that many standard errors above zero;
+  double block_overall_z = 1.0;      // a block alone also needs the overall share this many
+                                     // standard errors above zero (or a verbatim block)
   double reliable_r2 = 0.90;  // below this R^2 in a block with the reference, size is unreliable
 };
 

@@ -18,8 +18,17 @@ bool significant(const ShareEstimate& e, double threshold, double z) {
 
 void decide(ReferenceEstimate& ref, const Estimate& out, const EstimateOptions& options) {
   ref.present = significant(ref.overall, options.overall_threshold, options.z);
+  // One block alone counts only when the overall share leans the same way: block-level
+  // standard errors understate the noise of models without the reference (the benchmark's
+  // false positives were single blocks of models whose overall share was ~0).
+  const bool corroborated = ref.overall.share > options.block_overall_z * ref.overall.stderr;
   for (const auto& [block, e] : ref.blocks) {
-    if (significant(e, options.block_threshold, options.z)) ref.present = true;
+    if (corroborated && significant(e, options.block_threshold, options.z)) ref.present = true;
+  }
+  // A UNet block bit-identical to the reference's (and not to the base's) is a copy.
+  const std::string suffix = "=" + ref.name;
+  for (const auto& v : out.verbatim) {
+    if (v.size() > suffix.size() && v.ends_with(suffix)) ref.present = true;
   }
   if (!ref.present) return;
   for (const auto& [block, e] : ref.blocks) {
@@ -94,8 +103,8 @@ std::string sentence(const ReferenceEstimate& ref, const Estimate& out,
 
 void describe(const Fingerprint& target, const Fingerprint& base, std::span<const Reference> refs,
               const EstimateOptions& options, Estimate& out) {
-  for (auto& ref : out.shares) decide(ref, out, options);
   find_verbatim(target, base, refs, out);
+  for (auto& ref : out.shares) decide(ref, out, options);
   std::string summary;
   for (const auto& ref : out.shares) {
     if (!ref.nuisance) summary += sentence(ref, out, options);

@@ -1,6 +1,7 @@
 #include "pedigree/hash/blake3.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "pedigree/hash/blake3_impl.hpp"
@@ -141,31 +142,72 @@ Blake3::Blake3() {
   m_chunk.cv = k_iv;
 }
 
-void Blake3::push_chunk_cv(const Words8& cv, std::uint64_t total_chunks) {
+void Blake3::push_chunk_cv(const Words8& cv, std::uint64_t total) {
   Words8 merged = cv;
-  while ((total_chunks & 1) == 0) {  // each trailing zero bit completes a subtree
+  while ((total & 1) == 0) {  // each trailing zero bit completes a subtree
     merged = parent_output(m_stack[--m_stack_len], merged).chaining_value();
-    total_chunks >>= 1;
+    total >>= 1;
   }
   m_stack[m_stack_len++] = merged;
 }
 
-void Blake3::hash_whole_chunks(const std::uint8_t* input, std::size_t chunks) {
-  const std::uint64_t counter = m_chunk.counter;
-  Words8 cvs[8];
-  for (std::size_t done = 0; done < chunks;) {
+namespace {
+
+constexpr std::size_t k_max_subtree_chunks = 64;  // 64 KiB hashed as one subtree
+
+// The chaining value of the subtree of `chunks` whole chunks (a power of two,
+// at most k_max_subtree_chunks) starting at chunk `counter`: the chunks eight
+// at a time with AVX2 when available, then each level of parent nodes, eight
+// at a time too while a level has eight or more.
+Words8 subtree_cv(const std::uint8_t* input, std::size_t chunks, std::uint64_t counter) {
+  std::array<Words8, k_max_subtree_chunks> cvs;
+  std::array<Words8, k_max_subtree_chunks / 2> parents;
+  for (std::size_t done = 0; done < chunks; done += 8) {
     const std::size_t batch = std::min<std::size_t>(8, chunks - done);
     if (batch == 8 && k_have_avx2) {
-      hash_8_chunks_avx2(input + done * k_chunk_bytes, counter + done, cvs);
+      hash_8_chunks_avx2(input + done * Blake3::k_chunk_bytes, counter + done, &cvs[done]);
     } else {
-      hash_chunks_portable(input + done * k_chunk_bytes, batch, counter + done, cvs);
+      hash_chunks_portable(input + done * Blake3::k_chunk_bytes, batch, counter + done, &cvs[done]);
     }
-    for (std::size_t i = 0; i < batch; ++i) push_chunk_cv(cvs[i], counter + done + i + 1);
-    done += batch;
+  }
+  // Each CV is eight little-endian words in memory, so two neighbours are
+  // exactly a parent's 64-byte block (AVX2 implies x86, which is little-endian).
+  for (std::size_t n = chunks; n > 1; n /= 2) {
+    for (std::size_t p = 0; p < n / 2;) {
+      if (n / 2 - p >= 8 && k_have_avx2) {
+        hash_8_parents_avx2(reinterpret_cast<const std::uint8_t*>(&cvs[2 * p]), &parents[p]);
+        p += 8;
+      } else {
+        parents[p] = parent_output(cvs[2 * p], cvs[2 * p + 1]).chaining_value();
+        p += 1;
+      }
+    }
+    std::copy(parents.begin(), parents.begin() + n / 2, cvs.begin());
+  }
+  return cvs[0];
+}
+
+}  // namespace
+
+void Blake3::hash_whole_chunks(const std::uint8_t* input, std::size_t chunks) {
+  std::uint64_t counter = m_chunk.counter;
+  while (chunks > 0) {
+    // The largest power-of-two subtree that fits and starts at a multiple of
+    // its size (the tree's shape depends only on chunk positions).
+    std::size_t size = k_max_subtree_chunks;
+    while (size > chunks || counter % size != 0) size /= 2;
+    const Words8 cv = subtree_cv(input, size, counter);
+    const int level = std::countr_zero(size);
+    // The stack holds subtrees of the sizes of counter's set bits, all of them
+    // at least `size`: push this one as a node of its level.
+    push_chunk_cv(cv, (counter + size) >> level);
+    input += size * k_chunk_bytes;
+    counter += size;
+    chunks -= size;
   }
   m_chunk = ChunkState{};
   m_chunk.cv = k_iv;
-  m_chunk.counter = counter + chunks;
+  m_chunk.counter = counter;
 }
 
 void Blake3::chunk_update(ByteView data) {

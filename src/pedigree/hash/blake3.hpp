@@ -45,7 +45,9 @@ private:
     std::size_t length() const { return k_block_bytes * blocks_compressed + block_len; }
   };
 
-  void push_chunk_cv(const std::array<std::uint32_t, 8>& cv, std::uint64_t total_chunks);
+  // Pushes the CV of a complete subtree, merging finished subtrees; `total`
+  // counts the subtrees of its size hashed so far, this one included.
+  void push_chunk_cv(const std::array<std::uint32_t, 8>& cv, std::uint64_t total);
   void hash_whole_chunks(const std::uint8_t* input, std::size_t chunks);
   void chunk_update(ByteView data);
 

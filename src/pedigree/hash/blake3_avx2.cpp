@@ -1,6 +1,6 @@
-// BLAKE3 chunk compression, eight chunks at once: lane i of every AVX2
-// register holds the state of chunk i. Compiled for AVX2 through function
-// attributes and called only after a run-time CPU check (blake3.cpp).
+// BLAKE3 compression of eight inputs at once (eight chunks, or eight parent
+// nodes): lane i of every AVX2 register holds the state of input i. Compiled for AVX2 through
+// function attributes and called only after a run-time CPU check (blake3.cpp).
 #include <immintrin.h>
 
 #include "pedigree/hash/blake3_impl.hpp"
@@ -70,34 +70,40 @@ PD_AVX2 inline void transpose8(__m256i* r) {
   r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
-// Message words of block `block` of the eight chunks, word-major.
-PD_AVX2 inline void load_block(const std::uint8_t* input, std::size_t block, __m256i* m) {
+// Message words of block `block` of the eight inputs (`stride` bytes apart),
+// word-major.
+PD_AVX2 inline void load_block(const std::uint8_t* input, std::size_t stride, std::size_t block,
+                               __m256i* m) {
   for (int half = 0; half < 2; ++half) {
     for (int lane = 0; lane < 8; ++lane) {
       m[8 * half + lane] = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(input + lane * 1024 + block * 64 + half * 32));
+          reinterpret_cast<const __m256i*>(input + lane * stride + block * 64 + half * 32));
     }
     transpose8(m + 8 * half);
   }
 }
 
-}  // namespace
-
-PD_AVX2 void hash_8_chunks_avx2(const std::uint8_t* input, std::uint64_t counter,
-                                std::array<std::uint32_t, 8>* out) {
+// Eight inputs of `blocks` 64-byte blocks each, `stride` bytes apart; lane i
+// uses counter `counter + i * counter_step`. `first_flags`/`last_flags` are
+// added on the first and last block, `flags` on every block.
+PD_AVX2 inline void hash_8(const std::uint8_t* input, std::size_t stride, std::size_t blocks,
+                           std::uint64_t counter, std::uint64_t counter_step, std::uint32_t flags,
+                           std::uint32_t first_flags, std::uint32_t last_flags,
+                           std::array<std::uint32_t, 8>* out) {
   __m256i h[8];
   for (int i = 0; i < 8; ++i) h[i] = _mm256_set1_epi32(static_cast<int>(k_iv[i]));
   std::uint32_t lo[8], hi[8];
   for (int i = 0; i < 8; ++i) {
-    lo[i] = static_cast<std::uint32_t>(counter + i);
-    hi[i] = static_cast<std::uint32_t>((counter + i) >> 32);
+    lo[i] = static_cast<std::uint32_t>(counter + i * counter_step);
+    hi[i] = static_cast<std::uint32_t>((counter + i * counter_step) >> 32);
   }
   const __m256i counter_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo));
   const __m256i counter_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi));
-  for (std::size_t block = 0; block < 16; ++block) {
+  for (std::size_t block = 0; block < blocks; ++block) {
     __m256i m[16];
-    load_block(input, block, m);
-    const std::uint32_t flags = (block == 0 ? k_chunk_start : 0) | (block == 15 ? k_chunk_end : 0);
+    load_block(input, stride, block, m);
+    const std::uint32_t block_flags =
+        flags | (block == 0 ? first_flags : 0) | (block + 1 == blocks ? last_flags : 0);
     __m256i v[16] = {h[0],
                      h[1],
                      h[2],
@@ -113,7 +119,7 @@ PD_AVX2 void hash_8_chunks_avx2(const std::uint8_t* input, std::uint64_t counter
                      counter_lo,
                      counter_hi,
                      _mm256_set1_epi32(64),
-                     _mm256_set1_epi32(static_cast<int>(flags))};
+                     _mm256_set1_epi32(static_cast<int>(block_flags))};
 #pragma GCC unroll 7
     for (const auto& s : k_schedule) {
       g(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
@@ -131,6 +137,17 @@ PD_AVX2 void hash_8_chunks_avx2(const std::uint8_t* input, std::uint64_t counter
   for (int lane = 0; lane < 8; ++lane) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[lane].data()), h[lane]);
   }
+}
+
+}  // namespace
+
+PD_AVX2 void hash_8_chunks_avx2(const std::uint8_t* input, std::uint64_t counter,
+                                std::array<std::uint32_t, 8>* out) {
+  hash_8(input, 1024, 16, counter, 1, 0, k_chunk_start, k_chunk_end, out);
+}
+
+PD_AVX2 void hash_8_parents_avx2(const std::uint8_t* blocks, std::array<std::uint32_t, 8>* out) {
+  hash_8(blocks, 64, 1, 0, 0, k_parent, 0, 0, out);
 }
 
 }  // namespace pedigree::hash::blake3_detail

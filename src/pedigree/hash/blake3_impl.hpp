@@ -31,4 +31,9 @@ void hash_chunks_portable(const std::uint8_t* input, std::size_t count, std::uin
 void hash_8_chunks_avx2(const std::uint8_t* input, std::uint64_t counter,
                         std::array<std::uint32_t, 8>* out);
 
+// Chaining values of 8 parent nodes whose 64-byte blocks (left CV then right
+// CV, little-endian words) lie back to back at `blocks`, using AVX2. `out`
+// must not overlap `blocks`.
+void hash_8_parents_avx2(const std::uint8_t* blocks, std::array<std::uint32_t, 8>* out);
+
 }  // namespace pedigree::hash::blake3_detail

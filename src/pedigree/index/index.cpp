@@ -5,6 +5,7 @@
 #include <thread>
 #include <tuple>
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "pedigree/index/indexer.hpp"
@@ -177,6 +178,13 @@ Result<Index> Index::open(const std::filesystem::path& path) {
   PD_TRY(
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
               "PRAGMA cache_size = -131072;"));
+  // Keep the -wal and -shm files when the last connection closes, so that each
+  // command does not create and delete them again (file-system metadata
+  // writes); journal_size_limit = 0 empties the WAL then, so that a stale one
+  // can never be replayed into an index.sqlite deleted and rebuilt meanwhile.
+  PD_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
+  int persist = 1;
+  sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   PD_TRY(migrate(db));
   return Index(std::move(db));
 }

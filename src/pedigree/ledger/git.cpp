@@ -5,6 +5,7 @@
 
 #include <git2.h>
 
+#include "pedigree/ledger/git_head.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::ledger {
@@ -66,14 +67,44 @@ void GitRepo::RepoDeleter::operator()(git_repository* repo) const {
 GitRepo::GitRepo(git_repository* repo, std::filesystem::path workdir)
     : m_repo(repo), m_workdir(std::move(workdir)) {}
 
+namespace {
+
+// The plain layout libgit2 can be left to open later: `.git` a directory
+// with HEAD and objects/ (anything else is opened at once, so that "not a
+// git repository" is reported by open()).
+bool looks_like_plain_repository(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto git_dir = dir / ".git";
+  return std::filesystem::is_directory(std::filesystem::symlink_status(git_dir, ec)) &&
+         std::filesystem::is_regular_file(git_dir / "HEAD", ec) &&
+         std::filesystem::is_directory(git_dir / "objects", ec);
+}
+
+}  // namespace
+
 Result<GitRepo> GitRepo::open(const std::filesystem::path& dir) {
+  GitRepo out(nullptr, dir);
+  if (looks_like_plain_repository(dir)) return out;
+  PD_TRY(out.handle());
+  return out;
+}
+
+Result<git_repository*> GitRepo::handle() const {
+  if (m_repo) return m_repo.get();
   ensure_libgit2();
   git_repository* repo = nullptr;
-  int rc = git_repository_open_ext(&repo, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
-  GitRepo out(repo, dir);  // owns repo (possibly null) from here on
-  if (rc != 0) return not_found(dir.string() + ": not a git repository");
-  if (git_repository_is_bare(repo)) return not_supported(dir.string() + ": bare repository");
-  return out;
+  int rc =
+      git_repository_open_ext(&repo, m_workdir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+  std::unique_ptr<git_repository, RepoDeleter> owned(repo);  // possibly null
+  if (rc != 0) return not_found(m_workdir.string() + ": not a git repository");
+  if (git_repository_is_bare(repo)) return not_supported(m_workdir.string() + ": bare repository");
+  m_repo = std::move(owned);
+  return m_repo.get();
+}
+
+git_repository* GitRepo::native() const {
+  auto repo = handle();
+  return repo ? *repo : nullptr;
 }
 
 Result<GitRepo> GitRepo::init(const std::filesystem::path& dir) {
@@ -89,8 +120,10 @@ Result<GitRepo> GitRepo::init(const std::filesystem::path& dir) {
 }
 
 Result<std::optional<std::string>> GitRepo::head() const {
+  if (auto commit = read_head_commit(m_workdir)) return std::optional<std::string>(*commit);
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   git_oid oid;
-  int rc = git_reference_name_to_id(&oid, m_repo.get(), "HEAD");
+  int rc = git_reference_name_to_id(&oid, repo, "HEAD");
   if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) return std::optional<std::string>();
   if (rc != 0) return git_failure(m_workdir.string() + ": cannot resolve HEAD");
   return std::optional<std::string>(oid_hex(&oid));
@@ -99,8 +132,9 @@ Result<std::optional<std::string>> GitRepo::head() const {
 Result<std::string> GitRepo::commit_files(
     const std::vector<std::pair<std::string, std::string>>& files, const std::string& author_name,
     const std::string& author_email, const std::string& message, const CommitSigner* signer) {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   git_index* raw_index = nullptr;
-  if (git_repository_index(&raw_index, m_repo.get()) != 0) return git_failure("cannot open index");
+  if (git_repository_index(&raw_index, repo) != 0) return git_failure("cannot open index");
   IndexPtr index(raw_index);
   if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
   for (const auto& [path, bytes] : files) {
@@ -129,10 +163,10 @@ Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
                                            const std::string& author_name,
                                            const std::string& author_email,
                                            const std::string& message, const CommitSigner* signer) {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   PD_ASSIGN_OR_RETURN(git_oid tree_oid, parse_oid(tree_hex));
   git_tree* raw_tree = nullptr;
-  if (git_tree_lookup(&raw_tree, m_repo.get(), &tree_oid) != 0)
-    return git_failure("cannot read tree");
+  if (git_tree_lookup(&raw_tree, repo, &tree_oid) != 0) return git_failure("cannot read tree");
   TreePtr tree(raw_tree);
   git_signature* raw_sig = nullptr;
   if (git_signature_now(&raw_sig, author_name.c_str(), author_email.c_str()) != 0) {
@@ -144,7 +178,7 @@ Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
   for (const auto& id : parent_ids) {
     PD_ASSIGN_OR_RETURN(git_oid parent_oid, parse_oid(id));
     git_commit* raw_parent = nullptr;
-    if (git_commit_lookup(&raw_parent, m_repo.get(), &parent_oid) != 0) {
+    if (git_commit_lookup(&raw_parent, repo, &parent_oid) != 0) {
       return git_failure("cannot read parent commit " + id);
     }
     parents.emplace_back(raw_parent);
@@ -152,7 +186,7 @@ Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
   }
   git_oid commit_oid;
   if (!signer) {
-    if (git_commit_create(&commit_oid, m_repo.get(), nullptr, sig.get(), sig.get(), "UTF-8",
+    if (git_commit_create(&commit_oid, repo, nullptr, sig.get(), sig.get(), "UTF-8",
                           message.c_str(), tree.get(), parent_ptrs.size(),
                           parent_ptrs.data()) != 0) {
       return git_failure("cannot create commit");
@@ -160,15 +194,14 @@ Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
     return oid_hex(&commit_oid);
   }
   git_buf content = GIT_BUF_INIT;
-  if (git_commit_create_buffer(&content, m_repo.get(), sig.get(), sig.get(), "UTF-8",
-                               message.c_str(), tree.get(), parent_ptrs.size(),
-                               parent_ptrs.data()) != 0) {
+  if (git_commit_create_buffer(&content, repo, sig.get(), sig.get(), "UTF-8", message.c_str(),
+                               tree.get(), parent_ptrs.size(), parent_ptrs.data()) != 0) {
     return git_failure("cannot create commit");
   }
   std::string text(content.ptr, content.size);
   git_buf_dispose(&content);
   PD_ASSIGN_OR_RETURN(std::string signature, (*signer)(text));
-  if (git_commit_create_with_signature(&commit_oid, m_repo.get(), text.c_str(), signature.c_str(),
+  if (git_commit_create_with_signature(&commit_oid, repo, text.c_str(), signature.c_str(),
                                        "gpgsig") != 0) {
     return git_failure("cannot create signed commit");
   }
@@ -177,8 +210,9 @@ Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
 
 Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
                                    const std::string& commit) {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   git_reference* raw_head = nullptr;
-  if (git_reference_lookup(&raw_head, m_repo.get(), "HEAD") != 0) {
+  if (git_reference_lookup(&raw_head, repo, "HEAD") != 0) {
     return git_failure("cannot read HEAD");
   }
   RefPtr head_ref(raw_head);
@@ -191,10 +225,10 @@ Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
   int rc = 0;
   if (expected) {
     PD_ASSIGN_OR_RETURN(git_oid old_oid, parse_oid(*expected));
-    rc = git_reference_create_matching(&raw_out, m_repo.get(), branch.c_str(), &target, 1, &old_oid,
+    rc = git_reference_create_matching(&raw_out, repo, branch.c_str(), &target, 1, &old_oid,
                                        "pedigree");
   } else {
-    rc = git_reference_create(&raw_out, m_repo.get(), branch.c_str(), &target, 0, "pedigree");
+    rc = git_reference_create(&raw_out, repo, branch.c_str(), &target, 0, "pedigree");
   }
   RefPtr out(raw_out);
   if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
@@ -205,14 +239,16 @@ Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
 }
 
 Result<std::string> GitRepo::tree_of(const std::string& commit) const {
-  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(m_repo.get(), commit));
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
+  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(repo, commit));
   return oid_hex(git_tree_id(tree.get()));
 }
 
 Result<std::vector<std::string>> GitRepo::parents_of(const std::string& commit_hex) const {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(commit_hex));
   git_commit* raw = nullptr;
-  if (git_commit_lookup(&raw, m_repo.get(), &oid) != 0) {
+  if (git_commit_lookup(&raw, repo, &oid) != 0) {
     return not_found("commit " + commit_hex + " not in the ledger repository");
   }
   CommitPtr commit(raw);
@@ -224,7 +260,8 @@ Result<std::vector<std::string>> GitRepo::parents_of(const std::string& commit_h
 }
 
 Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& commit) const {
-  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(m_repo.get(), commit));
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
+  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(repo, commit));
   std::vector<TreeEntry> out;
   auto cb = [](const char* root, const git_tree_entry* entry, void* payload) -> int {
     auto* list = static_cast<std::vector<TreeEntry>*>(payload);
@@ -241,9 +278,10 @@ Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& co
 }
 
 Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t max_bytes) const {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(oid_text));
   git_blob* raw = nullptr;
-  if (git_blob_lookup(&raw, m_repo.get(), &oid) != 0) return not_found("blob " + oid_text);
+  if (git_blob_lookup(&raw, repo, &oid) != 0) return not_found("blob " + oid_text);
   BlobPtr blob(raw);
   auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob.get()));
   if (size > max_bytes) {
@@ -335,13 +373,14 @@ Result<void> diff_trees(git_repository* repo, const git_tree* old_tree, const gi
 
 Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
                                                    const std::string& to) const {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   TreePtr old_tree;  // null: the empty tree
   if (!from.empty()) {
-    PD_ASSIGN_OR_RETURN(old_tree, commit_tree(m_repo.get(), from));
+    PD_ASSIGN_OR_RETURN(old_tree, commit_tree(repo, from));
   }
-  PD_ASSIGN_OR_RETURN(TreePtr new_tree, commit_tree(m_repo.get(), to));
+  PD_ASSIGN_OR_RETURN(TreePtr new_tree, commit_tree(repo, to));
   std::vector<Change> out;
-  PD_TRY(diff_trees(m_repo.get(), old_tree.get(), new_tree.get(), "", out));
+  PD_TRY(diff_trees(repo, old_tree.get(), new_tree.get(), "", out));
   std::sort(out.begin(), out.end(),
             [](const Change& a, const Change& b) { return a.entry.path < b.entry.path; });
   return out;
@@ -349,13 +388,14 @@ Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
 
 Result<bool> GitRepo::is_ancestor(const std::string& ancestor,
                                   const std::string& descendant) const {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   PD_ASSIGN_OR_RETURN(git_oid a, parse_oid(ancestor));
   PD_ASSIGN_OR_RETURN(git_oid d, parse_oid(descendant));
   if (git_oid_equal(&a, &d)) return true;
   git_commit* probe = nullptr;
-  if (git_commit_lookup(&probe, m_repo.get(), &a) != 0) return false;
+  if (git_commit_lookup(&probe, repo, &a) != 0) return false;
   git_commit_free(probe);
-  int rc = git_graph_descendant_of(m_repo.get(), &d, &a);
+  int rc = git_graph_descendant_of(repo, &d, &a);
   if (rc < 0) return git_failure("cannot compare history");
   return rc == 1;
 }

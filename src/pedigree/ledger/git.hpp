@@ -1,6 +1,10 @@
 // The small part of libgit2 the ledger needs, behind RAII handles: open or
 // init a repository, commit files on HEAD, list a commit's tree, read blobs,
 // diff two commits and test ancestry. Not thread-safe: one GitRepo per thread.
+//
+// libgit2 is initialised and the repository opened lazily, on the first call
+// that needs them: head() reads the plain layout itself (git_head.hpp), so a
+// command that only learns its index is current never starts libgit2.
 #pragma once
 
 #include <filesystem>
@@ -25,12 +29,16 @@ using CommitSigner = std::function<Result<std::string>(std::string_view commit_c
 class GitRepo {
 public:
   // Opens the repository whose working tree is `dir` (NotFound if none).
+  // When `dir/.git` is a directory holding HEAD and objects/, libgit2 opens it
+  // only on first use, and an error it finds then (say, a bare repository)
+  // is returned by that call.
   static Result<GitRepo> open(const std::filesystem::path& dir);
   // Creates a non-bare repository in `dir` (which may exist and hold files).
   static Result<GitRepo> init(const std::filesystem::path& dir);
 
   const std::filesystem::path& workdir() const { return m_workdir; }
-  // The commit HEAD points to, or nullopt before the first commit.
+  // The commit HEAD points to, or nullopt before the first commit. Read from
+  // the files directly when the layout is plain, else through libgit2.
   Result<std::optional<std::string>> head() const;
 
   // Writes each (ledger-relative path, bytes) into the working tree, stages
@@ -85,16 +93,19 @@ public:
   // false when `ancestor` is unknown to this repository.
   Result<bool> is_ancestor(const std::string& ancestor, const std::string& descendant) const;
 
-  // The libgit2 handle, for sibling code that needs more of libgit2 (sync/).
-  // Owned by this object; valid while it lives.
-  git_repository* native() const { return m_repo.get(); }
+  // The libgit2 handle, for sibling code that needs more of libgit2 (sync/),
+  // opening the repository if not done yet. Owned by this object; valid while
+  // it lives. nullptr when libgit2 cannot open it (libgit2 calls then fail).
+  git_repository* native() const;
+  // Opens the repository with libgit2 if not done yet (see open()).
+  Result<git_repository*> handle() const;
 
 private:
   struct RepoDeleter {
     void operator()(git_repository* repo) const;
   };
   GitRepo(git_repository* repo, std::filesystem::path workdir);
-  std::unique_ptr<git_repository, RepoDeleter> m_repo;
+  mutable std::unique_ptr<git_repository, RepoDeleter> m_repo;  // null until first needed
   std::filesystem::path m_workdir;
 };
 

@@ -10,7 +10,6 @@ ChunkRing::ChunkRing(std::size_t capacity, std::size_t chunk_bytes, std::size_t 
   for (std::size_t i = 0; i < capacity; ++i) {
     // Not value-initialized: pages are touched only when first read into.
     m_buffers.emplace_back(new std::uint8_t[chunk_bytes]);
-    m_slots[i].data = m_buffers.back().get();
   }
 }
 

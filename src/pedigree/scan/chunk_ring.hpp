@@ -26,7 +26,9 @@ struct Chunk {
   std::size_t size = 0;
   bool first = false;
   bool last = false;
-  std::uint8_t* data = nullptr;  // capacity chunk_bytes, owned by the ring
+  // The bytes: the ring's buffer for this slot (see buffer()) or a view into
+  // a memory map the producer owns.
+  const std::uint8_t* data = nullptr;
 
   ByteView bytes() const { return {data, size}; }
 };
@@ -36,6 +38,10 @@ public:
   ChunkRing(std::size_t capacity, std::size_t chunk_bytes, std::size_t consumers);
 
   std::size_t chunk_bytes() const { return m_chunk_bytes; }
+  std::size_t capacity() const { return m_slots.size(); }
+  // Producer: the ring's own buffer (chunk_bytes) for chunk `seq`, to read
+  // into after acquire_for_write(seq). Its pages are touched only when used.
+  std::uint8_t* buffer(std::uint64_t seq) { return m_buffers[seq % m_buffers.size()].get(); }
 
   // Producer: waits until slot `seq` is free (every consumer released seq - capacity)
   // and returns it for filling; nullptr once aborted.

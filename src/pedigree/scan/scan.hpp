@@ -2,10 +2,16 @@
 //
 // Hashes (whole-file SHA-256, CRC32, BLAKE3, AutoV1/V3) and per-tensor work
 // (weights hashes, fingerprints) all want the same bytes. scan_checkpoint reads
-// each source file exactly once, front to back, in bounded chunks (positioned
-// reads, not a whole-file map, so resident memory stays bounded on multi-GB
-// files) and hands the bytes to ByteSinks (raw file bytes, in order) and to
-// TensorSinks (each tensor's elements, row-major, little-endian).
+// each source file exactly once, front to back, in bounded chunks and hands
+// the bytes to ByteSinks (raw file bytes, in order) and to TensorSinks (each
+// tensor's elements, row-major, little-endian). Chunks are views of a
+// read-only memory map (no copy; the reading thread prefaults each chunk and
+// drops the pages of chunks every consumer is done with, so resident memory
+// stays bounded on multi-GB files); files that cannot be mapped are read with
+// positioned reads into the ring's buffers. A file truncated by another
+// process while it is scanned is reported as Corruption when the shrink is
+// seen before a chunk is handed out; one truncated later, mid-chunk, can
+// still kill the process with SIGBUS, as with any memory-mapped reader.
 #pragma once
 
 #include <cstdint>
@@ -50,9 +56,9 @@ public:
   virtual void end_tensor(std::size_t tensor_index) = 0;
 };
 
-// Threads: the calling thread reads; each ByteSink runs on a thread of its own
+// Threads: the calling thread reads (maps); each ByteSink runs on a thread of its own
 // (its calls are serialized anyway); tensor work is spread over `threads` lanes.
-// Memory: ring_chunks * chunk_bytes of buffers, plus gather buffers.
+// Memory: ring_chunks * chunk_bytes of mapped pages (or buffers), plus gather buffers.
 struct ScanOptions {
   unsigned threads = 0;                         // tensor lanes; 0 = all cores
   std::size_t chunk_bytes = 8u << 20;           // read size
