@@ -91,6 +91,7 @@ struct RepoDeleter {
 // directly, its objects borrowed (nothing is written into the ledger).
 Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::path& dir,
                                   const std::string& url, const std::string& branch) {
+  PD_TRY(repo.handle());  // opens the ledger and initialises libgit2 (done lazily)
   git_repository* raw = nullptr;
   int rc = git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
   std::unique_ptr<git_repository, RepoDeleter> remote(raw);
