@@ -1,8 +1,11 @@
 #include "pedigree/sync/incoming.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include <git2.h>
 
@@ -18,6 +21,7 @@ using ledger::GitRepo;
 constexpr std::size_t k_max_readme_bytes = 256 * 1024;
 constexpr std::size_t k_max_ledger_json_bytes = 64 * 1024;
 constexpr std::size_t k_max_offenses = 10'000;
+constexpr std::size_t k_batch = 4096;  // blobs held in memory at once while verifying
 
 struct WalkDeleter {
   void operator()(git_revwalk* w) const { git_revwalk_free(w); }
@@ -116,12 +120,14 @@ public:
       }
       ring.add(std::move(*record));
     }
+    std::vector<const Addition*> batch;
     for (const auto& a : m_additions) {
       ++m_out.files_added;
       if (a.kind == ledger::EntryKind::k_key) continue;
-      PD_TRY(verify_other(a, ring));
+      batch.push_back(&a);
+      if (batch.size() == k_batch) PD_TRY(verify_batch(batch, ring));
     }
-    return {};
+    return verify_batch(batch, ring);
   }
 
 private:
@@ -131,7 +137,35 @@ private:
     return buf;
   }
 
-  Result<void> verify_other(const Addition& a, const ledger::KeyRing& ring) {
+  // Reads the blobs of `batch` (libgit2 is used from this thread only), then
+  // checks them on every core; offenses are reported in the batch's order.
+  Result<void> verify_batch(std::vector<const Addition*>& batch, const ledger::KeyRing& ring) {
+    std::vector<std::optional<std::string>> bytes(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      PD_ASSIGN_OR_RETURN(bytes[i], read_addition(*batch[i]));
+    }
+    std::vector<std::string> problems(batch.size());
+    unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+    if (batch.size() < 64) threads = 1;
+    auto work = [&](std::size_t first) {
+      for (std::size_t i = first; i < batch.size(); i += threads) {
+        if (bytes[i]) problems[i] = check_bytes(*batch[i], *bytes[i], ring);
+      }
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+      work(0);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!problems[i].empty()) offend(batch[i]->first_commit, batch[i]->path, problems[i]);
+    }
+    batch.clear();
+    return {};
+  }
+
+  // The blob of `a`, or nullopt after reporting why it cannot be used.
+  Result<std::optional<std::string>> read_addition(const Addition& a) {
     std::size_t limit = a.kind == ledger::EntryKind::k_event    ? ledger::k_max_event_bytes
                         : a.kind == ledger::EntryKind::k_readme ? k_max_readme_bytes
                                                                 : k_max_ledger_json_bytes;
@@ -139,18 +173,24 @@ private:
     if (!bytes) {
       if (bytes.error().code() == ErrorCode::k_corruption) {
         offend(a.first_commit, a.path, bytes.error().message());
-        return {};
+        return std::nullopt;
       }
       return std::unexpected(bytes.error().with_context(a.path));
     }
+    return std::optional<std::string>(std::move(*bytes));
+  }
+
+  // Why the bytes of `a` are refused, or "" (thread-safe: no libgit2).
+  static std::string check_bytes(const Addition& a, const std::string& bytes,
+                                 const ledger::KeyRing& ring) {
     if (a.kind == ledger::EntryKind::k_event) {
-      auto ev = ledger::verify_event_file(a.path, *bytes, ring);
-      if (!ev) offend(a.first_commit, a.path, ev.error().message());
+      auto ev = ledger::verify_event_file(a.path, bytes, ring);
+      if (!ev) return ev.error().message();
     } else if (a.kind == ledger::EntryKind::k_ledger_json) {
-      auto info = ledger::parse_ledger_json(*bytes, a.path);
-      if (!info) offend(a.first_commit, a.path, info.error().message());
+      auto info = ledger::parse_ledger_json(bytes, a.path);
+      if (!info) return info.error().message();
     }
-    return {};
+    return "";
   }
 
   GitRepo& m_repo;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <git2.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "pedigree/util/file.hpp"
@@ -57,6 +58,31 @@ Result<void> check_out(git_repository* repo, const std::string& commit_hex) {
   return {};
 }
 
+// Stages the file just written at `full` from blob `entry.oid`: the id is
+// known, so unlike git_index_add_bypath nothing is re-read, re-hashed or
+// looked up in .gitattributes; the stat data makes git see it unchanged.
+Result<void> stage_written(git_index* index, const std::filesystem::path& full,
+                           const ledger::GitRepo::TreeEntry& entry) {
+  struct stat st;
+  if (::lstat(full.c_str(), &st) != 0) return io_error(full.string() + ": cannot stat");
+  git_index_entry e{};
+  e.ctime.seconds = static_cast<int32_t>(st.st_ctim.tv_sec);
+  e.ctime.nanoseconds = static_cast<uint32_t>(st.st_ctim.tv_nsec);
+  e.mtime.seconds = static_cast<int32_t>(st.st_mtim.tv_sec);
+  e.mtime.nanoseconds = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  e.dev = static_cast<uint32_t>(st.st_dev);
+  e.ino = static_cast<uint32_t>(st.st_ino);
+  e.mode = GIT_FILEMODE_BLOB;
+  e.uid = st.st_uid;
+  e.gid = st.st_gid;
+  e.file_size = static_cast<uint32_t>(st.st_size);
+  e.path = entry.path.c_str();
+  if (git_oid_fromstr(&e.id, entry.oid.c_str()) != 0 || git_index_add(index, &e) != 0) {
+    return git_failure("cannot stage " + entry.path);
+  }
+  return {};
+}
+
 // Brings the working tree and git index from `old_head` to `new_head` by
 // writing only the files the new commit adds (the common case, in time
 // proportional to the change); anything else falls back to a full checkout.
@@ -82,9 +108,7 @@ Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) return io_error(full.string() + ": cannot write");
-    if (git_index_add_bypath(index.get(), c.entry.path.c_str()) != 0) {
-      return git_failure("cannot stage " + c.entry.path);
-    }
+    PD_TRY(stage_written(index.get(), full, c.entry));
   }
   if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
   return {};

@@ -37,9 +37,10 @@ SyncReport& fail(SyncReport& report, SyncOutcome outcome, std::string message) {
 
 // Fetches and classifies the remote's answer; sets the report's outcome on failure.
 Result<std::optional<FetchResult>> fetch_checked(ledger::GitRepo& repo, const Remote& remote,
-                                                 const SyncOptions& options, SyncReport& report) {
-  auto fetched =
-      fetch_branch(repo, remote.url, remote.branch, options.progress ? &options.progress : nullptr);
+                                                 const SyncOptions& options, LocalFetch local,
+                                                 SyncReport& report) {
+  auto fetched = fetch_branch(repo, remote.url, remote.branch,
+                              options.progress ? &options.progress : nullptr, local);
   if (!fetched) {
     if (fetched.error().code() == ErrorCode::k_invalid_argument) {
       return std::unexpected(fetched.error());
@@ -120,7 +121,9 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
     PD_ASSIGN_OR_RETURN(report.recovered, complete_interrupted(ledger));
   }
   auto clock = std::chrono::steady_clock::now();
-  PD_ASSIGN_OR_RETURN(auto fetched, fetch_checked(repo, remote, options, report));
+  // A local remote is read in place; its objects are copied once verified.
+  PD_ASSIGN_OR_RETURN(auto fetched,
+                      fetch_checked(repo, remote, options, LocalFetch::k_borrow, report));
   report.seconds.fetch = lap(clock);
   if (!fetched) return report;
   if (report.remote_tip) {
@@ -152,6 +155,11 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
       return fail(report, SyncOutcome::k_rejected,
                   std::to_string(report.offenses.size()) + " refused change(s) from remote '" +
                       remote.name + "'; nothing was changed");
+    }
+    if (fetched->borrowed) {
+      PD_TRY(fetched->borrowed->import(tip, known));
+      fetched->borrowed.reset();
+      report.seconds.fetch += lap(clock);
     }
     auto merged = merge_verified(ledger, tip, options.author, merge_message(remote, tip));
     if (!merged) {
@@ -209,7 +217,10 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
   remote.name = "origin";
   remote.url = url;
   auto clock = std::chrono::steady_clock::now();
-  PD_ASSIGN_OR_RETURN(auto fetched, fetch_checked(repo, remote, options, report));
+  // A first copy is one pack (copying objects one by one would leave one
+  // loose file per object of the whole ledger).
+  PD_ASSIGN_OR_RETURN(auto fetched,
+                      fetch_checked(repo, remote, options, LocalFetch::k_pack, report));
   report.seconds.fetch = lap(clock);
   if (!fetched) return report;
   if (!report.remote_tip) {

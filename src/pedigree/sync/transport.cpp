@@ -83,10 +83,57 @@ bool have_commit(git_repository* repo, const git_oid* oid) {
   return true;
 }
 
+struct RepoDeleter {
+  void operator()(git_repository* r) const { git_repository_free(r); }
+};
+
+// fetch_branch for a repository on this machine, read in place: its refs
+// directly, its objects borrowed (nothing is written into the ledger).
+Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::path& dir,
+                                  const std::string& url, const std::string& branch) {
+  PD_TRY(repo.handle());  // opens the ledger and initialises libgit2 (done lazily)
+  git_repository* raw = nullptr;
+  int rc = git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+  std::unique_ptr<git_repository, RepoDeleter> remote(raw);
+  if (rc != 0) return io_error("cannot reach remote " + url + ": " + last_git_error());
+  FetchResult result;
+  git_oid tip;
+  const std::string wanted = "refs/heads/" + branch;
+  if (git_reference_name_to_id(&tip, remote.get(), wanted.c_str()) != 0) {
+    git_reference_iterator* it = nullptr;
+    const char* name = nullptr;
+    bool any = git_reference_iterator_new(&it, remote.get()) == 0 &&
+               git_reference_next_name(&name, it) == 0;
+    git_reference_iterator_free(it);
+    result.state = any ? FetchResult::State::k_no_branch : FetchResult::State::k_empty;
+    return result;
+  }
+  result.state = FetchResult::State::k_tip;
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &tip);
+  result.tip = hex;
+  if (have_commit(repo.native(), &tip)) return result;  // nothing to read
+  git_buf objects = GIT_BUF_INIT;
+  if (git_repository_item_path(&objects, remote.get(), GIT_REPOSITORY_ITEM_OBJECTS) != 0) {
+    return io_error("cannot locate the objects of " + url + ": " + last_git_error());
+  }
+  std::filesystem::path objects_dir = objects.ptr;
+  git_buf_dispose(&objects);
+  PD_ASSIGN_OR_RETURN(result.borrowed, BorrowedObjects::borrow(repo, objects_dir));
+  if (!have_commit(repo.native(), &tip)) {
+    return io_error("remote " + url + " lacks its own tip commit " + result.tip);
+  }
+  return result;
+}
+
 }  // namespace
 
 Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
-                                 const std::string& branch, const ProgressFn* progress) {
+                                 const std::string& branch, const ProgressFn* progress,
+                                 LocalFetch local) {
+  if (local == LocalFetch::k_borrow) {
+    if (auto dir = local_remote_dir(url)) return borrow_branch(repo, *dir, url, branch);
+  }
   PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
   CallbackState state;
   state.progress = progress;

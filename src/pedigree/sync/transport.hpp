@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "pedigree/ledger/git.hpp"
+#include "pedigree/sync/local_objects.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::sync {
@@ -34,14 +36,26 @@ struct FetchResult {
   State state = State::k_empty;
   std::string tip;
   bool downloaded = false;  // false when every object was already present
+  // Set instead of downloading when the remote is a local repository and
+  // LocalFetch::k_borrow was asked: its objects are readable in place until
+  // this is destroyed; BorrowedObjects::import keeps the verified ones.
+  std::unique_ptr<BorrowedObjects> borrowed;
 };
+
+// How to fetch from a remote on the same machine: libgit2's local transport
+// (a pack of the new objects, written before anything is verified), or
+// reading the remote's object store in place (see local_objects.hpp).
+enum class LocalFetch { k_pack, k_borrow };
 
 // Connects to `url`, reads its refs and downloads the objects of
 // refs/heads/<branch>. IOError "cannot reach" when the remote cannot be
 // contacted or is not a git repository. ssh:// authenticates through the
-// ssh agent. `progress` (may be null) is called from the transfer.
+// ssh agent. `progress` (may be null) is called from the transfer. With
+// LocalFetch::k_borrow and a local remote, nothing is written: the result
+// holds the borrowed objects (`downloaded` stays false).
 Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
-                                 const std::string& branch, const ProgressFn* progress);
+                                 const std::string& branch, const ProgressFn* progress,
+                                 LocalFetch local = LocalFetch::k_pack);
 
 // Pushes the ledger's HEAD to refs/heads/<branch> of `url`, never forcing. Conflict when the remote
 // refuses (it moved since the fetch: sync again), IOError when it cannot be reached. libgit2 pushes
