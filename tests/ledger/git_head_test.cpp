@@ -8,19 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "pedigree/ledger/git.hpp"
+#include "support/git_cli.hpp"
 #include "support/ledger_support.hpp"
 
 namespace pedigree::ledger {
 namespace {
 
 using namespace pedigree::testing;
-
-std::string git(const std::filesystem::path& dir, const std::string& args) {
-  auto r = run_command("cd " + shell_quote(dir.string()) + " && git " + args + " 2>&1");
-  EXPECT_EQ(r.exit_code, 0) << args << ": " << r.output;
-  while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
-  return r.output;
-}
 
 // A repository in `dir` with branch main and `commits` commits; returns HEAD.
 std::string make_repo(const std::filesystem::path& dir, int commits) {

@@ -4,19 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/git_cli.hpp"
 #include "support/ledger_support.hpp"
 
 namespace pedigree::ledger {
 namespace {
 
 using namespace pedigree::testing;
-
-std::string git(const std::filesystem::path& dir, const std::string& args) {
-  auto r = run_command("cd " + shell_quote(dir.string()) + " && git " + args + " 2>&1");
-  EXPECT_EQ(r.exit_code, 0) << args << ": " << r.output;
-  while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
-  return r.output;
-}
 
 std::string commit_all(const std::filesystem::path& dir, const std::string& message) {
   git(dir, "add -A");

@@ -1,4 +1,5 @@
 #include "pedigree/ledger/git.hpp"
+#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -11,16 +12,12 @@
 namespace pedigree::ledger {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
-using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
-using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using SigPtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
-using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
-using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+using IndexPtr = UniqueHandle<git_index, git_index_free>;
+using TreePtr = UniqueHandle<git_tree, git_tree_free>;
+using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
+using SigPtr = UniqueHandle<git_signature, git_signature_free>;
+using BlobPtr = UniqueHandle<git_blob, git_blob_free>;
+using RefPtr = UniqueHandle<git_reference, git_reference_free>;
 
 void ensure_libgit2() {
   static std::once_flag once;

@@ -1,4 +1,5 @@
 #include "pedigree/sync/incoming.hpp"
+#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <map>
@@ -23,16 +24,12 @@ constexpr std::size_t k_max_ledger_json_bytes = 64 * 1024;
 constexpr std::size_t k_max_offenses = 10'000;
 constexpr std::size_t k_batch = 4096;  // blobs held in memory at once while verifying
 
-struct WalkDeleter {
-  void operator()(git_revwalk* w) const { git_revwalk_free(w); }
-};
-
 // Commit ids reachable from `tip` and not from `known`, parents before children.
 Result<std::vector<std::string>> new_commits(GitRepo& repo, const std::string& tip,
                                              const std::vector<std::string>& known) {
   git_revwalk* raw = nullptr;
   if (git_revwalk_new(&raw, repo.native()) != 0) return io_error("cannot walk history");
-  std::unique_ptr<git_revwalk, WalkDeleter> walk(raw);
+  UniqueHandle<git_revwalk, git_revwalk_free> walk(raw);
   git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
   git_oid oid;
   if (git_oid_fromstr(&oid, tip.c_str()) != 0 || git_revwalk_push(walk.get(), &oid) != 0) {

@@ -1,4 +1,5 @@
 #include "pedigree/sync/local_objects.hpp"
+#include "pedigree/util/unique_handle.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -16,14 +17,10 @@
 namespace pedigree::sync {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using WalkPtr = std::unique_ptr<git_revwalk, Deleter<git_revwalk, git_revwalk_free>>;
-using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
-using OdbObjectPtr = std::unique_ptr<git_odb_object, Deleter<git_odb_object, git_odb_object_free>>;
+using WalkPtr = UniqueHandle<git_revwalk, git_revwalk_free>;
+using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
+using TreePtr = UniqueHandle<git_tree, git_tree_free>;
+using OdbObjectPtr = UniqueHandle<git_odb_object, git_odb_object_free>;
 
 std::string git_message() {
   const git_error* e = git_error_last();

@@ -1,4 +1,5 @@
 #include "pedigree/sync/merge.hpp"
+#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,13 +17,9 @@
 namespace pedigree::sync {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
-using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
+using TreePtr = UniqueHandle<git_tree, git_tree_free>;
+using IndexPtr = UniqueHandle<git_index, git_index_free>;
 
 // Largest file written into the working tree (events and keys are far smaller).
 constexpr std::size_t k_max_checkout_bytes = 64u << 20;

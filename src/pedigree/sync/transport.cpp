@@ -1,4 +1,5 @@
 #include "pedigree/sync/transport.hpp"
+#include "pedigree/util/unique_handle.hpp"
 
 #include <memory>
 
@@ -7,10 +8,7 @@
 namespace pedigree::sync {
 namespace {
 
-struct RemoteDeleter {
-  void operator()(git_remote* r) const { git_remote_free(r); }
-};
-using RemotePtr = std::unique_ptr<git_remote, RemoteDeleter>;
+using RemotePtr = UniqueHandle<git_remote, git_remote_free>;
 
 std::string last_git_error() {
   const git_error* e = git_error_last();
@@ -83,10 +81,6 @@ bool have_commit(git_repository* repo, const git_oid* oid) {
   return true;
 }
 
-struct RepoDeleter {
-  void operator()(git_repository* r) const { git_repository_free(r); }
-};
-
 // fetch_branch for a repository on this machine, read in place: its refs
 // directly, its objects borrowed (nothing is written into the ledger).
 Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::path& dir,
@@ -94,7 +88,7 @@ Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::
   PD_TRY(repo.handle());  // opens the ledger and initialises libgit2 (done lazily)
   git_repository* raw = nullptr;
   int rc = git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
-  std::unique_ptr<git_repository, RepoDeleter> remote(raw);
+  UniqueHandle<git_repository, git_repository_free> remote(raw);
   if (rc != 0) return io_error("cannot reach remote " + url + ": " + last_git_error());
   FetchResult result;
   git_oid tip;
