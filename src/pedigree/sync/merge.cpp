@@ -232,12 +232,18 @@ Result<bool> complete_interrupted(ledger::Ledger& ledger) {
   PD_ASSIGN_OR_RETURN(auto head, repo.head());
   if (doc.is_object() && doc.value("old_head", "") == head.value_or("") &&
       lookup_commit(repo.native(), doc.value("new_head", ""))) {
-    PD_TRY(repo.advance_head(head, doc["new_head"].get<std::string>()));
-    head = doc["new_head"].get<std::string>();
+    // Check out before moving the branch, as advance() does: checkout compares
+    // against HEAD, so with HEAD still at old_head it writes and stages every
+    // addition (whether or not the killed run had written its files or index);
+    // moved first, HEAD would already equal the target and nothing be staged.
+    const std::string new_head = doc["new_head"].get<std::string>();
+    PD_TRY(check_out(repo.native(), new_head));
+    PD_TRY(repo.advance_head(head, new_head));
+  } else if (head) {
+    // The branch moved since (an attest committed): the working tree and
+    // index must match HEAD again.
+    PD_TRY(check_out(repo.native(), *head));
   }
-  // Whether it moved or not (an attest may have committed since), the
-  // working tree and index must match HEAD again.
-  if (head) PD_TRY(check_out(repo.native(), *head));
   std::filesystem::remove(path, ec);
   return true;
 }
