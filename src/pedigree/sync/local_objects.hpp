@@ -55,11 +55,13 @@ public:
   Result<std::size_t> import(const std::string& tip, const std::vector<std::string>& known);
 
 private:
-  BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed, git_odb* sink);
+  BorrowedObjects(ledger::GitRepo& repo, std::filesystem::path objects_dir, git_odb* own,
+                  git_odb* mixed, git_odb* sink);
   ledger::GitRepo& m_repo;
-  git_odb* m_own;    // the ledger's store, owned reference
-  git_odb* m_mixed;  // the ledger's store plus the remote's, owned reference
-  git_odb* m_sink;   // writes loose objects into the ledger's store, fast compression
+  std::filesystem::path m_objects_dir;  // the ledger's objects/ directory
+  git_odb* m_own;                       // the ledger's store, owned reference
+  git_odb* m_mixed;                     // the ledger's store plus the remote's, owned reference
+  git_odb* m_sink;  // writes loose objects into the ledger's store, fast compression
 };
 
 }  // namespace pedigree::sync

@@ -95,7 +95,9 @@ Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
   git_index* raw = nullptr;
   if (git_repository_index(&raw, repo.native()) != 0) return git_failure("cannot open index");
   IndexPtr index(raw);
-  if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
+  // Not forced: git_repository_index has just read the file, and reads it
+  // again only if it changed on disk since (a forced read parses all of it again).
+  if (git_index_read(index.get(), /*force=*/0) != 0) return git_failure("cannot read index");
   for (const auto& c : changes) {
     PD_ASSIGN_OR_RETURN(std::string bytes, repo.read_blob(c.entry.oid, k_max_checkout_bytes));
     auto full = repo.workdir() / c.entry.path;
