@@ -47,11 +47,12 @@ public:
 
   // Copies into the ledger's own store every object reachable from commit
   // `tip` that it lacks, never walking below the commits `known` (local
-  // heads) or trees it already holds. Objects are written children before
-  // parents and commits in topological order, so a store interrupted
-  // midway never holds a tree or commit without what it points to.
-  // Returns the number of objects copied. Corruption when an object does not
-  // hash to its id; IOError when one cannot be read or written.
+  // heads) or trees it already holds. Fewer than 256 objects are written as
+  // loose files, children before parents and commits in topological order,
+  // so a store interrupted midway never holds a tree or commit without what
+  // it points to; more as one pack (pack_file.hpp), which appears whole or
+  // not at all. Returns the number of objects copied. Corruption when an
+  // object does not hash to its id; IOError when one cannot be read or written.
   Result<std::size_t> import(const std::string& tip, const std::vector<std::string>& known);
 
 private:
