@@ -3,6 +3,8 @@
 // and an object whose bytes do not hash to its id is never written.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "pedigree/sync/pack_file.hpp"
 #include "support/git_cli.hpp"
 
@@ -102,6 +104,26 @@ TEST(PackFile, AnObjectThatDoesNotHashToItsIdIsRefusedAndNothingWritten) {
   EXPECT_EQ(added.error().code(), ErrorCode::k_corruption);
   EXPECT_NE(added.error().message().find(id), std::string::npos);
   EXPECT_FALSE(pack.finish());  // fewer objects than announced
+  EXPECT_EQ(files_in(dst / "objects" / "pack"), 0u);
+}
+
+TEST(PackFile, AWriterDestroyedUnfinishedLeavesNoFile) {
+  TempDir temp;
+  git(temp.path(), "init -q --bare dst.git");
+  auto dst = temp / "dst.git";
+  // Incompressible and large enough to be streamed to the temporary file
+  // before the writer goes.
+  std::string big(3u << 20, '\0');
+  std::mt19937 random(7);
+  for (char& c : big) c = static_cast<char>(random());
+  write_text(temp / "big", big);
+  std::string id = git(temp.path(), "hash-object big");
+  {
+    PackFileWriter pack(dst / "objects", 2);
+    ASSERT_TRUE(pack.add(parse_id(id), ObjectType::k_blob,
+                         {reinterpret_cast<const unsigned char*>(big.data()), big.size()}));
+    EXPECT_EQ(files_in(dst / "objects" / "pack"), 1u);  // the temporary file
+  }
   EXPECT_EQ(files_in(dst / "objects" / "pack"), 0u);
 }
 

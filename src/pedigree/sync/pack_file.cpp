@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -22,6 +23,8 @@ namespace {
 constexpr int k_tree_level = Z_NO_COMPRESSION;
 constexpr int k_other_level = Z_BEST_SPEED;
 constexpr std::uint32_t k_pack_version = 2;
+// The pack is written in chunks of about this size (memory stays bounded).
+constexpr std::size_t k_flush_bytes = 1u << 20;
 constexpr std::uint32_t k_index_version = 2;
 constexpr unsigned char k_index_magic[4] = {0xff, 't', 'O', 'c'};
 
@@ -88,13 +91,16 @@ Result<void> write_then_rename(const std::filesystem::path& path,
 struct PackFileWriter::Codec {
   z_stream trees{};
   z_stream others{};
-  EVP_MD_CTX* sha1 = EVP_MD_CTX_new();
+  EVP_MD_CTX* sha1 = EVP_MD_CTX_new();       // each object's id
+  EVP_MD_CTX* pack_sha1 = EVP_MD_CTX_new();  // the whole pack, its trailer
   bool ready = deflateInit(&trees, k_tree_level) == Z_OK &&
-               deflateInit(&others, k_other_level) == Z_OK && sha1;
+               deflateInit(&others, k_other_level) == Z_OK && sha1 && pack_sha1 &&
+               EVP_DigestInit_ex(pack_sha1, EVP_sha1(), nullptr) == 1;
   ~Codec() {
     deflateEnd(&trees);  // Z_STREAM_ERROR, harmless, for a stream never initialised
     deflateEnd(&others);
     EVP_MD_CTX_free(sha1);
+    EVP_MD_CTX_free(pack_sha1);
   }
 };
 
@@ -106,7 +112,38 @@ PackFileWriter::PackFileWriter(std::filesystem::path objects_dir, std::uint32_t 
   m_entries.reserve(count);
 }
 
-PackFileWriter::~PackFileWriter() = default;
+PackFileWriter::~PackFileWriter() {
+  if (m_fd >= 0) ::close(m_fd);
+  if (!m_temp.empty()) ::unlink(m_temp.c_str());
+}
+
+Result<void> PackFileWriter::flush() {
+  if (m_fd < 0) {
+    m_temp = m_objects_dir / "pack" /
+             ("tmp_pedigree_" + std::to_string(::getpid()) + "_" +
+              std::to_string(std::random_device{}()) + ".pack");
+    m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (m_fd < 0) {
+      int err = errno;
+      m_temp.clear();
+      return io_error((m_objects_dir / "pack").string() +
+                      ": cannot create a pack: " + std::strerror(err));
+    }
+  }
+  if (EVP_DigestUpdate(m_codec->pack_sha1, m_pack.data(), m_pack.size()) != 1) {
+    return internal_error("SHA-1 failed");
+  }
+  std::size_t done = 0;
+  while (done < m_pack.size()) {
+    ssize_t n = ::write(m_fd, m_pack.data() + done, m_pack.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(m_temp.string() + ": cannot write: " + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  m_flushed += m_pack.size();
+  m_pack.clear();
+  return {};
+}
 
 Result<void> PackFileWriter::add(const ObjectId& id, ObjectType type,
                                  std::span<const unsigned char> data) {
@@ -126,7 +163,8 @@ Result<void> PackFileWriter::add(const ObjectId& id, ObjectType type,
     return corruption("object " + hex(id.data(), id.size()) + " hashes to " +
                       hex(digest, digest_len));
   }
-  const std::uint64_t offset = m_pack.size();
+  const std::size_t start = m_pack.size();  // the entry is whole in the buffer
+  const std::uint64_t offset = m_flushed + start;
   // Entry header: type and size, 4 bits of size then 7 per byte, low bits first.
   std::uint64_t rest = data.size() >> 4;
   m_pack.push_back(static_cast<unsigned char>((static_cast<int>(type) << 4) | (data.size() & 15) |
@@ -146,9 +184,9 @@ Result<void> PackFileWriter::add(const ObjectId& id, ObjectType type,
   zs.avail_out = static_cast<uInt>(bound);
   if (deflate(&zs, Z_FINISH) != Z_STREAM_END) return internal_error("cannot compress an object");
   m_pack.resize(at + zs.total_out);
-  const auto* entry = m_pack.data() + offset;
-  const auto crc = crc32(0, entry, static_cast<uInt>(m_pack.size() - offset));
+  const auto crc = crc32(0, m_pack.data() + start, static_cast<uInt>(m_pack.size() - start));
   m_entries.push_back({id, offset, static_cast<std::uint32_t>(crc)});
+  if (m_pack.size() >= k_flush_bytes) PD_TRY(flush());
   return {};
 }
 
@@ -185,19 +223,25 @@ std::vector<unsigned char> PackFileWriter::index_bytes(const ObjectId& pack_hash
 
 Result<std::filesystem::path> PackFileWriter::finish() {
   if (m_entries.size() != m_count) return invalid_argument("fewer objects than the pack announced");
+  PD_TRY(flush());
   ObjectId pack_hash;
-  if (EVP_Digest(m_pack.data(), m_pack.size(), pack_hash.data(), nullptr, EVP_sha1(), nullptr) !=
-      1) {
+  if (EVP_DigestFinal_ex(m_codec->pack_sha1, pack_hash.data(), nullptr) != 1) {
     return internal_error("SHA-1 failed");
   }
-  m_pack.insert(m_pack.end(), pack_hash.begin(), pack_hash.end());
+  m_pack.assign(pack_hash.begin(), pack_hash.end());
+  PD_TRY(flush());
+  if (::close(std::exchange(m_fd, -1)) != 0) {
+    return io_error(m_temp.string() + ": cannot write: " + std::strerror(errno));
+  }
   const auto dir = m_objects_dir / "pack";
   const std::string name = "pack-" + hex(pack_hash.data(), pack_hash.size());
   const auto pack_path = dir / (name + ".pack");
-  PD_TRY(write_then_rename(pack_path, m_pack));
+  if (::rename(m_temp.c_str(), pack_path.c_str()) != 0) {
+    return io_error(pack_path.string() + ": cannot write: " + std::strerror(errno));
+  }
+  m_temp.clear();
   if (auto written = write_then_rename(dir / (name + ".idx"), index_bytes(pack_hash)); !written) {
-    std::error_code ec;
-    std::filesystem::remove(pack_path, ec);
+    ::unlink(pack_path.c_str());
     return std::unexpected(written.error());
   }
   return pack_path;

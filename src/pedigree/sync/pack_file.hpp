@@ -7,10 +7,11 @@
 // Integrity: add() hashes every object it is given and refuses one whose
 // hash is not the expected id, so a pack never holds an object under a
 // wrong name. The pack appears under objects/pack/ only when finished: it is
-// built in memory, then pack-<sha>.pack and pack-<sha>.idx are each written
-// to a temporary file and renamed, the .idx last (git and libgit2 ignore a
-// pack without an index), so a process killed midway leaves at most an
-// unreferenced temporary file or an unindexed pack, never a partial object.
+// streamed to a temporary file (objects/pack/tmp_pedigree_*, removed if the
+// writer is destroyed unfinished), then renamed pack-<sha>.pack, and its
+// index is written likewise, last (git and libgit2 ignore a pack without an
+// index), so a process killed midway leaves at most an unreferenced
+// temporary file or an unindexed pack, never a partial object.
 // Not fsynced, like libgit2's own pack and loose objects (durability of the
 // ledger against power loss is the filesystem's; a kill is covered).
 #pragma once
@@ -34,8 +35,8 @@ enum class ObjectType : int { k_commit = 1, k_tree = 2, k_blob = 3, k_tag = 4 };
 class PackFileWriter {
 public:
   // A writer for a pack of exactly `count` objects, to be stored in
-  // `objects_dir` (a repository's objects/ directory). Nothing is written
-  // before finish().
+  // `objects_dir` (a repository's objects/ directory). Nothing is visible
+  // to git before finish().
   explicit PackFileWriter(std::filesystem::path objects_dir, std::uint32_t count);
   ~PackFileWriter();
   PackFileWriter(const PackFileWriter&) = delete;
@@ -57,10 +58,14 @@ private:
     std::uint32_t crc;
   };
   std::vector<unsigned char> index_bytes(const ObjectId& pack_hash);
+  Result<void> flush();  // appends m_pack to the temporary file (created on first use)
 
   std::filesystem::path m_objects_dir;
   std::uint32_t m_count;
-  std::vector<unsigned char> m_pack;  // the pack so far, header included
+  std::filesystem::path m_temp;       // the pack being written, until renamed
+  int m_fd = -1;                      // open on m_temp
+  std::uint64_t m_flushed = 0;        // bytes of the pack already in m_temp
+  std::vector<unsigned char> m_pack;  // bytes of the pack not yet flushed
   std::vector<Entry> m_entries;
   struct Codec;  // zlib stream and SHA-1 context, reused for every object
   std::unique_ptr<Codec> m_codec;
