@@ -167,6 +167,9 @@ TEST(HttpsSync, WrongPasswordIsRefusedAndNeverPrinted) {
   // A password in the URL: refused, and masked wherever the URL is shown.
   w.bob.ok("remote add wrong " + shell_quote(w.url("alice:" + wrong)) + " --ledger " +
            q(w.bob.ledger()));
+  const auto store = w.bob.ledger() / ".git" / "pedigree" / "remotes.json";
+  EXPECT_EQ(std::filesystem::status(store).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto list = w.bob.ok("remote list --ledger " + q(w.bob.ledger()));
   EXPECT_NE(list.out.find("https://alice:***@localhost:"), std::string::npos) << list.out;
   auto r = w.bob_run("sync wrong --ledger " + q(w.bob.ledger()));
