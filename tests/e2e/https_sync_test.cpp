@@ -47,7 +47,7 @@ struct HttpsWorld {
     return server->url("remote.git", userinfo);
   }
   std::string trusting(const std::string& variable = "GIT_SSL_CAINFO") const {
-    return variable + "=" + q(certs->ca) + " GIT_TERMINAL_PROMPT=0";
+    return variable + "=" + q(certs->ca) + " GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1";
   }
   CliRun bob_run(const std::string& args) const { return bob.run(args, trusting()); }
   std::filesystem::path bob_event(char subject, const std::string& event) const {
@@ -114,6 +114,29 @@ TEST(HttpsSync, ClonePullAndPushOverHttps) {
   // SSL_CERT_FILE works as well as GIT_SSL_CAINFO.
   auto again = w.bob.run("sync --json --ledger " + q(w.bob.ledger()), w.trusting("SSL_CERT_FILE"));
   EXPECT_EQ(again.status, 0) << again.err;
+}
+
+TEST(HttpsSync, PrivateRemoteIsClonedWithTheCredentialHelper) {
+  REQUIRE_HTTPS_SERVER();
+  HttpsWorld w;
+  w.server.reset();  // the same repository, served only to alice
+  w.server = std::make_unique<HttpsServer>(w.srv, *w.certs, "alice", k_password,
+                                           HttpsFetch::k_authenticated);
+  ASSERT_TRUE(w.server->running()) << w.server->log();
+
+  auto refused = w.bob_run("clone " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  EXPECT_EQ(refused.status, 20) << refused.err;
+  EXPECT_NE(refused.err.find("the server asks for a username and password"), std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(w.bob.ledger()));
+
+  w.store_credentials(k_password);
+  auto cloned = w.bob_run("clone --json " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  ASSERT_EQ(cloned.status, 0) << cloned.err << w.server->log();
+  EXPECT_EQ(cloned.json()["head_after"], head_of(w.remote));
+  EXPECT_TRUE(std::filesystem::exists(w.bob_event('a', w.first_event)));
+  EXPECT_NE(w.server->log().find("GET /remote.git/info/refs?service=git-upload-pack"),
+            std::string::npos);
 }
 
 TEST(HttpsSync, UntrustedCertificateIsRefused) {

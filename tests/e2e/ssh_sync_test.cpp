@@ -80,7 +80,10 @@ TEST(SshSync, ClonePullAndPushOverSsh) {
   SshWorld w;
   ASSERT_TRUE(w.server->running()) << w.server->log();
 
-  auto cloned = w.bob.run("clone --json " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  // No user in the URL: pedigree logs in as the local user (as git + OpenSSH would).
+  const auto without_user =
+      "ssh://127.0.0.1:" + std::to_string(w.server->port()) + w.remote.string();
+  auto cloned = w.bob.run("clone --json " + shell_quote(without_user) + " " + q(w.bob.ledger()));
   ASSERT_EQ(cloned.status, 0) << cloned.err << w.server->log();
   EXPECT_EQ(cloned.json()["outcome"], "ok");
   EXPECT_EQ(cloned.json()["head_after"], head_of(w.remote));

@@ -225,18 +225,29 @@ struct TestCertificates {
   std::filesystem::path ca, cert, key;
 };
 
+// Who may fetch from an HttpsServer (pushing always needs the password).
+enum class HttpsFetch { k_anyone, k_authenticated };
+
 // tools/serve-git-https serving the repositories under `root`; pushing needs
-// `user`:`password`.
+// `user`:`password` (and fetching too with HttpsFetch::k_authenticated).
 class HttpsServer {
 public:
   HttpsServer(const std::filesystem::path& root, const TestCertificates& certs,
-              const std::string& user, const std::string& password)
+              const std::string& user, const std::string& password,
+              HttpsFetch fetch = HttpsFetch::k_anyone)
       : m_port_file(root / "https.port"), m_log(root / "https.log") {
-    m_process = ServerProcess(
-        {"python3", std::string(PEDIGREE_SOURCE_DIR) + "/tools/serve-git-https", "--root",
-         root.string(), "--cert", certs.cert.string(), "--key", certs.key.string(), "--user", user,
-         "--password", password, "--port-file", m_port_file.string(), "--verbose"},
-        m_log);
+    std::filesystem::remove(m_port_file);  // left by an earlier server on the same root
+    std::vector<std::string> argv = {
+        "python3",     std::string(PEDIGREE_SOURCE_DIR) + "/tools/serve-git-https",
+        "--root",      root.string(),
+        "--cert",      certs.cert.string(),
+        "--key",       certs.key.string(),
+        "--user",      user,
+        "--password",  password,
+        "--port-file", m_port_file.string(),
+        "--verbose"};
+    if (fetch == HttpsFetch::k_authenticated) argv.push_back("--auth-all");
+    m_process = ServerProcess(argv, m_log);
     wait_until([&] { return std::filesystem::exists(m_port_file) || !m_process.alive(); });
     if (std::filesystem::exists(m_port_file)) m_port = std::stoi(read_text(m_port_file));
   }

@@ -25,11 +25,6 @@ namespace {
 // (ssh_config(5), IdentityFile; DSA and security keys left out).
 constexpr std::array<const char*, 3> k_identity_files = {"id_ed25519", "id_ecdsa", "id_rsa"};
 
-std::filesystem::path ssh_dir() {
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home ? home : "") / ".ssh";
-}
-
 void append(std::string& list, const std::string& item) {
   list += (list.empty() ? "" : ", ") + item;
 }
@@ -177,7 +172,7 @@ int Credentials::acquire_ssh_key(git_credential** out, const std::string& user) 
       return git_credential_ssh_key_from_agent(out, user.c_str());
     }
     const std::string name = k_identity_files[static_cast<std::size_t>(i - 1)];
-    const auto file = ssh_dir() / name;
+    const auto file = user_ssh_dir() / name;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) continue;
     auto text = read_file(file, 1 << 20);

@@ -1,5 +1,8 @@
 #include "pedigree/sync/known_hosts.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -74,9 +77,16 @@ bool known_hosts_mentions(std::string_view text, std::string_view name) {
   return false;
 }
 
+std::filesystem::path user_ssh_dir() {
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::filesystem::path(home) / ".ssh";
+  }
+  const passwd* pw = ::getpwuid(::geteuid());
+  return std::filesystem::path(pw && pw->pw_dir ? pw->pw_dir : "/nonexistent") / ".ssh";
+}
+
 std::filesystem::path user_known_hosts_file() {
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home ? home : "") / ".ssh" / "known_hosts";
+  return user_ssh_dir() / "known_hosts";
 }
 
 }  // namespace pedigree::sync

@@ -21,7 +21,11 @@ std::string known_hosts_name(std::string_view host, int port);
 // a line only counts when it names the host exactly.
 bool known_hosts_mentions(std::string_view known_hosts_text, std::string_view name);
 
-// ~/.ssh/known_hosts for the home directory libgit2 uses ($HOME).
+// ~/.ssh for the home directory libgit2 uses: $HOME, else the password
+// database's entry for the user.
+std::filesystem::path user_ssh_dir();
+
+// user_ssh_dir() / "known_hosts".
 std::filesystem::path user_known_hosts_file();
 
 }  // namespace pedigree::sync
