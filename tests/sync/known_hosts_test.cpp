@@ -19,8 +19,10 @@ TEST(KnownHosts, NamesOtherPortsInBrackets) {
 }
 
 TEST(KnownHosts, FindsPlainEntriesAndMarkers) {
-  std::string text = std::string("# comment\nother.org ") + k_key + "\n" +
-                     "a.org,[127.0.0.1]:2222 " + k_key + "\n@revoked b.org " + k_key + "\n";
+  std::string text;
+  for (const char* names : {"# comment\nother.org", "a.org,[127.0.0.1]:2222", "@revoked b.org"}) {
+    text.append(names).append(" ").append(k_key).append("\n");
+  }
   EXPECT_TRUE(known_hosts_mentions(text, "[127.0.0.1]:2222"));
   EXPECT_TRUE(known_hosts_mentions(text, "a.org"));
   EXPECT_TRUE(known_hosts_mentions(text, "b.org"));

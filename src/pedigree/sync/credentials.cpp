@@ -96,8 +96,7 @@ std::string host_key_fingerprint(const git_cert_hostkey& key) {
 // A `git credential` request or answer: "key=value" lines. nullopt when a
 // value would break the format (a newline or NUL in a URL is an attack).
 std::optional<std::string> credential_request(const RemoteUrl& url, const char* username) {
-  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  if (url.port) host += ":" + std::to_string(*url.port);
+  const std::string host = host_and_port(url);
   std::string path = url.path.starts_with("/") ? url.path.substr(1) : url.path;
   std::string text = "protocol=" + url.scheme + "\nhost=" + host + "\npath=" + path + "\n";
   if (username && *username) text += "username=" + std::string(username) + "\n";
@@ -189,8 +188,9 @@ int Credentials::acquire_ssh_key(git_credential** out, const std::string& user) 
                                       file.c_str(), nullptr);
   }
   const auto url = parse_remote_url(m_url);
-  const std::string where =
-      user + "@" + (url ? url->host + (url->port ? ":" + std::to_string(*url->port) : "") : m_url);
+  std::string where = user;
+  where += '@';
+  where += url ? host_and_port(*url) : redact_url(m_url);
   std::string message =
       m_ssh_tried.empty()
           ? "no ssh key to log in to " + where +

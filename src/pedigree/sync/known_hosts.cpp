@@ -61,7 +61,11 @@ std::string_view next_field(std::string_view& line) {
 
 std::string known_hosts_name(std::string_view host, int port) {
   if (port <= 0 || port == 22) return std::string(host);
-  return "[" + std::string(host) + "]:" + std::to_string(port);
+  std::string name = "[";
+  name += host;
+  name += "]:";
+  name += std::to_string(port);
+  return name;
 }
 
 bool known_hosts_mentions(std::string_view text, std::string_view name) {

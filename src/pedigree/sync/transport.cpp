@@ -130,8 +130,7 @@ std::string transfer_error(const CallbackState& state, const std::string& url) {
       why.find("certificate") != std::string::npos) {
     // mbedTLS's reasons (x509_crt.c): "... not correctly signed by the trusted CA",
     // "... Common Name (CN) does not match with the expected CN".
-    const std::string host =
-        parsed->host + (parsed->port ? ":" + std::to_string(*parsed->port) : "");
+    const std::string host = host_and_port(*parsed);
     const bool by_ip = parsed->host.find_first_not_of("0123456789.:") == std::string::npos;
     std::string hints;
     if (why.find("Common Name") != std::string::npos) {

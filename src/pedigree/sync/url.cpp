@@ -116,6 +116,19 @@ std::optional<RemoteUrl> parse_remote_url(std::string_view url) {
   return out;
 }
 
+std::string host_and_port(const RemoteUrl& url) {
+  std::string out;
+  const bool v6 = url.host.find(':') != std::string::npos;
+  if (v6) out += '[';
+  out += url.host;
+  if (v6) out += ']';
+  if (url.port) {
+    out += ':';
+    out += std::to_string(*url.port);
+  }
+  return out;
+}
+
 std::string redact_url(std::string_view url) {
   auto authority = find_authority(url);
   if (!authority || authority->at == std::string_view::npos) return std::string(url);

@@ -22,6 +22,9 @@ struct RemoteUrl {
 // nullopt for anything without a host: local paths, file://, malformed URLs.
 std::optional<RemoteUrl> parse_remote_url(std::string_view url);
 
+// "host" or "host:port" as written in a URL (an IPv6 literal in brackets).
+std::string host_and_port(const RemoteUrl& url);
+
 // `url` with the password (or token) of its userinfo replaced by "***", e.g.
 // https://alice:***@example.org/ledger.git. Everything else is unchanged, so
 // a URL without a password comes back as given. Use it for every URL that is
