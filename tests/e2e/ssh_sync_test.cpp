@@ -109,6 +109,40 @@ TEST(SshSync, ClonePullAndPushOverSsh) {
             std::string::npos);
 }
 
+TEST(SshSync, EachDefaultIdentityFileLogsIn) {
+  REQUIRE_SSHD();
+  SshWorld w;
+  ASSERT_TRUE(w.server->running()) << w.server->log();
+  w.bob.ok("clone " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  std::filesystem::remove(w.ssh_dir / "id_ed25519");
+  const auto key = [&](const std::string& type) { return w.ssh_dir / ("id_" + type); };
+
+  // ECDSA; without the .pub beside it, libssh2 derives the public key.
+  must_run("ssh-keygen -q -t ecdsa -N '' -f " + q(key("ecdsa")));
+  write_text(w.server->authorized_keys(), read_text(key("ecdsa").string() + ".pub"));
+  std::filesystem::remove(key("ecdsa").string() + ".pub");
+  auto r = w.bob.run("sync --json --ledger " + q(w.bob.ledger()));
+  EXPECT_EQ(r.status, 0) << r.err << w.server->log();
+  std::filesystem::remove(key("ecdsa"));
+
+  // RSA: Debian's libssh2 1.10 signs with ssh-rsa (SHA-1), which OpenSSH
+  // 8.8+ refuses by default; the error says so. A server that still accepts it works.
+  must_run("ssh-keygen -q -t rsa -N '' -f " + q(key("rsa")));
+  write_text(w.server->authorized_keys(), read_text(key("rsa").string() + ".pub"));
+  r = w.bob.run("sync --ledger " + q(w.bob.ledger()));
+  EXPECT_EQ(r.status, 20);
+  EXPECT_NE(r.err.find("SHA-1"), std::string::npos) << r.err;
+  EXPECT_NE(w.server->log().find("ssh-rsa not in PubkeyAcceptedAlgorithms"), std::string::npos);
+  SshServer legacy(w.srv / "legacy-sshd", "PubkeyAcceptedAlgorithms +ssh-rsa\n");
+  ASSERT_TRUE(legacy.running()) << legacy.log();
+  write_text(legacy.authorized_keys(), read_text(key("rsa").string() + ".pub"));
+  write_text(w.known_hosts(), legacy.known_hosts_line());
+  w.bob.ok("remote add legacy " + shell_quote(legacy.url(user_name(), w.remote)) + " --ledger " +
+           q(w.bob.ledger()));
+  r = w.bob.run("sync legacy --json --ledger " + q(w.bob.ledger()));
+  EXPECT_EQ(r.status, 0) << r.err << legacy.log();
+}
+
 TEST(SshSync, UnknownHostIsRefusedWithWhatToDo) {
   REQUIRE_SSHD();
   SshWorld w;

@@ -130,7 +130,9 @@ inline std::string missing_sshd() {
 // public keys in authorized_keys() (write them before connecting).
 class SshServer {
 public:
-  explicit SshServer(const std::filesystem::path& dir) : m_dir(dir) {
+  // `extra_config`: more sshd_config lines (e.g. "PubkeyAcceptedAlgorithms +ssh-rsa\n").
+  explicit SshServer(const std::filesystem::path& dir, const std::string& extra_config = "")
+      : m_dir(dir) {
     std::filesystem::create_directories(dir);
     must_run("ssh-keygen -q -t ed25519 -N '' -C test-host -f " + q(dir / "host_key"));
     write_text(authorized_keys(), "");
@@ -157,7 +159,8 @@ public:
                    "KbdInteractiveAuthentication no\n"
                    "PubkeyAuthentication yes\n"
                    "PermitRootLogin prohibit-password\n"
-                   "LogLevel VERBOSE\n");
+                   "LogLevel VERBOSE\n" +
+                   extra_config);
     m_process =
         ServerProcess({k_sshd, "-D", "-e", "-f", (dir / "sshd_config").string()}, dir / "sshd.log");
     wait_until([&] { return port_open(m_port) || !m_process.alive(); });

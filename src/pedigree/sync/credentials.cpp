@@ -201,6 +201,11 @@ int Credentials::acquire_ssh_key(git_credential** out, const std::string& user) 
     message += "; " + m_ssh_encrypted +
                " has a passphrase, which pedigree does not ask for: load it into ssh-agent "
                "(eval $(ssh-agent); ssh-add) and run again";
+  } else if (m_ssh_tried.find("id_rsa") != std::string::npos) {
+    message +=
+        " (is your public key in the server's authorized_keys? Debian 12's libssh2 signs with "
+        "an RSA key as ssh-rsa, i.e. SHA-1, which OpenSSH 8.8 and later refuse by default: use an "
+        "ed25519 or ecdsa key)";
   } else if (!m_ssh_tried.empty()) {
     message += " (is your public key in the server's authorized_keys?)";
   }
