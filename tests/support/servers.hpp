@@ -141,29 +141,25 @@ public:
       std::filesystem::create_directories("/run/sshd");
       ::chmod("/run/sshd", 0755);
     }
-    m_port = free_port();
-    write_text(dir / "sshd_config",
-               "Port " + std::to_string(m_port) +
-                   "\n"
-                   "ListenAddress 127.0.0.1\n"
-                   "HostKey " +
-                   (dir / "host_key").string() +
-                   "\n"
-                   "AuthorizedKeysFile " +
-                   authorized_keys().string() +
-                   "\n"
-                   "PidFile none\n"
-                   "UsePAM no\n"
-                   "StrictModes no\n"  // the temp dir lies under a world-writable /tmp
-                   "PasswordAuthentication no\n"
-                   "KbdInteractiveAuthentication no\n"
-                   "PubkeyAuthentication yes\n"
-                   "PermitRootLogin prohibit-password\n"
-                   "LogLevel VERBOSE\n" +
-                   extra_config);
-    m_process =
-        ServerProcess({k_sshd, "-D", "-e", "-f", (dir / "sshd_config").string()}, dir / "sshd.log");
-    wait_until([&] { return port_open(m_port) || !m_process.alive(); });
+    const std::string config = "ListenAddress 127.0.0.1\nHostKey " + (dir / "host_key").string() +
+                               "\nAuthorizedKeysFile " + authorized_keys().string() +
+                               "\nPidFile none\n"
+                               "UsePAM no\n"
+                               "StrictModes no\n"  // the temp dir lies under a world-writable /tmp
+                               "PasswordAuthentication no\n"
+                               "KbdInteractiveAuthentication no\n"
+                               "PubkeyAuthentication yes\n"
+                               "PermitRootLogin prohibit-password\n"
+                               "LogLevel VERBOSE\n" +
+                               extra_config;
+    // Another test may take the free port before sshd binds it: try a few.
+    for (int attempt = 0; attempt < 5 && !running(); ++attempt) {
+      m_port = free_port();
+      write_text(dir / "sshd_config", "Port " + std::to_string(m_port) + "\n" + config);
+      m_process = ServerProcess({k_sshd, "-D", "-e", "-f", (dir / "sshd_config").string()},
+                                dir / "sshd.log");
+      wait_until([&] { return port_open(m_port) || !m_process.alive(); });
+    }
   }
   bool running() const { return m_process.alive() && port_open(m_port); }
   int port() const { return m_port; }
