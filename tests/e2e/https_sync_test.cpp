@@ -130,13 +130,25 @@ TEST(HttpsSync, PrivateRemoteIsClonedWithTheCredentialHelper) {
       << refused.err;
   EXPECT_FALSE(std::filesystem::exists(w.bob.ledger()));
 
-  w.store_credentials(k_password);
+  // A credential helper of Bob's own (a script) that logs what git asks of it.
+  const auto log = w.bob.dir() / "helper.log", helper = w.bob.dir() / "helper";
+  write_text(helper, "#!/bin/sh\ncat >>" + q(log) + "\necho \"$1\" >>" + q(log) +
+                         "\nif [ \"$1\" = get ]; then printf 'username=alice\\npassword=%s\\n' " +
+                         k_password + "; fi\n");
+  std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
+  write_text(w.bob.dir() / "home" / ".gitconfig",
+             "[credential]\n\thelper = " + helper.string() + "\n");
   auto cloned = w.bob_run("clone --json " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
-  ASSERT_EQ(cloned.status, 0) << cloned.err << w.server->log();
+  ASSERT_EQ(cloned.status, 0) << cloned.err << w.server->log() << read_text(log);
   EXPECT_EQ(cloned.json()["head_after"], head_of(w.remote));
   EXPECT_TRUE(std::filesystem::exists(w.bob_event('a', w.first_event)));
-  EXPECT_NE(w.server->log().find("GET /remote.git/info/refs?service=git-upload-pack"),
-            std::string::npos);
+  // git asked the helper for the credentials of this host, then told it they worked.
+  const auto asked = read_text(log);
+  const auto host = "host=localhost:" + std::to_string(w.server->port());
+  EXPECT_NE(asked.find("protocol=https\n" + host + "\n"), std::string::npos) << asked;
+  ASSERT_NE(asked.find("get\n"), std::string::npos) << asked;
+  EXPECT_NE(asked.find("store\n", asked.find("get\n")), std::string::npos) << asked;
+  EXPECT_EQ(asked.find("erase"), std::string::npos) << asked;
 }
 
 TEST(HttpsSync, UntrustedCertificateIsRefused) {
