@@ -19,6 +19,12 @@ inline std::string sha_of(const std::string& label) {
 }
 
 struct ParentSpec {
+  ParentSpec(std::string label_, std::string relation_, std::string weight_,
+             std::string weights_hash_ = "")
+      : label(std::move(label_)),
+        relation(std::move(relation_)),
+        weight(std::move(weight_)),
+        weights_hash(std::move(weights_hash_)) {}
   std::string label;
   std::string relation;
   std::string weight;        // "" for none
