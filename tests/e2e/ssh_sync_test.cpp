@@ -227,6 +227,14 @@ TEST(SshSync, KeysComeFromTheAgentFirstAndAPassphraseIsExplained) {
   const auto sock = w.bob.dir() / "agent.sock";
   ServerProcess agent({"ssh-agent", "-D", "-a", sock.string()}, w.bob.dir() / "agent.log");
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(sock); }));
+  // An agent without keys, or a socket nobody listens on, falls through to the files.
+  r = w.bob.run("sync --ledger " + q(w.bob.ledger()), "SSH_AUTH_SOCK=" + q(sock));
+  EXPECT_NE(r.err.find("accepted none of the keys of ssh-agent, ~/.ssh/id_ecdsa"),
+            std::string::npos)
+      << r.err;
+  r = w.bob.run("sync --ledger " + q(w.bob.ledger()),
+                "SSH_AUTH_SOCK=" + q(w.bob.dir() / "no-agent.sock"));
+  EXPECT_NE(r.err.find("accepted none of ~/.ssh/id_ecdsa"), std::string::npos) << r.err;
   write_text(w.bob.dir() / "askpass", "#!/bin/sh\necho 'correct horse'\n");
   std::filesystem::permissions(w.bob.dir() / "askpass", std::filesystem::perms::owner_all);
   must_run("SSH_AUTH_SOCK=" + q(sock) + " SSH_ASKPASS=" + q(w.bob.dir() / "askpass") +
