@@ -53,9 +53,10 @@ enum class LocalFetch { k_pack, k_borrow };
 // refs/heads/<branch>. IOError "cannot reach" when the remote cannot be
 // contacted, is not a git repository, refuses the credentials (credentials.hpp),
 // or its ssh host key or TLS certificate is not trusted; InvalidArgument for a
-// malformed URL or unloadable CA certificates (GIT_SSL_CAINFO, SSL_CERT_FILE). `progress` (may be
-// null) is called from the transfer. With LocalFetch::k_borrow and a local remote, nothing is
-// written: the result holds the borrowed objects (`downloaded` stays false).
+// malformed URL or unloadable CA certificates (GIT_SSL_CAINFO, SSL_CERT_FILE).
+// `progress` (may be null) is called from the transfer. With
+// LocalFetch::k_borrow and a local remote, nothing is written: the result
+// holds the borrowed objects (`downloaded` stays false).
 Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
                                  const std::string& branch, const ProgressFn* progress,
                                  LocalFetch local = LocalFetch::k_pack);

@@ -20,8 +20,9 @@ enum class ChildStderr { k_inherit, k_discard };
 
 // Runs argv[0] (searched in PATH) with `input` on stdin, waits for it and
 // returns its exit code and stdout. stderr is inherited or discarded. IOError
-// when it cannot be started (not installed: the message names the program). `input` should stay
-// below the pipe buffer (64 KiB): it is written before stdout is read.
+// when it cannot be started (not installed: the message names the program).
+// `input` should stay below the pipe buffer (64 KiB): it is written before
+// stdout is read.
 Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const std::string& input,
                                   ChildStderr child_stderr);
 
