@@ -6,6 +6,7 @@
 #include "cli/common.hpp"
 #include "cli/ledger_context.hpp"
 #include "pedigree/sync/remotes.hpp"
+#include "pedigree/sync/url.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -29,12 +30,12 @@ int run_remote(RemoteAction action, const RemoteCommandOptions& opts) {
     for (const auto& r : store->remotes()) {
       if (opts.json) {
         list.push_back({{"name", r.name},
-                        {"url", r.url},
+                        {"url", sync::redact_url(r.url)},
                         {"branch", r.branch},
                         {"accepted_tip", r.accepted_tip ? nlohmann::json(*r.accepted_tip)
                                                         : nlohmann::json(nullptr)}});
       } else {
-        std::cout << r.name << '\t' << r.url << '\t'
+        std::cout << r.name << '\t' << sync::redact_url(r.url) << '\t'
                   << (r.accepted_tip ? r.accepted_tip->substr(0, 12) : std::string("-")) << '\n';
       }
     }

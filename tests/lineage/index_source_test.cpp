@@ -68,6 +68,30 @@ TEST_F(IndexSource_, LoadsTheAncestorsOnly) {
   EXPECT_EQ(anc.paths[0].steps.size(), 4u);
 }
 
+TEST_F(IndexSource_, LoadsAParentNamedByWeightsHashOnly) {
+  // artifact(7) declares artifact(0)'s weights hash as its parent's, no SHA-256.
+  const std::string weights(64, 'e');
+  m_fx.attest(model(artifact(8), "nai copy carrying the weights", "", {{"weights", weights}}));
+  ledger::Statement st = testing::lineage_statement(artifact(7), {});
+  st.predicate["parents"] = {
+      {{"digest", {{"pedigree-weights-v1", weights}}}, {"relation", "finetune"}}};
+  m_fx.attest(st);
+  m_fx.attest(testing::lineage_statement(artifact(8), {artifact(0)}));
+  auto policy = ledger::TrustPolicy::load(m_fx.temp() / "trust.json", nullptr);
+  ASSERT_TRUE(policy) << policy.error().message();
+  ASSERT_TRUE(m_index->update(m_fx.ledger().repo(), *policy));
+
+  IndexSource source(*m_index, ReferenceStore(std::filesystem::path()));
+  auto facts = source.load({artifact(7)});
+  ASSERT_TRUE(facts) << facts.error().message();
+  ASSERT_NE((*facts)->artifact(artifact(8)), nullptr);  // found through the weights hash
+  auto anc = trace_ancestry(**facts, artifact(7));
+  ASSERT_EQ(anc.paths.size(), 1u);  // 7 -> 8 (by weights) -> 0 (nai-leak)
+  ASSERT_EQ(anc.paths[0].steps.size(), 3u);
+  EXPECT_EQ(anc.paths[0].steps[1].sha256, artifact(8));
+  EXPECT_TRUE(anc.reaches_leak);
+}
+
 TEST_F(IndexSource_, RevokedAndUntrustedEventsAreKeptWithTheirStatus) {
   IndexSource source(*m_index, ReferenceStore(std::filesystem::path()));
   auto facts = source.load({artifact(9)});

@@ -19,9 +19,16 @@ inline std::string sha_of(const std::string& label) {
 }
 
 struct ParentSpec {
+  ParentSpec(std::string label_, std::string relation_, std::string weight_,
+             std::string weights_hash_ = "")
+      : label(std::move(label_)),
+        relation(std::move(relation_)),
+        weight(std::move(weight_)),
+        weights_hash(std::move(weights_hash_)) {}
   std::string label;
   std::string relation;
-  std::string weight;  // "" for none
+  std::string weight;        // "" for none
+  std::string weights_hash;  // when set, the parent is named by this weights hash only
 };
 
 class FactBuilder {
@@ -43,9 +50,9 @@ public:
                       bool trusted = true, const std::string& signer = "k1") {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& ps : parents) {
-      nlohmann::json q = {{"digest", {{"sha256", sha_of(ps.label)}}},
-                          {"name", ps.label},
-                          {"relation", ps.relation}};
+      nlohmann::json digest = {{"sha256", sha_of(ps.label)}};
+      if (!ps.weights_hash.empty()) digest = {{"pedigree-weights-v1", ps.weights_hash}};
+      nlohmann::json q = {{"digest", digest}, {"name", ps.label}, {"relation", ps.relation}};
       if (!ps.weight.empty()) q["weight"] = ps.weight;
       list.push_back(q);
     }

@@ -1,49 +1,17 @@
 // git:// through a real `git daemon` on 127.0.0.1 (a free port), started and
 // stopped by the test: clone, push (receive-pack enabled) and sync.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-#include <chrono>
-#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "support/servers.hpp"
 #include "sync/sync_support.hpp"
 
 namespace pedigree::sync {
 namespace {
 
 using namespace pedigree::testing;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool port_open(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // `git daemon` serving `base`, killed on destruction.
 class GitDaemon {
@@ -59,9 +27,7 @@ public:
                static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 200 && !port_open(m_port); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    wait_until([&] { return port_open(m_port); });
   }
   ~GitDaemon() {
     if (m_pid > 0) {
@@ -84,9 +50,8 @@ bool git_daemon_installed() {
 }
 
 TEST(SyncGitDaemon, CloneSyncAndPushOverGitProtocol) {
-  if (!git_daemon_installed()) {
-    GTEST_SKIP() << "git daemon is not installed (Debian: package git; tools/install-deps)";
-  }
+  ASSERT_TRUE(git_daemon_installed())
+      << "git daemon is missing: install the Debian package git (tools/install-deps does)";
   SyncFixture fx;
   GitDaemon daemon(fx.temp().path());
   ASSERT_TRUE(daemon.running()) << "git daemon did not start";

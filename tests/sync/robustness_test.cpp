@@ -49,7 +49,9 @@ TEST(SyncRobustness, KilledBeforeMovingTheBranchTheNextSyncCompletesDespiteAStal
   write_text(fx.dir() / ".git" / "pedigree" / "sync-journal.json", journal.dump());
   write_text(fx.dir() / ".git" / "pedigree.lock", "");
   write_text(fx.dir() / ".git" / "index.lock", "");  // libgit2's, from the killed process
-  auto report = fx.sync_alice(SyncOptions{.push = PushMode::k_no_push});
+  SyncOptions no_push;
+  no_push.push = PushMode::k_no_push;
+  auto report = fx.sync_alice(no_push);
   ASSERT_EQ(report.outcome, SyncOutcome::k_ok) << report.message;
   EXPECT_TRUE(report.recovered);
   EXPECT_EQ(fx.head(fx.dir()), fx.remote_head());

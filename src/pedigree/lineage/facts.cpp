@@ -33,6 +33,12 @@ void add_name(std::vector<std::string>& names, const std::string& name) {
 
 }  // namespace
 
+std::string short_node_id(std::string_view node) {
+  if (node.starts_with(k_weights_node_prefix))
+    return "weights:" + std::string(node.substr(k_weights_node_prefix.size(), 10));
+  return std::string(node.substr(0, 10));
+}
+
 std::string_view event_status_name(EventStatus status) {
   switch (status) {
     case EventStatus::k_trusted: return "trusted";
@@ -113,7 +119,9 @@ Result<void> FactBase::add_event(const EventInput& event) {
       Edge e;
       e.child = event.subject_sha256;
       e.parent = string_field(q["digest"], "sha256");
-      if (e.parent.empty()) return corruption(where + ".digest: missing sha256");
+      e.parent_weights = string_field(q["digest"], k_weights_digest);
+      if (e.parent.empty() && e.parent_weights.empty())
+        return corruption(where + ".digest: neither sha256 nor " + std::string(k_weights_digest));
       e.parent_name = string_field(q, "name");
       e.relation = string_field(q, "relation");
       e.weight = decimal_field(q, "weight");
@@ -125,7 +133,7 @@ Result<void> FactBase::add_event(const EventInput& event) {
       e.method = string_field(p, "method");
       e.basis = string_field(p, "basis");
       e.from = from;
-      touch(e.parent, e.parent_name);
+      if (!e.parent.empty()) touch(e.parent, e.parent_name);  // else resolved in finalize()
       m_edges.emplace(e.child, std::move(e));
     }
   } else if (event.kind == "claim") {
@@ -176,6 +184,48 @@ void FactBase::finalize() {
     m_revoked_by[target] = rev.event_id;
     set_status(target, EventStatus::k_revoked);
   }
+  resolve_weight_parents();
+}
+
+void FactBase::resolve_weight_parents() {
+  // Artifacts by the weights hash their trusted model events declare.
+  std::map<std::string, std::vector<std::string>, std::less<>> by_weights;
+  for (const auto& [sha, a] : m_artifacts)
+    for (const auto& m : a.models)
+      if (m.from.status == EventStatus::k_trusted)
+        if (auto h = m.hashes.find("weights"); h != m.hashes.end()) {
+          auto& list = by_weights[h->second];
+          if (std::find(list.begin(), list.end(), sha) == list.end()) list.push_back(sha);
+        }
+  // Same weights hash, same tensors: any of them is the parent. Prefer the one
+  // whose role or declared parents say most (a NAI reference first, so a
+  // parent that is NAI by weights is never hidden behind a copy of it).
+  auto rank = [&](const std::string& sha) {
+    Role role = role_of(sha);
+    bool parents = m_edges.contains(sha);
+    return is_nai_role(role) ? 0 : role != Role::k_none ? 1 : parents ? 2 : 3;
+  };
+  std::vector<std::pair<std::string, std::string>> named;  // (node, name) to touch
+  for (auto& [child, e] : m_edges) {
+    if (!e.parent.empty()) continue;
+    // The child itself may carry the hash (a conversion keeps the weights):
+    // it is never its own parent.
+    std::vector<std::string> candidates;
+    if (auto it = by_weights.find(e.parent_weights); it != by_weights.end())
+      for (const auto& sha : it->second)
+        if (sha != child) candidates.push_back(sha);
+    if (candidates.empty()) {
+      e.parent = std::string(k_weights_node_prefix) + e.parent_weights;
+    } else {
+      e.parent = *std::min_element(candidates.begin(), candidates.end(),
+                                   [&](const std::string& a, const std::string& b) {
+                                     return std::pair(rank(a), a) < std::pair(rank(b), b);
+                                   });
+      e.parent_by_weights = true;
+    }
+    named.emplace_back(e.parent, e.parent_name);
+  }
+  for (const auto& [node, name] : named) touch(node, name);
 }
 
 const ArtifactFacts* FactBase::artifact(std::string_view sha256) const {
@@ -211,7 +261,7 @@ std::string FactBase::display_name(std::string_view sha256) const {
       if (m.from.status == EventStatus::k_trusted && !m.file_name.empty()) return m.file_name;
     if (!a->names.empty()) return a->names.front();
   }
-  return std::string(sha256.substr(0, 10));
+  return short_node_id(sha256);
 }
 
 std::string FactBase::published(std::string_view sha256) const {

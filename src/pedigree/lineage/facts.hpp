@@ -55,10 +55,25 @@ struct ModelFact {
   Provenance from;
 };
 
+// The digest name a lineage parent may be given by instead of "sha256".
+inline constexpr std::string_view k_weights_digest = "pedigree-weights-v1";
+// Node id of a parent named only by its weights hash that no known artifact
+// carries: this prefix and the hash, never 64 hex, so never a SHA-256.
+inline constexpr std::string_view k_weights_node_prefix = "pedigree-weights-v1:";
+
+// A node id for display: the first 10 hex of a SHA-256, or "weights:" and
+// the first 10 hex of a weights-hash node.
+std::string short_node_id(std::string_view node);
+
 // One parent named by a `lineage` event.
 struct Edge {
-  std::string child;   // SHA-256 of the child
-  std::string parent;  // SHA-256 of the parent
+  std::string child;  // SHA-256 of the child
+  // SHA-256 of the parent. A parent named only by weights hash is resolved by
+  // FactBase::finalize to an artifact a trusted model event gives that hash
+  // (else k_weights_node_prefix + hash, an unknown root).
+  std::string parent;
+  std::string parent_weights;      // pedigree-weights-v1 hash when the event gave one
+  bool parent_by_weights = false;  // `parent` was found through parent_weights
   std::string parent_name;
   std::string relation;  // merge, finetune, add-difference, lora-bake, conversion, same-weights
   std::optional<double> weight;  // coefficient in the affine combination; signed for add-difference
@@ -104,7 +119,8 @@ public:
   // lacks a field the engine needs; the caller reports it and goes on.
   Result<void> add_event(const EventInput& event);
   // Applies revocations (a revocation counts only when signed by the revoked
-  // event's own signer). Call once after the last add_event.
+  // event's own signer), then resolves parents named only by weights hash.
+  // Call once after the last add_event.
   void finalize();
 
   // nullptr when nothing is known about `sha256`.
@@ -124,6 +140,7 @@ public:
   std::string published(std::string_view sha256) const;
 
 private:
+  void resolve_weight_parents();
   ArtifactFacts& touch(const std::string& sha256, const std::string& name);
   void set_status(std::string_view event_id, EventStatus status);
 

@@ -45,7 +45,8 @@ void tree_lines(const FactBase& facts, const std::string& node, int depth,
     }
     std::string line = std::string(2 * depth + 2, ' ') + "<- " + e->relation;
     if (auto w = effective_weight(*e)) line += " " + fmt_weight(w);
-    line += "  " + facts.display_name(e->parent) + "  [" + e->parent.substr(0, 10) + "]";
+    line += "  " + facts.display_name(e->parent) + "  [" + short_node_id(e->parent) + "]";
+    if (e->parent_by_weights) line += "  (by weights hash)";
     Role role = facts.role_of(e->parent);
     if (role != Role::k_none) line += "  (" + std::string(role_name(role)) + ")";
     if (e->from.status != EventStatus::k_trusted)
@@ -110,7 +111,7 @@ std::string to_dot(const AncestryGraph& g) {
   std::string out = "digraph ancestry {\n  rankdir=BT;\n  node [shape=box, fontname=\"sans\"];\n";
   for (const auto& n : g.nodes) {
     out += "  \"" + n.sha256 + "\" [label=\"" + dot_escape(n.name) + "\\n" +
-           n.sha256.substr(0, 10) +
+           short_node_id(n.sha256) +
            (n.role != Role::k_none ? "\\n(" + std::string(role_name(n.role)) + ")" : "") + "\"";
     if (n.nai)
       out += ", style=filled, fillcolor=\"#f4b4b4\", color=red";
@@ -182,7 +183,7 @@ Result<std::string> render_svg(const std::string& dot) {
 }
 
 std::string render_tree(const FactBase& facts, const std::string& target) {
-  std::string out = facts.display_name(target) + "  [" + target.substr(0, 10) + "]";
+  std::string out = facts.display_name(target) + "  [" + short_node_id(target) + "]";
   Role role = facts.role_of(target);
   if (role != Role::k_none) out += "  (" + std::string(role_name(role)) + ")";
   out += "\n";

@@ -49,14 +49,23 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
       in.subject_name = n->get<std::string>();
   if (auto p = statement.find("predicate"); p != statement.end()) in.predicate = *p;
   in.revoked = row.status == "revoked";
-  // A predicate the engine cannot use (e.g. a parent named by weights hash
-  // only) is skipped: the verified event stays visible through `verify`.
+  // A predicate the engine cannot use is skipped: the verified event stays
+  // visible through `verify`.
   if (!facts.add_event(in)) return {};
-  if (parents && in.kind == "lineage")
-    for (const auto& q : in.predicate.value("parents", nlohmann::json::array()))
-      if (q.is_object() && q.contains("digest") && q["digest"].is_object())
-        if (auto d = q["digest"].find("sha256"); d != q["digest"].end() && d->is_string())
-          parents->push_back(d->get<std::string>());
+  if (!parents || in.kind != "lineage") return {};
+  for (const auto& q : in.predicate.value("parents", nlohmann::json::array())) {
+    if (!q.is_object() || !q.contains("digest") || !q["digest"].is_object()) continue;
+    const auto& digest = q["digest"];
+    if (auto d = digest.find("sha256"); d != digest.end() && d->is_string()) {
+      parents->push_back(d->get<std::string>());
+    } else if (auto w = digest.find(std::string(k_weights_digest));
+               w != digest.end() && w->is_string()) {
+      // Named by weights hash only: load every artifact carrying that hash, so
+      // FactBase::finalize can resolve the parent among them.
+      PD_ASSIGN_OR_RETURN(auto carriers, artifacts_with_hash("weights", w->get<std::string>()));
+      parents->insert(parents->end(), carriers.begin(), carriers.end());
+    }
+  }
   return {};
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
+#include <string_view>
 
 namespace pedigree::lineage {
 namespace {
@@ -28,6 +30,17 @@ std::string fmt_share(double v) {
 
 std::string short_id(const std::string& id) {
   return id.substr(0, 12);
+}
+
+// Concatenation into one buffer (chains of operator+ on temporaries also make
+// g++ 12 warn falsely about memcpy bounds).
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (auto p : parts) size += p.size();
+  std::string out;
+  out.reserve(size);
+  for (auto p : parts) out.append(p);
+  return out;
 }
 
 // Independent pieces combine as 1 - prod(1 - c), capped below certainty.
@@ -140,10 +153,11 @@ private:
     for (std::size_t i = 0; i < anc.paths.size() && i < k_max_listed; ++i) {
       const NaiPath& p = anc.paths[i];
       std::string text = "declared path to " + p.steps.back().name + ":";
-      for (std::size_t s = 1; s < p.steps.size(); ++s)
-        text += " <-" + p.steps[s].relation +
-                (p.steps[s].weight ? "(" + fmt_share(*p.steps[s].weight) + ")" : "") + "- " +
-                p.steps[s].name;
+      for (std::size_t s = 1; s < p.steps.size(); ++s) {
+        const PathStep& step = p.steps[s];
+        std::string weight = step.weight ? cat({"(", fmt_share(*step.weight), ")"}) : "";
+        text += cat({" <-", step.relation, weight, "- ", step.name});
+      }
       if (p.product) text += " (product " + fmt_share(*p.product) + ")";
       const PathStep& first = p.steps[1];
       add({"lineage", "strong", true, true, text, first.event_id, ""}, k_conf_lineage);
@@ -154,8 +168,8 @@ private:
       std::string ids;
       for (std::size_t s = 1; s < p.steps.size(); ++s)
         if (p.steps[s].status != EventStatus::k_trusted)
-          ids += " " + short_id(p.steps[s].event_id) + " (" +
-                 std::string(event_status_name(p.steps[s].status)) + ")";
+          ids += cat({" ", short_id(p.steps[s].event_id), " (",
+                      event_status_name(p.steps[s].status), ")"});
       add({"lineage", "ignored", false, true,
            "a path to " + p.steps.back().name + " exists only through events not counted:" + ids,
            "", ""},
@@ -164,19 +178,19 @@ private:
     for (const Edge* e : anc.ignored_edges)
       if (m_out.evidence.size() < 4 * k_max_listed)
         add({"lineage", "ignored", false, false,
-             std::string(event_status_name(e->from.status)) +
-                 " lineage event: " + m_facts.display_name(e->child) + " <-" + e->relation + "- " +
-                 m_facts.display_name(e->parent),
+             cat({event_status_name(e->from.status),
+                  " lineage event: ", m_facts.display_name(e->child), " <-", e->relation, "- ",
+                  m_facts.display_name(e->parent)}),
              e->from.event_id, e->from.signer},
             0);
     for (const auto& cycle : anc.cycles) {
       std::string text = "cycle refused:";
-      for (const auto& n : cycle) text += " " + m_facts.display_name(n);
+      for (const auto& n : cycle) text.append(" ").append(m_facts.display_name(n));
       add({"cycle", "ignored", false, false, text, "", ""}, 0);
     }
     for (const auto& c : anc.conflicts) {
       std::string text = "conflicting lineage for " + m_facts.display_name(c.sha256) + ": events";
-      for (const auto& id : c.event_ids) text += " " + short_id(id);
+      for (const auto& id : c.event_ids) text.append(" ").append(short_id(id));
       add({"conflict", "moderate", false, false, text, "", ""}, 0);
     }
     if (anc.nai_declared() && anc.share_low && anc.share_high)
@@ -233,9 +247,9 @@ private:
       }
       std::string who = r.resolved.empty() ? r.parent : m_facts.display_name(r.resolved);
       add({"metadata", nai ? "moderate" : "weak", nai, nai,
-           "the file's own " + r.source + " names parent " + who + " (" + r.relation +
-               (r.weight ? " " + fmt_share(*r.weight) : "") + ")" +
-               (nai ? ", a NAI reference or NAI descendant" : "") + "; file metadata is forgeable",
+           cat({"the file's own ", r.source, " names parent ", who, " (", r.relation,
+                r.weight ? cat({" ", fmt_share(*r.weight)}) : "", ")",
+                nai ? ", a NAI reference or NAI descendant" : "", "; file metadata is forgeable"}),
            "", ""},
           k_conf_metadata);
       if (nai) note_source(via);
@@ -309,17 +323,18 @@ private:
     const auto& t = m_in.target;
     const bool known = !t.sha256.empty() && m_facts.artifact(t.sha256) != nullptr;
     if (!known)
-      steps.push_back(
+      steps.emplace_back(
           "the ledger does not know this artifact: run `pedigree check FILE` on the model "
           "file (hash + fingerprint), then contribute with `pedigree attest model FILE`");
     if (t.weak_match)
-      steps.push_back("AutoV1/CRC32 matches are weak: check the full SHA-256 or the file itself");
+      steps.emplace_back(
+          "AutoV1/CRC32 matches are weak: check the full SHA-256 or the file itself");
     if (!m_in.fingerprint && t.kind != "file")
-      steps.push_back(
+      steps.emplace_back(
           "fingerprint the model file: `pedigree check FILE` estimates the NAI share "
           "from the weights");
     if (known && !m_out.ancestry.complete)
-      steps.push_back(
+      steps.emplace_back(
           "ancestry incomplete: ask the author to attest the recipe (`pedigree attest "
           "lineage CHILD --parent SHA256:WEIGHT ...`)");
     // Trusting a signer cannot help with a fact its own signer marked unconfirmed.
@@ -333,11 +348,11 @@ private:
       for (const auto& step : p.steps) note(step.status);
     if (m_ignored_nai && !unconfirmed) untrusted = true;
     if (unconfirmed)
-      steps.push_back(
+      steps.emplace_back(
           "some facts are marked unconfirmed by their signer: they count once someone attests "
           "them as confirmed (e.g. by hashing the files)");
     if (untrusted)
-      steps.push_back(
+      steps.emplace_back(
           "some events do not count: review their signers (`pedigree trust add KEYID`)");
   }
 

@@ -116,7 +116,8 @@ Result<void> RemoteStore::save() const {
   std::error_code ec;
   std::filesystem::create_directories(m_file.parent_path(), ec);
   if (ec) return io_error(m_file.parent_path().string() + ": cannot create: " + ec.message());
-  return write_file_atomic(m_file, doc.dump(2) + "\n");
+  // Owner-only: a URL may carry a password or token (https://user:token@host/...).
+  return write_file_atomic(m_file, doc.dump(2) + "\n", 0600);
 }
 
 }  // namespace pedigree::sync

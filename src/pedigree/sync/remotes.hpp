@@ -4,7 +4,8 @@
 // (docs/sync.md):
 //   {"format":1,"remotes":[{"name":"origin","url":"...","branch":"main",
 //                            "accepted_tip":"<commit id>"|null}]}
-// Every save writes a temporary file and renames it over the old one.
+// Every save writes a temporary file (mode 0600: URLs may hold a password)
+// and renames it over the old one.
 #pragma once
 
 #include <filesystem>

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "pedigree/sync/remotes.hpp"
+#include "pedigree/sync/url.hpp"
 
 namespace pedigree::sync {
 namespace {
@@ -50,7 +51,7 @@ Result<std::optional<FetchResult>> fetch_checked(ledger::GitRepo& repo, const Re
   }
   if (fetched->state == FetchResult::State::k_no_branch) {
     fail(report, SyncOutcome::k_not_a_ledger,
-         remote.url + " is not a pedigree ledger (no branch '" + remote.branch + "')");
+         redact_url(remote.url) + " is not a pedigree ledger (no branch '" + remote.branch + "')");
     return std::nullopt;
   }
   if (fetched->state == FetchResult::State::k_tip) {
@@ -58,7 +59,7 @@ Result<std::optional<FetchResult>> fetch_checked(ledger::GitRepo& repo, const Re
     PD_ASSIGN_OR_RETURN(bool ledger_json, has_ledger_json(repo, fetched->tip));
     if (!ledger_json) {
       fail(report, SyncOutcome::k_not_a_ledger,
-           remote.url + " is not a pedigree ledger (no LEDGER.json at its tip)");
+           redact_url(remote.url) + " is not a pedigree ledger (no LEDGER.json at its tip)");
       return std::nullopt;
     }
   }
@@ -66,8 +67,8 @@ Result<std::optional<FetchResult>> fetch_checked(ledger::GitRepo& repo, const Re
 }
 
 std::string merge_message(const Remote& remote, const std::string& tip) {
-  return "sync: merge " + remote.name + " (" + tip.substr(0, 12) + ")\n\nremote " + remote.url +
-         "\n";
+  return "sync: merge " + remote.name + " (" + tip.substr(0, 12) + ")\n\nremote " +
+         redact_url(remote.url) + "\n";
 }
 
 Result<void> push_and_record(ledger::Ledger& ledger, RemoteStore& store, const Remote& remote,
@@ -112,7 +113,7 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
   PD_ASSIGN_OR_RETURN(Remote remote, choose_remote(store, name));
   SyncReport report;
   report.remote = remote.name;
-  report.url = remote.url;
+  report.url = redact_url(remote.url);
   report.accepted_before = remote.accepted_tip;
   auto& repo = ledger.repo();
   {
@@ -197,7 +198,7 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
   }
   SyncReport report;
   report.remote = "origin";
-  report.url = url;
+  report.url = redact_url(url);
   // Removes what this clone created unless it succeeded.
   struct Cleanup {
     const std::filesystem::path& dir;
@@ -224,7 +225,8 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
   report.seconds.fetch = lap(clock);
   if (!fetched) return report;
   if (!report.remote_tip) {
-    return fail(report, SyncOutcome::k_not_a_ledger, url + " is empty: nothing to clone");
+    return fail(report, SyncOutcome::k_not_a_ledger,
+                redact_url(url) + " is empty: nothing to clone");
   }
   PD_ASSIGN_OR_RETURN(auto check, verify_incoming(repo, *report.remote_tip, {}, {}));
   report.seconds.verify = lap(clock);
@@ -233,8 +235,8 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
   if (!check.offenses.empty()) {
     report.offenses = std::move(check.offenses);
     return fail(report, SyncOutcome::k_rejected,
-                std::to_string(report.offenses.size()) + " refused change(s) in " + url +
-                    "; nothing was cloned");
+                std::to_string(report.offenses.size()) + " refused change(s) in " +
+                    redact_url(url) + "; nothing was cloned");
   }
   PD_TRY(check_out_first(repo, *report.remote_tip));
   report.seconds.merge = lap(clock);

@@ -47,7 +47,7 @@ std::string_view outcome_name(SyncOutcome outcome);
 
 struct SyncReport {
   std::string remote;
-  std::string url;
+  std::string url;  // the remote's URL, its password (if any) replaced by *** (redact_url)
   SyncOutcome outcome = SyncOutcome::k_ok;
   std::string message;     // why, for anything but k_ok
   bool recovered = false;  // an interrupted sync was completed first

@@ -1,9 +1,14 @@
 #include "pedigree/sync/transport.hpp"
 #include "pedigree/util/unique_handle.hpp"
 
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 
 #include <git2.h>
+
+#include "pedigree/sync/credentials.hpp"
+#include "pedigree/sync/url.hpp"
 
 namespace pedigree::sync {
 namespace {
@@ -17,8 +22,9 @@ std::string last_git_error() {
 
 // State shared with libgit2's C callbacks through their payload pointer.
 struct CallbackState {
+  CallbackState(const std::string& url, const ProgressFn* p) : credentials(url), progress(p) {}
+  Credentials credentials;
   const ProgressFn* progress = nullptr;
-  int credential_attempts = 0;
   std::string push_refusal;  // set by push_update_reference
 };
 
@@ -39,14 +45,14 @@ int on_push_progress(unsigned int current, unsigned int total, size_t bytes, voi
   return 0;
 }
 
-// ssh:// only: keys from the running ssh agent, tried once.
 int on_credentials(git_credential** out, const char*, const char* username_from_url,
                    unsigned int allowed_types, void* payload) {
-  auto* state = static_cast<CallbackState*>(payload);
-  if ((allowed_types & GIT_CREDENTIAL_SSH_KEY) && state->credential_attempts++ == 0) {
-    return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
-  }
-  return GIT_PASSTHROUGH;
+  return static_cast<CallbackState*>(payload)->credentials.acquire(out, username_from_url,
+                                                                   allowed_types);
+}
+
+int on_certificate(git_cert* cert, int valid, const char* host, void* payload) {
+  return static_cast<CallbackState*>(payload)->credentials.check_certificate(cert, valid, host);
 }
 
 int on_push_update(const char* refname, const char* status, void* payload) {
@@ -61,17 +67,86 @@ git_remote_callbacks make_callbacks(CallbackState& state) {
   cb.transfer_progress = on_fetch_progress;
   cb.push_transfer_progress = on_push_progress;
   cb.credentials = on_credentials;
+  cb.certificate_check = on_certificate;
   cb.push_update_reference = on_push_update;
   cb.payload = &state;
   return cb;
 }
 
+// The first of the environment variables `names` that is set and not empty.
+const char* first_env(std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (const char* value = std::getenv(name); value && *value) return value;
+  }
+  return nullptr;
+}
+
+// The CA certificates https:// trusts: those named by GIT_SSL_CAINFO /
+// GIT_SSL_CAPATH (as git) or SSL_CERT_FILE / SSL_CERT_DIR (as OpenSSL), else
+// the system bundle libgit2 loads at initialisation. Done once per process.
+Result<void> configure_tls_trust() {
+  static std::once_flag once;
+  static std::optional<Error> failure;
+  std::call_once(once, [] {
+    const char* file = first_env({"GIT_SSL_CAINFO", "SSL_CERT_FILE"});
+    const char* dir = first_env({"GIT_SSL_CAPATH", "SSL_CERT_DIR"});
+    if (!file && !dir) return;
+    if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir) != 0) {
+      failure = Error(ErrorCode::k_invalid_argument,
+                      std::string("cannot load the CA certificates named by ") +
+                          (file ? "GIT_SSL_CAINFO or SSL_CERT_FILE (" + std::string(file) + ")"
+                                : "GIT_SSL_CAPATH or SSL_CERT_DIR (" + std::string(dir) + ")") +
+                          ": " + last_git_error());
+    }
+  });
+  if (failure) return std::unexpected(*failure);
+  return {};
+}
+
 Result<RemotePtr> anonymous_remote(ledger::GitRepo& repo, const std::string& url) {
+  PD_TRY(repo.handle());  // initialises libgit2 (done lazily)
+  if (auto parsed = parse_remote_url(url); parsed && parsed->scheme == "https") {
+    PD_TRY(configure_tls_trust());
+  }
   git_remote* raw = nullptr;
   int rc = git_remote_create_anonymous(&raw, repo.native(), url.c_str());
   RemotePtr remote(raw);
-  if (rc != 0) return invalid_argument("invalid remote URL '" + url + "': " + last_git_error());
+  if (rc != 0) {
+    return invalid_argument("invalid remote URL '" + redact_url(url) +
+                            "': " + redact_url_in(last_git_error(), url));
+  }
   return remote;
+}
+
+// Why a transfer with `url` failed: the credentials' own explanation when
+// they refused, a TLS verdict with what to do, else libgit2's message; never
+// the URL's password.
+std::string transfer_error(const CallbackState& state, const std::string& url) {
+  if (!state.credentials.failure().empty()) return state.credentials.failure();
+  const git_error* e = git_error_last();
+  std::string why = redact_url_in(last_git_error(), url);
+  auto parsed = parse_remote_url(url);
+  if (e && e->klass == GIT_ERROR_SSL && parsed && parsed->scheme == "https" &&
+      why.find("certificate") != std::string::npos) {
+    // mbedTLS's reasons (x509_crt.c): "... not correctly signed by the trusted CA",
+    // "... Common Name (CN) does not match with the expected CN".
+    const std::string host = host_and_port(*parsed);
+    const bool by_ip = parsed->host.find_first_not_of("0123456789.:") == std::string::npos;
+    std::string hints;
+    if (why.find("Common Name") != std::string::npos) {
+      hints += by_ip ? "; Debian's libgit2 (mbedTLS) matches certificates to host names only, "
+                       "not to IP addresses: use the server's name"
+                     : "; the certificate is not issued for " + parsed->host;
+    }
+    if (why.find("Common Name") == std::string::npos ||
+        why.find("trusted CA") != std::string::npos) {
+      hints +=
+          "; if the server uses a private certificate authority, set GIT_SSL_CAINFO (or "
+          "SSL_CERT_FILE) to its certificate";
+    }
+    why = "the TLS certificate of " + host + " is not trusted (" + why + ")" + hints;
+  }
+  return why;
 }
 
 bool have_commit(git_repository* repo, const git_oid* oid) {
@@ -89,7 +164,10 @@ Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::
   git_repository* raw = nullptr;
   int rc = git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
   UniqueHandle<git_repository, git_repository_free> remote(raw);
-  if (rc != 0) return io_error("cannot reach remote " + url + ": " + last_git_error());
+  if (rc != 0) {
+    return io_error("cannot reach remote " + redact_url(url) + ": " +
+                    redact_url_in(last_git_error(), url));
+  }
   FetchResult result;
   git_oid tip;
   const std::string wanted = "refs/heads/" + branch;
@@ -129,17 +207,19 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
     if (auto dir = local_remote_dir(url)) return borrow_branch(repo, *dir, url, branch);
   }
   PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
-  CallbackState state;
-  state.progress = progress;
+  CallbackState state(url, progress);
   git_remote_callbacks callbacks = make_callbacks(state);
+  const std::string shown = redact_url(url);
   if (git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) != 0) {
-    return io_error("cannot reach remote " + url + ": " + last_git_error());
+    state.credentials.settle(false);
+    return io_error("cannot reach remote " + shown + ": " + transfer_error(state, url));
   }
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   if (git_remote_ls(&heads, &count, remote.get()) != 0) {
-    return io_error("cannot list the refs of " + url + ": " + last_git_error());
+    return io_error("cannot list the refs of " + shown + ": " + transfer_error(state, url));
   }
+  state.credentials.settle(true);  // the server accepted them: it listed its refs
   FetchResult result;
   const std::string wanted = "refs/heads/" + branch;
   const git_remote_head* found = nullptr;
@@ -163,10 +243,10 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
   char* specs[] = {spec.data()};
   git_strarray refspecs = {specs, 1};
   if (git_remote_download(remote.get(), &refspecs, &opts) != 0) {
-    return io_error("cannot fetch from " + url + ": " + last_git_error());
+    return io_error("cannot fetch from " + shown + ": " + transfer_error(state, url));
   }
   if (!have_commit(repo.native(), &found->oid)) {
-    return io_error("fetch from " + url + " did not bring commit " + result.tip);
+    return io_error("fetch from " + shown + " did not bring commit " + result.tip);
   }
   result.downloaded = true;
   return result;
@@ -175,8 +255,8 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
 Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const std::string& branch,
                          const ProgressFn* progress) {
   PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
-  CallbackState state;
-  state.progress = progress;
+  CallbackState state(url, progress);
+  const std::string shown = redact_url(url);
   git_push_options opts = GIT_PUSH_OPTIONS_INIT;
   opts.callbacks = make_callbacks(state);
   // libgit2 resolves the source as a reference name (not a commit id).
@@ -184,16 +264,18 @@ Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const st
   char* specs[] = {spec.data()};
   git_strarray refspecs = {specs, 1};
   if (git_remote_push(remote.get(), &refspecs, &opts) != 0) {
-    std::string why = last_git_error();
+    std::string why = transfer_error(state, url);
+    state.credentials.settle(false);
     if (why.find("fast-forward") != std::string::npos ||
         why.find("rejected") != std::string::npos) {
-      return conflict("remote " + url + " refused the push (" + why +
+      return conflict("remote " + shown + " refused the push (" + why +
                       "); it changed since the fetch: run sync again");
     }
-    return io_error("cannot push to " + url + ": " + why);
+    return io_error("cannot push to " + shown + ": " + why);
   }
+  state.credentials.settle(true);
   if (!state.push_refusal.empty()) {
-    return conflict("remote " + url + " refused the push (" + state.push_refusal +
+    return conflict("remote " + shown + " refused the push (" + state.push_refusal +
                     "); run sync again");
   }
   return {};

@@ -1,7 +1,9 @@
 // Moving commits between a ledger and a remote with libgit2 (1.5 on Debian 12:
 // file://, local paths, git://, ssh:// through libssh2 and https:// through
-// OpenSSL). A fetch downloads objects only: it writes no ref and no FETCH_HEAD,
-// so nothing a remote sends is reachable in the ledger before sync verified it.
+// mbedTLS; authentication and host checks in credentials.hpp). A fetch
+// downloads objects only: it writes no ref and no FETCH_HEAD, so nothing a
+// remote sends is reachable in the ledger before sync verified it. Messages
+// never show a URL's password (redact_url).
 #pragma once
 
 #include <cstdint>
@@ -49,8 +51,10 @@ enum class LocalFetch { k_pack, k_borrow };
 
 // Connects to `url`, reads its refs and downloads the objects of
 // refs/heads/<branch>. IOError "cannot reach" when the remote cannot be
-// contacted or is not a git repository. ssh:// authenticates through the
-// ssh agent. `progress` (may be null) is called from the transfer. With
+// contacted, is not a git repository, refuses the credentials (credentials.hpp),
+// or its ssh host key or TLS certificate is not trusted; InvalidArgument for a
+// malformed URL or unloadable CA certificates (GIT_SSL_CAINFO, SSL_CERT_FILE).
+// `progress` (may be null) is called from the transfer. With
 // LocalFetch::k_borrow and a local remote, nothing is written: the result
 // holds the borrowed objects (`downloaded` stays false).
 Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
