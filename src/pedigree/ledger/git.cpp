@@ -21,7 +21,10 @@ using RefPtr = UniqueHandle<git_reference, git_reference_free>;
 
 void ensure_libgit2() {
   static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, std::size_t{1} << 20);
+  });
 }
 
 std::unexpected<Error> git_failure(const std::string& what) {

@@ -11,8 +11,9 @@
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
-#include <openssl/evp.h>
 #include <zlib.h>
+
+#include "pedigree/sync/pack_file.hpp"
 
 namespace pedigree::sync {
 namespace {
@@ -109,77 +110,6 @@ private:
   std::vector<git_oid> m_order;
 };
 
-// Streams objects as one pack without deltas into the ledger's store through
-// libgit2's indexer, which computes every object's id and checks the
-// trailing checksum; the pack and its index appear together on commit().
-class PackWriter {
-public:
-  static Result<PackWriter> start(git_odb* odb, std::uint32_t count) {
-    git_odb_writepack* raw = nullptr;
-    if (git_odb_write_pack(&raw, odb, nullptr, nullptr) != 0) {
-      return io_error("cannot write a pack: " + git_message());
-    }
-    PackWriter w(raw);
-    unsigned char header[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2};
-    for (int i = 0; i < 4; ++i) header[8 + i] = static_cast<unsigned char>(count >> (24 - 8 * i));
-    PD_TRY(w.append(header, sizeof header));
-    return w;
-  }
-  PackWriter(PackWriter&& o) noexcept
-      : m_pack(std::exchange(o.m_pack, nullptr)),
-        m_sha1(std::exchange(o.m_sha1, nullptr)),
-        m_stats(o.m_stats) {}  // the indexer keeps its counts in it between calls
-  ~PackWriter() {
-    if (m_pack) m_pack->free(m_pack);
-    EVP_MD_CTX_free(m_sha1);
-  }
-
-  Result<void> add(git_object_t type, const void* data, std::size_t size) {
-    unsigned char header[16];
-    std::size_t n = 0, rest = size >> 4;
-    header[n++] = static_cast<unsigned char>((type << 4) | (size & 15) | (rest ? 0x80 : 0));
-    while (rest) {
-      header[n++] = static_cast<unsigned char>((rest & 0x7f) | (rest >> 7 ? 0x80 : 0));
-      rest >>= 7;
-    }
-    PD_TRY(append(header, n));
-    uLongf packed = compressBound(static_cast<uLong>(size));
-    m_buffer.resize(packed);
-    if (compress2(m_buffer.data(), &packed, static_cast<const Bytef*>(data),
-                  static_cast<uLong>(size), Z_BEST_SPEED) != Z_OK) {
-      return io_error("cannot compress an object");
-    }
-    return append(m_buffer.data(), packed);
-  }
-
-  Result<void> commit() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(m_sha1, digest, &len);
-    if (m_pack->append(m_pack, digest, len, &m_stats) != 0 ||
-        m_pack->commit(m_pack, &m_stats) != 0) {
-      return corruption("the copied objects do not index: " + git_message());
-    }
-    return {};
-  }
-
-private:
-  explicit PackWriter(git_odb_writepack* pack) : m_pack(pack), m_sha1(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(m_sha1, EVP_sha1(), nullptr);
-  }
-  Result<void> append(const void* data, std::size_t size) {
-    EVP_DigestUpdate(m_sha1, data, size);
-    if (m_pack->append(m_pack, data, size, &m_stats) != 0) {
-      return io_error("cannot write a pack: " + git_message());
-    }
-    return {};
-  }
-  git_odb_writepack* m_pack;
-  EVP_MD_CTX* m_sha1;
-  git_indexer_progress m_stats{};
-  std::vector<unsigned char> m_buffer;
-};
-
 }  // namespace
 
 std::optional<std::filesystem::path> local_remote_dir(const std::string& url) {
@@ -218,6 +148,7 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
       git_odb_backend_loose(&loose, own_path.ptr, Z_BEST_SPEED, 0, 0, 0) == 0 &&
       git_odb_add_backend(sink, loose, 1) == 0 && git_repository_set_odb(repo.native(), mixed) == 0;
   if (!ok && loose && sink && git_odb_num_backends(sink) == 0) loose->free(loose);
+  std::filesystem::path objects_dir = own_path.ptr ? own_path.ptr : "";
   git_buf_dispose(&own_path);
   if (!ok) {
     std::string why = git_message();
@@ -226,11 +157,17 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
     git_odb_free(own);
     return io_error("cannot read the objects of " + remote_objects.string() + ": " + why);
   }
-  return std::unique_ptr<BorrowedObjects>(new BorrowedObjects(repo, own, mixed, sink));
+  return std::unique_ptr<BorrowedObjects>(
+      new BorrowedObjects(repo, std::move(objects_dir), own, mixed, sink));
 }
 
-BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed, git_odb* sink)
-    : m_repo(repo), m_own(own), m_mixed(mixed), m_sink(sink) {}
+BorrowedObjects::BorrowedObjects(ledger::GitRepo& repo, std::filesystem::path objects_dir,
+                                 git_odb* own, git_odb* mixed, git_odb* sink)
+    : m_repo(repo),
+      m_objects_dir(std::move(objects_dir)),
+      m_own(own),
+      m_mixed(mixed),
+      m_sink(sink) {}
 
 BorrowedObjects::~BorrowedObjects() {
   git_repository_set_odb(m_repo.native(), m_own);
@@ -258,12 +195,9 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
   ImportPlan plan(m_repo.native(), m_own);
   while (git_revwalk_next(&oid, walk.get()) == 0) PD_TRY(plan.add_commit(oid));
   // Few objects: loose files; many: one pack (a file per object costs more).
-  const bool as_pack = plan.order().size() >= k_pack_threshold;
-  std::optional<PackWriter> pack;
-  if (as_pack) {
-    PD_ASSIGN_OR_RETURN(auto started,
-                        PackWriter::start(m_own, static_cast<std::uint32_t>(plan.order().size())));
-    pack.emplace(std::move(started));
+  std::optional<PackFileWriter> pack;
+  if (plan.order().size() >= k_pack_threshold) {
+    pack.emplace(m_objects_dir, static_cast<std::uint32_t>(plan.order().size()));
   }
   for (const git_oid& id : plan.order()) {
     git_odb_object* raw_object = nullptr;
@@ -271,11 +205,13 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
       return corruption("object " + hex_of(id) + " of the remote: " + git_message());
     }
     OdbObjectPtr object(raw_object);
-    const void* data = git_odb_object_data(object.get());
+    const auto* data = static_cast<const unsigned char*>(git_odb_object_data(object.get()));
     std::size_t size = git_odb_object_size(object.get());
     git_object_t type = git_odb_object_type(object.get());
     if (pack) {
-      PD_TRY(pack->add(type, data, size));
+      ObjectId raw_id;
+      std::memcpy(raw_id.data(), id.id, raw_id.size());
+      PD_TRY(pack->add(raw_id, static_cast<ObjectType>(type), {data, size}));
       continue;
     }
     git_oid written;
@@ -287,8 +223,10 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
     }
   }
   if (pack) {
-    PD_TRY(pack->commit());
-    // The indexer named each object by its own hash: every expected id must be there.
+    PD_TRY(pack->finish());
+    // Make libgit2 see the new pack, and check that it finds every object in it.
+    if (git_odb_refresh(m_own) != 0)
+      return io_error("cannot read the copied pack: " + git_message());
     for (const git_oid& id : plan.order()) {
       if (!git_odb_exists(m_own, &id)) {
         return corruption("object " + hex_of(id) + " of the remote is not in the copied pack");

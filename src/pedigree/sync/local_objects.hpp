@@ -47,19 +47,22 @@ public:
 
   // Copies into the ledger's own store every object reachable from commit
   // `tip` that it lacks, never walking below the commits `known` (local
-  // heads) or trees it already holds. Objects are written children before
-  // parents and commits in topological order, so a store interrupted
-  // midway never holds a tree or commit without what it points to.
-  // Returns the number of objects copied. Corruption when an object does not
-  // hash to its id; IOError when one cannot be read or written.
+  // heads) or trees it already holds. Fewer than 256 objects are written as
+  // loose files, children before parents and commits in topological order,
+  // so a store interrupted midway never holds a tree or commit without what
+  // it points to; more as one pack (pack_file.hpp), which appears whole or
+  // not at all. Returns the number of objects copied. Corruption when an
+  // object does not hash to its id; IOError when one cannot be read or written.
   Result<std::size_t> import(const std::string& tip, const std::vector<std::string>& known);
 
 private:
-  BorrowedObjects(ledger::GitRepo& repo, git_odb* own, git_odb* mixed, git_odb* sink);
+  BorrowedObjects(ledger::GitRepo& repo, std::filesystem::path objects_dir, git_odb* own,
+                  git_odb* mixed, git_odb* sink);
   ledger::GitRepo& m_repo;
-  git_odb* m_own;    // the ledger's store, owned reference
-  git_odb* m_mixed;  // the ledger's store plus the remote's, owned reference
-  git_odb* m_sink;   // writes loose objects into the ledger's store, fast compression
+  std::filesystem::path m_objects_dir;  // the ledger's objects/ directory
+  git_odb* m_own;                       // the ledger's store, owned reference
+  git_odb* m_mixed;                     // the ledger's store plus the remote's, owned reference
+  git_odb* m_sink;  // writes loose objects into the ledger's store, fast compression
 };
 
 }  // namespace pedigree::sync

@@ -2,16 +2,20 @@
 #include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <fstream>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <git2.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "pedigree/ledger/git_index_file.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::sync {
@@ -55,28 +59,61 @@ Result<void> check_out(git_repository* repo, const std::string& commit_hex) {
   return {};
 }
 
-// Stages the file just written at `full` from blob `entry.oid`: the id is
-// known, so unlike git_index_add_bypath nothing is re-read, re-hashed or
-// looked up in .gitattributes; the stat data makes git see it unchanged.
-Result<void> stage_written(git_index* index, const std::filesystem::path& full,
-                           const ledger::GitRepo::TreeEntry& entry) {
-  struct stat st;
-  if (::lstat(full.c_str(), &st) != 0) return io_error(full.string() + ": cannot stat");
-  git_index_entry e{};
-  e.ctime.seconds = static_cast<int32_t>(st.st_ctim.tv_sec);
-  e.ctime.nanoseconds = static_cast<uint32_t>(st.st_ctim.tv_nsec);
-  e.mtime.seconds = static_cast<int32_t>(st.st_mtim.tv_sec);
-  e.mtime.nanoseconds = static_cast<uint32_t>(st.st_mtim.tv_nsec);
-  e.dev = static_cast<uint32_t>(st.st_dev);
-  e.ino = static_cast<uint32_t>(st.st_ino);
-  e.mode = GIT_FILEMODE_BLOB;
-  e.uid = st.st_uid;
-  e.gid = st.st_gid;
-  e.file_size = static_cast<uint32_t>(st.st_size);
-  e.path = entry.path.c_str();
-  if (git_oid_fromstr(&e.id, entry.oid.c_str()) != 0 || git_index_add(index, &e) != 0) {
-    return git_failure("cannot stage " + entry.path);
+// Stages `added` (files just written, with their stat data) through
+// libgit2, when the git index is in a form add_to_git_index leaves to it: the
+// ids are known, so unlike git_index_add_bypath nothing is re-read, re-hashed
+// or looked up in .gitattributes.
+Result<void> stage_with_libgit2(git_repository* repo,
+                                const std::vector<ledger::GitIndexAddition>& added) {
+  git_index* raw = nullptr;
+  if (git_repository_index(&raw, repo) != 0) return git_failure("cannot open index");
+  IndexPtr index(raw);
+  // Not forced: git_repository_index has just read the file, and reads it
+  // again only if it changed on disk since (a forced read parses all of it again).
+  if (git_index_read(index.get(), /*force=*/0) != 0) return git_failure("cannot read index");
+  for (const auto& a : added) {
+    git_index_entry e{};
+    e.ctime.seconds = static_cast<int32_t>(a.ctime_s);
+    e.ctime.nanoseconds = a.ctime_ns;
+    e.mtime.seconds = static_cast<int32_t>(a.mtime_s);
+    e.mtime.nanoseconds = a.mtime_ns;
+    e.dev = a.dev;
+    e.ino = a.ino;
+    e.mode = GIT_FILEMODE_BLOB;
+    e.uid = a.uid;
+    e.gid = a.gid;
+    e.file_size = a.size;
+    e.path = a.path.c_str();
+    std::memcpy(e.id.id, a.id.data(), a.id.size());
+    if (git_index_add(index.get(), &e) != 0) return git_failure("cannot stage " + a.path);
   }
+  if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
+  return {};
+}
+
+// Creates `dir` and its missing parents (most already exist: one mkdir each).
+Result<void> make_dirs(const std::filesystem::path& dir) {
+  if (::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) return {};
+  if (errno == ENOENT && dir.has_parent_path() && dir.parent_path() != dir) {
+    PD_TRY(make_dirs(dir.parent_path()));
+    if (::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) return {};
+  }
+  return io_error(dir.string() + ": cannot create: " + std::strerror(errno));
+}
+
+Result<void> write_new_file(const std::filesystem::path& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(path.string() + ": cannot write: " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  int err = done == bytes.size() ? 0 : errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (err) return io_error(path.string() + ": cannot write: " + std::strerror(err));
   return {};
 }
 
@@ -84,7 +121,8 @@ Result<void> stage_written(git_index* index, const std::filesystem::path& full,
 // writing only the files the new commit adds (the common case, in time
 // proportional to the change); anything else falls back to a full checkout.
 // Files are written without fsync: until the branch moves, the journal makes
-// the next sync redo this step with a full checkout.
+// the next sync redo this step with a full checkout. The index gets the new
+// entries spliced in (ledger/git_index_file.hpp), or through libgit2.
 Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
                              const std::string& new_head) {
   PD_ASSIGN_OR_RETURN(auto changes, repo.diff(old_head, new_head));
@@ -92,22 +130,22 @@ Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
     return c.kind == ledger::GitRepo::ChangeKind::k_added && c.entry.mode == 0100644;
   });
   if (!only_additions) return check_out(repo.native(), new_head);
-  git_index* raw = nullptr;
-  if (git_repository_index(&raw, repo.native()) != 0) return git_failure("cannot open index");
-  IndexPtr index(raw);
-  if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
-  for (const auto& c : changes) {
-    PD_ASSIGN_OR_RETURN(std::string bytes, repo.read_blob(c.entry.oid, k_max_checkout_bytes));
-    auto full = repo.workdir() / c.entry.path;
-    std::error_code ec;
-    std::filesystem::create_directories(full.parent_path(), ec);
-    std::ofstream out(full, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) return io_error(full.string() + ": cannot write");
-    PD_TRY(stage_written(index.get(), full, c.entry));
+  std::vector<ledger::GitIndexAddition> added(changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& entry = changes[i].entry;
+    PD_ASSIGN_OR_RETURN(std::string bytes, repo.read_blob(entry.oid, k_max_checkout_bytes));
+    auto full = repo.workdir() / entry.path;
+    PD_TRY(make_dirs(full.parent_path()));
+    PD_TRY(write_new_file(full, bytes));
+    added[i].path = entry.path;
+    git_oid oid;
+    if (git_oid_fromstr(&oid, entry.oid.c_str()) != 0) return git_failure("bad id " + entry.oid);
+    std::memcpy(added[i].id.data(), oid.id, added[i].id.size());
+    PD_TRY(ledger::stat_for_index(full, added[i]));
   }
-  if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
+  PD_ASSIGN_OR_RETURN(bool spliced,
+                      ledger::add_to_git_index(git_repository_path(repo.native()), added));
+  if (!spliced) PD_TRY(stage_with_libgit2(repo.native(), added));
   return {};
 }
 
