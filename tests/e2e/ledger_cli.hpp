@@ -33,9 +33,13 @@ public:
   // The environment every run gets (plus `extra`, e.g. "PEDIGREE_PASSPHRASE=x").
   std::string env(const std::string& extra = "") const {
     auto q = [&](const char* sub) { return shell_quote((m_dir / sub).string()); };
-    return "env -i PATH=\"$PATH\" HOME=" + q("home") + " XDG_CONFIG_HOME=" + q("config") +
-           " XDG_DATA_HOME=" + q("data") + " XDG_CACHE_HOME=" + q("cache") +
-           " PEDIGREE_BUNDLED_LEDGER=" + q("bundled") + " " + extra + " ";
+    // The sanitizer options (the Sanitize build's leak suppressions) pass through.
+    return "env -i PATH=\"$PATH\" ${ASAN_OPTIONS:+ASAN_OPTIONS=\"$ASAN_OPTIONS\"} "
+           "${LSAN_OPTIONS:+LSAN_OPTIONS=\"$LSAN_OPTIONS\"} "
+           "${UBSAN_OPTIONS:+UBSAN_OPTIONS=\"$UBSAN_OPTIONS\"} HOME=" +
+           q("home") + " XDG_CONFIG_HOME=" + q("config") + " XDG_DATA_HOME=" + q("data") +
+           " XDG_CACHE_HOME=" + q("cache") + " PEDIGREE_BUNDLED_LEDGER=" + q("bundled") + " " +
+           extra + " ";
   }
 
   // `pedigree ARGS` with stdout and stderr captured separately.
