@@ -237,8 +237,10 @@ TEST(HostileTree, FileAndDirectoryOfTheSameNameAreRefused) {
 }
 
 TEST(HostileTree, UnsortedEntriesAreRefused) {
+  // The root holds LEDGER.json, README.md, events, keys: reversed, "events" is the first out of
+  // order.
   HostileTreeFixture fx;
-  fx.expect_refused([](Entries& e, const auto&) { std::reverse(e.begin(), e.end()); }, "README.md",
+  fx.expect_refused([](Entries& e, const auto&) { std::reverse(e.begin(), e.end()); }, "events",
                     "out of git's order", /*at_root=*/true);
 }
 
