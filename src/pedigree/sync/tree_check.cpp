@@ -109,13 +109,16 @@ std::optional<TreeProblem> parse_canonical_tree(std::span<const std::byte> bytes
     }
     out.push_back(std::move(e));
   }
-  // Sorted by git's order, a file "a" and a directory "a" need not be adjacent.
-  std::vector<std::string_view> names;
-  for (const auto& e : out) names.push_back(e.name);
-  std::sort(names.begin(), names.end());
-  auto dup = std::adjacent_find(names.begin(), names.end());
-  if (dup != names.end()) {
-    return TreeProblem{printable(*dup), "appears twice in its directory (a file and a directory)"};
+  // In git's order a file "a" and a directory "a" ("a/") are not adjacent:
+  // only longer names starting with "a" lie between them.
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].is_tree()) continue;
+    for (std::size_t j = i; j-- > 0 && out[j].name.starts_with(out[i].name);) {
+      if (out[j].name.size() == out[i].name.size()) {
+        return TreeProblem{printable(out[i].name),
+                           "appears twice in its directory (a file and a directory)"};
+      }
+    }
   }
   return std::nullopt;
 }
@@ -180,13 +183,20 @@ struct NewTreeChecker::Walk {
       if (!e.is_tree()) continue;
       git_oid child;
       git_oid_fromstr(&child, e.oid.c_str());
-      std::vector<TreePtr> old_children;
+      // The parents' entries of that name: an unchanged subtree is not read.
+      std::vector<const git_tree_entry*> same_name;
+      bool unchanged = false;
       for (const auto& o : olds) {
         const git_tree_entry* oe = git_tree_entry_byname(o.get(), e.name.c_str());
         if (!oe || git_tree_entry_type(oe) != GIT_OBJECT_TREE) continue;
+        unchanged = unchanged || git_oid_equal(git_tree_entry_id(oe), &child);
+        same_name.push_back(oe);
+      }
+      if (unchanged) continue;
+      std::vector<TreePtr> old_children;
+      for (const git_tree_entry* oe : same_name) {
         git_tree* t = nullptr;
-        if (git_tree_lookup(&t, repo, git_tree_entry_id(oe)) != 0) continue;
-        old_children.emplace_back(t);
+        if (git_tree_lookup(&t, repo, git_tree_entry_id(oe)) == 0) old_children.emplace_back(t);
       }
       PD_TRY(tree(child, path + printable(e.name) + "/", depth + 1, old_children));
     }
