@@ -92,7 +92,7 @@ std::optional<TreeProblem> parse_canonical_tree(std::span<const std::byte> bytes
     RawTreeEntry e;
     e.mode = rest.substr(0, space);
     e.name = rest.substr(space + 1, nul - space - 1);
-    e.oid = hex_of(rest.substr(nul + 1, GIT_OID_RAWSZ));
+    std::memcpy(e.id.data(), rest.data() + nul + 1, GIT_OID_RAWSZ);
     rest.remove_prefix(nul + 1 + GIT_OID_RAWSZ);
     if (auto why = bad_name(e.name)) return TreeProblem{"", "holds an entry with " + *why};
     if (std::find(k_modes.begin(), k_modes.end(), e.mode) == k_modes.end()) {
@@ -182,7 +182,7 @@ struct NewTreeChecker::Walk {
     for (const auto& e : entries) {
       if (!e.is_tree()) continue;
       git_oid child;
-      git_oid_fromstr(&child, e.oid.c_str());
+      git_oid_fromraw(&child, e.id.data());
       // The parents' entries of that name: an unchanged subtree is not read.
       std::vector<const git_tree_entry*> same_name;
       bool unchanged = false;

@@ -14,6 +14,7 @@
 // Files (blobs) are not opened here: the verifier reads each added one.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -36,7 +37,7 @@ inline constexpr std::size_t k_max_tree_bytes = 32u << 20;
 struct RawTreeEntry {
   std::string mode;  // as spelled in the object
   std::string name;
-  std::string oid;  // 40 hex digits
+  std::array<unsigned char, 20> id{};  // the object's raw SHA-1
   bool is_tree() const { return mode == "40000"; }
 };
 
