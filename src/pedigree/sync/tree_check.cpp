@@ -109,13 +109,19 @@ std::optional<TreeProblem> parse_canonical_tree(std::span<const std::byte> bytes
     }
     out.push_back(std::move(e));
   }
-  // In git's order a file "a" and a directory "a" ("a/") are not adjacent:
-  // only longer names starting with "a" lie between them.
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (!out[i].is_tree()) continue;
-    for (std::size_t j = i; j-- > 0 && out[j].name.starts_with(out[i].name);) {
-      if (out[j].name.size() == out[i].name.size()) {
-        return TreeProblem{printable(out[i].name),
+  // In git's order a file "a" and a directory "a" ("a/") need not be
+  // adjacent (names such as "a-b" lie between them): look the directories
+  // up among the files (mixed directories are rare in a ledger: the root).
+  bool has_tree = false, has_file = false;
+  for (const auto& e : out) (e.is_tree() ? has_tree : has_file) = true;
+  if (has_tree && has_file) {
+    std::unordered_set<std::string_view> files;
+    for (const auto& e : out) {
+      if (!e.is_tree()) files.insert(e.name);
+    }
+    for (const auto& e : out) {
+      if (e.is_tree() && files.contains(e.name)) {
+        return TreeProblem{printable(e.name),
                            "appears twice in its directory (a file and a directory)"};
       }
     }
