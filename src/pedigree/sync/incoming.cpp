@@ -13,6 +13,7 @@
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
 #include "pedigree/ledger/verify.hpp"
+#include "pedigree/sync/tree_check.hpp"
 
 namespace pedigree::sync {
 namespace {
@@ -172,6 +173,11 @@ private:
         offend(a.first_commit, a.path, bytes.error().message());
         return std::nullopt;
       }
+      if (bytes.error().code() == ErrorCode::k_not_found) {  // missing, or a tree or commit
+        offend(a.first_commit, a.path,
+               "is a file whose blob " + a.blob + " is missing or not a blob");
+        return std::nullopt;
+      }
       return std::unexpected(bytes.error().with_context(a.path));
     }
     return std::optional<std::string>(std::move(*bytes));
@@ -204,10 +210,28 @@ Result<IncomingCheck> verify_incoming(GitRepo& repo, const std::string& tip,
                                       const ledger::KeyRing& local_keys) {
   IncomingCheck out;
   PD_ASSIGN_OR_RETURN(auto commits, new_commits(repo, tip, known));
+  // First the shape of every new tree: the diff below trusts it (sorted,
+  // unique names, subtrees that are trees, bounded depth).
+  NewTreeChecker trees(repo);
+  std::map<std::string, std::vector<std::string>> parents_of;
+  for (const auto& commit : commits) {
+    PD_ASSIGN_OR_RETURN(auto parents, repo.parents_of(commit));
+    PD_ASSIGN_OR_RETURN(auto offenses, trees.check(commit, parents));
+    for (auto& o : offenses) {
+      if (out.offenses.size() < k_max_offenses) {
+        out.offenses.push_back({commit, std::move(o.path), std::move(o.reason)});
+      }
+    }
+    parents_of[commit] = std::move(parents);
+  }
+  if (!out.offenses.empty()) {
+    out.commits = commits.size();
+    return out;
+  }
   Checker checker(repo, local_keys, out);
   for (const auto& commit : commits) {
     ++out.commits;
-    PD_ASSIGN_OR_RETURN(auto parents, repo.parents_of(commit));
+    auto parents = std::move(parents_of[commit]);
     if (parents.empty()) parents.emplace_back();  // a root commit: diff with the empty tree
     for (const auto& parent : parents) {
       PD_ASSIGN_OR_RETURN(auto changes, repo.diff(parent, commit));

@@ -1,7 +1,11 @@
 // Verification of the commits a remote offers, before any of them becomes
 // reachable in the ledger. Every commit reachable from the remote tip and not
 // from the local HEAD is compared with each of its parents (a root commit
-// with the empty tree). Its changes must all be additions of regular files
+// with the empty tree). First every tree the commit brings (one not already
+// in a parent at the same path) must be canonical (sync/tree_check.hpp),
+// because the comparison trusts sorted, unique names; a commit with a
+// malformed tree is an Offense and nothing is compared. Then its changes must
+// all be additions of regular files
 // (mode 100644) in the ledger layout:
 //   - events/..: verify_event_file (content-addressed name, canonical DSSE,
 //     a signature that verifies with a key of the ledger or arriving with it);

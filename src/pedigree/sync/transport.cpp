@@ -1,6 +1,7 @@
 #include "pedigree/sync/transport.hpp"
 #include "pedigree/util/unique_handle.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include <git2.h>
 
 #include "pedigree/sync/credentials.hpp"
+#include "pedigree/sync/tree_check.hpp"
 #include "pedigree/sync/url.hpp"
 
 namespace pedigree::sync {
@@ -288,12 +290,25 @@ Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit) {
   if (git_commit_lookup(&raw_commit, repo.native(), &oid) != 0) {
     return not_found("commit " + commit + " missing");
   }
-  std::unique_ptr<git_commit, void (*)(git_commit*)> c(raw_commit, git_commit_free);
-  git_tree* raw_tree = nullptr;
-  if (git_commit_tree(&raw_tree, c.get()) != 0) return io_error("cannot read tree of " + commit);
-  std::unique_ptr<git_tree, void (*)(git_tree*)> tree(raw_tree, git_tree_free);
-  const git_tree_entry* entry = git_tree_entry_byname(tree.get(), "LEDGER.json");
-  return entry && git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB;
+  UniqueHandle<git_commit, git_commit_free> c(raw_commit);
+  // Read raw: libgit2 cannot parse some hand-made trees, and its lookup by
+  // name assumes sorted entries.
+  git_odb* raw_odb = nullptr;
+  if (git_repository_odb(&raw_odb, repo.native()) != 0) return io_error("cannot open objects");
+  UniqueHandle<git_odb, git_odb_free> odb(raw_odb);
+  git_odb_object* raw_tree = nullptr;
+  if (git_odb_read(&raw_tree, odb.get(), git_commit_tree_id(c.get())) != 0) return true;
+  UniqueHandle<git_odb_object, git_odb_object_free> tree(raw_tree);
+  if (git_odb_object_type(tree.get()) != GIT_OBJECT_TREE) return true;
+  std::vector<RawTreeEntry> entries;
+  if (parse_canonical_tree({static_cast<const std::byte*>(git_odb_object_data(tree.get())),
+                            git_odb_object_size(tree.get())},
+                           entries)) {
+    return true;
+  }
+  return std::any_of(entries.begin(), entries.end(), [](const RawTreeEntry& e) {
+    return e.name == "LEDGER.json" && e.mode == "100644";
+  });
 }
 
 }  // namespace pedigree::sync

@@ -67,7 +67,9 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
 Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const std::string& branch,
                          const ProgressFn* progress);
 
-// True when the tree of `commit` holds a regular file LEDGER.json.
+// True when the tree of `commit` holds a regular file LEDGER.json, or when
+// that tree is missing or not canonical (sync/tree_check.hpp): the verifier
+// then refuses it with the precise reason rather than "not a ledger".
 Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit);
 
 }  // namespace pedigree::sync
