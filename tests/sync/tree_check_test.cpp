@@ -2,8 +2,6 @@
 // pathological inputs a hostile remote could write.
 #include <gtest/gtest.h>
 
-#include <chrono>
-
 #include "pedigree/sync/tree_check.hpp"
 
 namespace pedigree::sync {
@@ -45,8 +43,8 @@ TEST(TreeCheck, EscapesUnprintableNamesInProblems) {
 }
 
 TEST(TreeCheck, RefusesTruncatedEntries) {
-  for (const std::string bytes : {std::string("100644 a"), std::string("100644 a\0abc", 12),
-                                  std::string("100644"), entry("100644", "a").substr(0, 20)}) {
+  for (const std::string& bytes : {std::string("100644 a"), std::string("100644 a\0abc", 12),
+                                   std::string("100644"), entry("100644", "a").substr(0, 20)}) {
     auto p = parse(bytes);
     ASSERT_TRUE(p);
     EXPECT_NE(p->reason.find("truncated"), std::string::npos);
@@ -55,13 +53,15 @@ TEST(TreeCheck, RefusesTruncatedEntries) {
 
 TEST(TreeCheck, ManyDirectoriesSharingAPrefixStayLinear) {
   // Directories "x!!!…" of decreasing length sort in git's order; a quadratic
-  // duplicate scan over them would take minutes.
+  // duplicate scan over them would take minutes (the test's timeout).
   std::string bytes;
-  for (int k = 4000; k >= 1; --k) bytes += entry("40000", "x" + std::string(k, '!'));
+  for (int k = 4000; k >= 1; --k) {
+    std::string name(static_cast<std::size_t>(k) + 1, '!');
+    name.front() = 'x';
+    bytes += entry("40000", name);
+  }
   bytes += entry("100644", "y");
-  auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(parse(bytes));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace
