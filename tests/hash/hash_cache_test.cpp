@@ -20,7 +20,7 @@ ModelHashes sample(unsigned computed) {
   }
   if (computed & k_set_weights) {
     h.weights = "weights";
-    h.components["unet"] = "c";
+    h.components.emplace(std::string("unet"), std::string("c"));
   }
   return h;
 }

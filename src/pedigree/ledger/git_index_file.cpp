@@ -204,14 +204,7 @@ Result<void> write_locked(const std::filesystem::path& git_dir, const std::strin
   if (fd < 0) {
     return io_error(lock.string() + ": cannot lock the git index: " + std::strerror(errno));
   }
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  int err = done == bytes.size() ? 0 : errno;
+  int err = write_fully(fd, bytes.data(), bytes.size());
   if (::close(fd) != 0 && !err) err = errno;
   if (!err && ::rename(lock.c_str(), (git_dir / "index").c_str()) != 0) err = errno;
   if (err) {

@@ -104,14 +104,7 @@ Result<void> make_dirs(const std::filesystem::path& dir) {
 Result<void> write_new_file(const std::filesystem::path& path, std::string_view bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error(path.string() + ": cannot write: " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  int err = done == bytes.size() ? 0 : errno;
+  int err = write_fully(fd, bytes.data(), bytes.size());
   if (::close(fd) != 0 && !err) err = errno;
   if (err) return io_error(path.string() + ": cannot write: " + std::strerror(err));
   return {};

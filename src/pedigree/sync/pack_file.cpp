@@ -1,4 +1,5 @@
 #include "pedigree/sync/pack_file.hpp"
+#include "pedigree/util/file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -66,17 +67,10 @@ Result<void> write_then_rename(const std::filesystem::path& path,
                                     std::to_string(std::random_device{}()));
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) return io_error(temp.string() + ": cannot create: " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return io_error(temp.string() + ": cannot write: " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
+  if (int err = write_fully(fd, bytes.data(), bytes.size())) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return io_error(temp.string() + ": cannot write: " + std::strerror(err));
   }
   if (::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
     int err = errno;
@@ -133,12 +127,8 @@ Result<void> PackFileWriter::flush() {
   if (EVP_DigestUpdate(m_codec->pack_sha1, m_pack.data(), m_pack.size()) != 1) {
     return internal_error("SHA-1 failed");
   }
-  std::size_t done = 0;
-  while (done < m_pack.size()) {
-    ssize_t n = ::write(m_fd, m_pack.data() + done, m_pack.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return io_error(m_temp.string() + ": cannot write: " + std::strerror(errno));
-    done += static_cast<std::size_t>(n);
+  if (int err = write_fully(m_fd, m_pack.data(), m_pack.size())) {
+    return io_error(m_temp.string() + ": cannot write: " + std::strerror(err));
   }
   m_flushed += m_pack.size();
   m_pack.clear();

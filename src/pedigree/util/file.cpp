@@ -1,19 +1,20 @@
 #include "pedigree/util/file.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <random>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <random>
 
 namespace pedigree {
 namespace {
 
 std::unexpected<Error> errno_error(std::string_view action, const std::filesystem::path& path,
                                    int err) {
-  std::string message = path.string() + ": cannot " + std::string(action) + ": " + std::strerror(err);
+  std::string message =
+      path.string() + ": cannot " + std::string(action) + ": " + std::strerror(err);
   if (err == ENOENT) return not_found(std::move(message));
   return io_error(std::move(message));
 }
@@ -65,8 +66,8 @@ File::~File() {
 Result<std::size_t> File::read_some(std::uint64_t offset, std::span<std::uint8_t> out) const {
   std::size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("read", m_path, errno);
@@ -123,6 +124,19 @@ Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t m
   return out;
 }
 
+int write_fully(int fd, const void* data, std::size_t size) {
+  const auto* p = static_cast<const char*>(data);
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, p + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view contents,
                                unsigned mode) {
   std::random_device random;
@@ -130,17 +144,10 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
   temp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(random());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return errno_error("create", temp, errno);
-  std::size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return errno_error("write", temp, err);
-    }
-    done += static_cast<std::size_t>(n);
+  if (int err = write_fully(fd, contents.data(), contents.size())) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return errno_error("write", temp, err);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int err = errno;

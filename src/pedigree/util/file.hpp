@@ -74,6 +74,10 @@ private:
   std::size_t m_size = 0;
 };
 
+// Writes all `size` bytes at `data` to `fd`, retrying short writes and EINTR.
+// Returns 0, or the errno of the write that failed (EIO if one wrote nothing).
+int write_fully(int fd, const void* data, std::size_t size);
+
 // Reads a whole (small) file. Refuses files larger than `max_bytes` with InvalidArgument.
 Result<std::string> read_file(const std::filesystem::path& path,
                               std::uint64_t max_bytes = 64ull << 20);

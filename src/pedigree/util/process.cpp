@@ -1,4 +1,5 @@
 #include "pedigree/util/process.hpp"
+#include "pedigree/util/file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -29,14 +30,7 @@ struct Pipe {
 };
 
 bool write_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
+  return write_fully(fd, data.data(), data.size()) == 0;
 }
 
 }  // namespace
