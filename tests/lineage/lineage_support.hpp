@@ -10,6 +10,7 @@
 
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/lineage/facts.hpp"
+#include "pedigree/lineage/verdict.hpp"
 
 namespace pedigree::testing {
 
@@ -83,5 +84,16 @@ private:
   lineage::FactBase m_facts;
   int m_count = 0;
 };
+
+// Finalizes the facts and decides the verdict for the artifact `label`, as
+// `check` does for a pasted SHA-256.
+inline lineage::Verdict decide_label(FactBuilder& b, const std::string& label) {
+  b.facts().finalize();
+  lineage::CheckInput in;
+  in.target.input = label;
+  in.target.kind = "hash";
+  in.target.sha256 = sha_of(label);
+  return lineage::decide(b.facts(), in);
+}
 
 }  // namespace pedigree::testing

@@ -24,12 +24,7 @@ FactBuilder references() {
 }
 
 Verdict check(FactBuilder& b, const std::string& label) {
-  b.facts().finalize();
-  CheckInput in;
-  in.target.input = label;
-  in.target.kind = "hash";
-  in.target.sha256 = sha_of(label);
-  return decide(b.facts(), in);
+  return testing::decide_label(b, label);
 }
 
 TEST(WeightsParent, ResolvesToTheReferenceCarryingTheHash) {
