@@ -37,6 +37,7 @@ std::string git(const std::filesystem::path& repo, const std::string& args) {
 }
 void copy_dir(const std::filesystem::path& from, const std::filesystem::path& to) {
   std::filesystem::remove_all(to);
+  std::filesystem::create_directories(to.parent_path());
   ASSERT_EQ(run_command("cp -a " + q(from) + " " + q(to)).exit_code, 0);
 }
 

@@ -24,7 +24,10 @@ using ledger::GitRepo;
 constexpr std::size_t k_max_readme_bytes = 256 * 1024;
 constexpr std::size_t k_max_ledger_json_bytes = 64 * 1024;
 constexpr std::size_t k_max_offenses = 10'000;
-constexpr std::size_t k_batch = 4096;  // blobs held in memory at once while verifying
+constexpr std::size_t k_batch = 4096;
+// The "path" of an offense about a commit object itself.
+constexpr const char* k_commit_object =
+    "(commit object)";  // blobs held in memory at once while verifying
 
 // Commit ids reachable from `tip` and not from `known`, parents before children.
 // At most `limit` of them: the caller refuses a walk that reaches it.
@@ -220,12 +223,12 @@ Result<IncomingCheck> verify_incoming(GitRepo& repo, const std::string& tip,
   PD_ASSIGN_OR_RETURN(auto tip_refusal, object_refusal(repo.native(), tip_oid, GIT_OBJECT_COMMIT,
                                                        k_max_commit_bytes));
   if (!tip_refusal.empty()) {
-    out.offenses.push_back({tip, "", "commit " + tip + " " + tip_refusal});
+    out.offenses.push_back({tip, k_commit_object, tip_refusal});
     return out;
   }
   PD_ASSIGN_OR_RETURN(auto commits, new_commits(repo, tip, known, k_max_new_commits + 1));
   if (commits.size() > k_max_new_commits) {
-    out.offenses.push_back({tip, "",
+    out.offenses.push_back({tip, k_commit_object,
                             "brings more than " + std::to_string(k_max_new_commits) +
                                 " new commits (limit of one sync)"});
     return out;
@@ -237,14 +240,14 @@ Result<IncomingCheck> verify_incoming(GitRepo& repo, const std::string& tip,
     PD_ASSIGN_OR_RETURN(auto refusal,
                         object_refusal(repo.native(), oid, GIT_OBJECT_COMMIT, k_max_commit_bytes));
     if (!refusal.empty()) {
-      out.offenses.push_back({commit, "", "commit " + commit + " " + refusal});
+      out.offenses.push_back({commit, k_commit_object, refusal});
       continue;
     }
     PD_ASSIGN_OR_RETURN(auto parents, repo.parents_of(commit));
     if (parents.size() > k_max_commit_parents) {
-      out.offenses.push_back({commit, "",
-                              "commit " + commit + " has " + std::to_string(parents.size()) +
-                                  " parents (limit " + std::to_string(k_max_commit_parents) + ")"});
+      out.offenses.push_back({commit, k_commit_object,
+                              "has " + std::to_string(parents.size()) + " parents (limit " +
+                                  std::to_string(k_max_commit_parents) + ")"});
       continue;
     }
     parents_of[commit] = std::move(parents);
