@@ -74,7 +74,10 @@ Result<LedgerVerification> verify_ledger(const std::filesystem::path& root,
                                          const ledger::TrustPolicy& policy) {
   // A writer killed midway left a journal: finish or undo its work first
   // (Ledger::open does, ledger/recovery.hpp), so its leftovers are not reported.
-  if (ledger::has_journal(root)) PD_TRY(ledger::Ledger::open(root));
+  std::error_code ec;
+  if (std::filesystem::exists(ledger::attest_journal_path(root), ec)) {
+    PD_TRY(ledger::Ledger::open(root));
+  }
   PD_ASSIGN_OR_RETURN(Index index, Index::open_memory());
   PD_TRY(index.index_directory(root, policy));
   PD_ASSIGN_OR_RETURN(auto keys, key_ring(index));

@@ -106,9 +106,11 @@ Result<Ledger> Ledger::open(const std::filesystem::path& dir) {
   auto text = read_file(dir / "LEDGER.json", k_max_ledger_json);
   if (!text) return not_found(dir.string() + ": not a pedigree ledger (no LEDGER.json)");
   PD_ASSIGN_OR_RETURN(LedgerInfo info, parse_ledger_json(*text, (dir / "LEDGER.json").string()));
-  if (has_journal(dir)) {
-    // A writer was killed: finish or undo its work now, unless a live writer
-    // holds the lock (then the journal is its own, in progress).
+  std::error_code ec;
+  if (std::filesystem::exists(attest_journal_path(dir), ec)) {
+    // An attest was killed: finish or undo its work now, unless a live writer
+    // holds the lock (then the journal is its own, in progress). A sync
+    // journal is left to the next sync, which reports that it completed it.
     if (auto lock = FileLock::acquire(dir / ".git" / "pedigree.lock", 0)) {
       PD_TRY(recover(repo));
     }

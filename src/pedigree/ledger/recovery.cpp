@@ -259,7 +259,9 @@ Result<std::filesystem::path> make_staging_dir(const std::filesystem::path& dir)
   if (ec) return io_error(dir.string() + ": " + ec.message());
   if (!target.has_filename()) target = target.parent_path();
   const auto parent = target.parent_path();
-  const std::string prefix = "." + target.filename().string() + ".pedigree-new-";
+  std::string prefix = ".";  // built in steps: g++ 12 warns falsely on "." + string
+  prefix += target.filename().string();
+  prefix += ".pedigree-new-";
   for (auto it = std::filesystem::directory_iterator(parent, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();

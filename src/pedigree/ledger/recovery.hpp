@@ -3,7 +3,8 @@
 // about to do in a journal under .git/pedigree/ before touching the working
 // tree, and deletes the journal once the branch has moved. The next writer
 // (or the next command that opens the ledger, see Ledger::open) finds a
-// journal left by a kill and either finishes the work or undoes it:
+// journal left by a kill and either finishes the work or undoes it (a sync
+// journal only by the next writer, so that sync can report it):
 //
 //   attest-journal.json {"old_head","paths"}: the files one commit adds.
 //     All of them in HEAD's tree -> the commit happened, nothing to do.

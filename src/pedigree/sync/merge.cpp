@@ -218,7 +218,7 @@ Result<MergeResult> merge_verified(ledger::Ledger& ledger, const std::string& ti
 
 Result<bool> complete_interrupted(ledger::Ledger& ledger) {
   PD_ASSIGN_OR_RETURN(auto recovered, ledger::recover(ledger.repo()));
-  return recovered.any();
+  return recovered.sync_completed;
 }
 
 Result<void> check_out_first(ledger::GitRepo& repo, const std::string& tip) {
