@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include "pedigree/index/index.hpp"
 #include "pedigree/index/integrity.hpp"
@@ -63,25 +64,28 @@ Result<void> check_parents_complete(Database& db, std::string_view child,
                                  "events WHERE subject = ?1 AND predicate = 'lineage' AND "
                                  "status = 'valid'"));
   st.bind(1, child);
-  std::size_t declared_count = 0;
+  // Keyed as the edges table is, (event, parent): a parent listed twice is one row.
+  std::map<std::pair<std::string, std::string>, EdgeRow> declared;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
     const std::string id = st.column_text(0);
     PD_TRY(check_event_row(id, st.column_text(1), st.column_text(2), st.column_text(3)));
-    PD_ASSIGN_OR_RETURN(auto declared, edges_of_payload(id, st.column_text(2)));
-    for (const auto& d : declared) {
-      if (d.child != child)
+    PD_ASSIGN_OR_RETURN(auto edges, edges_of_payload(id, st.column_text(2)));
+    for (auto& d : edges) {
+      if (d.child != child) {
         return damaged("lineage event " + id + " is filed under another subject");
-      if (std::none_of(rows.begin(), rows.end(),
-                       [&](const EdgeRow& r) { return same_edge(d, r); })) {
-        return damaged("edge " + d.child + " -> " + d.parent + " of event " + id +
-                       " is missing from the index");
       }
+      declared[{d.event, d.parent}] = std::move(d);
     }
-    declared_count += declared.size();
   }
-  if (declared_count != rows.size()) {
+  for (const auto& [key, d] : declared) {
+    if (std::none_of(rows.begin(), rows.end(), [&](const EdgeRow& r) { return same_edge(d, r); })) {
+      return damaged("edge " + d.child + " -> " + d.parent + " of event " + d.event +
+                     " is missing from the index");
+    }
+  }
+  if (declared.size() != rows.size()) {
     return damaged("the edges of " + std::string(child) + " differ from its lineage events");
   }
   return {};
