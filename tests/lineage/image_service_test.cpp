@@ -32,11 +32,11 @@ TEST_F(ImageService, RecognisesTheServiceMarkerAndItsModel) {
   auto full = novelai_service(read("novelai.png"));
   ASSERT_TRUE(full);
   EXPECT_EQ(full->model_hash, "81274D13");
-  EXPECT_NE(full->model.find("full"), std::string::npos) << full->model;
+  EXPECT_NE(full->model.find("(Full)"), std::string::npos) << full->model;
   auto curated = novelai_service(read("novelai_curated.png"));
   ASSERT_TRUE(curated);
   EXPECT_EQ(curated->model_hash, "1D44365E");
-  EXPECT_NE(curated->model.find("curated"), std::string::npos) << curated->model;
+  EXPECT_NE(curated->model.find("(Curated)"), std::string::npos) << curated->model;
   // Local generators write no marker.
   EXPECT_FALSE(novelai_service(read("a1111_text.png")));
   EXPECT_FALSE(novelai_service(read("plain.png")));
