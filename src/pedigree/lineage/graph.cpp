@@ -24,17 +24,17 @@ std::string fmt_weight(const std::optional<double>& w) {
 }
 
 // Text from the ledger as the inside of a DOT quoted string: controls and
-// bidi overrides escaped visibly (terminal_safe), '"' as \", and the two
-// characters DOT or Graphviz would still interpret written as HTML entities,
-// which Graphviz decodes in labels: '\\' (a trailing one would escape the
-// closing quote; "\n", "\l" are label escapes) and '&'.
+// bidi overrides escaped visibly (terminal_safe), '"' as \", '&' as &amp;, and
+// '\\' as "&#92;&#92;": Graphviz decodes entities before label escapes, so
+// this shows one backslash, while a raw '\\' could escape the closing quote
+// (a name ending in one) or form a label escape ("\n", "\l", "\r").
 std::string dot_escape(const std::string& s) {
   std::string out;
   for (char c : terminal_safe(s)) {
     if (c == '"') {
       out += "\\\"";
     } else if (c == '\\') {
-      out += "&#92;";
+      out += "&#92;&#92;";
     } else if (c == '&') {
       out += "&amp;";
     } else {
