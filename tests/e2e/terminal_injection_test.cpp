@@ -78,7 +78,8 @@ TEST(TerminalInjection, LedgerNamesInCheckTreeAndGraphAreEscaped) {
   expect_terminal_safe(dot.out, "graph dot");
   // The name stays inside its quoted label: one statement per line, each
   // quote pair closed (no '"' left open by a trailing backslash).
-  EXPECT_NE(dot.out.find("label=\"Evil&#92;&#92;x1b[2J&#92;&#92;x1b[H&#92;&#92;n"), std::string::npos)
+  EXPECT_NE(dot.out.find("label=\"Evil&#92;&#92;x1b[2J&#92;&#92;x1b[H&#92;&#92;n"),
+            std::string::npos)
       << dot.out;
   EXPECT_EQ(verdict_lines(dot.out), 0) << dot.out;
   if (testing::run_command("command -v dot").exit_code == 0) {  // Graphviz parses it
