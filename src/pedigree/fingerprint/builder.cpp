@@ -20,6 +20,7 @@ std::optional<Component> component_by_prefix(std::string_view name) {
 
 std::optional<TensorPlan> plan_tensor(const formats::CanonicalTensor& canonical,
                                       formats::DType dtype) {
+  if (canonical.name == formats::k_clip_position_ids) return std::nullopt;  // a buffer, not weights
   auto placement = place_tensor(canonical.name);
   if (!placement) {
     auto component = component_by_prefix(canonical.name);
