@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fingerprint/family.hpp"
 #include "lineage/lineage_support.hpp"
 #include "pedigree/lineage/fingerprint_policy.hpp"
@@ -124,7 +126,11 @@ TEST(FingerprintQuality, AlignmentSeparatesFineTunesFromRescaledWeights) {
   EXPECT_EQ(scaled.block, "IN01");
 
   auto partial = tuned;
-  partial.tensors.erase(partial.tensors.begin());  // one UNet tensor missing
+  auto unet = std::find_if(partial.tensors.begin(), partial.tensors.end(), [](const auto& t) {
+    return t.component == fingerprint::Component::k_unet;
+  });
+  ASSERT_NE(unet, partial.tensors.end());
+  partial.tensors.erase(unet);  // one UNet tensor missing
   const FingerprintCoverage c = unet_coverage(partial, base);
   EXPECT_EQ(c.missing_tensors, 1u);
   EXPECT_LT(c.unet_params, 1.0);
