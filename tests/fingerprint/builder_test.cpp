@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "fingerprint/family.hpp"
 #include "pedigree/fingerprint/sketcher.hpp"
+#include "pedigree/formats/names.hpp"
+#include "pedigree/formats/tensor_data.hpp"
 
 namespace pedigree::fingerprint {
 namespace {
@@ -146,6 +149,86 @@ TEST(FingerprintBuilder, PlacesTensorsInMbwBlocks) {
   EXPECT_FALSE(place_tensor("model_ema.decay"));
   EXPECT_FALSE(place_tensor("alphas_cumprod"));
   EXPECT_FALSE(place_tensor("model.diffusion_model.input_blocks.12.0.x"));
+}
+
+}  // namespace
+}  // namespace pedigree::fingerprint
+
+namespace pedigree::fingerprint {
+namespace {
+
+// fp8 codes (NaNs excluded) and the same values as F32: every fp8 value is exact in F32.
+struct Fp8Pair {
+  std::vector<std::uint8_t> codes, f32;
+};
+Fp8Pair fp8_values(std::size_t n, float (*decode)(std::uint8_t), std::uint64_t seed) {
+  Fp8Pair out;
+  std::uint64_t state = seed;
+  while (out.codes.size() < n) {
+    auto code = static_cast<std::uint8_t>(detail::mix64(++state) & 0xff);
+    const float v = decode(code);
+    if (!std::isfinite(v)) continue;
+    out.codes.push_back(code);
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    for (int i = 0; i < 4; ++i) out.f32.push_back(static_cast<std::uint8_t>(bits >> (8 * i)));
+  }
+  return out;
+}
+
+TEST(FingerprintBuilder, Fp8TensorsAreSketchedAsTheirValues) {
+  for (auto [dtype, decode] : {std::pair{DType::k_f8_e4m3, &formats::f8_e4m3_to_float},
+                               std::pair{DType::k_f8_e5m2, &formats::f8_e5m2_to_float}}) {
+    const std::string matrix = "model.diffusion_model.input_blocks.1.1.proj_in.weight";
+    const std::string flat = "model.diffusion_model.input_blocks.1.1.proj_in.bias";
+    auto m = fp8_values(40 * 24, decode, 1), v = fp8_values(40, decode, 2);
+    std::vector<TensorData> as_fp8 = {{matrix, dtype, {40, 24}, m.codes},
+                                      {flat, dtype, {40}, v.codes}};
+    std::vector<TensorData> as_f32 = {{matrix, DType::k_f32, {40, 24}, m.f32},
+                                      {flat, DType::k_f32, {40}, v.f32}};
+    auto a = fingerprint_tensors(as_fp8), b = fingerprint_tensors(as_f32);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(a->tensors.size(), 2u) << "fp8 tensors were not sketched";
+    for (std::size_t t = 0; t < 2; ++t) {
+      EXPECT_EQ(a->tensors[t].cells, b->tensors[t].cells) << a->tensors[t].name;
+      EXPECT_EQ(a->tensors[t].value_hash, b->tensors[t].value_hash) << a->tensors[t].name;
+    }
+    EXPECT_EQ(a->coverage->of(Component::k_unet).tensors_sketched, 2u);
+  }
+}
+
+TEST(FingerprintBuilder, CoverageCountsSkippedTensorsByReason) {
+  const std::vector<std::uint8_t> f16_out(4 * 320 * 9 * 2, 0), f16_small(6 * 2, 0), i8(6, 0),
+      f32_betas(4 * 4, 0);
+  std::vector<TensorData> tensors = {
+      // canonical SD1.x name and shape: counts toward the SD1.x UNet
+      {"model.diffusion_model.out.2.weight", DType::k_f16, {4, 320, 3, 3}, f16_out},
+      // canonical name, another shape
+      {"model.diffusion_model.out.0.weight", DType::k_f16, {6}, f16_small},
+      // a dtype the sketch cannot read
+      {"model.diffusion_model.out.0.bias", DType::k_i8, {6}, i8},
+      // under the UNet prefix, outside its layout
+      {"model.diffusion_model.extra_head.weight", DType::k_f16, {6}, f16_small},
+      // outside every component: not counted
+      {"betas", DType::k_f32, {4}, f32_betas},
+  };
+  auto fp = fingerprint_tensors(tensors);
+  ASSERT_TRUE(fp) << fp.error().message();
+  ASSERT_TRUE(fp->coverage);
+  const auto& unet = fp->coverage->of(Component::k_unet);
+  EXPECT_EQ(unet.tensors_present, 4u);
+  EXPECT_EQ(unet.tensors_sketched, 2u);
+  EXPECT_EQ(unet.params_sketched, 4u * 320 * 9 + 6);
+  EXPECT_EQ(unet.tensors_skipped[static_cast<std::size_t>(SkipReason::k_unsupported_dtype)], 1u);
+  EXPECT_EQ(unet.tensors_skipped[static_cast<std::size_t>(SkipReason::k_unknown_name)], 1u);
+  EXPECT_EQ(fp->coverage->skipped_dtypes.at("I8"), 1u);
+  EXPECT_EQ(unet.skipped_examples.size(), 2u);
+  EXPECT_EQ(fp->coverage->sd1_tensors_total, formats::sd1_unet_layout().size());
+  EXPECT_EQ(fp->coverage->sd1_tensors_sketched, 1u);
+  EXPECT_EQ(fp->coverage->sd1_params_sketched, 4u * 320 * 9);
+  EXPECT_EQ(fp->coverage->sd1_tensors_shape_mismatch, 1u);
+  // Skipped tensors leave the fingerprint itself unchanged.
+  EXPECT_EQ(fp->tensors.size(), 2u);
 }
 
 }  // namespace

@@ -23,18 +23,22 @@ namespace detail {
 class TensorSketcher;
 }
 
-// What the builder does with one tensor of a checkpoint.
+// What the builder does with one tensor of a checkpoint: sketch it, or (when
+// `skip` is set) only count it against the coverage of its component.
 struct TensorPlan {
   std::string canonical_name;
-  Placement placement;
+  Placement placement;  // block 0 for a skipped tensor of unknown name
   formats::DType dtype = formats::DType::k_f32;
   std::vector<std::uint64_t> shape;
+  std::optional<SkipReason> skip = std::nullopt;
 };
 
-// One entry per tensor of `checkpoint` (same index): a plan for every
-// floating-point tensor with a placement, nullopt for the rest. Names and
-// shapes are canonicalized by formats::canonicalize. Corruption if two
-// fingerprinted tensors share a canonical name.
+// One entry per tensor of `checkpoint` (same index): a plan for every tensor
+// of a fingerprinted component (UNet, text encoder, VAE, EMA UNet): sketched
+// when it has a floating-point dtype and a placement, else marked skipped with
+// the reason; nullopt for tensors outside those components (schedule buffers,
+// extras). Names and shapes are canonicalized by formats::canonicalize.
+// Corruption if two sketched tensors share a canonical name.
 Result<std::vector<std::optional<TensorPlan>>> plan_checkpoint(
     const formats::Checkpoint& checkpoint);
 
@@ -52,8 +56,8 @@ public:
                    ByteView elements) override;
   void end_tensor(std::size_t tensor_index) override;
 
-  // After the scan: the fingerprint, or Corruption naming the first tensor that
-  // was incomplete or fed out of order. Call once.
+  // After the scan: the fingerprint (with its Coverage), or Corruption naming
+  // the first tensor that was incomplete or fed out of order. Call once.
   Result<Fingerprint> finish();
 
 private:

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,11 +95,43 @@ struct TensorSketch {
   std::uint64_t numel() const;
 };
 
+// Why a tensor of a component was not sketched.
+enum class SkipReason : std::uint8_t {
+  k_unsupported_dtype = 0,  // an integer or boolean dtype (every float dtype is read)
+  k_unknown_name = 1,       // under the component's prefix, but outside its canonical layout
+};
+inline constexpr std::size_t k_skip_reason_count = 2;
+// "unsupported-dtype", "unknown-name".
+std::string_view skip_reason_name(SkipReason reason);
+
+// Tensors and parameters of one component as the builder met them.
+struct ComponentCoverage {
+  std::uint64_t tensors_present = 0, params_present = 0;  // in the file, under the component
+  std::uint64_t tensors_sketched = 0, params_sketched = 0;
+  std::array<std::uint64_t, k_skip_reason_count> tensors_skipped{}, params_skipped{};
+  std::vector<std::string> skipped_examples;  // "name (F8_E4M3 ...)" for the first few skipped
+};
+
+// What the builder read of a checkpoint: per component, and for the UNet how
+// much of the canonical SD1.x UNet (formats::sd1_unet_layout, 686 tensors)
+// it sketched with the canonical shape. Not part of the serialized form: a
+// fingerprint parsed from a .fp file has none.
+struct Coverage {
+  std::array<ComponentCoverage, k_component_count> components{};
+  std::uint64_t sd1_tensors_sketched = 0, sd1_params_sketched = 0;
+  std::uint64_t sd1_tensors_shape_mismatch = 0;  // canonical name, other shape
+  std::uint64_t sd1_tensors_total = 0, sd1_params_total = 0;
+  std::map<std::string, std::uint64_t> skipped_dtypes;  // dtype name -> tensors skipped for it
+
+  const ComponentCoverage& of(Component c) const { return components[static_cast<std::size_t>(c)]; }
+};
+
 // A whole model's fingerprint, tensors sorted by canonical name.
 struct Fingerprint {
   std::uint32_t spec_version = k_spec_version;
   SketchParams params;
   std::vector<TensorSketch> tensors;
+  std::optional<Coverage> coverage;  // set by the builder; never serialized
 
   // The tensor called `name`, or nullptr.
   const TensorSketch* find(std::string_view name) const;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "pedigree/formats/tensor_data.hpp"
+
 namespace pedigree::fingerprint::detail {
 namespace {
 
@@ -76,8 +78,42 @@ struct DecodeF64 {
   }
 };
 
+// fp8 bits -> float (formats/tensor_data's decoders, which follow the OCP FP8
+// spec), with NaNs and infinities mapped to 0 like the other dtypes.
+using Fp8Table = std::array<float, 256>;
+template <float (*Decode)(std::uint8_t)>
+const Fp8Table& fp8_table() {
+  static const Fp8Table table = [] {
+    Fp8Table t{};
+    for (unsigned b = 0; b < 256; ++b) {
+      const float v = Decode(static_cast<std::uint8_t>(b));
+      t[b] = std::isfinite(v) ? v : 0.0f;
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Every finite fp8 value (E4M3: |x| <= 448, down to 2^-9; E5M2: |x| <= 57344, down to
+// 2^-16) is exact in fp16, so the value hash sees the stored values themselves.
+template <float (*Decode)(std::uint8_t)>
+struct DecodeF8 {
+  static constexpr bool k_raw_half = false;
+  static constexpr std::size_t k_size = 1;
+  static constexpr std::uint64_t k_sign = 0x80;
+  static std::uint64_t load(const std::uint8_t* p) { return *p; }
+  static std::uint16_t to_half(std::uint64_t bits) { return float_to_half(Decode(bits & 0xff)); }
+  static double value(const std::array<float, 65536>&, std::uint64_t bits) {
+    return fp8_table<Decode>()[bits & 0xff];
+  }
+};
+using DecodeF8E4M3 = DecodeF8<formats::f8_e4m3_to_float>;
+using DecodeF8E5M2 = DecodeF8<formats::f8_e5m2_to_float>;
+
 std::uint64_t sign_bit_for(formats::DType dtype) {
   switch (dtype) {
+    case formats::DType::k_f8_e4m3:
+    case formats::DType::k_f8_e5m2: return 0x80;
     case formats::DType::k_f16: return DecodeF16::k_sign;
     case formats::DType::k_bf16: return DecodeBF16::k_sign;
     case formats::DType::k_f32: return DecodeF32::k_sign;
@@ -129,7 +165,8 @@ std::uint16_t float_to_half(float value) {
 
 bool sketchable_dtype(formats::DType dtype) {
   return dtype == formats::DType::k_f16 || dtype == formats::DType::k_bf16 ||
-         dtype == formats::DType::k_f32 || dtype == formats::DType::k_f64;
+         dtype == formats::DType::k_f32 || dtype == formats::DType::k_f64 ||
+         dtype == formats::DType::k_f8_e4m3 || dtype == formats::DType::k_f8_e5m2;
 }
 
 Layout layout_for(const std::vector<std::uint64_t>& shape, const SketchSize& size) {
@@ -269,6 +306,12 @@ void TensorSketcher::add(std::uint64_t first_element, ByteView elements) {
       break;
     case formats::DType::k_f64:
       m_layout.matrix ? add_matrix<DecodeF64>(data, count) : add_flat<DecodeF64>(data, count);
+      break;
+    case formats::DType::k_f8_e4m3:
+      m_layout.matrix ? add_matrix<DecodeF8E4M3>(data, count) : add_flat<DecodeF8E4M3>(data, count);
+      break;
+    case formats::DType::k_f8_e5m2:
+      m_layout.matrix ? add_matrix<DecodeF8E5M2>(data, count) : add_flat<DecodeF8E5M2>(data, count);
       break;
     default: m_failed = true; return;
   }

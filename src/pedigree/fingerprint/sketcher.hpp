@@ -34,7 +34,8 @@ inline constexpr std::uint64_t k_value_hash_init = 0x66703136;  // "fp16"
 float half_to_float(std::uint16_t half);
 std::uint16_t float_to_half(float value);
 
-// True when a tensor of this dtype is fingerprinted (F16, BF16, F32, F64).
+// True when a tensor of this dtype is fingerprinted: every float dtype (F16, BF16,
+// F32, F64, F8_E4M3, F8_E5M2).
 bool sketchable_dtype(formats::DType dtype);
 
 // Sketch dimensions of a tensor: matrix form when it has >= 2 dimensions and

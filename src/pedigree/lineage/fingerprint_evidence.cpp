@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pedigree/fingerprint/estimate.hpp"
+#include "pedigree/lineage/fingerprint_quality.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -21,6 +22,22 @@ const ReferenceModel* pick_nai(const std::vector<ReferenceModel>& refs) {
     if (r.role == Role::k_nai_official && !official) official = &r;
   }
   return official;
+}
+
+// Coverage, alignment (with the closest base) and fit of the estimate, then its outcome.
+void judge(const fingerprint::Fingerprint& target, const std::vector<const ReferenceModel*>& bases,
+           const fingerprint::Estimate& est, FingerprintResult& r) {
+  r.coverage = unet_coverage(target, *bases.front()->fingerprint);
+  for (const auto* b : bases) {
+    const Alignment a = alignment_with(target, *b->fingerprint);
+    if (r.aligned_base.empty() || a.max_block_delta < r.max_block_delta) {
+      r.max_block_delta = a.max_block_delta;
+      r.max_block = a.block;
+      r.aligned_base = b->name;
+    }
+  }
+  r.fit_r2 = weighted_r2(target, est.r2);
+  classify(r);
 }
 
 }  // namespace
@@ -61,6 +78,7 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   r.nai_detected = share.present;
   r.summary = "against " + nai->name + " over base " + bases.front()->name +
               (share.size_reliable ? "" : "; the size is unreliable (poor fit)");
+  judge(target, bases, *est, r);
   out.note = "fingerprint estimate against " + nai->name + " (" +
              std::string(role_name(nai->role)) + ", " + nai->fingerprint_origin + "), base " +
              bases.front()->name + " (" + bases.front()->fingerprint_origin + ")";

@@ -14,21 +14,24 @@
 #include <vector>
 
 #include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/lineage/fingerprint_policy.hpp"
 #include "pedigree/lineage/source.hpp"
 #include "pedigree/lineage/verdict.hpp"
 
 namespace pedigree::lineage {
 
 // Interval reported around the estimate: this many standard errors each side.
-inline constexpr double k_share_interval_z = 2.0;
+inline constexpr double k_share_interval_z = policy::k_share_interval_z;
 
 struct FingerprintEvidence {
   std::optional<FingerprintResult> result;  // nullopt when no estimate could be made
   std::string note;                         // which references were used, or why none
 };
 
-// Estimates the NAI share of `target`. Never fails: missing references or an
-// estimator error (e.g. incompatible sketch parameters) yield a note instead.
+// Estimates the NAI share of `target` and judges it (fingerprint_quality.hpp):
+// present, absent or inconclusive with reasons. Never fails: missing
+// references or an estimator error (e.g. incompatible sketch parameters)
+// yield a note instead.
 FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
                                        const std::vector<ReferenceModel>& references);
 

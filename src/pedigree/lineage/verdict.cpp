@@ -311,12 +311,31 @@ private:
     if (!m_in.fingerprint) return;
     const FingerprintResult& fp = *m_in.fingerprint;
     m_out.fingerprint_share = fp.share;
-    add({"fingerprint", "strong", true, fp.nai_detected,
-         "fingerprint estimate of the NAI share: " + fmt_share(fp.share.estimate) + " [" +
-             fmt_share(fp.share.low) + ", " + fmt_share(fp.share.high) + "]" +
-             (fp.summary.empty() ? "" : "; " + fp.summary),
-         "", ""},
-        fp.nai_detected ? k_conf_fingerprint : k_conf_fingerprint_clean);
+    m_out.fingerprint = fp;
+    const bool present = fp.nai_detected || fp.outcome == FingerprintOutcome::k_present;
+    std::string text = "fingerprint estimate of the NAI share: " + fmt_share(fp.share.estimate) +
+                       " [" + fmt_share(fp.share.low) + ", " + fmt_share(fp.share.high) + "]" +
+                       (fp.summary.empty() ? "" : "; " + fp.summary) + "; it covers " +
+                       fmt_share(100 * fp.coverage.unet_params) + "% of the UNet parameters";
+    if (present) {
+      add({"fingerprint", "strong", true, true, text, "", ""}, k_conf_fingerprint);
+    } else if (fp.outcome == FingerprintOutcome::k_absent) {
+      add({"fingerprint", "strong", true, false,
+           cat({"no NAI above ", fmt_share(100 * fp.detection_limit),
+                "% of the UNet (upper end of the interval ", fmt_share(100 * fp.share.high), "%); ",
+                text}),
+           "", ""},
+          k_conf_fingerprint_clean);
+    } else {
+      // Inconclusive: shown, never counted toward "clean". A share significantly above 0
+      // is a hint of NAI that blocks a clean verdict from other evidence too.
+      std::string why;
+      for (const auto& r : fp.reasons) why += cat({"; ", r.code, ": ", r.detail});
+      add({"fingerprint", "inconclusive", false, false,
+           cat({"inconclusive, rules nothing out (", text, ")", why}), "", ""},
+          0);
+      if (fp.share.low > 0) m_fingerprint_hint = true;
+    }
     if (m_out.declared_share) {
       double gap = std::fabs(m_out.declared_share->estimate - fp.share.estimate);
       double tolerance = std::max(0.1, (fp.share.high - fp.share.low) / 2 + 0.05);
@@ -355,17 +374,26 @@ private:
                          " or later), its terms bind: " + std::string(k_official_licence) +
                          "; if it is the leak, they do not license it";
       }
-    } else if (!m_clean.empty() && !m_ignored_nai) {
+    } else if (!m_clean.empty() && !m_ignored_nai && !m_fingerprint_hint) {
       v.verdict = VerdictClass::k_no_nai_found;
       v.confidence = combine(m_clean);
       if (m_in.target.weak_match) v.confidence = std::min(v.confidence, k_conf_weak_hash);
       v.summary = "no NAI weights found in the available evidence";
+      if (m_in.fingerprint && m_in.fingerprint->outcome == FingerprintOutcome::k_absent)
+        v.summary += cat({": the fingerprint rules out NAI above ",
+                          fmt_share(100 * m_in.fingerprint->detection_limit), "% of the UNet"});
     } else {
       v.verdict = VerdictClass::k_unknown;
       v.confidence = 0;
-      v.summary = m_ignored_nai ? "not enough trusted evidence: NAI is claimed only by events "
-                                  "that do not count (untrusted or revoked)"
-                                : "not enough evidence to decide";
+      v.summary =
+          m_ignored_nai ? "not enough trusted evidence: NAI is claimed only by events "
+                          "that do not count (untrusted or revoked)"
+          : m_fingerprint_hint
+              ? "not enough evidence to decide: the fingerprint finds a small NAI share "
+                "significantly above 0, below the presence rule"
+          : m_in.fingerprint && m_in.fingerprint->outcome == FingerprintOutcome::k_inconclusive
+              ? "not enough evidence to decide: the fingerprint is inconclusive"
+              : "not enough evidence to decide";
     }
   }
 
@@ -384,6 +412,11 @@ private:
       steps.emplace_back(
           "fingerprint the model file: `pedigree check FILE` estimates the NAI share "
           "from the weights");
+    if (m_in.fingerprint && m_in.fingerprint->outcome == FingerprintOutcome::k_inconclusive &&
+        !m_in.fingerprint->nai_detected)
+      steps.emplace_back(
+          "the fingerprint is inconclusive (see its reasons): only a complete, aligned "
+          "fingerprint whose interval stays below the detection limit rules NAI out");
     if (known && !m_out.ancestry.complete)
       steps.emplace_back(
           "ancestry incomplete: ask the author to attest the recipe (`pedigree attest "
@@ -413,6 +446,7 @@ private:
   std::vector<double> m_nai;
   std::vector<double> m_clean;
   bool m_ignored_nai = false;
+  bool m_fingerprint_hint = false;  // inconclusive fingerprint with a share significantly > 0
   bool m_leak = false;
   bool m_official = false;
   bool m_before_release = false;
@@ -420,6 +454,15 @@ private:
 };
 
 }  // namespace
+
+std::string_view fingerprint_outcome_name(FingerprintOutcome outcome) {
+  switch (outcome) {
+    case FingerprintOutcome::k_present: return "present";
+    case FingerprintOutcome::k_absent: return "absent";
+    case FingerprintOutcome::k_inconclusive: return "inconclusive";
+  }
+  return "inconclusive";
+}
 
 std::string_view verdict_name(VerdictClass verdict) {
   switch (verdict) {

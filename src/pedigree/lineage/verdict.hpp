@@ -10,6 +10,8 @@
 // event can move a verdict toward `unknown`, never from NAI to clean.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,12 +39,46 @@ struct ShareEstimate {
   double high = 0;
 };
 
+// The three outcomes of fingerprint evidence (lineage/fingerprint_policy.hpp):
+// present (NAI share significantly above the detection limit), absent (good
+// coverage, alignment and fit, and the interval's upper end below the limit),
+// inconclusive (anything else: it never counts toward "clean").
+enum class FingerprintOutcome { k_present, k_absent, k_inconclusive };
+// "present", "absent", "inconclusive".
+std::string_view fingerprint_outcome_name(FingerprintOutcome outcome);
+
+// Why a fingerprint estimate is not conclusive.
+struct FingerprintReason {
+  std::string code;    // coverage, alignment, fit, interval, ambiguous-share
+  std::string detail;  // one sentence with the measured numbers
+};
+
+// How much of the UNet the estimate saw, and what the scan left out.
+struct FingerprintCoverage {
+  double unet_params = 0;  // fraction of the base reference's UNet parameters covered
+  std::uint64_t unet_tensors = 0, reference_tensors = 0;  // covered / in the base reference
+  std::uint64_t missing_tensors = 0, shape_mismatch_tensors = 0;
+  bool scanned = false;   // the fields below come from this scan (not from a .fp file)
+  double sd1_params = 0;  // fraction of the canonical SD1.x UNet sketched with its shape
+  std::uint64_t unet_tensors_present = 0, unet_tensors_sketched = 0;
+  std::map<std::string, std::uint64_t> skipped;  // "unsupported-dtype F8_X" / "unknown-name" -> n
+  std::vector<std::string> skipped_examples;
+};
+
 // The fingerprint estimator's answer for the target (filled by the caller
 // from fingerprint/ when the file and reference fingerprints are available).
 struct FingerprintResult {
   ShareEstimate share;
-  bool nai_detected = false;  // the estimator's calibrated decision
+  bool nai_detected = false;  // the estimator's calibrated decision (== outcome present)
   std::string summary;
+  FingerprintOutcome outcome = FingerprintOutcome::k_inconclusive;
+  std::vector<FingerprintReason> reasons{};  // empty unless inconclusive
+  FingerprintCoverage coverage{};
+  double max_block_delta = 0;  // alignment: largest per-block |target - base| / |base|
+  std::string max_block{};     // the block where it is largest
+  std::string aligned_base{};  // the base reference it was measured against
+  double fit_r2 = 0;           // parameter-weighted R^2 of the per-block fits
+  double detection_limit = 0;  // the share "absent" rules out (fraction of the UNet)
 };
 
 // A parent named by a merge recipe inside the file's own metadata (forgeable).
@@ -89,6 +125,7 @@ struct Verdict {
   std::string licence_note;  // non-empty when the licensed release may be the source
   std::optional<ShareEstimate> declared_share;
   std::optional<ShareEstimate> fingerprint_share;
+  std::optional<FingerprintResult> fingerprint;  // the fingerprint evidence, when there is one
   bool shares_disagree = false;
   Ancestry ancestry;
   std::vector<Evidence> evidence;

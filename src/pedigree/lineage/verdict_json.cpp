@@ -12,6 +12,35 @@ json share_json(const std::optional<ShareEstimate>& s) {
   return {{"estimate", s->estimate}, {"low", s->low}, {"high", s->high}};
 }
 
+json fingerprint_json(const std::optional<FingerprintResult>& f) {
+  if (!f) return nullptr;
+  json reasons = json::array();
+  for (const auto& r : f->reasons) reasons.push_back({{"code", r.code}, {"detail", r.detail}});
+  const FingerprintCoverage& c = f->coverage;
+  json coverage = {{"unet_params", c.unet_params},
+                   {"unet_tensors", c.unet_tensors},
+                   {"reference_tensors", c.reference_tensors},
+                   {"missing_tensors", c.missing_tensors},
+                   {"shape_mismatch_tensors", c.shape_mismatch_tensors},
+                   {"scan", nullptr}};
+  if (c.scanned)
+    coverage["scan"] = {{"sd1_unet_params", c.sd1_params},
+                        {"unet_tensors_present", c.unet_tensors_present},
+                        {"unet_tensors_sketched", c.unet_tensors_sketched},
+                        {"skipped", c.skipped},
+                        {"skipped_examples", c.skipped_examples}};
+  return {{"outcome", fingerprint_outcome_name(f->outcome)},
+          {"share", share_json(f->share)},
+          {"detection_limit", f->detection_limit},
+          {"reasons", reasons},
+          {"coverage", coverage},
+          {"alignment",
+           {{"max_block_delta", f->max_block_delta},
+            {"block", f->max_block.empty() ? json() : json(f->max_block)},
+            {"base", f->aligned_base.empty() ? json() : json(f->aligned_base)}}},
+          {"fit", {{"r2", f->fit_r2}}}};
+}
+
 // The 26 coefficients of a block-weighted step, null when uniform or unknown.
 json per_block(const PathStep& s) {
   if (!s.blocks || std::all_of(s.blocks->begin(), s.blocks->end(),
@@ -59,6 +88,7 @@ json verdict_body(const Verdict& v) {
            {{"declared", share_json(v.declared_share)},
             {"fingerprint", share_json(v.fingerprint_share)},
             {"disagree", v.shares_disagree}}},
+          {"fingerprint", fingerprint_json(v.fingerprint)},
           {"paths", paths},
           {"subtracted_paths", subtracted},
           {"ignored_paths", ignored},

@@ -1,0 +1,57 @@
+// Every threshold that turns a fingerprint estimate into one of three outcomes
+// (present, absent, inconclusive), in one place. The initial values below were
+// chosen from principle, NOT tuned on any test family; the calibration
+// benchmark (tools/bench-*, docs/benchmarks.md) is where they get re-fitted,
+// on calibration families only, and reported on held-out ones.
+//
+//   present       the estimator's calibrated presence rule (fingerprint::EstimateOptions)
+//   absent        ALL of: coverage >= k_min_unet_coverage,
+//                         alignment <= k_max_block_relative_delta,
+//                         fit R^2 >= k_min_fit_r2,
+//                         share not significantly above 0 (low end of the interval is 0),
+//                         upper end of the interval < k_detection_limit
+//   inconclusive  otherwise (the verdict does not count it toward "clean")
+#pragma once
+
+namespace pedigree::lineage::policy {
+
+// Interval reported around the share estimate: this many jackknife standard
+// errors each side (two: ~95% under a normal approximation). "Absent" reads its
+// upper end, and a lower end above 0 marks a share significantly above 0.
+inline constexpr double k_share_interval_z = 2.0;
+
+// Fraction of the base reference's UNet parameters (the canonical SD1.x UNet
+// when the base is SD1.4) the target's fingerprint must cover, tensor by
+// tensor with the base's shape. 99%: the brief's floor; an NAI share hidden
+// in the uncovered 1% is below any detection limit in the UNet's terms, and a
+// dropped dtype or a renamed block (several % each) fails it.
+inline constexpr double k_min_unet_coverage = 0.99;
+
+// Alignment with an SD1.x base: in every UNet block, |target - base| / |base|
+// (Frobenius norms over the block's sketches, which preserve norms in
+// expectation) must stay at or below this, for at least one base reference.
+// Real fine-tunes of SD1.x move their weights by a few percent of the weight
+// norm; permuting hidden units (|PW - W| ~ sqrt(2)|W| for the permuted
+// tensors), rescaling a layer before a normalization by c (|c-1| |W|),
+// random or unrelated weights (>= |W|) move a block by the order of its own
+// norm (0.7 and more even when a third of the block is touched). 0.5 sits
+// an order of magnitude above fine-tunes and below those edits.
+inline constexpr double k_max_block_relative_delta = 0.5;
+
+// The fit must explain the part of the target's update it claims to: the
+// parameter-weighted R^2 of the per-block fits. An affine merge of the
+// references has R^2 near 1; a fine-tune independent of every reference has a
+// low R^2 by construction (its own update is the residual), so the floor only
+// refuses fits that explain nothing at all. Chosen as 0: a placeholder the
+// calibration re-fits (R^2 alone does not separate clean fine-tunes from
+// edited NAI merges; the alignment bound does).
+inline constexpr double k_min_fit_r2 = 0.0;
+
+// Detection limit of the NAI share (fraction of the UNet, parameter-weighted):
+// "absent" rules out a share at or above it. 3%: just above the estimator's
+// calibrated overall presence threshold (2.7%,
+// fingerprint::EstimateOptions::overall_threshold), so a share the presence
+// rule could not flag is never ruled out above what it can see.
+inline constexpr double k_detection_limit = 0.03;
+
+}  // namespace pedigree::lineage::policy

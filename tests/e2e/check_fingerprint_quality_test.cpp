@@ -1,0 +1,263 @@
+// End-to-end: the three outcomes of fingerprint evidence with the real binary.
+// Models that hide or lack NAI evidence (function-preserving edits of a 30%
+// NAI merge, weights stored in dtypes the sketch did not read, random or
+// unrelated weights, a 2% merge) never read `no-nai-found`; a NAI-free
+// fine-tune with full coverage still does ("absent" is reachable), and a 30%
+// merge still reads NAI. Models are written as safetensors files per the
+// safetensors README, tensor by tensor in the dtype asked for.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "e2e/check_world.hpp"
+#include "fingerprint/family.hpp"
+#include "pedigree/formats/tensor_data.hpp"
+
+namespace pedigree {
+namespace {
+
+namespace fs = std::filesystem;
+using fingerprint::testing::Family;
+using fingerprint::testing::Weights;
+using formats::DType;
+using testing::CheckWorld;
+using testing::shell_quote;
+
+// Round to the nearest fp8 value (ties to the even code), found by search over the codes.
+std::uint8_t to_fp8(double v, float (*decode)(std::uint8_t)) {
+  std::uint8_t best = 0;
+  double best_err = std::numeric_limits<double>::infinity();
+  for (unsigned b = 0; b < 256; ++b) {
+    const float f = decode(static_cast<std::uint8_t>(b));
+    if (!std::isfinite(f)) continue;
+    const double err = std::fabs(f - v);
+    if (err < best_err || (err == best_err && (b & 1) == 0)) {
+      best = static_cast<std::uint8_t>(b);
+      best_err = err;
+    }
+  }
+  return best;
+}
+
+std::vector<std::uint8_t> encode(const std::vector<double>& values, DType dtype) {
+  if (dtype == DType::k_f8_e4m3 || dtype == DType::k_f8_e5m2) {
+    auto decode = dtype == DType::k_f8_e4m3 ? formats::f8_e4m3_to_float : formats::f8_e5m2_to_float;
+    std::vector<std::uint8_t> out;
+    for (double v : values) out.push_back(to_fp8(v, decode));
+    return out;
+  }
+  if (dtype == DType::k_i8) {  // symmetric int8 quantization, as int8 checkpoints store it
+    double max = 0;
+    for (double v : values) max = std::max(max, std::fabs(v));
+    std::vector<std::uint8_t> out;
+    for (double v : values)
+      out.push_back(static_cast<std::uint8_t>(
+          static_cast<std::int8_t>(max > 0 ? std::lround(v / max * 127) : 0)));
+    return out;
+  }
+  return fingerprint::testing::encode(values, dtype);
+}
+
+// Writes `w` as safetensors, tensor t in dtypes[t] (F16 when dtypes is empty).
+void write_model(const Family& family, const Weights& w, const fs::path& path,
+                 const std::vector<DType>& dtypes = {}) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  std::string data;
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    const DType dtype = dtypes.empty() ? DType::k_f16 : dtypes[t];
+    auto bytes = encode(w[t], dtype);
+    header[family.specs()[t].name] = {{"dtype", std::string(formats::dtype_name(dtype))},
+                                      {"shape", family.specs()[t].shape},
+                                      {"data_offsets", {data.size(), data.size() + bytes.size()}}};
+    data.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  std::string text = header.dump();
+  while (text.size() % 8 != 0) text.push_back(' ');
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+  testing::write_text(path, file + text + data);
+}
+
+std::string openssl_sha256(const fs::path& path) {
+  auto r = testing::run_command("openssl dgst -sha256 -r " + shell_quote(path.string()));
+  return r.output.substr(0, 64);
+}
+
+bool has_reason(const nlohmann::json& fp, const std::string& code) {
+  for (const auto& r : fp["reasons"])
+    if (r["code"] == code) return true;
+  return false;
+}
+
+class CheckFingerprintQuality : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const fs::path dir = m_world.dir() / "models";
+    const std::pair<const char*, const Weights*> refs[] = {
+        {"sd14", &m_family.base()}, {"sd15", &m_sd15_w}, {"animefull", &m_nai_w}};
+    const char* roles[] = {"base", "base", "nai-leak"};
+    const char* dates[] = {"2022-08-22", "2022-10-20", "2022-10-06"};
+    for (int i = 0; i < 3; ++i) {
+      const fs::path path = dir / (std::string(refs[i].first) + ".safetensors");
+      write_model(m_family, *refs[i].second, path);
+      m_world.model(refs[i].first, roles[i], dates[i], nullptr, testing::Signer::k_trusted,
+                    openssl_sha256(path));
+      auto r = m_world.check(shell_quote(path.string()));  // stores its reference fingerprint
+      EXPECT_NE(r.exit_code, 1) << r.err;
+    }
+  }
+  testing::CliRun check(const std::string& name, const Weights& w,
+                        const std::vector<DType>& dtypes = {}) {
+    auto path = m_world.dir() / "models" / (name + ".safetensors");
+    write_model(m_family, w, path, dtypes);
+    return m_world.check(shell_quote(path.string()));
+  }
+  std::size_t tensor(const std::string& suffix) const {
+    for (std::size_t t = 0; t < m_family.specs().size(); ++t)
+      if (m_family.specs()[t].name.ends_with(suffix)) return t;
+    ADD_FAILURE() << suffix;
+    return 0;
+  }
+  Weights merge(double nai) {
+    return fingerprint::testing::combine({{1 - nai, &m_sd15_w}, {nai, &m_nai_w}});
+  }
+
+  CheckWorld m_world;
+  Family m_family{42};
+  Weights m_sd15_w = m_family.finetune(0, 1, false);
+  Weights m_nai_w = m_family.finetune(1, 1, true);
+};
+
+// Not clean, and when not NAI either, the fingerprint says why it is inconclusive.
+void expect_not_clean(const testing::CliRun& r, const std::string& reason) {
+  ASSERT_NE(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.json["verdict"], "no-nai-found") << r.out;
+  const auto& fp = r.json["fingerprint"];
+  ASSERT_TRUE(fp.is_object()) << r.out;
+  EXPECT_NE(fp["outcome"], "absent") << r.out;
+  if (fp["outcome"] == "inconclusive") {
+    EXPECT_EQ(r.json["verdict"], "unknown") << r.out;
+    EXPECT_TRUE(has_reason(fp, reason)) << reason << "\n" << r.out;
+  }
+}
+
+TEST_F(CheckFingerprintQuality, NaiFreeFineTuneWithFullCoverageIsAbsent) {
+  Weights independent = m_family.finetune(0, 1, false);
+  auto r = check("photo", fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.json["verdict"], "no-nai-found");
+  const auto& fp = r.json["fingerprint"];
+  EXPECT_EQ(fp["outcome"], "absent") << r.out;
+  EXPECT_TRUE(fp["reasons"].empty());
+  EXPECT_EQ(fp["coverage"]["unet_params"].get<double>(), 1.0);
+  EXPECT_LT(fp["share"]["high"].get<double>(), fp["detection_limit"].get<double>());
+  EXPECT_NE(r.json["summary"].get<std::string>().find("rules out NAI above 3% of the UNet"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(CheckFingerprintQuality, ThirtyPercentMergeIsPresent) {
+  auto r = check("merge30", merge(0.3));
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  EXPECT_EQ(r.json["fingerprint"]["outcome"], "present");
+}
+
+TEST_F(CheckFingerprintQuality, GegluHiddenUnitPermutationIsNotClean) {
+  Weights w = merge(0.3);
+  std::mt19937_64 rng(7);
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    const auto& spec = m_family.specs()[t];
+    if (!spec.name.ends_with("ff.net.0.proj.weight")) continue;
+    const std::uint64_t hidden = spec.shape[0] / 2, in = spec.shape[1];
+    const std::size_t down = tensor(spec.name.substr(0, spec.name.size() - 20) + "ff.net.2.weight");
+    const std::uint64_t out = m_family.specs()[down].shape[0];
+    std::vector<std::uint64_t> perm(hidden);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    // GEGLU: rows [0, hidden) are the values, [hidden, 2 hidden) their gates; ff.net.2
+    // reads hidden unit j from column j. Moving unit perm[j] to j everywhere keeps the function.
+    auto up = w[t], down_w = w[down];
+    for (std::uint64_t j = 0; j < hidden; ++j) {
+      for (std::uint64_t c = 0; c < in; ++c) {
+        up[j * in + c] = w[t][perm[j] * in + c];
+        up[(hidden + j) * in + c] = w[t][(hidden + perm[j]) * in + c];
+      }
+      for (std::uint64_t r = 0; r < out; ++r)
+        down_w[r * hidden + j] = w[down][r * hidden + perm[j]];
+    }
+    w[t] = up;
+    w[down] = down_w;
+  }
+  expect_not_clean(check("permuted", w), "alignment");
+}
+
+TEST_F(CheckFingerprintQuality, ConvRescaledBeforeGroupNormIsNotClean) {
+  Weights w = merge(0.3);
+  // in_layers.2 is the conv between in_layers.0 and out_layers.0 (both GroupNorm): scaling
+  // its weight and bias by 4 leaves the network's function unchanged.
+  for (std::size_t t = 0; t < w.size(); ++t)
+    if (m_family.specs()[t].name.find("in_layers.2.") != std::string::npos)
+      for (double& v : w[t]) v *= 4;
+  expect_not_clean(check("rescaled", w), "alignment");
+}
+
+TEST_F(CheckFingerprintQuality, Fp8UnetWithOneFp16TensorFromSd15IsRead) {
+  Weights w = merge(0.3);
+  std::vector<DType> dtypes(w.size(), DType::k_f8_e4m3);
+  const std::size_t copied = tensor("output_blocks.11.1.transformer_blocks.0.attn1.to_q.weight");
+  w[copied] = m_sd15_w[copied];
+  dtypes[copied] = DType::k_f16;
+  auto r = check("fp8", w, dtypes);
+  expect_not_clean(r, "coverage");
+  // Every float dtype is read: the fp8 tensors are in the fingerprint.
+  const auto& scan = r.json["fingerprint"]["coverage"]["scan"];
+  EXPECT_EQ(scan["unet_tensors_sketched"], scan["unet_tensors_present"]) << r.out;
+  EXPECT_EQ(r.json["fingerprint"]["coverage"]["unet_params"].get<double>(), 1.0);
+
+  std::vector<DType> e5m2(w.size(), DType::k_f8_e5m2);
+  e5m2[copied] = DType::k_f16;
+  expect_not_clean(check("fp8_e5m2", w, e5m2), "coverage");
+}
+
+TEST_F(CheckFingerprintQuality, UnreadableDtypesCountAgainstCoverage) {
+  Weights w = merge(0.3);
+  std::vector<DType> dtypes(w.size(), DType::k_i8);
+  const std::size_t copied = tensor("output_blocks.11.1.transformer_blocks.0.attn1.to_q.weight");
+  w[copied] = m_sd15_w[copied];
+  dtypes[copied] = DType::k_f16;
+  auto r = check("int8", w, dtypes);
+  expect_not_clean(r, "coverage");
+  const auto& fp = r.json["fingerprint"];
+  ASSERT_TRUE(fp.is_object()) << r.out;
+  EXPECT_EQ(fp["outcome"], "inconclusive") << r.out;
+  EXPECT_LT(fp["coverage"]["unet_params"].get<double>(), 0.99);
+  EXPECT_GT(fp["coverage"]["scan"]["skipped"]["unsupported-dtype I8"].get<int>(), 0) << r.out;
+  // The human report lists the reason too.
+  auto human =
+      m_world.run("check " + shell_quote((m_world.dir() / "models" / "int8.safetensors").string()));
+  EXPECT_NE(human.out.find("coverage"), std::string::npos) << human.out;
+}
+
+TEST_F(CheckFingerprintQuality, RandomAndUnrelatedWeightsAreNotClean) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal(0.0, 0.05);
+  Weights random = m_family.base();
+  for (auto& t : random)
+    for (double& v : t) v = normal(rng);
+  expect_not_clean(check("random", random), "alignment");
+  Family other{7};  // another SD-shaped model with the same layout, unrelated to the base
+  expect_not_clean(check("unrelated", other.base()), "alignment");
+}
+
+TEST_F(CheckFingerprintQuality, TwoPercentMergeIsNotClean) {
+  auto r = check("merge2", merge(0.02));
+  ASSERT_NE(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.json["verdict"], "no-nai-found") << r.out;
+  EXPECT_NE(r.json["fingerprint"]["outcome"], "absent") << r.out;
+}
+
+}  // namespace
+}  // namespace pedigree
