@@ -45,7 +45,8 @@ Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
 Result<std::vector<ReferenceRow>> Index::reference_models() {
   const std::string q =
       "SELECT e.id, e.subject, e.signer, json_extract(e.payload, '$.predicate.role'), " +
-      trusted_for("model") + " FROM events e WHERE " + k_model_rows +
+      trusted_for("model") + " AND " + trusted_for("reference") + " FROM events e WHERE " +
+      k_model_rows +
       " AND json_extract(e.payload, '$.predicate.role') IN ('base', 'nai-leak', 'nai-official', "
       "'nai-vae') AND e.status = 'valid' ORDER BY e.subject, e.id";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));

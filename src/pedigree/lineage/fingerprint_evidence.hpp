@@ -25,6 +25,7 @@ inline constexpr double k_share_interval_z = 2.0;
 struct FingerprintEvidence {
   std::optional<FingerprintResult> result;  // nullopt when no estimate could be made
   std::string note;                         // which references were used, or why none
+  std::vector<const ReferenceModel*> used;  // the references the estimate used (into the input)
 };
 
 // Estimates the NAI share of `target`. Never fails: missing references or an
