@@ -1,6 +1,7 @@
 // pedigree trust add|remove|list: which keys count for which predicates.
-// Pinned keys come from the bundled ledger's LEDGER.json; the user's choices
-// live in $XDG_CONFIG_HOME/pedigree/trust.json (docs/trust.md).
+// Pinned keys are compiled in; the user's choices live in
+// $XDG_CONFIG_HOME/pedigree/trust.json (docs/trust.md). The reference scope
+// (who may make a model a base or NAI reference) is granted only by name.
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "cli/ledger_context.hpp"
 #include "pedigree/crypto/keystore.hpp"
 #include "pedigree/ledger/pins.hpp"
+#include "pedigree/lineage/index_source.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -59,38 +61,67 @@ Result<std::string> expand_keyid(const std::string& text,
   return invalid_argument("key id prefix " + text + " is ambiguous");
 }
 
-Result<std::vector<ledger::PredicateKind>> parse_predicates(const std::string& list) {
-  std::vector<ledger::PredicateKind> out;
+struct TrustScopes {
+  std::vector<ledger::PredicateKind> predicates;  // empty: the library's default
+  ledger::ReferenceScope reference = ledger::ReferenceScope::k_excluded;
+};
+
+// "--for model,lineage,...,reference" (or "all" for every predicate).
+Result<TrustScopes> parse_scopes(const std::string& list) {
+  TrustScopes out;
   std::stringstream ss(list);
   std::string item;
   while (std::getline(ss, item, ',')) {
+    if (item == ledger::k_reference_scope) {
+      out.reference = ledger::ReferenceScope::k_included;
+      continue;
+    }
+    if (item == "all") {
+      out.predicates.insert(out.predicates.end(), std::begin(ledger::k_all_predicates),
+                            std::end(ledger::k_all_predicates));
+      continue;
+    }
     auto kind = ledger::predicate_from_name(item);
     if (!kind) {
       return invalid_argument("--for: unknown predicate '" + item +
-                              "' (model, lineage, fingerprint, claim, revocation)");
+                              "' (model, lineage, fingerprint, claim, revocation, all, reference)");
     }
-    out.push_back(*kind);
+    if (std::find(out.predicates.begin(), out.predicates.end(), *kind) == out.predicates.end())
+      out.predicates.push_back(*kind);
   }
   return out;
 }
 
-std::string predicate_list(const std::vector<ledger::PredicateKind>& kinds) {
+// "model,lineage,...[,reference]" as trust.json writes it.
+std::string scope_list(const ledger::TrustEntry& e) {
   std::string out;
-  for (auto k : kinds) out += (out.empty() ? "" : ",") + std::string(ledger::predicate_name(k));
+  for (auto k : e.predicates)
+    out += (out.empty() ? "" : ",") + std::string(ledger::predicate_name(k));
+  if (e.reference == ledger::ReferenceScope::k_included)
+    out += (out.empty() ? "" : ",") + std::string(ledger::k_reference_scope);
   return out;
 }
 
 int run_add(const TrustOptions& o) {
   auto keyid = expand_keyid(o.keyid, known_keys(o.ledger_dir));
   if (!keyid) return report_error(keyid.error());
-  auto kinds = parse_predicates(o.predicates);
-  if (!kinds) return report_error(kinds.error());
+  auto scopes = parse_scopes(o.predicates);
+  if (!scopes) return report_error(scopes.error());
   auto policy = load_trust_policy();
   if (!policy) return report_error(policy.error());
-  if (auto added = policy->add(*keyid, *kinds); !added) return report_error(added.error());
+  if (auto added = policy->add(*keyid, scopes->predicates, scopes->reference); !added)
+    return report_error(added.error());
   if (auto saved = policy->save(); !saved) return report_error(saved.error());
-  std::cout << "trusted " << terminal_safe(*keyid) << " for "
-            << (kinds->empty() ? std::string("every predicate") : predicate_list(*kinds)) << '\n';
+  for (const auto& e : policy->entries()) {
+    if (e.keyid != *keyid || e.source != ledger::TrustSource::k_user) continue;
+    std::cout << "trusted " << terminal_safe(*keyid) << " for " << scope_list(e) << '\n';
+    if (e.reference == ledger::ReferenceScope::k_included)
+      std::cout << "its model events may now define references (base, NAI, NAI VAE): a key "
+                   "that names a merge `base` can make NAI merges read clean; your choice\n";
+    else
+      std::cout << "not for reference roles: its model events cannot make a model a base or "
+                   "NAI reference (add `--for all,reference` to allow it)\n";
+  }
   return k_exit_ok;
 }
 
@@ -115,6 +146,41 @@ int run_remove(const TrustOptions& o) {
   return k_exit_ok;
 }
 
+// The references each key defines in the ledger (reference-trusted role
+// events) and the role statements ignored because their signer lacks the
+// reference scope, by keyid. Best effort: no ledger means no rows.
+struct KeyReferences {
+  std::map<std::string, nlohmann::json> defined, ignored;
+};
+
+KeyReferences key_references(const std::string& ledger_dir) {
+  KeyReferences out;
+  auto where = locate_ledger(ledger_dir);
+  if (!where || !ledger::Ledger::open(where->dir)) return out;  // never create one here
+  auto ctx = open_ledger_context(ledger_dir);
+  if (!ctx) return out;
+  lineage::IndexSource source(ctx->index, lineage::ReferenceStore(std::filesystem::path()));
+  if (auto refs = source.reference_models()) {
+    for (const auto& r : *refs) {
+      auto& list = out.defined[r.role_signer];
+      if (list.is_null()) list = nlohmann::json::array();
+      list.push_back({{"sha256", r.sha256},
+                      {"name", r.name},
+                      {"role", lineage::role_name(r.role)},
+                      {"event", r.role_event}});
+    }
+  }
+  if (auto rows = ctx->index.reference_models()) {
+    for (const auto& r : *rows) {
+      if (r.trusted || !ctx->policy.trusts(r.signer, ledger::PredicateKind::k_model)) continue;
+      auto& list = out.ignored[r.signer];
+      if (list.is_null()) list = nlohmann::json::array();
+      list.push_back({{"sha256", r.subject}, {"role", r.role}, {"event", r.event}});
+    }
+  }
+  return out;
+}
+
 int run_list(const TrustOptions& o) {
   auto policy = load_trust_policy();
   if (!policy) return report_error(policy.error());
@@ -136,6 +202,7 @@ int run_list(const TrustOptions& o) {
   }
   auto file = ledger::TrustPolicy::default_file();
   auto known = known_keys(o.ledger_dir);
+  const KeyReferences references = key_references(o.ledger_dir);
   nlohmann::json all = nlohmann::json::array();
   for (const auto& e : policy->entries()) {
     bool pinned = e.source == ledger::TrustSource::k_pinned;
@@ -149,9 +216,17 @@ int run_list(const TrustOptions& o) {
                      (file ? file->string() : std::string("trust.json"));
     nlohmann::json preds = nlohmann::json::array();
     for (auto k : e.predicates) preds.push_back(ledger::predicate_name(k));
+    const bool reference = e.reference == ledger::ReferenceScope::k_included;
+    if (reference) preds.push_back(ledger::k_reference_scope);
     nlohmann::json row = {{"keyid", e.keyid}, {"source", pinned ? "pinned" : "user"},
-                          {"for", preds},     {"why", why},
-                          {"name", nullptr},  {"email", nullptr}};
+                          {"for", preds},     {"reference", reference},
+                          {"why", why},       {"name", nullptr},
+                          {"email", nullptr}, {"references", nlohmann::json::array()}};
+    row["ignored_references"] = nlohmann::json::array();
+    if (auto it = references.defined.find(e.keyid); it != references.defined.end())
+      row["references"] = it->second;
+    if (auto it = references.ignored.find(e.keyid); it != references.ignored.end())
+      row["ignored_references"] = it->second;
     if (auto it = known.find(e.keyid); it != known.end()) {
       row["name"] = it->second.name;
       row["email"] = it->second.email;
@@ -174,6 +249,15 @@ int run_list(const TrustOptions& o) {
     for (const auto& p : row["for"]) preds += (preds.empty() ? "" : ",") + p.get<std::string>();
     std::cout << "\n  for  " << preds << "\n  why  " << terminal_safe(row["why"].get<std::string>())
               << '\n';
+    for (const auto& r : row["references"])
+      std::cout << "  defines  " << r["role"].get<std::string>() << "  "
+                << terminal_safe(r["name"].get<std::string>()) << "  (event "
+                << r["event"].get<std::string>().substr(0, 16) << ")\n";
+    for (const auto& r : row["ignored_references"])
+      std::cout << "  ignored  " << r["role"].get<std::string>() << "  "
+                << r["sha256"].get<std::string>().substr(0, 16) << "  (event "
+                << r["event"].get<std::string>().substr(0, 16)
+                << "): its signer is not trusted for reference roles\n";
   }
   return k_exit_ok;
 }
@@ -189,8 +273,9 @@ void setup_trust(CLI::App& app, int& exit_code) {
   add->add_option("KEYID", o->keyid, "64-hex key id, or a prefix of a key you or the ledger hold")
       ->required();
   add->add_option("--for", o->predicates,
-                  "comma-separated predicates: model,lineage,fingerprint,claim,revocation "
-                  "(default: all)");
+                  "comma-separated: model,lineage,fingerprint,claim,revocation, all (every "
+                  "predicate), reference (may define base/NAI references; implies model). "
+                  "Default: every predicate, not reference");
   add_ledger_option(add, o->ledger_dir);
   add->callback([o, &exit_code] { exit_code = run_add(*o); });
 

@@ -95,6 +95,28 @@ void evidence_lines(const lineage::Verdict& v, std::string& out) {
   }
 }
 
+void component_lines(const lineage::Verdict& v, std::string& out) {
+  if (v.components.empty()) return;
+  out += "components:\n";
+  for (const auto& c : v.components) {
+    out += "  " + c.component + ": " + c.nai;
+    if (c.share) out += " (NAI share " + share_text(*c.share) + ")";
+    out += " - " + c.summary + "\n";
+  }
+}
+
+// Who made each reference the verdict used a reference.
+void reference_lines(const lineage::Verdict& v, std::string& out) {
+  if (v.references.empty()) return;
+  out += "references used (role defined by):\n";
+  for (const auto& r : v.references) {
+    out += "  " + r.name + " (" + std::string(lineage::role_name(r.role)) + ", " + r.used_for +
+           "): event " + r.event_id.substr(0, 12) + ", signer " + r.signer.substr(0, 16);
+    if (!r.signer_identity.empty()) out += " " + r.signer_identity;
+    out += "\n";
+  }
+}
+
 }  // namespace
 
 int exit_code_for_verdict(lineage::VerdictClass verdict) {
@@ -150,6 +172,8 @@ std::string format_check_report(const lineage::CheckReport& r) {
     for (const auto& p : anc.ignored_paths) out += "  " + path_text(p) + "\n";
   }
   evidence_lines(v, out);
+  component_lines(v, out);
+  reference_lines(v, out);
   if (r.candidates.size() > 1) {
     out += "candidates (the input may denote any of these):\n";
     for (const auto& c : r.candidates)

@@ -124,7 +124,7 @@ TEST(BenchLedger, DISABLED_Generate) {
   ASSERT_EQ(commit.exit_code, 0) << commit.output;
   nlohmann::json trust = {
       {"keys",
-       {{key->keyid(), {{"for", {"model", "lineage", "fingerprint", "claim", "revocation"}}}}}}};
+       {{key->keyid(), {{"for", {"model", "lineage", "fingerprint", "claim", "revocation", "reference"}}}}}}};
   testing::write_text(root / "config" / "pedigree" / "trust.json", trust.dump());
   testing::write_text(root / "target.txt", bench_sha(n - 1) + "\n");
   std::printf("ledger: %s\nartifacts: %zu\nevents: %zu\ntarget: %s (chain of %zu merges)\n",

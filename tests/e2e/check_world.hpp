@@ -48,7 +48,8 @@ public:
     m_ledger.emplace(std::move(*l));
     m_trusted.emplace(std::move(*crypto::PrivateKey::generate()));
     m_untrusted.emplace(std::move(*crypto::PrivateKey::generate()));
-    nlohmann::json preds = {"model", "lineage", "fingerprint", "claim", "revocation"};
+    // The trusted key defines the test's references (base, NAI): reference scope.
+    nlohmann::json preds = {"model", "lineage", "fingerprint", "claim", "revocation", "reference"};
     nlohmann::json trust = {{"keys", {{m_trusted->keyid(), {{"for", preds}}}}}};
     write_text(m_dir / "config" / "pedigree" / "trust.json", trust.dump());
   }
@@ -111,8 +112,14 @@ public:
   }
 
   std::string attest(const ledger::Statement& st, Signer signer) {
-    const auto& key = signer == Signer::k_trusted ? *m_trusted : *m_untrusted;
-    auto r = m_ledger->add_event(key, {"Tester", "tester@example.org"}, st);
+    return attest_as(signer == Signer::k_trusted ? *m_trusted : *m_untrusted, st);
+  }
+
+  // Signs `st` with a key of the test's own (e.g. an attacker's), publishing
+  // the key in the ledger under `name`.
+  std::string attest_as(const crypto::PrivateKey& key, const ledger::Statement& st,
+                        const std::string& name = "Tester") {
+    auto r = m_ledger->add_event(key, {name, "tester@example.org"}, st);
     EXPECT_TRUE(r) << (r ? "" : r.error().message());
     return r ? r->event_id : std::string();
   }

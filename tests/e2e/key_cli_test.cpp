@@ -101,8 +101,9 @@ TEST(TrustCli, AddListRemoveAndPinnedKeysSayWhyTheyAreTrusted) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["keyid"], pinned);
   EXPECT_EQ(list[0]["source"], "pinned");
-  EXPECT_EQ(list[0]["for"],
-            nlohmann::json({"model", "lineage", "fingerprint", "claim", "revocation"}));
+  EXPECT_EQ(list[0]["for"], nlohmann::json({"model", "lineage", "fingerprint", "claim",
+                                            "revocation", "reference"}));
+  EXPECT_TRUE(list[0]["reference"].get<bool>());  // the project key defines the references
   EXPECT_NE(list[0]["why"].get<std::string>().find("pinned into this pedigree binary"),
             std::string::npos);
   EXPECT_NE(listed.err.find(intruder), std::string::npos) << listed.err;
@@ -116,6 +117,7 @@ TEST(TrustCli, AddListRemoveAndPinnedKeysSayWhyTheyAreTrusted) {
   EXPECT_EQ(list[1]["source"], "user");
   EXPECT_EQ(list[1]["name"], "Alice");
   EXPECT_EQ(list[1]["for"], nlohmann::json({"claim", "model"}));
+  EXPECT_FALSE(list[1]["reference"].get<bool>());  // never without naming it
   auto file = nlohmann::json::parse(testing::read_text(home.dir() / "config/pedigree/trust.json"));
   EXPECT_TRUE(file["keys"].contains(mine));
 

@@ -265,7 +265,9 @@ protected:
     const std::string keyid = info["pinned_keys"][0]["keyid"];
     auto init = run(" init");
     ASSERT_EQ(init.exit_code, 0) << init.output;
-    auto trusted = run(" trust add " + keyid + " --for model,lineage,claim,fingerprint,revocation");
+    // It stands for the project key, which also defines the references (base, NAI).
+    auto trusted =
+        run(" trust add " + keyid + " --for model,lineage,claim,fingerprint,revocation,reference");
     ASSERT_EQ(trusted.exit_code, 0) << trusted.output;
   }
   static void TearDownTestSuite() {

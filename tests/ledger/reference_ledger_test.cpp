@@ -37,7 +37,10 @@ TEST(ReferenceLedger, LedgerJsonPinsExactlyTheCompiledKeys) {
   for (std::size_t i = 0; i < pins.size(); ++i) {
     EXPECT_EQ(info->pinned_keys[i].keyid, pins[i].keyid);
     EXPECT_EQ(info->pinned_keys[i].predicates, pins[i].predicates);
+    EXPECT_EQ(info->pinned_keys[i].reference, pins[i].reference);
   }
+  // The project key defines the references (base, NAI) for everyone.
+  EXPECT_TRUE(pins[0].reference);
   EXPECT_TRUE(uncompiled_pins(*info).empty());
   // The pinned key file is in the ledger and its id is the SHA-256 of the raw
   // public key, as openssl computes it.

@@ -39,7 +39,7 @@ protected:
     m_fx.attest(testing::revocation_statement(artifact(9), revoked.event_id));
     m_revoked = revoked.event_id;
     nlohmann::json trust = {
-        {"keys", {{m_fx.key().keyid(), {{"for", {"model", "lineage", "revocation"}}}}}}};
+        {"keys", {{m_fx.key().keyid(), {{"for", {"model", "lineage", "revocation", "reference"}}}}}}};
     testing::write_text(m_fx.temp() / "trust.json", trust.dump());
     auto policy = ledger::TrustPolicy::load(m_fx.temp() / "trust.json", nullptr);
     ASSERT_TRUE(policy) << policy.error().message();

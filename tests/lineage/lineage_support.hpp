@@ -2,6 +2,7 @@
 // exactly like ledger predicates (docs/formats/ledger.md).
 #pragma once
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,12 +76,19 @@ public:
                   bool trusted, const std::string& signer = "k1") {
     std::string id = sha_of(kind + label + p.dump() + std::to_string(m_count++));
     lineage::EventInput e{id, signer, trusted, kind, sha_of(label), label, p};
+    // The test's trusted signers hold the reference scope unless told otherwise.
+    e.reference_trusted = trusted && !m_without_reference.contains(signer);
     auto r = m_facts.add_event(e);
     if (!r) throw std::runtime_error(r.error().message());
     return id;
   }
 
+  // Events of `signer` from now on: trusted for their predicate, but not for
+  // reference roles (what `trust add KEY` without `--for reference` grants).
+  void without_reference(const std::string& signer) { m_without_reference.insert(signer); }
+
 private:
+  std::set<std::string> m_without_reference;
   lineage::FactBase m_facts;
   int m_count = 0;
 };

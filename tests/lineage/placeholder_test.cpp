@@ -15,7 +15,9 @@ using testing::sha_of;
 
 void add(FactBase& facts, const std::string& id, const std::string& kind,
          const std::string& subject, const nlohmann::json& predicate) {
-  auto r = facts.add_event({sha_of(id), "k1", true, kind, subject, id, predicate});
+  EventInput in{sha_of(id), "k1", true, kind, subject, id, predicate};
+  in.reference_trusted = true;
+  auto r = facts.add_event(in);
   ASSERT_TRUE(r) << r.error().message();
 }
 

@@ -191,7 +191,8 @@ int main(int argc, char** argv) {
     signers.keys.push_back(must(crypto::PrivateKey::generate(), "key"));
     signers.info.pinned_keys.push_back(
         {signers.keys.back().keyid(),
-         {std::begin(ledger::k_all_predicates), std::end(ledger::k_all_predicates)}});
+         {std::begin(ledger::k_all_predicates), std::end(ledger::k_all_predicates)},
+         /*reference=*/true});
     write_file(
         dir / ledger::key_path(signers.keys.back().keyid()),
         must(ledger::make_key_file(signers.keys.back(), {"Signer " + std::to_string(k),
@@ -334,8 +335,7 @@ int main(int argc, char** argv) {
   double inc_cpu0 = cpu_seconds();
   auto inc = must(idx.update(repo, policy), "update");
   std::printf("incremental update: %zu events (%s) in %.3f s (%.3f s of CPU)\n", inc.events,
-              inc.rebuilt ? "REBUILT" : "incremental", seconds_since(t0),
-              cpu_seconds() - inc_cpu0);
+              inc.rebuilt ? "REBUILT" : "incremental", seconds_since(t0), cpu_seconds() - inc_cpu0);
 
   // Lookups by each hash kind, on 2,000 random artifacts.
   const char* kinds[] = {"sha256", "autov2", "sha256_12", "autov1", "autov3",

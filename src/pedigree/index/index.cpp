@@ -62,18 +62,26 @@ Result<void> apply_collected(Indexer& indexer, Collected& files, const Indexer::
       });
 }
 
+// The trust table's rows for `policy`: (keyid, predicate or "reference", source).
+std::set<std::tuple<std::string, std::string, std::string>> trust_rows(
+    const ledger::TrustPolicy& policy) {
+  std::set<std::tuple<std::string, std::string, std::string>> rows;
+  for (const auto& e : policy.entries()) {
+    std::string source = e.source == ledger::TrustSource::k_pinned ? "pinned" : "user";
+    for (auto kind : e.predicates)
+      rows.insert({e.keyid, std::string(ledger::predicate_name(kind)), source});
+    if (e.reference == ledger::ReferenceScope::k_included)
+      rows.insert({e.keyid, std::string(ledger::k_reference_scope), source});
+  }
+  return rows;
+}
+
 Result<void> store_trust(Database& db, const ledger::TrustPolicy& policy) {
   PD_TRY(db.exec("DELETE FROM trust"));
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare("INSERT OR REPLACE INTO trust(keyid, predicate, "
                                                "source) VALUES (?1, ?2, ?3)"));
-  for (const auto& e : policy.entries()) {
-    for (auto kind : e.predicates) {
-      PD_TRY(st.bind(1, e.keyid)
-                 .bind(2, ledger::predicate_name(kind))
-                 .bind(3, e.source == ledger::TrustSource::k_pinned ? "pinned" : "user")
-                 .run());
-    }
-  }
+  for (const auto& [keyid, scope, source] : trust_rows(policy))
+    PD_TRY(st.bind(1, keyid).bind(2, scope).bind(3, source).run());
   return {};
 }
 
@@ -81,11 +89,7 @@ Result<void> store_trust(Database& db, const ledger::TrustPolicy& policy) {
 // the same commit has nothing to write).
 Result<bool> trust_matches(Database& db, const ledger::TrustPolicy& policy) {
   using Row = std::tuple<std::string, std::string, std::string>;
-  std::set<Row> want, have;
-  for (const auto& e : policy.entries())
-    for (auto kind : e.predicates)
-      want.insert({e.keyid, std::string(ledger::predicate_name(kind)),
-                   e.source == ledger::TrustSource::k_pinned ? "pinned" : "user"});
+  std::set<Row> want = trust_rows(policy), have;
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare("SELECT keyid, predicate, source FROM trust"));
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());

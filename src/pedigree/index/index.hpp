@@ -53,7 +53,7 @@ struct EventRow {
 // A valid model event that gives its subject a reference role (queries for `check`).
 struct ReferenceRow {
   std::string event, subject, signer, role;
-  bool trusted = false;  // signer trusted for 'model'
+  bool trusted = false;  // signer trusted for 'model' and for reference roles
 };
 
 // A valid fingerprint event (data: base64 of the .fp bytes, as in the event).
@@ -128,7 +128,8 @@ public:
   Result<std::optional<std::string>> last_commit();
 
   // Lookups for `check` (reference_queries.cpp; schema/002_lookup.sql indexes them).
-  // Model events with a `role` (base, nai-leak, nai-official, nai-vae), any trust.
+  // Model events with a `role` (base, nai-leak, nai-official, nai-vae), any
+  // trust; `trusted` only when the signer holds the reference scope too.
   Result<std::vector<ReferenceRow>> reference_models();
   // Subjects of valid model events whose title, file name or subject name,
   // lower-cased, is one of `lower_names`. At most 1000 subjects.

@@ -49,8 +49,9 @@ Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
 Result<std::vector<ReferenceRow>> read_reference_rows(Database& db) {
   const std::string q =
       "SELECT e.id, e.subject, e.signer, json_extract(e.payload, '$.predicate.role'), " +
-      trusted_for("model") + ", e.status, e.payload, lower(hex(e.payload_sha256)) FROM events e " +
-      "WHERE " + k_model_rows +
+      trusted_for("model") + " AND " + trusted_for("reference") +
+      ", e.status, e.payload, lower(hex(e.payload_sha256)) FROM events e " + "WHERE " +
+      k_model_rows +
       " AND json_extract(e.payload, '$.predicate.role') IN ('base', 'nai-leak', 'nai-official', "
       "'nai-vae') AND e.status = 'valid' ORDER BY e.subject, e.id";
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));

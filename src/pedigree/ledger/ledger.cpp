@@ -61,13 +61,19 @@ Result<LedgerInfo> parse_ledger_json(std::string_view bytes, std::string_view wh
       PinnedKey key{p["keyid"].get<std::string>(), {}};
       if (p.contains("for") && p["for"].is_array()) {
         for (const auto& name : p["for"]) {
+          if (name.is_string() && name.get<std::string>() == k_reference_scope) {
+            key.reference = true;
+            continue;
+          }
           auto kind =
               name.is_string() ? predicate_from_name(name.get<std::string>()) : std::nullopt;
           if (!kind) return corruption(w + ": pinned_keys: unknown predicate in 'for'");
           key.predicates.push_back(*kind);
         }
       } else {
+        // No list: every predicate, and reference roles (what a pin is for).
         key.predicates.assign(std::begin(k_all_predicates), std::end(k_all_predicates));
+        key.reference = true;
       }
       info.pinned_keys.push_back(std::move(key));
     }
@@ -80,6 +86,7 @@ std::string ledger_json_text(const LedgerInfo& info) {
   for (const auto& p : info.pinned_keys) {
     nlohmann::json preds = nlohmann::json::array();
     for (auto k : p.predicates) preds.push_back(predicate_name(k));
+    if (p.reference) preds.push_back(k_reference_scope);
     pinned.push_back({{"keyid", p.keyid}, {"for", preds}});
   }
   nlohmann::json doc = {{"format", info.format}, {"name", info.name}, {"pinned_keys", pinned}};

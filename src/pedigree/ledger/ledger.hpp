@@ -18,11 +18,18 @@ namespace pedigree::ledger {
 
 inline constexpr int k_ledger_format = 1;
 
+// The trust scope, beside the predicates, for giving a model a reference role
+// (base, nai-leak, nai-official, nai-vae, ...) in a model event. Written
+// "reference" in the "for" lists of LEDGER.json and trust.json; it implies
+// `model` (the role is a field of a model event). docs/trust.md.
+inline constexpr std::string_view k_reference_scope = "reference";
+
 // A key pinned by a ledger's LEDGER.json ("pinned_keys"): trusted for `predicates`
-// when that ledger is the bundled one.
+// (and for reference roles when `reference`) when that ledger is the bundled one.
 struct PinnedKey {
   std::string keyid;
   std::vector<PredicateKind> predicates;
+  bool reference = false;
 };
 
 // LEDGER.json: {"format":1,"name":"...","pinned_keys":[{"keyid":..,"for":[..]}]}.

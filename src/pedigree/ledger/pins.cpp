@@ -7,9 +7,9 @@ namespace {
 
 // The reference-ledger key "pedigree reference ledger 2026-1" (Ed25519,
 // public key MCowBQYDK2VwAyEA0Dm9iixG7qv/GwSRbP4CnZMaNUyNXfRHFvf2cDBivzM=).
-// It signs reference facts: model identities and roles, published recipes
-// (lineage), public declarations (claim), reference fingerprints, and the
-// revocations that retract any of them.
+// It signs reference facts: model identities and their reference roles (the
+// `reference` scope), published recipes (lineage), public declarations
+// (claim), reference fingerprints, and the revocations that retract any of them.
 constexpr const char* k_reference_key_2026_1 =
     "669683d88aace2178daba06af30080caf9da78e48faf461496e90148f1c9d7a1";
 
@@ -19,7 +19,8 @@ std::span<const PinnedKey> compiled_pins() {
   static const std::vector<PinnedKey> pins = {
       {k_reference_key_2026_1,
        {PredicateKind::k_model, PredicateKind::k_lineage, PredicateKind::k_fingerprint,
-        PredicateKind::k_claim, PredicateKind::k_revocation}},
+        PredicateKind::k_claim, PredicateKind::k_revocation},
+       /*reference=*/true},
   };
   return pins;
 }

@@ -24,7 +24,9 @@ Result<TrustPolicy> TrustPolicy::load(const std::filesystem::path& file,
   TrustPolicy policy;
   policy.m_file = file;
   for (const auto& p : pins) {
-    policy.m_entries.push_back({p.keyid, p.predicates, TrustSource::k_pinned});
+    policy.m_entries.push_back(
+        {p.keyid, p.predicates, TrustSource::k_pinned,
+         p.reference ? ReferenceScope::k_included : ReferenceScope::k_excluded});
   }
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return policy;
@@ -42,13 +44,28 @@ Result<TrustPolicy> TrustPolicy::load(const std::filesystem::path& file,
       return corruption(file.string() + ": keys." + it.key() + ".for missing");
     }
     for (const auto& name : *preds) {
+      if (name.is_string() && name.get<std::string>() == k_reference_scope) {
+        entry.reference = ReferenceScope::k_included;
+        continue;
+      }
       auto kind = name.is_string() ? predicate_from_name(name.get<std::string>()) : std::nullopt;
       if (!kind) return corruption(file.string() + ": keys." + it.key() + ": unknown predicate");
       entry.predicates.push_back(*kind);
     }
+    // The reference scope implies model (as TrustPolicy::add makes it).
+    if (entry.reference == ReferenceScope::k_included &&
+        std::find(entry.predicates.begin(), entry.predicates.end(), PredicateKind::k_model) ==
+            entry.predicates.end())
+      entry.predicates.insert(entry.predicates.begin(), PredicateKind::k_model);
     policy.m_entries.push_back(std::move(entry));
   }
   return policy;
+}
+
+bool TrustPolicy::trusts_references(std::string_view keyid) const {
+  return std::any_of(m_entries.begin(), m_entries.end(), [&](const TrustEntry& e) {
+    return e.keyid == keyid && e.reference == ReferenceScope::k_included;
+  });
 }
 
 bool TrustPolicy::trusts(std::string_view keyid, PredicateKind kind) const {
@@ -61,14 +78,20 @@ bool TrustPolicy::trusts(std::string_view keyid, PredicateKind kind) const {
   return false;
 }
 
-Result<void> TrustPolicy::add(const std::string& keyid, std::vector<PredicateKind> predicates) {
+Result<void> TrustPolicy::add(const std::string& keyid, std::vector<PredicateKind> predicates,
+                              ReferenceScope reference) {
   if (!is_sha256_hex(keyid)) return invalid_argument("keyid must be 64 lower-case hex digits");
-  if (predicates.empty())
+  const bool with_reference = reference == ReferenceScope::k_included;
+  if (predicates.empty() && !with_reference)
     predicates.assign(std::begin(k_all_predicates), std::end(k_all_predicates));
+  // A role is a field of a model event: it can only count when the event does.
+  if (with_reference &&
+      std::find(predicates.begin(), predicates.end(), PredicateKind::k_model) == predicates.end())
+    predicates.insert(predicates.begin(), PredicateKind::k_model);
   std::erase_if(m_entries, [&](const TrustEntry& e) {
     return e.keyid == keyid && e.source == TrustSource::k_user;
   });
-  m_entries.push_back({keyid, std::move(predicates), TrustSource::k_user});
+  m_entries.push_back({keyid, std::move(predicates), TrustSource::k_user, reference});
   return {};
 }
 
@@ -86,6 +109,7 @@ Result<void> TrustPolicy::save() const {
     if (e.source != TrustSource::k_user) continue;
     nlohmann::json preds = nlohmann::json::array();
     for (auto k : e.predicates) preds.push_back(predicate_name(k));
+    if (e.reference == ReferenceScope::k_included) preds.push_back(k_reference_scope);
     keys[e.keyid] = {{"for", preds}};
   }
   std::error_code ec;

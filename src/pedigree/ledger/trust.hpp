@@ -18,10 +18,16 @@ namespace pedigree::ledger {
 
 enum class TrustSource { k_pinned, k_user };
 
+// Whether a key may give models a reference role (k_reference_scope in
+// ledger.hpp). Only ever granted by name: `trust add KEY` without it, and
+// trust.json entries written before the scope existed, do not grant it.
+enum class ReferenceScope { k_excluded, k_included };
+
 struct TrustEntry {
   std::string keyid;
   std::vector<PredicateKind> predicates;
   TrustSource source = TrustSource::k_user;
+  ReferenceScope reference = ReferenceScope::k_excluded;
 };
 
 class TrustPolicy {
@@ -37,10 +43,15 @@ public:
   static Result<TrustPolicy> load(const std::filesystem::path& file, const LedgerInfo* bundled);
 
   bool trusts(std::string_view keyid, PredicateKind kind) const;
+  // Whether `keyid` may give models a reference role (the reference scope).
+  bool trusts_references(std::string_view keyid) const;
   const std::vector<TrustEntry>& entries() const { return m_entries; }
 
-  // Trusts `keyid` (64 hex) for `predicates` (replacing an earlier user entry).
-  Result<void> add(const std::string& keyid, std::vector<PredicateKind> predicates);
+  // Trusts `keyid` (64 hex) for `predicates` (replacing an earlier user
+  // entry). Empty `predicates`: every predicate, or only `model` when the
+  // reference scope is included. The reference scope implies `model`.
+  Result<void> add(const std::string& keyid, std::vector<PredicateKind> predicates,
+                   ReferenceScope reference = ReferenceScope::k_excluded);
   // Removes the user's entry; NotFound if none (pinned keys stay pinned).
   Result<void> remove(const std::string& keyid);
   // Writes the user's entries back atomically.

@@ -36,6 +36,7 @@ public:
   Share share_of(const std::string& node, bool is_target) {
     if (auto it = m_memo.find(node); it != m_memo.end()) return it->second;
     Role role = m_facts.role_of(node);
+    if (role != Role::k_none && !is_target) m_out.reference_roots.push_back(node);
     if (is_nai_role(role)) {
       (role == Role::k_nai_leak ? m_out.reaches_leak : m_out.reaches_official) = true;
       return m_memo[node] = whole_nai();

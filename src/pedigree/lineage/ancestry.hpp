@@ -76,6 +76,7 @@ struct Ancestry {
   std::optional<double> share_high;
   bool complete = true;                          // every trusted root is a base or NAI reference
   std::vector<std::string> unknown_roots;        // ancestors with no trusted parents and no role
+  std::vector<std::string> reference_roots;      // ancestors whose role ended the walk (base, NAI)
   std::vector<std::vector<std::string>> cycles;  // each: the artifacts of a refused cycle
   std::vector<LineageConflict> conflicts;
   std::vector<const Edge*> ignored_edges;  // untrusted or revoked edges met on the way

@@ -14,10 +14,57 @@
 namespace pedigree::lineage {
 namespace {
 
+// The references a fingerprint estimate used, as the verdict lists them.
+void add_fingerprint_references(const std::vector<const ReferenceModel*>& used, Verdict& v) {
+  for (const ReferenceModel* r : used)
+    v.references.push_back(
+        {r->sha256, r->name, r->role, "fingerprint", r->role_event, r->role_signer, ""});
+}
+
+// A component hash of `sha256` that its trusted model events agree on ("" otherwise).
+std::string component_hash(const FactBase& facts, const std::string& sha256,
+                           const std::string& kind) {
+  const ArtifactFacts* a = facts.artifact(sha256);
+  std::string value;
+  if (!a) return value;
+  for (const auto& m : a->models) {
+    auto it = m.hashes.find(kind);
+    if (m.from.status != EventStatus::k_trusted || it == m.hashes.end()) continue;
+    if (!value.empty() && value != it->second) return "";  // trusted events disagree
+    value = it->second;
+  }
+  return value;
+}
+
+// Weight evidence for a pasted hash or name: the fingerprint the ledger holds
+// for the candidate (a trusted fingerprint event) against the references,
+// exactly as for a scanned file. Nothing when the candidate is a reference
+// itself (identity decides) or has no trusted fingerprint.
+Result<std::optional<FingerprintEvidence>> stored_fingerprint_evidence(
+    FactSource& source, const FactBase& facts, const std::string& sha256,
+    std::vector<ReferenceModel>& refs) {
+  const ArtifactFacts* a = facts.artifact(sha256);
+  if (!a || !a->has_fingerprint || facts.role_of(sha256) != Role::k_none) return std::nullopt;
+  PD_ASSIGN_OR_RETURN(auto stored, source.fingerprint_of(sha256));
+  if (!stored) return std::nullopt;
+  if (refs.empty()) {
+    PD_ASSIGN_OR_RETURN(refs, source.reference_models());
+  }
+  for (const auto& ref : refs)
+    if (ref.sha256 == sha256) return std::nullopt;
+  FingerprintEvidence evidence = estimate_nai_share(stored->fingerprint, refs);
+  evidence.note = "the ledger's fingerprint of " + facts.display_name(sha256) + " (" +
+                  stored->origin + "): " + evidence.note;
+  return evidence;
+}
+
 // Decides each candidate of a resolution (loading its neighbourhood first).
+// Notes on the weight evidence used go to `notes`.
 Result<std::vector<CandidateVerdict>> decide_candidates(FactSource& source, const Resolution& r,
-                                                        const std::string& via) {
+                                                        const std::string& via,
+                                                        std::vector<std::string>& notes) {
   std::vector<CandidateVerdict> out;
+  std::vector<ReferenceModel> refs;  // read once, on first need
   for (const auto& c : r.candidates) {
     PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load({c.sha256}));
     CheckInput in;
@@ -26,9 +73,30 @@ Result<std::vector<CandidateVerdict>> decide_candidates(FactSource& source, cons
     in.target.sha256 = c.sha256;
     in.target.matched_by = c.matched_by;
     in.target.weak_match = r.weak;
-    out.push_back({c, via, decide(*facts, in)});
+    in.target.vae_hash = component_hash(*facts, c.sha256, "vae");
+    in.target.text_encoder_hash = component_hash(*facts, c.sha256, "text_encoder");
+    PD_ASSIGN_OR_RETURN(auto evidence, stored_fingerprint_evidence(source, *facts, c.sha256, refs));
+    if (evidence) {
+      notes.push_back(evidence->note);
+      in.fingerprint = evidence->result;
+    }
+    if (!in.target.vae_hash.empty()) {
+      // Load the references that share its VAE, so the VAE can be identified.
+      PD_ASSIGN_OR_RETURN(auto carriers, source.artifacts_with_hash("vae", in.target.vae_hash));
+      carriers.insert(carriers.begin(), c.sha256);
+      PD_ASSIGN_OR_RETURN(facts, source.load(carriers));
+    }
+    Verdict v = decide(*facts, in);
+    if (evidence && evidence->result) add_fingerprint_references(evidence->used, v);
+    out.push_back({c, via, std::move(v)});
   }
   return out;
+}
+
+// Fills in who signed each reference the verdict used (best effort).
+void name_signers(FactSource& source, Verdict& v) {
+  for (auto& r : v.references)
+    if (auto who = source.key_identity(r.signer)) r.signer_identity = *who;
 }
 
 // The verdict for an input that named nothing the ledger knows.
@@ -67,7 +135,8 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
     if (r.candidates.empty() && !ref.name.empty()) {
       PD_ASSIGN_OR_RETURN(r, source.resolve(ref.name));
     }
-    PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin));
+    PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin, report.notes));
+    for (auto& c : found) name_signers(source, c.verdict);
     report.candidates.insert(report.candidates.end(), found.begin(), found.end());
   }
   if (report.candidates.empty()) {
@@ -139,19 +208,23 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
   }
 }
 
-// The fingerprint evidence of a scanned file that is not itself a reference.
-void fingerprint_evidence(FileScanResult& scanned, const std::vector<std::string>& same,
-                          const std::vector<ReferenceModel>& refs, CheckReport& report) {
+// The fingerprint evidence of a scanned file that is not itself a reference;
+// returns the references the estimate used.
+std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
+                                                        const std::vector<std::string>& same,
+                                                        const std::vector<ReferenceModel>& refs,
+                                                        CheckReport& report) {
   if (!scanned.sketch) {
     if (!scanned.sketch_error.empty())
       report.notes.push_back("no fingerprint: " + scanned.sketch_error);
-    return;
+    return {};
   }
   for (const auto& ref : refs)
-    if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return;  // identity decides
+    if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return {};  // identity
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
+  return evidence.result ? evidence.used : std::vector<const ReferenceModel*>();
 }
 
 Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path,
@@ -161,7 +234,8 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   if (!scanned.identity.sha256.empty()) roots.push_back(scanned.identity.sha256);
   std::vector<std::string> same = roots;  // artifacts this file is (by SHA-256 or weights)
   for (auto [kind, value] : {std::pair{"weights", scanned.identity.weights_hash},
-                             std::pair{"unet", scanned.identity.unet_hash}}) {
+                             std::pair{"unet", scanned.identity.unet_hash},
+                             std::pair{"vae", scanned.identity.vae_hash}}) {
     if (value.empty()) continue;
     PD_ASSIGN_OR_RETURN(auto shas, source.artifacts_with_hash(kind, value));
     roots.insert(roots.end(), shas.begin(), shas.end());
@@ -176,10 +250,12 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
     }
   }
   CheckReport report;
+  std::vector<ReferenceModel> refs;
+  std::vector<const ReferenceModel*> used;  // into refs
   if (scanned.sketch || !scanned.sketch_error.empty()) {
-    PD_ASSIGN_OR_RETURN(auto refs, source.reference_models());
+    PD_ASSIGN_OR_RETURN(refs, source.reference_models());
     bootstrap_references(scanned, same, refs, options, report);
-    fingerprint_evidence(scanned, same, refs, report);
+    used = fingerprint_evidence(scanned, same, refs, report);
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
   report.input = path.string();
@@ -187,6 +263,8 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   report.identity = scanned.identity;
   CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint};
   report.verdict = decide(*facts, in);
+  add_fingerprint_references(used, report.verdict);
+  name_signers(source, report.verdict);
   if (facts->artifact(scanned.identity.sha256))
     report.candidates.push_back(
         {{scanned.identity.sha256, facts->display_name(scanned.identity.sha256), "sha256"},
@@ -225,8 +303,13 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   out.identity.kind = "file";
   out.identity.sha256 = hashes.sha256.value_or("");
   out.identity.weights_hash = hashes.weights.value_or("");
-  if (auto it = hashes.components.find("unet"); it != hashes.components.end())
-    out.identity.unet_hash = it->second;
+  auto component = [&](const char* name) {
+    auto it = hashes.components.find(name);
+    return it == hashes.components.end() ? std::string() : it->second;
+  };
+  out.identity.unet_hash = component("unet");
+  out.identity.vae_hash = component("vae");
+  out.identity.text_encoder_hash = component("text_encoder");
   if (checkpoint) out.recipes = recipes_of(*checkpoint);
   if (builder) {
     auto fp = builder->finish();
@@ -305,20 +388,19 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
   report.kind = r.kind;
   report.identity.input = r.input;
   report.identity.kind = r.kind;
-  PD_ASSIGN_OR_RETURN(report.candidates,
-                      decide_candidates(source, r, r.kind == "hash" ? "pasted hash" : "name"));
+  PD_ASSIGN_OR_RETURN(
+      report.candidates,
+      decide_candidates(source, r, r.kind == "hash" ? "pasted hash" : "name", report.notes));
+  for (auto& c : report.candidates) name_signers(source, c.verdict);
   if (report.candidates.empty()) {
     PD_ASSIGN_OR_RETURN(report.verdict, unresolved(source, r.input, r.kind));
   } else {
     report.verdict = combine_candidates(report.candidates);
-    if (report.candidates.size() == 1)
-      report.identity = TargetIdentity{r.input,
-                                       r.kind,
-                                       report.candidates[0].candidate.sha256,
-                                       report.candidates[0].candidate.matched_by,
-                                       r.weak,
-                                       "",
-                                       ""};
+    if (report.candidates.size() == 1) {
+      report.identity.sha256 = report.candidates[0].candidate.sha256;
+      report.identity.matched_by = report.candidates[0].candidate.matched_by;
+      report.identity.weak_match = r.weak;
+    }
   }
   return report;
 }

@@ -99,6 +99,7 @@ Result<void> FactBase::add_event(const EventInput& event) {
       auto r = role_from_name(role);
       if (!r) return corruption(what + ": predicate.role '" + role + "' is unknown");
       m.role = *r;
+      m.role_trusted = event.reference_trusted;
     }
     if (auto it = p.find("hashes"); it != p.end() && it->is_object())
       for (const auto& [kind, value] : it->items())
@@ -240,16 +241,22 @@ std::vector<const Edge*> FactBase::parents_of(std::string_view child) const {
   return out;
 }
 
-Role FactBase::role_of(std::string_view sha256) const {
+const ModelFact* FactBase::role_fact(std::string_view sha256) const {
   const ArtifactFacts* a = artifact(sha256);
-  if (!a) return Role::k_none;
-  Role role = Role::k_none;
+  if (!a) return nullptr;
+  const ModelFact* best = nullptr;
   for (const auto& m : a->models) {
-    if (m.from.status != EventStatus::k_trusted || m.role == Role::k_none) continue;
+    if (m.from.status != EventStatus::k_trusted || !m.role_trusted || m.role == Role::k_none)
+      continue;
     // A NAI role outranks any other a trusted signer gave (monotonic: never hide NAI).
-    if (role == Role::k_none || is_nai_role(m.role)) role = m.role;
+    if (!best || is_nai_role(m.role)) best = &m;
   }
-  return role;
+  return best;
+}
+
+Role FactBase::role_of(std::string_view sha256) const {
+  const ModelFact* m = role_fact(sha256);
+  return m ? m->role : Role::k_none;
 }
 
 std::string FactBase::display_name(std::string_view sha256) const {

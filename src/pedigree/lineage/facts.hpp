@@ -51,6 +51,10 @@ struct ModelFact {
   std::string license;
   std::string source;
   Role role = Role::k_none;
+  // The signer may give reference roles (the trust policy's reference scope):
+  // without it `role` is shown as an ignored statement and never counts,
+  // whatever the event's own status.
+  bool role_trusted = false;
   std::map<std::string, std::string> hashes;  // hash kind -> lower-case hex
   Provenance from;
 };
@@ -111,6 +115,9 @@ struct EventInput {
   std::string subject_name;
   nlohmann::json predicate;
   bool revoked = false;  // the ledger already found it revoked by its own signer
+  // The signer also holds the reference scope: a model event's `role` counts
+  // (when the event itself does). Never implied by `trusted`.
+  bool reference_trusted = false;
 };
 
 class FactBase {
@@ -131,9 +138,12 @@ public:
   // Events revoked and the id of the revocation, for reports.
   const std::map<std::string, std::string, std::less<>>& revoked() const { return m_revoked_by; }
 
-  // The effective role of an artifact: from its trusted model events
-  // (Role::k_none when none is trusted or they name none).
+  // The effective role of an artifact: from its trusted model events whose
+  // signer holds the reference scope (Role::k_none when none does).
   Role role_of(std::string_view sha256) const;
+  // The model event that gives role_of(sha256) (who defined the reference),
+  // nullptr when the role is k_none.
+  const ModelFact* role_fact(std::string_view sha256) const;
   // Best display name: a trusted title, else any name, else the hash prefix.
   std::string display_name(std::string_view sha256) const;
   // Earliest trusted publication date, "" when unknown.

@@ -64,6 +64,8 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   for (std::size_t i = 1; i < bases.size() && refs.size() < 16; ++i)
     refs.push_back(  // later bases (SD1.5) may enter with either sign (add-difference)
         {bases[i]->name, &*bases[i]->fingerprint, fingerprint::ShareSign::k_free, false});
+  out.used = {bases.front(), nai};
+  for (std::size_t i = 1; i < bases.size() && i < 16; ++i) out.used.push_back(bases[i]);
   auto est = fingerprint::estimate(target, *bases.front()->fingerprint, refs);
   if (!est) {
     out.note = "no fingerprint estimate: " + est.error().message();

@@ -26,6 +26,7 @@ inline constexpr double k_share_interval_z = policy::k_share_interval_z;
 struct FingerprintEvidence {
   std::optional<FingerprintResult> result;  // nullopt when no estimate could be made
   std::string note;                         // which references were used, or why none
+  std::vector<const ReferenceModel*> used;  // the references the estimate used (into the input)
 };
 
 // Estimates the NAI share of `target` and judges it (fingerprint_quality.hpp):

@@ -49,6 +49,9 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
       in.subject_name = n->get<std::string>();
   if (auto p = statement.find("predicate"); p != statement.end()) in.predicate = *p;
   in.revoked = row.status == "revoked";
+  if (in.kind == "model") {
+    PD_ASSIGN_OR_RETURN(in.reference_trusted, reference_trusted(row.signer));
+  }
   // A predicate the engine cannot use is skipped: the verified event stays
   // visible through `verify`.
   if (!facts.add_event(in)) return {};
@@ -67,6 +70,16 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
     }
   }
   return {};
+}
+
+Result<bool> IndexSource::reference_trusted(const std::string& signer) {
+  if (!m_reference_signers) {
+    PD_ASSIGN_OR_RETURN(auto rows, m_index.trust());
+    m_reference_signers.emplace();
+    for (const auto& r : rows)
+      if (r.predicate == ledger::k_reference_scope) m_reference_signers->insert(r.keyid);
+  }
+  return m_reference_signers->contains(signer);
 }
 
 Result<void> IndexSource::add_subject(FactBase& facts, const std::string& subject,
@@ -141,6 +154,31 @@ Result<const FactBase*> IndexSource::load(const std::vector<std::string>& roots)
   return &m_facts;
 }
 
+Result<std::optional<StoredFingerprint>> IndexSource::fingerprint_of(std::string_view sha256) {
+  PD_ASSIGN_OR_RETURN(auto fps, m_index.fingerprints_of(sha256));
+  for (const auto& f : fps) {
+    if (!f.trusted) continue;
+    auto bytes = crypto::base64_decode(f.data);
+    if (!bytes) continue;
+    auto fp = fingerprint::parse(
+        ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    if (!fp) continue;
+    return StoredFingerprint{std::move(*fp), "event " + f.event};
+  }
+  return std::nullopt;
+}
+
+Result<std::string> IndexSource::key_identity(std::string_view keyid) {
+  if (!m_key_names) {
+    PD_ASSIGN_OR_RETURN(auto keys, m_index.keys());
+    m_key_names.emplace();
+    for (const auto& k : keys)
+      (*m_key_names)[k.keyid] = k.name + (k.email.empty() ? "" : " <" + k.email + ">");
+  }
+  auto it = m_key_names->find(keyid);
+  return it == m_key_names->end() ? std::string() : it->second;
+}
+
 Result<std::vector<ReferenceModel>> IndexSource::reference_models() {
   PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   PD_ASSIGN_OR_RETURN(auto rows, m_index.reference_models());
@@ -152,20 +190,14 @@ Result<std::vector<ReferenceModel>> IndexSource::reference_models() {
   facts.finalize();
   std::vector<ReferenceModel> out;
   for (const auto& sha : subjects) {
-    ReferenceModel ref{sha, facts.display_name(sha), facts.role_of(sha), facts.published(sha), {},
-                       ""};
-    if (ref.role == Role::k_none) continue;  // its role event was revoked
-    PD_ASSIGN_OR_RETURN(auto fps, m_index.fingerprints_of(sha));
-    for (const auto& f : fps) {
-      if (!f.trusted) continue;
-      auto bytes = crypto::base64_decode(f.data);
-      if (!bytes) continue;
-      auto fp = fingerprint::parse(
-          ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
-      if (!fp) continue;
-      ref.fingerprint = std::move(*fp);
-      ref.fingerprint_origin = "event " + f.event;
-      break;
+    const ModelFact* role = facts.role_fact(sha);
+    if (!role) continue;  // its role event was revoked
+    ReferenceModel ref{sha, facts.display_name(sha), role->role,       facts.published(sha), {},
+                       "",  role->from.event_id,     role->from.signer};
+    PD_ASSIGN_OR_RETURN(auto stored, fingerprint_of(sha));
+    if (stored) {
+      ref.fingerprint = std::move(stored->fingerprint);
+      ref.fingerprint_origin = std::move(stored->origin);
     }
     if (!ref.fingerprint)
       if (auto local = m_references.load(sha)) {

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,8 @@ public:
                                                        std::string_view value) override;
   Result<const FactBase*> load(const std::vector<std::string>& roots) override;
   Result<std::vector<ReferenceModel>> reference_models() override;
+  Result<std::optional<StoredFingerprint>> fingerprint_of(std::string_view sha256) override;
+  Result<std::string> key_identity(std::string_view keyid) override;
 
   // Whether the last load stopped at k_max_loaded_artifacts.
   bool truncated() const { return m_truncated; }
@@ -50,8 +54,13 @@ private:
   Result<void> add_row(FactBase& facts, const index::EventRow& row,
                        std::vector<std::string>* parents);
 
+  // Whether `signer` holds the reference scope in the index's trust table.
+  Result<bool> reference_trusted(const std::string& signer);
+
   index::Index& m_index;
-  std::optional<index::SubjectEvents> m_subject_events;  // prepared on first use
+  std::optional<index::SubjectEvents> m_subject_events;                   // prepared on first use
+  std::optional<std::set<std::string, std::less<>>> m_reference_signers;  // read on first use
+  std::optional<std::map<std::string, std::string, std::less<>>> m_key_names;  // keyid -> identity
   ReferenceStore m_references;
   FactBase m_facts;
   bool m_truncated = false;

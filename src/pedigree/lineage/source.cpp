@@ -19,9 +19,16 @@ Result<std::vector<std::string>> MemorySource::artifacts_with_hash(std::string_v
 Result<std::vector<ReferenceModel>> MemorySource::reference_models() {
   std::vector<ReferenceModel> out;
   for (const auto& [sha, a] : m_facts.artifacts()) {
-    Role role = m_facts.role_of(sha);
-    if (role != Role::k_none)
-      out.push_back({sha, m_facts.display_name(sha), role, m_facts.published(sha), {}, ""});
+    const ModelFact* role = m_facts.role_fact(sha);
+    if (role)
+      out.push_back({sha,
+                     m_facts.display_name(sha),
+                     role->role,
+                     m_facts.published(sha),
+                     {},
+                     "",
+                     role->from.event_id,
+                     role->from.signer});
   }
   return out;
 }

@@ -26,6 +26,14 @@ struct ReferenceModel {
   std::string published;  // "" when unknown
   std::optional<fingerprint::Fingerprint> fingerprint;
   std::string fingerprint_origin;  // "event <id>" or "local <path>", "" without fingerprint
+  std::string role_event;          // the model event that gives the role (who defined it)
+  std::string role_signer;         // its signer's keyid (trusted for references)
+};
+
+// A fingerprint the ledger holds for an artifact, from a trusted fingerprint event.
+struct StoredFingerprint {
+  fingerprint::Fingerprint fingerprint;
+  std::string origin;  // "event <id>"
 };
 
 class FactSource {
@@ -45,6 +53,13 @@ public:
   // with its fingerprint when known. Fingerprints that fail to parse are
   // skipped (a ledger event cannot make check fail).
   virtual Result<std::vector<ReferenceModel>> reference_models() = 0;
+  // The first parseable fingerprint of `sha256` from a trusted fingerprint
+  // event, nullopt when none.
+  virtual Result<std::optional<StoredFingerprint>> fingerprint_of(std::string_view) {
+    return std::nullopt;
+  }
+  // "Name <email>" of a key the ledger publishes, "" when unknown.
+  virtual Result<std::string> key_identity(std::string_view) { return std::string(); }
 };
 
 // A FactSource over a FactBase already holding everything (finalized by the caller).

@@ -80,9 +80,11 @@ public:
       dating(sha);
     }
     component_identity();
+    vae_identity();
     metadata();
     fingerprint();
     conclude();
+    components();
     next_steps();
     return std::move(m_out);
   }
@@ -90,8 +92,42 @@ public:
 private:
   void add(Evidence e, double confidence) {
     if (e.counts) (e.says_nai ? m_nai : m_clean).push_back(confidence);
+    if (e.counts && e.says_nai && !m_adding_vae) m_unet_nai = true;
     if (!e.counts && e.says_nai) m_ignored_nai = true;
     m_out.evidence.push_back(std::move(e));
+  }
+
+  // Records that the verdict relies on `sha` as a reference (once per use).
+  void use_reference(const std::string& sha, std::string_view used_for) {
+    const ModelFact* m = m_facts.role_fact(sha);
+    if (!m) return;
+    for (const auto& u : m_out.references)
+      if (u.sha256 == sha && u.used_for == used_for) return;
+    m_out.references.push_back({sha, m_facts.display_name(sha), m->role, std::string(used_for),
+                                m->from.event_id, m->from.signer, ""});
+  }
+
+  // Role statements about `sha` that do not count: untrusted or revoked
+  // events, and trusted events whose signer may not define references.
+  void ignored_roles(const std::string& sha, std::string_view who) {
+    const ArtifactFacts* a = m_facts.artifact(sha);
+    if (!a) return;
+    for (const auto& m : a->models) {
+      if (m.role == Role::k_none) continue;
+      const bool event_counts = m.from.status == EventStatus::k_trusted;
+      if (event_counts && m.role_trusted) continue;
+      const bool nai = is_nai_role(m.role) || m.role == Role::k_nai_vae;
+      std::string why = event_counts
+                            ? "its signer " + m.from.signer.substr(0, 16) +
+                                  " is not trusted for references (`pedigree trust add KEY "
+                                  "--for all,reference` makes it count)"
+                            : "the event is " + std::string(event_status_name(m.from.status));
+      add({"identity", "ignored", false, nai,
+           cat({"a model event gives ", who, " the reference role ", role_name(m.role),
+                "; ignored: ", why}),
+           m.from.event_id, m.from.signer},
+          0);
+    }
   }
 
   void note_source(Role role) {
@@ -102,6 +138,18 @@ private:
   void identity(const std::string& sha) {
     Role role = m_facts.role_of(sha);
     std::string name = m_facts.display_name(sha);
+    if (role != Role::k_none && !m_in.target.weak_match) use_reference(sha, "identity");
+    if (role == Role::k_nai_vae && !m_in.target.weak_match) {
+      m_adding_vae = true;
+      add({"identity", "decisive", true, true,
+           "this artifact IS the leaked NAI VAE " + name +
+               " (nai-vae): leaked NovelAI material, though no UNet weights",
+           "", ""},
+          k_conf_identity);
+      m_adding_vae = false;
+      m_leak = true;
+      m_vae_nai = name;
+    }
     if (is_nai_role(role)) {
       if (m_in.target.weak_match) {
         add({"weak-hash", "weak", true, true,
@@ -125,15 +173,8 @@ private:
            "this artifact is the base reference " + name + " (" + base_reason(sha) + ")", "", ""},
           k_conf_base_identity);
     }
-    // Untrusted model events that give it a NAI role are shown, never used.
-    if (const ArtifactFacts* a = m_facts.artifact(sha))
-      for (const auto& m : a->models)
-        if (m.from.status != EventStatus::k_trusted && is_nai_role(m.role))
-          add({"identity", "ignored", false, true,
-               std::string(event_status_name(m.from.status)) + " model event says this is " +
-                   std::string(role_name(m.role)),
-               m.from.event_id, m.from.signer},
-              0);
+    // Role statements that do not count are shown, never used.
+    ignored_roles(sha, "this artifact");
   }
 
   // Why a base reference holds no NAI weights. Only a base published before
@@ -172,14 +213,52 @@ private:
                  m_facts.display_name(sha) + " (" + std::string(role_name(role)) + ")",
              m.from.event_id, m.from.signer},
             k_conf_identity);
+        use_reference(sha, "identity");
         if (weights) note_source(role);  // a UNet alone may also be the licensed release's
         break;
       }
     }
   }
 
+  // The target's VAE against the VAE hash of every trusted nai-vae reference
+  // (the leaked animevae.pt) and of every base reference (SD's own VAE).
+  void vae_identity() {
+    const std::string& vae = m_in.target.vae_hash;
+    if (vae.empty()) return;
+    for (const auto& [sha, a] : m_facts.artifacts()) {
+      if (sha == m_in.target.sha256) continue;
+      const ModelFact* defined = m_facts.role_fact(sha);
+      if (!defined || (defined->role != Role::k_nai_vae && defined->role != Role::k_base)) continue;
+      bool same = false;
+      for (const auto& m : a.models) {
+        auto it = m.hashes.find("vae");
+        same = same || (m.from.status == EventStatus::k_trusted && it != m.hashes.end() &&
+                        it->second == vae);
+      }
+      if (!same) continue;
+      use_reference(sha, "component");
+      if (defined->role == Role::k_base) {
+        m_vae_base = m_facts.display_name(sha);
+        continue;
+      }
+      m_vae_nai = m_facts.display_name(sha);
+      m_adding_vae = true;
+      add({"component", "decisive", true, true,
+           "its VAE is bit-identical to the leaked NAI VAE " + m_vae_nai +
+               " (nai-vae): leaked NovelAI material",
+           defined->from.event_id, defined->from.signer},
+          k_conf_identity);
+      m_adding_vae = false;
+      m_leak = true;  // the nai-vae role names the leaked file
+      return;
+    }
+  }
+
   void lineage() {
     const Ancestry& anc = m_out.ancestry;
+    for (const auto& root : anc.reference_roots) use_reference(root, "lineage");
+    for (const auto& root : anc.unknown_roots)
+      if (m_out.evidence.size() < 4 * k_max_listed) ignored_roles(root, m_facts.display_name(root));
     for (std::size_t i = 0; i < anc.paths.size() && i < k_max_listed; ++i) {
       const NaiPath& p = anc.paths[i];
       std::string text = "declared path to " + p.steps.back().name + ":" + steps_text(p);
@@ -355,12 +434,18 @@ private:
     if (!m_nai.empty()) {
       v.confidence = combine(m_nai);
       if (m_in.target.weak_match) v.confidence = std::min(v.confidence, k_conf_weak_hash);
-      if (m_leak || m_before_release) {
+      if (!m_unet_nai) {
+        // The leaked VAE is the only NAI material found.
+        v.verdict = VerdictClass::k_nai_leak;
+        v.summary = "carries leaked NAI material in its VAE only: the VAE is the leaked NAI VAE " +
+                    m_vae_nai + "; no NAI UNet weights were found in the available evidence";
+      } else if (m_leak || m_before_release) {
         v.verdict = VerdictClass::k_nai_leak;
         v.summary = m_leak ? "contains NAI weights from the leaked files"
                            : "contains NAI weights, and was published (" + m_published +
                                  ") before the official release: the leak is the only source";
         if (m_official) v.summary += " (the licensed release is also in its ancestry)";
+        if (!m_vae_nai.empty()) v.summary += "; its VAE is the leaked NAI VAE " + m_vae_nai;
       } else if (m_official) {
         v.verdict = VerdictClass::k_nai_official;
         v.summary = "contains NAI weights from the official (licensed) release";
@@ -395,6 +480,47 @@ private:
               ? "not enough evidence to decide: the fingerprint is inconclusive"
               : "not enough evidence to decide";
     }
+  }
+
+  // Which components carry NAI material. The UNet follows the evidence
+  // (everything but the VAE's identity speaks about NAI's UNet weights); the
+  // VAE its identity with a nai-vae or base reference; NAI never trained the
+  // text encoder (it equals SD1.4's, key for key).
+  void components() {
+    const Verdict& v = m_out;
+    ComponentFinding unet{"unet", "unknown", "", std::nullopt};
+    if (v.fingerprint_share)
+      unet.share = v.fingerprint_share;
+    else if (v.declared_share)
+      unet.share = v.declared_share;
+    if (m_unet_nai) {
+      unet.nai = "yes";
+      unet.summary = "NAI UNet weights: see the evidence";
+    } else if (v.verdict == VerdictClass::k_no_nai_found ||
+               (v.verdict == VerdictClass::k_nai_leak && !m_clean.empty() && !m_ignored_nai)) {
+      unet.nai = "no";
+      unet.summary = "no NAI UNet weights found in the available evidence";
+    } else {
+      unet.summary = "not enough evidence about the UNet";
+    }
+    ComponentFinding vae{"vae", "unknown", "", std::nullopt};
+    if (!m_vae_nai.empty()) {
+      vae.nai = "yes";
+      vae.summary = "identical to the leaked NAI VAE " + m_vae_nai;
+    } else if (!m_vae_base.empty()) {
+      vae.nai = "no";
+      vae.summary = "identical to the VAE of the base reference " + m_vae_base;
+    } else {
+      vae.summary = m_in.target.vae_hash.empty()
+                        ? "its VAE hash is unknown (check the file itself)"
+                        : "not identical to any VAE reference with a known VAE hash; whether it "
+                          "is a merge of the leaked NAI VAE is not measured";
+    }
+    ComponentFinding te{"text_encoder", "no",
+                        "NAI did not train the text encoder (NAI's equals SD1.4's): it carries no "
+                        "NAI-specific weights",
+                        std::nullopt};
+    m_out.components = {unet, vae, te};
   }
 
   void next_steps() {
@@ -451,6 +577,10 @@ private:
   bool m_official = false;
   bool m_before_release = false;
   std::string m_published;
+  bool m_unet_nai = false;    // counted NAI evidence other than the VAE's identity
+  bool m_adding_vae = false;  // the evidence being added is about the VAE only
+  std::string m_vae_nai;      // the nai-vae reference the VAE is identical to
+  std::string m_vae_base;     // the base reference the VAE is identical to
 };
 
 }  // namespace

@@ -99,6 +99,10 @@ struct TargetIdentity {
   bool weak_match = false;   // matched only by AutoV1 / CRC32 (8 hex)
   std::string weights_hash;  // pedigree weights hash of a scanned file
   std::string unet_hash;     // pedigree UNet hash of a scanned file
+  // Per-component weights hashes (hash/), of a scanned file or from the
+  // candidate's trusted model events; "" when unknown.
+  std::string vae_hash;
+  std::string text_encoder_hash;
 };
 
 struct CheckInput {
@@ -118,6 +122,27 @@ struct Evidence {
   std::string signer;
 };
 
+// A reference model the verdict relied on, and who made it one: the model
+// event giving the role, its signer (trusted for references).
+struct ReferenceUse {
+  std::string sha256;
+  std::string name;
+  Role role = Role::k_none;
+  std::string used_for;         // "identity", "lineage", "component", "fingerprint"
+  std::string event_id;         // the model event that gives the role
+  std::string signer;           // its keyid
+  std::string signer_identity;  // "Name <email>" when the ledger knows the key, else ""
+};
+
+// What one component of the target carries (NAI trained the UNet only; its
+// leaked VAE is leaked material of its own).
+struct ComponentFinding {
+  std::string component;               // "unet", "vae", "text_encoder"
+  std::string nai;                     // "yes", "no", "unknown"
+  std::string summary;                 // how that is known, or why not
+  std::optional<ShareEstimate> share;  // unet: the NAI share when one is known
+};
+
 struct Verdict {
   VerdictClass verdict = VerdictClass::k_unknown;
   double confidence = 0;     // 0..1
@@ -129,7 +154,9 @@ struct Verdict {
   bool shares_disagree = false;
   Ancestry ancestry;
   std::vector<Evidence> evidence;
-  std::vector<std::string> next_steps;  // what is unknown and how to resolve it
+  std::vector<std::string> next_steps;       // what is unknown and how to resolve it
+  std::vector<ComponentFinding> components;  // unet, vae, text_encoder (in that order)
+  std::vector<ReferenceUse> references;      // the references used, with who defined them
 };
 
 // Decides the verdict for one resolved target.

@@ -78,6 +78,22 @@ json verdict_body(const Verdict& v) {
                         {"summary", e.summary},
                         {"event", e.event_id.empty() ? json() : json(e.event_id)},
                         {"signer", e.signer.empty() ? json() : json(e.signer)}});
+  json components = json::array();
+  for (const auto& c : v.components)
+    components.push_back({{"component", c.component},
+                          {"nai", c.nai},
+                          {"summary", c.summary},
+                          {"share", share_json(c.share)}});
+  json references = json::array();
+  for (const auto& r : v.references)
+    references.push_back(
+        {{"sha256", r.sha256},
+         {"name", r.name},
+         {"role", role_name(r.role)},
+         {"used_for", r.used_for},
+         {"event", r.event_id},
+         {"signer", r.signer},
+         {"signer_identity", r.signer_identity.empty() ? json() : json(r.signer_identity)}});
   json cycles = json::array();
   for (const auto& c : v.ancestry.cycles) cycles.push_back(c);
   return {{"verdict", verdict_name(v.verdict)},
@@ -96,6 +112,8 @@ json verdict_body(const Verdict& v) {
           {"unknown_roots", v.ancestry.unknown_roots},
           {"cycles", cycles},
           {"evidence", evidence},
+          {"components", components},
+          {"references", references},
           {"unknowns", v.next_steps}};
 }
 
