@@ -61,7 +61,8 @@ std::string path_text(const lineage::NaiPath& p) {
 void target_lines(const lineage::CheckReport& r, std::string& out) {
   const auto& t = r.identity;
   out += "  target:     " + r.kind;
-  if (r.candidates.size() == 1 && r.kind != "file") out += " -> " + r.candidates[0].candidate.name;
+  if (r.candidates.size() == 1 && r.kind != "file" && r.candidates[0].candidate.trusted)
+    out += " -> " + r.candidates[0].candidate.name;
   if (ledger::is_placeholder_sha256(t.sha256))
     out += ", placeholder " + t.sha256.substr(0, 32) + "... (the file's SHA-256 is unknown)";
   else if (!t.sha256.empty())
@@ -138,13 +139,17 @@ std::string format_check_report(const lineage::CheckReport& r) {
     for (const auto& p : anc.ignored_paths) out += "  " + path_text(p) + "\n";
   }
   evidence_lines(v, out);
-  if (r.candidates.size() > 1) {
+  const bool any_untrusted = std::any_of(r.candidates.begin(), r.candidates.end(),
+                                         [](const auto& c) { return !c.candidate.trusted; });
+  if (r.candidates.size() > 1 || any_untrusted) {
     out += "candidates (the input may denote any of these):\n";
     for (const auto& c : r.candidates)
       out += "  " + c.candidate.sha256.substr(0, 12) + "  " + c.candidate.name + "  (" +
              c.candidate.matched_by + ", " + c.via + ") -> " +
              std::string(lineage::verdict_name(c.verdict.verdict)) + " " +
-             confidence(c.verdict.confidence) + "\n";
+             confidence(c.verdict.confidence) +
+             (c.candidate.trusted ? "" : "  {UNTRUSTED: named only by events that do not count}") +
+             "\n";
   }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";

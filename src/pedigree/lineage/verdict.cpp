@@ -304,7 +304,7 @@ private:
                          " or later), its terms bind: " + std::string(k_official_licence) +
                          "; if it is the leak, they do not license it";
       }
-    } else if (!m_clean.empty() && !m_ignored_nai) {
+    } else if (!m_clean.empty() && !m_ignored_nai && m_facts.incomplete().empty()) {
       v.verdict = VerdictClass::k_no_nai_found;
       v.confidence = combine(m_clean);
       if (m_in.target.weak_match) v.confidence = std::min(v.confidence, k_conf_weak_hash);
@@ -315,6 +315,9 @@ private:
       v.summary = m_ignored_nai ? "not enough trusted evidence: NAI is claimed only by events "
                                   "that do not count (untrusted or revoked)"
                                 : "not enough evidence to decide";
+      // Fail closed: clean evidence over a partial load is no proof (NAI found stays NAI).
+      if (!m_clean.empty() && !m_ignored_nai)
+        v.summary = "no NAI found in what was loaded, but " + m_facts.incomplete();
     }
   }
 
@@ -333,6 +336,9 @@ private:
       steps.emplace_back(
           "fingerprint the model file: `pedigree check FILE` estimates the NAI share "
           "from the weights");
+    if (!m_facts.incomplete().empty()) steps.push_back(m_facts.incomplete());
+    for (const auto& [keyid, why] : m_facts.retired_keys())
+      steps.push_back("statements by a retired key do not count: " + why);
     if (known && !m_out.ancestry.complete)
       steps.emplace_back(
           "ancestry incomplete: ask the author to attest the recipe (`pedigree attest "
