@@ -45,8 +45,8 @@ TEST(UntrustedAttest, ParentNamedOnlyByAnUntrustedKeyIsRefused) {
   const std::string event = attacker_names(home, k_sd14, "Counterfeit-V3.0");
   const std::string child(64, 'c');
   const auto before = commits(home);
-  for (const std::string parent :
-       {"Counterfeit-V3.0", "counterfeit-v3.0.safetensors", "AutoV2:" + k_sd14.substr(0, 10)}) {
+  for (const std::string& parent : std::vector<std::string>{
+           "Counterfeit-V3.0", "counterfeit-v3.0.safetensors", "AutoV2:" + k_sd14.substr(0, 10)}) {
     auto r = home.run("attest lineage " + child + ledger_arg(home) + " --parent " +
                       shell_quote(parent) + " --relation finetune --method finetune");
     EXPECT_EQ(r.status, 6) << parent << r.err << r.out;

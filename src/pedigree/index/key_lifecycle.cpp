@@ -29,7 +29,9 @@ Result<std::vector<KeyEvent>> key_events(Database& db) {
   return out;
 }
 
-// Marks `ids` revoked with `why`, removing the rows derived from them.
+// Marks `ids` revoked with `why`, removing the rows derived from them. The
+// artifact rows stay: a check of the subject finds it and says why its
+// statements do not count.
 Result<void> revoke_events(Database& db,
                            const std::vector<std::pair<std::string, std::string>>& ids,
                            const std::string& why) {
@@ -42,13 +44,9 @@ Result<void> revoke_events(Database& db,
     PD_ASSIGN_OR_RETURN(Statement st, db.prepare(text));
     derived.push_back(std::move(st));
   }
-  PD_ASSIGN_OR_RETURN(Statement art,
-                      db.prepare("DELETE FROM artifacts WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 "
-                                 "FROM events WHERE subject = ?1 AND status = 'valid')"));
   for (const auto& [id, subject] : ids) {
     for (auto& st : derived) PD_TRY(st.bind(1, id).run());
     PD_TRY(status.bind(1, id).bind(2, why).run());
-    PD_TRY(art.bind(1, subject).run());
   }
   return {};
 }

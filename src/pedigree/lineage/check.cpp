@@ -264,8 +264,10 @@ Verdict combine_trusted(const std::vector<const CandidateVerdict*>& trusted) {
 // Why an untrusted candidate was listed and not used, as evidence that does not count.
 Evidence untrusted_candidate_evidence(const CandidateVerdict& c) {
   const Provenance& p = c.candidate.named_by;
-  std::string who = p.event_id.empty() ? std::string("events that do not count")
-                                       : "a " + std::string(event_status_name(p.status)) + " event";
+  std::string who = "events that do not count";
+  if (!p.event_id.empty())
+    who = (p.status == EventStatus::k_untrusted ? "an " : "a ") +
+          std::string(event_status_name(p.status)) + " event";
   return {"resolution",
           "ignored",
           false,
