@@ -250,7 +250,7 @@ std::string_view predicate_name(PredicateKind kind) {
 }
 
 std::optional<PredicateKind> predicate_from_name(std::string_view name) {
-  for (auto kind : k_all_predicates) {
+  for (auto kind : k_event_predicates) {
     if (predicate_name(kind) == name) return kind;
   }
   return std::nullopt;
@@ -261,7 +261,7 @@ std::string predicate_type_uri(PredicateKind kind) {
 }
 
 std::optional<PredicateKind> predicate_from_uri(std::string_view uri) {
-  for (auto kind : k_all_predicates) {
+  for (auto kind : k_event_predicates) {
     if (predicate_type_uri(kind) == uri) return kind;
   }
   return std::nullopt;
