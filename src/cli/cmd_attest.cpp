@@ -109,13 +109,14 @@ public:
       print_json({{"events", m_out}, {"warnings", m_warnings}});
       return;
     }
-    for (const auto& w : m_warnings) std::cerr << "pedigree: warning: " << w << '\n';
+    for (const auto& w : m_warnings) std::cerr << "pedigree: warning: " << terminal_safe(w) << '\n';
     for (const auto& e : m_out) {
-      std::cout << e["kind"].get<std::string>() << " event " << e["event"].get<std::string>()
+      std::cout << terminal_safe(e["kind"].get<std::string>()) << " event "
+                << terminal_safe(e["event"].get<std::string>())
                 << (e["already_present"].get<bool>() ? " (already in the ledger)" : "") << '\n'
-                << "  path    " << e["path"].get<std::string>() << '\n';
+                << "  path    " << terminal_safe(e["path"].get<std::string>()) << '\n';
       if (!e["commit"].get<std::string>().empty()) {
-        std::cout << "  commit  " << e["commit"].get<std::string>() << '\n';
+        std::cout << "  commit  " << terminal_safe(e["commit"].get<std::string>()) << '\n';
       }
     }
   }

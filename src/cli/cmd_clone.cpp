@@ -33,12 +33,12 @@ int run_clone(const CloneCommandOptions& opts) {
   if (opts.json) {
     print_json(sync_report_json(*report));
     if (report->outcome != sync::SyncOutcome::k_ok) {
-      std::fprintf(stderr, "pedigree: error: %s\n", report->message.c_str());
+      std::fprintf(stderr, "pedigree: error: %s\n", terminal_safe(report->message).c_str());
     }
   } else {
     print_sync_report(*report, "cloned");
     if (report->outcome == sync::SyncOutcome::k_ok)
-      std::cout << "ledger: " << where->dir.string() << '\n';
+      std::cout << "ledger: " << terminal_safe(where->dir.string()) << '\n';
   }
   return sync_exit_code(*report);
 }

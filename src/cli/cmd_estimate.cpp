@@ -58,18 +58,18 @@ nlohmann::json to_json(const fingerprint::Estimate& e) {
 void print_text(const fingerprint::Estimate& e) {
   std::printf("%-16s %8s %8s  %s\n", "reference", "share", "stderr", "");
   for (const auto& s : e.shares) {
-    std::printf("%-16s %7.2f%% %7.2f%%  %s\n", s.name.c_str(), 100 * s.overall.share,
+    std::printf("%-16s %7.2f%% %7.2f%%  %s\n", terminal_safe(s.name).c_str(), 100 * s.overall.share,
                 100 * s.overall.stderr, s.nuisance ? "(nuisance)" : (s.present ? "present" : ""));
   }
   std::printf("\nper block (share %% of each reference, R²):\n%-6s", "block");
-  for (const auto& s : e.shares) std::printf(" %10.10s", s.name.c_str());
+  for (const auto& s : e.shares) std::printf(" %10.10s", terminal_safe(s.name).c_str());
   std::printf("     R²\n");
   for (const auto& [block, r2] : e.r2) {
-    std::printf("%-6s", block.c_str());
+    std::printf("%-6s", terminal_safe(block).c_str());
     for (const auto& s : e.shares) std::printf(" %9.1f%%", 100 * s.blocks.at(block).share);
     std::printf(" %6.3f\n", r2);
   }
-  std::printf("\n%s\n", e.summary.c_str());
+  std::printf("\n%s\n", terminal_safe(e.summary).c_str());
 }
 
 int run_estimate(const EstimateCliOptions& opts) {

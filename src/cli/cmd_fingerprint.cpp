@@ -79,11 +79,11 @@ int run_fingerprint(const FingerprintOptions& opts) {
     print_json(j);
     return k_exit_ok;
   }
-  std::printf("file:        %s\n", opts.file.c_str());
+  std::printf("file:        %s\n", terminal_safe(opts.file).c_str());
   std::printf("fingerprint: spec v%u, %zu tensors, %zu bytes as .fp\n", fp->spec_version,
               fp->tensors.size(), bytes.size());
   for (const auto& [name, n] : components) std::printf("  %-13s %zu tensors\n", name.c_str(), n);
-  if (!opts.output.empty()) std::printf("written:     %s\n", opts.output.c_str());
+  if (!opts.output.empty()) std::printf("written:     %s\n", terminal_safe(opts.output).c_str());
   return k_exit_ok;
 }
 

@@ -30,7 +30,7 @@ std::string human_bytes(double bytes) {
 // A one-line progress bar on stderr: bytes, rate, ETA; redrawn at most 10 times a second.
 class ProgressBar {
 public:
-  explicit ProgressBar(std::string label) : m_label(std::move(label)) {}
+  explicit ProgressBar(std::string_view label) : m_label(terminal_safe(label)) {}
   ~ProgressBar() {
     if (m_drawn) std::fprintf(stderr, "\r\033[K");
   }
@@ -60,9 +60,9 @@ private:
 void print_human(const hash::ModelHashes& h) {
   auto line = [](const char* key, const std::optional<std::string>& value) {
     std::cout << "  " << key << std::string(15 - std::string_view(key).size(), ' ')
-              << (value ? *value : std::string("-")) << '\n';
+              << (value ? terminal_safe(*value) : std::string("-")) << '\n';
   };
-  std::cout << h.file << '\n';
+  std::cout << terminal_safe(h.file) << '\n';
   line("format", h.format);
   line("size", std::to_string(h.size));
   line("sha256", h.sha256);
@@ -107,7 +107,7 @@ int run_hash(const HashCommandOptions& opts) {
     if (hashes->weights_error && (options.sets & hash::k_set_weights)) {
       // The reason names the file already (reader errors start with the path).
       std::fprintf(stderr, "pedigree: warning: no weights hash: %s\n",
-                   hashes->weights_error->message().c_str());
+                   terminal_safe(hashes->weights_error->message()).c_str());
     }
     if (opts.json) {
       all.push_back(hash::to_json(*hashes));
@@ -119,7 +119,7 @@ int run_hash(const HashCommandOptions& opts) {
   if (cache) {
     if (auto saved = cache->save(); !saved) {
       std::fprintf(stderr, "pedigree: warning: hash cache not saved: %s\n",
-                   saved.error().message().c_str());
+                   terminal_safe(saved.error().message()).c_str());
     }
   }
   return exit_code;

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/ledger_context.hpp"
+#include "pedigree/index/integrity.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -54,8 +55,9 @@ int run_rebuild(const IndexOptions& o) {
                 {"seconds", seconds},
                 {"counts", counts_json(*counts)}});
   } else {
-    std::cout << "rebuilt " << opened->index_path().string() << " at commit " << stats->commit
-              << " (" << stats->events << " events in " << seconds << " s)\n";
+    std::cout << "rebuilt " << terminal_safe(opened->index_path().string()) << " at commit "
+              << terminal_safe(stats->commit) << " (" << stats->events << " events in " << seconds
+              << " s)\n";
     print_counts(*counts);
   }
   return k_exit_ok;
@@ -64,6 +66,9 @@ int run_rebuild(const IndexOptions& o) {
 int run_status(const IndexOptions& o) {
   auto ctx = open_ledger_context(o.ledger_dir);
   if (!ctx) return report_error(ctx.error());
+  // Every row checked against what it claims: a damaged index is reported.
+  if (auto intact = index::check_integrity(ctx->index); !intact)
+    return report_error(intact.error());
   auto counts = ctx->index.counts();
   if (!counts) return report_error(counts.error());
   auto last = ctx->index.last_commit();
@@ -80,9 +85,10 @@ int run_status(const IndexOptions& o) {
                 {"keys", keys->size()},
                 {"counts", counts_json(*counts)}});
   } else {
-    std::cout << "ledger     " << ctx->ledger.dir().string() << '\n'
-              << "index      " << ctx->ledger.index_path().string() << " (" << how << ")\n"
-              << "commit     " << last->value_or("-") << '\n'
+    std::cout << "ledger     " << terminal_safe(ctx->ledger.dir().string()) << '\n'
+              << "index      " << terminal_safe(ctx->ledger.index_path().string()) << " (" << how
+              << ")\n"
+              << "commit     " << terminal_safe(last->value_or("-")) << '\n'
               << "keys       " << keys->size() << '\n';
     print_counts(*counts);
   }

@@ -26,15 +26,16 @@ int run_init(const InitOptions& o) {
     }
     auto created = ledger::Ledger::open_or_create(where->dir, ledger::bundled_ledger_dir());
     if (!created) return report_error(created.error());
-    std::cout << "created ledger '" << created->info().name << "' in " << where->dir.string()
-              << " (from the bundled ledger)\n";
+    std::cout << "created ledger '" << terminal_safe(created->info().name) << "' in "
+              << terminal_safe(where->dir.string()) << " (from the bundled ledger)\n";
     return k_exit_ok;
   }
   std::filesystem::path dir(o.dir);
   std::string name = o.name.empty() ? std::filesystem::absolute(dir).filename().string() : o.name;
   auto created = ledger::Ledger::init(dir, name);
   if (!created) return report_error(created.error());
-  std::cout << "created empty ledger '" << name << "' in " << dir.string() << '\n';
+  std::cout << "created empty ledger '" << terminal_safe(name) << "' in "
+            << terminal_safe(dir.string()) << '\n';
   return k_exit_ok;
 }
 

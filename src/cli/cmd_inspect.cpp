@@ -1,4 +1,5 @@
 // `pedigree inspect FILE|DIR [--json]`: what a checkpoint holds (docs/cli.md).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -39,23 +40,15 @@ std::string dtype_list(const std::map<std::string, std::uint64_t>& dtypes) {
   return out;
 }
 
-// Untrusted text on one line, at most `limit` characters, control characters escaped.
+// Untrusted text on one line, escaped by terminal_safe(), cut after about
+// `limit` bytes (at a character boundary) with "...".
 std::string clip_text(std::string_view text, std::size_t limit = 72) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= limit) {
-      out += "...";
-      break;
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  // Each input byte becomes at most 6 output bytes, so this prefix is enough.
+  std::string out = terminal_safe(text.substr(0, std::min(text.size(), 6 * limit + 8)));
+  if (out.size() <= limit && text.size() <= 6 * limit + 8) return out;
+  std::size_t cut = std::min(limit, out.size());
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
+  return out.substr(0, cut) + "...";
 }
 
 std::string short_hash(const formats::RecipeParent& p) {
@@ -71,7 +64,7 @@ void print_recipes(std::ostream& os, const InspectReport& r) {
     os << "    " << formats::recipe_source_name(recipe.source);
     if (!recipe.method.empty()) os << ": " << clip_text(recipe.method, 40);
     if (!recipe.subject_sha256.empty())
-      os << " (how " << recipe.subject_sha256.substr(0, 12) << " was made)";
+      os << " (how " << clip_text(recipe.subject_sha256.substr(0, 12), 16) << " was made)";
     os << "\n";
     std::size_t shown = 0;
     for (const auto& p : recipe.parents) {
@@ -79,7 +72,7 @@ void print_recipes(std::ostream& os, const InspectReport& r) {
         os << "      ... " << recipe.parents.size() - 12 << " more\n";
         break;
       }
-      os << "      " << p.role << " " << short_hash(p);
+      os << "      " << clip_text(p.role, 40) << " " << clip_text(short_hash(p), 16);
       if (p.weight) os << " weight " << *p.weight;
       if (!p.block_weights.empty()) os << " block weights (26)";
       if (!p.name.empty()) os << "  " << clip_text(p.name, 48);
@@ -97,7 +90,7 @@ void print_clip(std::ostream& os, const InspectReport& r) {
   os << "  CLIP          " << (r.old_clip_prefix ? "old NAI prefix" : "current prefix")
      << "; position_ids " << formats::position_ids_state_name(p.state);
   if (p.state != formats::PositionIdsState::k_missing) {
-    os << " (" << p.dtype << ", " << p.count << " values";
+    os << " (" << clip_text(p.dtype, 16) << ", " << p.count << " values";
     if (p.first_wrong_index) {
       os << "; " << p.wrong << " off, e.g. [" << *p.first_wrong_index << "] = ";
       if (p.first_wrong_value) os << *p.first_wrong_value;

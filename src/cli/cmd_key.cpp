@@ -31,9 +31,10 @@ nlohmann::json key_json(const crypto::KeyInfo& info) {
 }
 
 void print_stored(const crypto::KeyInfo& info, const char* verb) {
-  std::cout << verb << " key " << info.keyid << '\n'
-            << "  identity  " << info.identity.name << " <" << info.identity.email << ">\n"
-            << "  private   " << info.pem_path.string()
+  std::cout << verb << " key " << terminal_safe(info.keyid) << '\n'
+            << "  identity  " << terminal_safe(info.identity.name) << " <"
+            << terminal_safe(info.identity.email) << ">\n"
+            << "  private   " << terminal_safe(info.pem_path.string())
             << (info.encrypted ? " (passphrase-encrypted)" : " (not encrypted)") << '\n';
 }
 
@@ -67,10 +68,11 @@ int run_list(const KeyOptions& o) {
     print_json(all);
     return k_exit_ok;
   }
-  if (list->empty()) std::cout << "no keys in " << keys->dir().string() << '\n';
+  if (list->empty()) std::cout << "no keys in " << terminal_safe(keys->dir().string()) << '\n';
   for (const auto& k : *list) {
-    std::cout << k.keyid << "  " << k.identity.name << " <" << k.identity.email << ">"
-              << (k.encrypted ? "  [encrypted]" : "") << '\n';
+    std::cout << terminal_safe(k.keyid) << "  " << terminal_safe(k.identity.name) << " <"
+              << terminal_safe(k.identity.email) << ">" << (k.encrypted ? "  [encrypted]" : "")
+              << '\n';
   }
   return k_exit_ok;
 }
@@ -109,7 +111,7 @@ int run_export(const KeyOptions& o) {
   }
   auto line = crypto::allowed_signers_line(*pub, info->identity.email);
   if (!line) return report_error(line.error());
-  std::cout << *line << '\n';
+  std::cout << terminal_safe(*line) << '\n';
   return k_exit_ok;
 }
 

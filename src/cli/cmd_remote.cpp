@@ -35,8 +35,10 @@ int run_remote(RemoteAction action, const RemoteCommandOptions& opts) {
                         {"accepted_tip", r.accepted_tip ? nlohmann::json(*r.accepted_tip)
                                                         : nlohmann::json(nullptr)}});
       } else {
-        std::cout << r.name << '\t' << sync::redact_url(r.url) << '\t'
-                  << (r.accepted_tip ? r.accepted_tip->substr(0, 12) : std::string("-")) << '\n';
+        std::cout << terminal_safe(r.name) << '\t' << terminal_safe(sync::redact_url(r.url)) << '\t'
+                  << (r.accepted_tip ? terminal_safe(r.accepted_tip->substr(0, 12))
+                                     : std::string("-"))
+                  << '\n';
       }
     }
     if (opts.json) print_json(list);

@@ -37,7 +37,7 @@ int run_sync(const SyncCommandOptions& opts) {
   if (opts.json) {
     print_json(sync_report_json(*report));
     if (report->outcome != sync::SyncOutcome::k_ok) {
-      std::fprintf(stderr, "pedigree: error: %s\n", report->message.c_str());
+      std::fprintf(stderr, "pedigree: error: %s\n", terminal_safe(report->message).c_str());
     }
   } else {
     print_sync_report(*report, "synced with");

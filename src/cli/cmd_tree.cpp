@@ -29,7 +29,7 @@ int run_tree(const TreeOptions& opts) {
                                   opts.target + "` says what is known)")
                             .error());
   if (resolved->candidates.size() > 1)
-    std::printf("%s matches %zu artifacts (%s):\n\n", opts.target.c_str(),
+    std::printf("%s matches %zu artifacts (%s):\n\n", terminal_safe(opts.target).c_str(),
                 resolved->candidates.size(), resolved->weak ? "weak 8-hex match" : "ambiguous");
   bool first = true;
   for (const auto& c : resolved->candidates) {
@@ -37,7 +37,7 @@ int run_tree(const TreeOptions& opts) {
     if (!facts) return report_error(facts.error());
     if (!first) std::fputs("\n", stdout);
     first = false;
-    std::fputs(lineage::render_tree(**facts, c.sha256).c_str(), stdout);
+    std::fputs(terminal_safe_lines(lineage::render_tree(**facts, c.sha256)).c_str(), stdout);
   }
   return k_exit_ok;
 }

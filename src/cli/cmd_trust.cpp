@@ -89,7 +89,7 @@ int run_add(const TrustOptions& o) {
   if (!policy) return report_error(policy.error());
   if (auto added = policy->add(*keyid, *kinds); !added) return report_error(added.error());
   if (auto saved = policy->save(); !saved) return report_error(saved.error());
-  std::cout << "trusted " << *keyid << " for "
+  std::cout << "trusted " << terminal_safe(*keyid) << " for "
             << (kinds->empty() ? std::string("every predicate") : predicate_list(*kinds)) << '\n';
   return k_exit_ok;
 }
@@ -111,7 +111,7 @@ int run_remove(const TrustOptions& o) {
     return report_error(removed.error());
   }
   if (auto saved = policy->save(); !saved) return report_error(saved.error());
-  std::cout << "no longer trusting " << *keyid << '\n';
+  std::cout << "no longer trusting " << terminal_safe(*keyid) << '\n';
   return k_exit_ok;
 }
 
@@ -129,8 +129,8 @@ int run_list(const TrustOptions& o) {
   // Pins a LEDGER.json adds never count (only the compiled ones do): say so.
   if (bundled && *bundled) {
     for (const auto& p : ledger::uncompiled_pins(**bundled)) {
-      std::cerr << "pedigree: warning: the bundled ledger '" << bundled_name << "' pins key "
-                << p.keyid
+      std::cerr << "pedigree: warning: the bundled ledger '" << terminal_safe(bundled_name)
+                << "' pins key " << terminal_safe(p.keyid)
                 << " in LEDGER.json, but only keys compiled into pedigree are pinned: ignored\n";
     }
   }
@@ -164,14 +164,16 @@ int run_list(const TrustOptions& o) {
   }
   if (all.empty()) std::cout << "no trusted keys: every event is shown as untrusted\n";
   for (const auto& row : all) {
-    std::cout << row["keyid"].get<std::string>() << "  " << row["source"].get<std::string>();
+    std::cout << terminal_safe(row["keyid"].get<std::string>()) << "  "
+              << row["source"].get<std::string>();
     if (row["name"].is_string()) {
-      std::cout << "  " << row["name"].get<std::string>() << " <" << row["email"].get<std::string>()
-                << ">";
+      std::cout << "  " << terminal_safe(row["name"].get<std::string>()) << " <"
+                << terminal_safe(row["email"].get<std::string>()) << ">";
     }
     std::string preds;
     for (const auto& p : row["for"]) preds += (preds.empty() ? "" : ",") + p.get<std::string>();
-    std::cout << "\n  for  " << preds << "\n  why  " << row["why"].get<std::string>() << '\n';
+    std::cout << "\n  for  " << preds << "\n  why  " << terminal_safe(row["why"].get<std::string>())
+              << '\n';
   }
   return k_exit_ok;
 }

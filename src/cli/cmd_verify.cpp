@@ -96,7 +96,7 @@ int run_verify(const VerifyOptions& o) {
                 {"files", list},
                 {"ok", !scoped.worst().has_value()}});
   } else {
-    std::cout << "ledger " << root.string() << '\n';
+    std::cout << "ledger " << terminal_safe(root.string()) << '\n';
     for (auto outcome : k_outcomes) {
       auto n = scoped.count(outcome);
       if (n || outcome == Outcome::k_valid || outcome == Outcome::k_untrusted ||
@@ -106,7 +106,8 @@ int run_verify(const VerifyOptions& o) {
       }
     }
     for (const auto& f : files) {
-      if (listed(f, o.all)) std::cout << outcome_name(f.outcome) << ": " << f.message << '\n';
+      if (listed(f, o.all))
+        std::cout << outcome_name(f.outcome) << ": " << terminal_safe(f.message) << '\n';
     }
   }
   auto worst = scoped.worst();

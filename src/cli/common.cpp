@@ -23,7 +23,7 @@ int exit_code_for(const Error& error) {
 }
 
 int report_error(const Error& error) {
-  std::fprintf(stderr, "pedigree: error: %s\n", error.message().c_str());
+  std::fprintf(stderr, "pedigree: error: %s\n", terminal_safe(error.message()).c_str());
   return exit_code_for(error);
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/util/error.hpp"
+#include "pedigree/util/terminal_text.hpp"  // terminal_safe() for every string from others
 
 namespace pedigree::cli {
 
@@ -30,7 +31,8 @@ enum ExitCode : int {
 // Exit code for an Error's code.
 int exit_code_for(const Error& error);
 
-// Prints "pedigree: error: <message>" on stderr and returns exit_code_for(error).
+// Prints "pedigree: error: <message>" on stderr (the message passed through
+// terminal_safe) and returns exit_code_for(error).
 int report_error(const Error& error);
 
 // Prints `value` on stdout, indented, followed by a newline.

@@ -109,18 +109,19 @@ void print_sync_report(const sync::SyncReport& r, std::string_view verb) {
   if (r.recovered) std::cout << "completed an interrupted sync\n";
   if (r.outcome != sync::SyncOutcome::k_ok) {
     for (const auto& o : r.offenses) {
-      std::fprintf(stderr, "pedigree: refused: commit %s: %s: %s\n", short_id(o.commit).c_str(),
-                   o.path.c_str(), o.reason.c_str());
+      std::fprintf(stderr, "pedigree: refused: commit %s: %s: %s\n",
+                   terminal_safe(short_id(o.commit)).c_str(), terminal_safe(o.path).c_str(),
+                   terminal_safe(o.reason).c_str());
     }
-    std::fprintf(stderr, "pedigree: error: %s\n", r.message.c_str());
+    std::fprintf(stderr, "pedigree: error: %s\n", terminal_safe(r.message).c_str());
     if (r.outcome != sync::SyncOutcome::k_push_refused) return;
   }
-  std::cout << verb << " " << r.remote << " (" << r.url << "): ";
+  std::cout << verb << " " << terminal_safe(r.remote) << " (" << terminal_safe(r.url) << "): ";
   if (!r.merge) {
     std::cout << "remote is empty";
   } else {
     std::cout << merge_name(*r.merge);
-    if (!r.head_after.empty()) std::cout << " at " << short_id(r.head_after);
+    if (!r.head_after.empty()) std::cout << " at " << terminal_safe(short_id(r.head_after));
   }
   std::cout << ", " << r.commits_checked << " commit(s) checked, " << r.files_added
             << " file(s) added";

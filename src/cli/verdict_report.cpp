@@ -5,6 +5,7 @@
 
 #include "cli/common.hpp"
 #include "pedigree/ledger/event.hpp"
+#include "pedigree/util/terminal_text.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -44,7 +45,7 @@ std::string path_text(const lineage::NaiPath& p) {
     const auto& s = p.steps[i];
     if (i > 0) {  // appended piece by piece (g++ 12 warns falsely on "(" + string temporaries)
       out += " <-";
-      out += s.relation;
+      out += terminal_safe(s.relation);
       if (s.weight) {
         out += '(';
         if (s.blocks && std::any_of(s.blocks->begin(), s.blocks->end(),
@@ -55,7 +56,7 @@ std::string path_text(const lineage::NaiPath& p) {
       }
       out += "- ";
     }
-    out += s.name;
+    out += terminal_safe(s.name);
   }
   out += p.product ? "   (product " + percent(*p.product) + ")" : "   (a weight is undeclared)";
   return out;
@@ -63,30 +64,33 @@ std::string path_text(const lineage::NaiPath& p) {
 
 void target_lines(const lineage::CheckReport& r, std::string& out) {
   const auto& t = r.identity;
-  out += "  target:     " + r.kind;
+  out += "  target:     " + terminal_safe(r.kind);
   if (r.candidates.size() == 1 && r.kind != "file" && r.candidates[0].candidate.trusted)
-    out += " -> " + r.candidates[0].candidate.name;
+    out += " -> " + terminal_safe(r.candidates[0].candidate.name);
   if (ledger::is_placeholder_sha256(t.sha256))
-    out += ", placeholder " + t.sha256.substr(0, 32) + "... (the file's SHA-256 is unknown)";
+    out += ", placeholder " + terminal_safe(t.sha256.substr(0, 32)) +
+           "... (the file's SHA-256 is unknown)";
   else if (!t.sha256.empty())
-    out += ", sha256 " + t.sha256;
+    out += ", sha256 " + terminal_safe(t.sha256);
   if (!t.matched_by.empty() && t.matched_by != "sha256")
-    out += " (matched by " + t.matched_by + (t.weak_match ? ", WEAK" : "") + ")";
+    out += " (matched by " + terminal_safe(t.matched_by) + (t.weak_match ? ", WEAK" : "") + ")";
   out += "\n";
   if (r.image)
     for (const auto& m : r.image->models)
-      out += "  picture:    names " + (m.name.empty() ? std::string("?") : m.name) +
-             (m.hash.empty() ? "" : " [" + m.hash + "]") + " (" + m.origin + ")\n";
+      out += "  picture:    names " + (m.name.empty() ? std::string("?") : terminal_safe(m.name)) +
+             (m.hash.empty() ? "" : " [" + terminal_safe(m.hash) + "]") + " (" +
+             terminal_safe(m.origin) + ")\n";
 }
 
 void evidence_lines(const lineage::Verdict& v, std::string& out) {
   if (v.evidence.empty()) return;
   out += "evidence:\n";
   for (const auto& e : v.evidence) {
-    out += std::string("  ") + (e.counts ? (e.says_nai ? "+ " : "o ") : "x ") + "[" + e.kind +
-           ", " + e.strength + "] " + e.summary;
+    out += std::string("  ") + (e.counts ? (e.says_nai ? "+ " : "o ") : "x ") + "[" +
+           terminal_safe(e.kind) + ", " + terminal_safe(e.strength) + "] " +
+           terminal_safe(e.summary);
     if (!e.counts) out += "  {not counted}";
-    if (!e.event_id.empty()) out += "  (event " + e.event_id.substr(0, 12) + ")";
+    if (!e.event_id.empty()) out += "  (event " + terminal_safe(e.event_id.substr(0, 12)) + ")";
     out += "\n";
   }
 }
@@ -117,11 +121,11 @@ int exit_severity(int code) {
 
 std::string format_check_report(const lineage::CheckReport& r) {
   const lineage::Verdict& v = r.verdict;
-  std::string out = r.input + "\n";
+  std::string out = terminal_safe(r.input) + "\n";
   out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) + " (confidence " +
          confidence(v.confidence) + ")\n";
-  out += "  summary:    " + v.summary + "\n";
-  if (!v.licence_note.empty()) out += "  licence:    " + v.licence_note + "\n";
+  out += "  summary:    " + terminal_safe(v.summary) + "\n";
+  if (!v.licence_note.empty()) out += "  licence:    " + terminal_safe(v.licence_note) + "\n";
   target_lines(r, out);
   if (v.declared_share || v.fingerprint_share) {
     out += "  NAI share:  ";
@@ -151,8 +155,9 @@ std::string format_check_report(const lineage::CheckReport& r) {
   if (r.candidates.size() > 1 || any_untrusted) {
     out += "candidates (the input may denote any of these):\n";
     for (const auto& c : r.candidates)
-      out += "  " + c.candidate.sha256.substr(0, 12) + "  " + c.candidate.name + "  (" +
-             c.candidate.matched_by + ", " + c.via + ") -> " +
+      out += "  " + terminal_safe(c.candidate.sha256.substr(0, 12)) + "  " +
+             terminal_safe(c.candidate.name) + "  (" + terminal_safe(c.candidate.matched_by) +
+             ", " + terminal_safe(c.via) + ") -> " +
              std::string(lineage::verdict_name(c.verdict.verdict)) + " " +
              confidence(c.verdict.confidence) +
              (c.candidate.trusted ? "" : "  {UNTRUSTED: named only by events that do not count}") +
@@ -160,13 +165,14 @@ std::string format_check_report(const lineage::CheckReport& r) {
   }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";
-    for (const auto& s : v.next_steps) out += "  - " + s + "\n";
+    for (const auto& s : v.next_steps) out += "  - " + terminal_safe(s) + "\n";
   }
   if (!r.notes.empty()) {
     out += "notes:\n";
-    for (const auto& n : r.notes) out += "  - " + n + "\n";
+    for (const auto& n : r.notes) out += "  - " + terminal_safe(n) + "\n";
   }
-  return out;
+  // Every piece from others is escaped above; this catches one a later field forgets.
+  return terminal_safe_lines(out);
 }
 
 }  // namespace pedigree::cli

@@ -1,16 +1,23 @@
 // Runs every fuzz corpus file (fuzz/corpus/<parser>/*) through its parser as a
-// plain test, with the same checks as the libFuzzer targets (fuzz/parsers.hpp):
-// every input returns (a value or a clean one-line error) and every tensor of
-// a successful parse can be read from the file.
+// plain test, with the same checks as the libFuzzer targets (fuzz/parsers.hpp,
+// fuzz/input_checks.hpp): every input returns (a value or a clean one-line
+// error), every tensor of a successful parse can be read from the file, and
+// every accepted envelope, event, tree or canonical JSON re-serializes to its bytes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "fuzz/input_checks.hpp"
 #include "fuzz/parsers.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::fuzz {
 namespace {
+
+bool read_image_ok(ByteView bytes) {
+  auto meta = lineage::read_image_metadata(bytes, "seed");
+  return meta && !meta->models.empty();
+}
 
 const std::filesystem::path k_corpus_root =
     std::filesystem::path(PEDIGREE_SOURCE_DIR) / "fuzz/corpus";
@@ -22,7 +29,8 @@ TEST(FuzzCorpus, EveryCorpusDirectoryHasARegisteredParser) {
     if (!entry.is_directory()) continue;
     ++directories;
     const std::string name = entry.path().filename().string();
-    EXPECT_TRUE(find_fuzz_parser(name) != nullptr || corpus_has_own_runner(name))
+    EXPECT_TRUE(find_fuzz_parser(name) != nullptr || find_fuzz_input(name) != nullptr ||
+                corpus_has_own_runner(name))
         << entry.path() << " has no entry in fuzz/parsers.hpp";
   }
   EXPECT_GE(directories, 1);
@@ -43,6 +51,63 @@ TEST(FuzzCorpus, EveryInputOfEveryParserReturnsCleanly) {
       EXPECT_FALSE(broken) << parser.name << " on " << entry.path().filename() << ": " << *broken;
     }
     EXPECT_GE(inputs, 1) << dir;
+  }
+}
+
+TEST(FuzzCorpus, EveryInputFromOthersPassesItsCheck) {
+  for (const auto& input : k_fuzz_inputs) {
+    auto dir = k_corpus_root / input.name;
+    ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir << " missing (seed corpus)";
+    auto target = std::filesystem::path(PEDIGREE_SOURCE_DIR) / "fuzz" /
+                  ("fuzz_" + std::string(input.name) + ".cpp");
+    EXPECT_TRUE(std::filesystem::is_regular_file(target)) << target << " missing (fuzz target)";
+    int inputs = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (!entry.is_regular_file()) continue;
+      ++inputs;
+      auto bytes = read_file(entry.path());
+      ASSERT_TRUE(bytes) << bytes.error().message();
+      auto broken = input.check(
+          ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+      EXPECT_FALSE(broken) << input.name << " on " << entry.path().filename() << ": " << *broken;
+    }
+    EXPECT_GE(inputs, 1) << dir;
+  }
+}
+
+// The seeds are real inputs, not only ones that fail early: each kind has at
+// least one seed its parser accepts, so fuzzing starts from deep paths.
+TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
+  const auto accepted = [](std::string_view name, ByteView bytes) {
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (name == "image") return read_image_ok(bytes);
+    if (name == "dsse") return crypto::parse_envelope(text, "seed", 1u << 20).has_value();
+    if (name == "event") return ledger::parse_statement(text, "seed").has_value();
+    if (name == "fp") return fingerprint::parse(bytes).has_value();
+    if (name == "tree") {
+      std::vector<sync::RawTreeEntry> entries;
+      return !sync::parse_canonical_tree(std::as_bytes(bytes), entries) && !entries.empty();
+    }
+    if (name == "canonical_json")
+      return crypto::parse_canonical_json(text, "seed", 1u << 20).has_value();
+    if (name == "recipes")
+      return !formats::decode_recipes(metadata_from_bytes(bytes)).recipes.empty();
+    if (name == "image_text")
+      return !lineage::parse_a1111_parameters(text).model_hash.empty() ||
+             (lineage::comfyui_checkpoints(text, "seed").has_value() &&
+              !lineage::comfyui_checkpoints(text, "seed")->empty());
+    return false;
+  };
+  for (const auto& input : k_fuzz_inputs) {
+    bool any = false;
+    for (const auto& entry : std::filesystem::directory_iterator(k_corpus_root / input.name)) {
+      auto bytes = read_file(entry.path());
+      ASSERT_TRUE(bytes) << bytes.error().message();
+      any = any ||
+            accepted(input.name,
+                     ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    }
+    EXPECT_TRUE(any) << input.name << ": no seed is accepted by its parser";
   }
 }
 

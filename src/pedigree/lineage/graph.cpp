@@ -11,6 +11,7 @@
 
 #include "pedigree/lineage/ancestry.hpp"
 #include "pedigree/util/file.hpp"
+#include "pedigree/util/terminal_text.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -22,15 +23,23 @@ std::string fmt_weight(const std::optional<double>& w) {
   return buf;
 }
 
+// Text from the ledger as the inside of a DOT quoted string: controls and
+// bidi overrides escaped visibly (terminal_safe), '"' as \", '&' as &amp;, and
+// '\\' as "&#92;&#92;": Graphviz decodes entities before label escapes, so
+// this shows one backslash, while a raw '\\' could escape the closing quote
+// (a name ending in one) or form a label escape ("\n", "\l", "\r").
 std::string dot_escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
+  for (char c : terminal_safe(s)) {
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "&#92;&#92;";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else {
+      out.push_back(c);
     }
-    out.push_back(c);
   }
   return out;
 }
@@ -43,9 +52,10 @@ void tree_lines(const FactBase& facts, const std::string& node, int depth,
       out += std::string(2 * depth + 2, ' ') + "... (truncated)\n";
       return;
     }
-    std::string line = std::string(2 * depth + 2, ' ') + "<- " + e->relation;
+    std::string line = std::string(2 * depth + 2, ' ') + "<- " + terminal_safe(e->relation);
     if (auto w = effective_weight(*e)) line += " " + fmt_weight(w);
-    line += "  " + facts.display_name(e->parent) + "  [" + short_node_id(e->parent) + "]";
+    line += "  " + terminal_safe(facts.display_name(e->parent)) + "  [" +
+            terminal_safe(short_node_id(e->parent)) + "]";
     if (e->parent_by_weights) line += "  (by weights hash)";
     Role role = facts.role_of(e->parent);
     if (role != Role::k_none) line += "  (" + std::string(role_name(role)) + ")";
@@ -110,8 +120,8 @@ AncestryGraph build_graph(const FactBase& facts, const std::string& target) {
 std::string to_dot(const AncestryGraph& g) {
   std::string out = "digraph ancestry {\n  rankdir=BT;\n  node [shape=box, fontname=\"sans\"];\n";
   for (const auto& n : g.nodes) {
-    out += "  \"" + n.sha256 + "\" [label=\"" + dot_escape(n.name) + "\\n" +
-           short_node_id(n.sha256) +
+    out += "  \"" + dot_escape(n.sha256) + "\" [label=\"" + dot_escape(n.name) + "\\n" +
+           dot_escape(short_node_id(n.sha256)) +
            (n.role != Role::k_none ? "\\n(" + std::string(role_name(n.role)) + ")" : "") + "\"";
     if (n.nai)
       out += ", style=filled, fillcolor=\"#f4b4b4\", color=red";
@@ -122,7 +132,8 @@ std::string to_dot(const AncestryGraph& g) {
   }
   for (const auto& e : g.edges) {
     std::string label = e.relation + (e.weight ? " " + fmt_weight(e.weight) : "");
-    out += "  \"" + e.child + "\" -> \"" + e.parent + "\" [label=\"" + dot_escape(label) + "\"";
+    out += "  \"" + dot_escape(e.child) + "\" -> \"" + dot_escape(e.parent) + "\" [label=\"" +
+           dot_escape(label) + "\"";
     if (e.on_nai_path) out += ", color=red, penwidth=2";
     if (e.status != EventStatus::k_trusted)
       out += ", style=dashed, color=grey, fontcolor=grey, xlabel=\"" +
@@ -183,7 +194,8 @@ Result<std::string> render_svg(const std::string& dot) {
 }
 
 std::string render_tree(const FactBase& facts, const std::string& target) {
-  std::string out = facts.display_name(target) + "  [" + short_node_id(target) + "]";
+  std::string out = terminal_safe(facts.display_name(target)) + "  [" +
+                    terminal_safe(short_node_id(target)) + "]";
   Role role = facts.role_of(target);
   if (role != Role::k_none) out += "  (" + std::string(role_name(role)) + ")";
   out += "\n";

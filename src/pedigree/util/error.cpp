@@ -1,5 +1,7 @@
 #include "pedigree/util/error.hpp"
 
+#include "pedigree/util/terminal_text.hpp"
+
 namespace pedigree {
 
 std::string_view error_code_name(ErrorCode code) {
@@ -17,29 +19,8 @@ std::string_view error_code_name(ErrorCode code) {
 }
 
 std::string Error::escape_control_characters(std::string text) {
-  auto is_control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
-  bool clean = true;
-  for (unsigned char c : text) clean = clean && !is_control(c);
-  if (clean) return text;
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (unsigned char c : text) {
-    if (!is_control(c)) {
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else {
-      out += "\\x";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    }
-  }
-  return out;
+  if (is_terminal_safe(text)) return text;
+  return terminal_safe(text);
 }
 
 Error Error::with_context(std::string_view context) const {

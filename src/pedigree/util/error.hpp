@@ -31,13 +31,13 @@ std::string_view error_code_name(ErrorCode code);
 
 class Error {
 public:
-  // Control characters in `message` (newlines, escape sequences from hostile
-  // names quoted in it) are written as \n, \xNN, ... so an error is always
-  // one line and never drives the terminal.
+  // Control characters, bidi overrides and invalid UTF-8 in `message` (from
+  // hostile names quoted in it) are escaped by terminal_safe() (\n, \x1b, \u202e),
+  // so an error is always one line and never drives the terminal.
   Error(ErrorCode code, std::string message)
       : m_code(code), m_message(escape_control_characters(std::move(message))) {}
 
-  // `text` with every ASCII control character (and DEL) replaced by a C-style escape.
+  // terminal_safe(text) (util/terminal_text.hpp): controls, bidi, bad UTF-8 escaped.
   static std::string escape_control_characters(std::string text);
 
   ErrorCode code() const { return m_code; }

@@ -1,0 +1,196 @@
+// What the parsers of input from others (pictures, merge recipes, DSSE
+// envelopes, ledger events, .fp fingerprints, git trees, canonical JSON) must
+// guarantee on any bytes, checked by their fuzz targets (fuzz/fuzz_<name>.cpp)
+// and by tests/fuzz/corpus_test.cpp, which runs every seed of
+// fuzz/corpus/<name>/ through the same check as a plain test.
+//
+// Every check returns nullopt when the promises hold, else a description of
+// the first broken one. Common promises: the parser returns (no crash, no
+// sanitizer report, no hang); an error is one non-empty line; a success
+// re-serializes to what was parsed where the format is canonical.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/crypto/canonical_json.hpp"
+#include "pedigree/crypto/digest.hpp"
+#include "pedigree/crypto/dsse.hpp"
+#include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/formats/recipes.hpp"
+#include "pedigree/ledger/event.hpp"
+#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/sync/tree_check.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::fuzz {
+
+inline std::string_view as_text(ByteView bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+inline std::optional<std::string> one_line(std::string_view where, const std::string& message) {
+  if (message.empty()) return std::string(where) + ": empty error message";
+  if (message.find('\n') != std::string::npos) {
+    return std::string(where) + ": multi-line error: " + message;
+  }
+  return std::nullopt;
+}
+
+// A whole picture file (PNG text chunks, JPEG EXIF/COM, WebP EXIF).
+inline std::optional<std::string> check_image(ByteView file) {
+  (void)lineage::detect_image_format(file);
+  auto meta = lineage::read_image_metadata(file, "fuzz.png");
+  if (!meta) return one_line("read_image_metadata", meta.error().message());
+  for (const auto& text : {meta->parameters, meta->comfy_prompt, meta->comfy_workflow}) {
+    if (text.size() > lineage::k_max_image_text) return "a text field exceeds k_max_image_text";
+  }
+  return std::nullopt;
+}
+
+// The text inside a picture: A1111 parameters, ComfyUI JSON, EXIF UserComment.
+inline std::optional<std::string> check_image_text(ByteView bytes) {
+  (void)lineage::parse_a1111_parameters(as_text(bytes));
+  (void)lineage::decode_user_comment(bytes);
+  auto models = lineage::comfyui_checkpoints(as_text(bytes), "fuzz prompt");
+  if (!models) return one_line("comfyui_checkpoints", models.error().message());
+  return std::nullopt;
+}
+
+// Safetensors __metadata__ as "key NUL value NUL key NUL value ...": any keys,
+// so the fuzzer reaches every recipe decoder (sd_merge_recipe, mecha_recipe, ...).
+inline std::map<std::string, std::string> metadata_from_bytes(ByteView bytes) {
+  std::map<std::string, std::string> metadata;
+  std::string_view rest = as_text(bytes);
+  while (!rest.empty()) {
+    auto key_end = rest.find('\0');
+    std::string key(rest.substr(0, key_end));
+    rest = key_end == std::string_view::npos ? std::string_view() : rest.substr(key_end + 1);
+    auto value_end = rest.find('\0');
+    metadata[key] = std::string(rest.substr(0, value_end));
+    rest = value_end == std::string_view::npos ? std::string_view() : rest.substr(value_end + 1);
+  }
+  return metadata;
+}
+
+inline std::optional<std::string> check_recipes(ByteView bytes) {
+  auto report = formats::decode_recipes(metadata_from_bytes(bytes));
+  for (const auto& recipe : report.recipes) {
+    if (recipe.parents.size() > formats::k_max_recipe_parents) return "more parents than the limit";
+    for (const auto& p : recipe.parents) {
+      if (!p.sha256.empty() && !ledger::is_sha256_hex(p.sha256)) {
+        return "parent sha256 is not 64 lower-case hex: " + p.sha256;
+      }
+      if (!p.block_weights.empty() && p.block_weights.size() != 26) {
+        return "block weights of size " + std::to_string(p.block_weights.size());
+      }
+    }
+  }
+  for (const auto& problem : report.problems) {
+    if (problem.message.empty()) return "empty problem message for key " + problem.key;
+  }
+  return std::nullopt;
+}
+
+// A ledger event file: a DSSE envelope in canonical JSON, and its statement.
+inline std::optional<std::string> check_dsse(ByteView bytes) {
+  auto envelope = crypto::parse_envelope(as_text(bytes), "fuzz.json", 1u << 20);
+  if (!envelope) return one_line("parse_envelope", envelope.error().message());
+  if (crypto::serialize_envelope(*envelope) != as_text(bytes)) {
+    return "an accepted envelope does not re-serialize to its bytes";
+  }
+  auto statement = ledger::parse_statement(envelope->payload, "fuzz.json");
+  if (!statement) return one_line("parse_statement", statement.error().message());
+  return std::nullopt;
+}
+
+// An in-toto statement (an event's payload): parse + validate + re-serialize.
+inline std::optional<std::string> check_event(ByteView bytes) {
+  auto statement = ledger::parse_statement(as_text(bytes), "fuzz event");
+  if (!statement) return one_line("parse_statement", statement.error().message());
+  if (!ledger::is_sha256_hex(statement->subject.sha256)) return "subject sha256 not hex";
+  auto payload = ledger::statement_payload(*statement);
+  if (!payload) return "an accepted statement cannot be serialized: " + payload.error().message();
+  // (An empty subject name is written back as "sha256:<hex>".)
+  if (!statement->subject.name.empty() && *payload != as_text(bytes)) {
+    return "an accepted statement does not re-serialize to its bytes";
+  }
+  return std::nullopt;
+}
+
+// A .fp file. The fuzzer's bytes get a correct SHA-256 trailer first, so the
+// mutations reach the fields instead of stopping at the checksum.
+inline std::optional<std::string> check_fp(ByteView bytes) {
+  std::vector<std::uint8_t> file(bytes.begin(), bytes.end());
+  if (file.size() >= 32 + 8) {
+    auto digest = crypto::sha256(ByteView(file.data(), file.size() - 32));
+    std::copy(digest.begin(), digest.end(), file.end() - 32);
+  }
+  auto fp = fingerprint::parse(ByteView(file.data(), file.size()));
+  if (!fp) return one_line("fingerprint::parse", fp.error().message());
+  std::string again = fingerprint::serialize(*fp);
+  auto reparsed = fingerprint::parse(
+      ByteView(reinterpret_cast<const std::uint8_t*>(again.data()), again.size()));
+  if (!reparsed)
+    return "a parsed fingerprint re-serializes unreadably: " + reparsed.error().message();
+  if (reparsed->tensors.size() != fp->tensors.size()) return "re-serialization lost tensors";
+  return std::nullopt;
+}
+
+// The bytes of a git tree object (without its "tree N\0" header).
+inline std::optional<std::string> check_tree(ByteView bytes) {
+  std::vector<sync::RawTreeEntry> entries;
+  auto problem = sync::parse_canonical_tree(std::as_bytes(bytes), entries);
+  if (problem) return one_line("parse_canonical_tree", problem->reason);
+  std::string again;
+  for (const auto& e : entries) {
+    again += e.mode + ' ' + e.name + '\0';
+    again.append(reinterpret_cast<const char*>(e.id.data()), e.id.size());
+  }
+  if (again != as_text(bytes)) return "an accepted tree does not re-serialize to its bytes";
+  return std::nullopt;
+}
+
+// Canonical JSON (what every signed payload is), and ordinary JSON canonicalized.
+inline std::optional<std::string> check_canonical_json(ByteView bytes) {
+  if (auto loose = crypto::parse_json(as_text(bytes), "fuzz", 1u << 20)) {
+    if (auto c = crypto::canonical_json(*loose); !c) {
+      if (auto bad = one_line("canonical_json", c.error().message())) return bad;
+    }
+  } else if (auto bad = one_line("parse_json", loose.error().message())) {
+    return bad;
+  }
+  auto value = crypto::parse_canonical_json(as_text(bytes), "fuzz", 1u << 20);
+  if (!value) return one_line("parse_canonical_json", value.error().message());
+  auto again = crypto::canonical_json(*value);
+  if (!again) return "an accepted canonical value cannot be serialized: " + again.error().message();
+  if (*again != as_text(bytes)) return "accepted canonical JSON does not re-serialize to its bytes";
+  return std::nullopt;
+}
+
+struct FuzzInput {
+  std::string_view name;  // corpus directory and target suffix
+  std::optional<std::string> (*check)(ByteView bytes);
+};
+
+inline constexpr FuzzInput k_fuzz_inputs[] = {
+    {"image", &check_image},     {"image_text", &check_image_text},
+    {"recipes", &check_recipes}, {"dsse", &check_dsse},
+    {"event", &check_event},     {"fp", &check_fp},
+    {"tree", &check_tree},       {"canonical_json", &check_canonical_json},
+};
+
+inline const FuzzInput* find_fuzz_input(std::string_view name) {
+  for (const auto& input : k_fuzz_inputs) {
+    if (input.name == name) return &input;
+  }
+  return nullptr;
+}
+
+}  // namespace pedigree::fuzz
