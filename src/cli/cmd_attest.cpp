@@ -1,6 +1,7 @@
 // pedigree attest model|lineage|claim|fingerprint|revoke|raw: builds one
 // statement (ledger/attest.hpp), signs it with the user's key and commits it
 // to the ledger (Ledger::add_event), printing the event id and path.
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -76,7 +77,7 @@ public:
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ledger::is_sha256_hex(lower)) return ledger::Subject{"", lower, ""};
     PD_ASSIGN_OR_RETURN(index::Index * idx, index());
-    PD_ASSIGN_OR_RETURN(auto ref, index::resolve_artifact(*idx, text));
+    PD_ASSIGN_OR_RETURN(auto ref, index::resolve_artifact(*idx, text, m_key->key.keyid()));
     return ledger::Subject{ref.name, ref.sha256, ""};
   }
 
@@ -151,21 +152,38 @@ Result<void> attest_fingerprint(Session& s, const AttestOptions& o) {
   return s.add(fp);
 }
 
+// Whether `tail` was meant as a number although it is no plain decimal
+// ("NaN", "inf", "1e3", "+0.5", ".5"): refused as a weight rather than read as
+// part of a name (which would only fail later as "not found").
+bool looks_numeric(const std::string& tail) {
+  if (tail.empty()) return false;
+  char* end = nullptr;
+  (void)std::strtod(tail.c_str(), &end);
+  return end == tail.c_str() + tail.size();
+}
+
 // Splits "P:0.3" into ("P", "0.3"); a trailing ":<decimal>" is a weight unless
 // the whole text is a file or the part before it names a hash kind ("crc32:1234abcd").
-std::pair<std::string, std::string> split_weight(const std::string& text) {
+// InvalidArgument when the tail is a number but no decimal weight.
+Result<std::pair<std::string, std::string>> split_weight(const std::string& text) {
   std::error_code ec;
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || std::filesystem::exists(text, ec)) {
-    return {text, ""};
+    return std::pair{text, std::string()};
   }
   std::string head = text.substr(0, colon), tail = text.substr(colon + 1);
   std::string kind = head;
   for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const std::set<std::string> k_prefixes = {"sha256",    "autov1", "autov2", "autov3",
                                                    "sha256_12", "crc32",  "blake3", "weights"};
-  if (k_prefixes.contains(kind) || !ledger::is_decimal_string(tail)) return {text, ""};
-  return {head, tail};
+  if (k_prefixes.contains(kind)) return std::pair{text, std::string()};
+  if (!ledger::is_decimal_string(tail)) {
+    if (looks_numeric(tail))
+      return invalid_argument("--parent '" + text + "': weight '" + tail +
+                              "' is not a finite decimal like 0.3 (no exponent, no NaN or inf)");
+    return std::pair{text, std::string()};
+  }
+  return std::pair{head, tail};
 }
 
 Result<std::vector<std::string>> split_decimals(const std::string& list, const std::string& what) {
@@ -201,7 +219,8 @@ Result<void> attest_lineage(Session& s, const AttestOptions& o) {
   }
   std::vector<ledger::ParentRef> refs;
   for (const auto& spec : o.parents) {
-    auto [text, weight] = split_weight(spec);
+    PD_ASSIGN_OR_RETURN(auto split, split_weight(spec));
+    auto [text, weight] = split;
     PD_ASSIGN_OR_RETURN(auto parent, s.subject(text));
     ledger::ParentRef ref{parent.sha256, parent.weights, parent.name, weight, {}};
     for (const auto& bw : o.block_weights) {
@@ -217,11 +236,16 @@ Result<void> attest_lineage(Session& s, const AttestOptions& o) {
   for (const auto& bw : o.block_weights) {
     auto eq = bw.rfind('=');
     bool used = false;
-    for (const auto& spec : o.parents) used = used || split_weight(spec).first == bw.substr(0, eq);
+    for (const auto& spec : o.parents) {
+      auto split = split_weight(spec);
+      used = used || (split && split->first == bw.substr(0, eq));
+    }
     if (!used)
       return invalid_argument("--block-weights '" + bw.substr(0, eq) + "' names no --parent");
   }
   ledger::LineageDetails details{o.relation, o.method, o.basis, o.note};
+  PD_ASSIGN_OR_RETURN(auto warnings, ledger::check_parent_weights(refs, details));
+  for (auto& w : warnings) s.warn(std::move(w));
   PD_ASSIGN_OR_RETURN(auto st, ledger::lineage_statement(child, refs, details));
   return s.add(st);
 }

@@ -137,7 +137,8 @@ int run_import(const KeyOptions& o) {
 
 void setup_key(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<KeyOptions>();
-  auto* key = app.add_subcommand("key", "Create, list, export and import Ed25519 signing keys");
+  auto* key =
+      app.add_subcommand("key", "Create, list, export, import, rotate and revoke signing keys");
   key->require_subcommand(1);
 
   auto* gen =
@@ -167,6 +168,8 @@ void setup_key(CLI::App& app, int& exit_code) {
   add_passphrase_option(imp, o->passphrase_file);
   imp->add_flag("--json", o->json, "print the imported key as JSON");
   imp->callback([o, &exit_code] { exit_code = run_import(*o); });
+
+  setup_key_retire(key, exit_code);
 }
 
 }  // namespace pedigree::cli

@@ -65,7 +65,7 @@ std::string path_text(const lineage::NaiPath& p) {
 void target_lines(const lineage::CheckReport& r, std::string& out) {
   const auto& t = r.identity;
   out += "  target:     " + terminal_safe(r.kind);
-  if (r.candidates.size() == 1 && r.kind != "file")
+  if (r.candidates.size() == 1 && r.kind != "file" && r.candidates[0].candidate.trusted)
     out += " -> " + terminal_safe(r.candidates[0].candidate.name);
   if (ledger::is_placeholder_sha256(t.sha256))
     out += ", placeholder " + terminal_safe(t.sha256.substr(0, 32)) +
@@ -174,14 +174,18 @@ std::string format_check_report(const lineage::CheckReport& r) {
   evidence_lines(v, out);
   component_lines(v, out);
   reference_lines(v, out);
-  if (r.candidates.size() > 1) {
+  const bool any_untrusted = std::any_of(r.candidates.begin(), r.candidates.end(),
+                                         [](const auto& c) { return !c.candidate.trusted; });
+  if (r.candidates.size() > 1 || any_untrusted) {
     out += "candidates (the input may denote any of these):\n";
     for (const auto& c : r.candidates)
       out += "  " + terminal_safe(c.candidate.sha256.substr(0, 12)) + "  " +
              terminal_safe(c.candidate.name) + "  (" + terminal_safe(c.candidate.matched_by) +
              ", " + terminal_safe(c.via) + ") -> " +
              std::string(lineage::verdict_name(c.verdict.verdict)) + " " +
-             confidence(c.verdict.confidence) + "\n";
+             confidence(c.verdict.confidence) +
+             (c.candidate.trusted ? "" : "  {UNTRUSTED: named only by events that do not count}") +
+             "\n";
   }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";

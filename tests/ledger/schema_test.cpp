@@ -249,6 +249,20 @@ TEST(Schema, FingerprintClaimAndRevocationSchemasAgreeWithValidatePredicate) {
                     mutated(rev, [](json& p) { p["why"] = "x"; })});
 }
 
+TEST(Schema, KeySchemaAgreesWithValidatePredicate) {
+  const json rotated = {{"reason", "rotated"},
+                        {"successor", k_hex},
+                        {"successor_sig", "c2ln"},
+                        {"ledger_commit", std::string(40, 'b')}};
+  expect_agreement(ledger::PredicateKind::k_key,
+                   {rotated, mutated(rotated, [](json& p) { p["reason"] = "lost"; }),
+                    mutated(rotated, [](json& p) { p.erase("reason"); }),
+                    mutated(rotated, [](json& p) { p["successor"] = "abc"; }),
+                    mutated(rotated, [](json& p) { p["ledger_commit"] = "xyz"; }),
+                    mutated(rotated, [](json& p) { p["note"] = std::string(4097, 'n'); }),
+                    mutated(rotated, [](json& p) { p["extra"] = 1; })});
+}
+
 TEST(Schema, EnvelopeAndStatementSchemasAcceptASignedEvent) {
   auto key = *crypto::PrivateKey::generate();
   ledger::Statement st;

@@ -9,6 +9,7 @@
 
 #include "pedigree/index/indexer.hpp"
 #include "pedigree/index/integrity.hpp"
+#include "pedigree/index/key_lifecycle.hpp"
 #include "pedigree/index/schema.hpp"
 #include "pedigree/index/verify_pipeline.hpp"
 #include "pedigree/ledger/layout.hpp"
@@ -96,6 +97,9 @@ Result<bool> trust_matches(Database& db, const ledger::TrustPolicy& policy) {
     if (!row) break;
     have.insert({st.column_text(0), st.column_text(1), st.column_text(2)});
   }
+  // Rows the ledger's key rotations derived (key_lifecycle.hpp) are not the policy's.
+  PD_ASSIGN_OR_RETURN(auto derived, successor_trust_rows(db));
+  for (const auto& row : derived) have.erase(row);
   return want == have;
 }
 
@@ -183,6 +187,7 @@ Result<UpdateStats> Index::rebuild(ledger::GitRepo& repo, const ledger::TrustPol
   PD_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db));
   PD_ASSIGN_OR_RETURN(UpdateStats stats, rebuild_in(m_db, repo, *head));
   PD_TRY(store_trust(m_db, policy));
+  PD_TRY(apply_key_lifecycle(m_db, &repo));
   PD_TRY(set_meta(m_db, "last_commit", *head));
   PD_TRY(store_reference_digest(m_db));
   fault_point("index: rows written, transaction open");
@@ -231,6 +236,7 @@ Result<UpdateStats> Index::update(ledger::GitRepo& repo, const ledger::TrustPoli
     PD_ASSIGN_OR_RETURN(stats, rebuild_in(m_db, repo, *head));
   }
   PD_TRY(store_trust(m_db, policy));
+  PD_TRY(apply_key_lifecycle(m_db, &repo));
   PD_TRY(set_meta(m_db, "last_commit", *head));
   PD_TRY(store_reference_digest(m_db));
   fault_point("index: rows written, transaction open");
@@ -277,6 +283,7 @@ Result<UpdateStats> Index::index_directory(const std::filesystem::path& dir,
   stats.files = entries.size();
   PD_TRY(apply_collected(indexer, files, reader, stats));
   PD_TRY(store_trust(m_db, policy));
+  PD_TRY(apply_key_lifecycle(m_db, nullptr));
   PD_TRY(store_reference_digest(m_db));
   fault_point("index: rows written, transaction open");
   PD_TRY(tx.commit());

@@ -34,7 +34,9 @@ struct HashMatch {
   std::string sha256;  // the artifact
   std::string event;   // declaring event ('' for prefixes of the artifact's own SHA-256)
   std::string signer;
-  bool trusted = false;  // signer trusted for 'model' (or the match is the SHA-256 itself)
+  // Alias: signer trusted for 'model'. Prefix of the artifact's SHA-256: a
+  // trusted event is about it or names it as a parent (a full SHA-256 always).
+  bool trusted = false;
 };
 
 struct EdgeRow {
@@ -132,7 +134,8 @@ public:
   // trust; `trusted` only when the signer holds the reference scope too.
   Result<std::vector<ReferenceRow>> reference_models();
   // Subjects of valid model events whose title, file name or subject name,
-  // lower-cased, is one of `lower_names`. At most 1000 subjects.
+  // lower-cased, is one of `lower_names`. At most 1000 subjects, those named
+  // by a signer trusted for 'model' first.
   Result<std::vector<std::string>> subjects_named(const std::vector<std::string>& lower_names);
   // Valid fingerprint events about `subject`.
   Result<std::vector<FingerprintRow>> fingerprints_of(std::string_view subject);

@@ -151,16 +151,27 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
   bool any = !kind.has_value();
   bool prefix_kinds = any || *kind == "sha256" || *kind == "autov2" || *kind == "sha256_12";
   if (v.size() >= 8 && v.size() <= 64 && prefix_kinds) {
-    PD_ASSIGN_OR_RETURN(Statement st,
-                        m_db.prepare("SELECT sha256 FROM artifacts WHERE sha256 >= ?1 "
-                                     "AND sha256 < ?2 ORDER BY sha256 LIMIT 1000"));
+    // Artifacts a trusted event speaks about (or names as a parent) first:
+    // anyone can mint subjects sharing a prefix, so untrusted ones must never
+    // push a trusted artifact past the limit.
+    PD_ASSIGN_OR_RETURN(
+        Statement st,
+        m_db.prepare(std::string("SELECT a.sha256, EXISTS (SELECT 1 FROM events e WHERE "
+                                 "e.subject = a.sha256 AND e.status = 'valid' AND ") +
+                     k_trusted_expr +
+                     ") OR EXISTS (SELECT 1 FROM edges g JOIN events e ON e.id = g.event "
+                     "WHERE g.parent = a.sha256 AND e.status = 'valid' AND " +
+                     k_trusted_expr +
+                     ") AS vouched FROM artifacts a WHERE a.sha256 >= ?1 AND a.sha256 < ?2 "
+                     "ORDER BY vouched DESC, a.sha256 LIMIT 1000"));
     st.bind(1, v).bind(2, v + "g");
     while (true) {
       PD_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
       // A placeholder subject is no file's SHA-256: never a match for one.
       if (ledger::is_placeholder_sha256(st.column_text(0))) continue;
-      out.push_back({prefix_kind(v.size()), st.column_text(0), "", "", true});
+      out.push_back({prefix_kind(v.size()), st.column_text(0), "", "",
+                     v.size() == 64 || st.column_int(1) != 0});
     }
   }
   std::string q = std::string("SELECT a.kind, a.sha256, a.event, e.signer, ") + k_trusted_expr +

@@ -82,32 +82,39 @@ Result<std::vector<ReferenceRow>> Index::reference_models() {
 
 Result<std::vector<std::string>> Index::subjects_named(
     const std::vector<std::string>& lower_names) {
-  std::vector<std::string> out;
+  constexpr std::size_t k_limit = 1000;
+  // Subjects named by a signer trusted for 'model' first, then the others:
+  // untrusted events giving the same name cannot push a trusted one past the limit.
+  std::vector<std::string> trusted, others;
+  auto add = [](std::vector<std::string>& list, std::string subject) {
+    if (list.size() < k_limit && std::find(list.begin(), list.end(), subject) == list.end())
+      list.push_back(std::move(subject));
+  };
   // One indexed equality lookup per (name, column): each is a b-tree probe.
   for (const char* column : {"lower(json_extract(e.payload, '$.predicate.title'))",
                              "lower(json_extract(e.payload, '$.predicate.file_name'))",
                              "lower(json_extract(e.payload, '$.subject[0].name'))"}) {
-    const std::string q =
-        std::string(
-            "SELECT e.subject, e.id, e.status, e.payload, lower(hex(e.payload_sha256)) "
-            "FROM events e WHERE ") +
-        k_model_rows + " AND e.status = 'valid' AND " + column + " = ?1 LIMIT 1000";
+    const std::string q = std::string("SELECT e.subject, ") + trusted_for("model") +
+                          " AS trusted, e.id, e.status, e.payload, lower(hex(e.payload_sha256)) "
+                          "FROM events e WHERE " +
+                          k_model_rows + " AND e.status = 'valid' AND " + column +
+                          " = ?1 ORDER BY trusted DESC LIMIT " + std::to_string(2 * k_limit);
     PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
     for (const auto& name : lower_names) {
       st.reset();
       st.bind(1, name);
-      while (out.size() < 1000) {
+      while (true) {
         PD_ASSIGN_OR_RETURN(bool row, st.step());
         if (!row) break;
-        PD_TRY(check_event_row(st.column_text(1), st.column_text(2), st.column_text(3),
-                               st.column_text(4)));
-        std::string subject = st.column_text(0);
-        if (std::find(out.begin(), out.end(), subject) == out.end())
-          out.push_back(std::move(subject));
+        PD_TRY(check_event_row(st.column_text(2), st.column_text(3), st.column_text(4),
+                               st.column_text(5)));
+        add(st.column_int(1) != 0 ? trusted : others, st.column_text(0));
       }
     }
   }
-  return out;
+  for (auto& s : others)
+    if (std::find(trusted.begin(), trusted.end(), s) == trusted.end()) add(trusted, std::move(s));
+  return trusted;
 }
 
 Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subject) {

@@ -25,13 +25,31 @@ bool is_hex(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c); });
 }
 
+// One artifact `text` may denote, and whether a trusted event vouches for
+// the match (else the event that made it, to name in the refusal).
+struct Hit {
+  std::string name;
+  bool trusted = false;
+  std::string event, signer;
+};
+
+void add_hit(std::map<std::string, Hit>& hits, const std::string& sha, Hit hit) {
+  auto [it, fresh] = hits.emplace(sha, hit);
+  if (!fresh && hit.trusted && !it->second.trusted) it->second = std::move(hit);
+}
+
 // Names given to artifacts by valid model events, matched against `text`.
-Result<std::map<std::string, std::string>> by_name(Index& index, std::string_view text) {
+Result<std::map<std::string, Hit>> by_name(Index& index, std::string_view text,
+                                           std::string_view own_keyid) {
   std::string wanted = lower(text);
   PD_ASSIGN_OR_RETURN(Statement st,
-                      index.database().prepare("SELECT subject, payload FROM events WHERE "
-                                               "status = 'valid' AND predicate = 'model'"));
-  std::map<std::string, std::string> hits;
+                      index.database().prepare(
+                          "SELECT e.subject, e.payload, e.id, e.signer, e.signer = ?1 OR EXISTS "
+                          "(SELECT 1 FROM trust t WHERE t.keyid = e.signer AND t.predicate = "
+                          "'model') FROM events e WHERE e.status = 'valid' AND e.predicate = "
+                          "'model'"));
+  st.bind(1, own_keyid);
+  std::map<std::string, Hit> hits;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
@@ -47,38 +65,82 @@ Result<std::map<std::string, std::string>> by_name(Index& index, std::string_vie
     for (const auto& n : names) {
       if (n.empty()) continue;
       std::string l = lower(n);
-      if (l == wanted || without_extension(l) == wanted) hits.emplace(st.column_text(0), n);
+      if (l == wanted || without_extension(l) == wanted)
+        add_hit(hits, st.column_text(0),
+                {n, st.column_int(4) != 0, st.column_text(2), st.column_text(3)});
     }
   }
   return hits;
 }
 
+// A prefix match of an artifact no trusted event speaks about: vouched for
+// when the user's own key made a valid event about it, else one of the
+// events that made it, for the message.
+Result<Hit> unvouched_prefix_hit(Index& index, const std::string& sha, std::string_view own_keyid) {
+  PD_ASSIGN_OR_RETURN(auto rows, index.events_of(sha));
+  Hit hit{"", false, "", ""};
+  for (const auto& r : rows) {
+    if (r.status != "valid") continue;
+    if (r.signer == own_keyid) return Hit{"", true, r.id, r.signer};
+    if (hit.event.empty()) hit = Hit{"", false, r.id, r.signer};
+  }
+  return hit;
+}
+
+std::string listing(const std::map<std::string, Hit>& hits) {
+  std::string list;
+  for (const auto& [sha, hit] : hits)
+    list +=
+        (list.empty() ? "" : ", ") + sha.substr(0, 12) + (hit.name.empty() ? "" : " " + hit.name);
+  return list;
+}
+
 }  // namespace
 
-Result<ArtifactRef> resolve_artifact(Index& index, std::string_view text) {
+Result<ArtifactRef> resolve_artifact(Index& index, std::string_view text,
+                                     std::string_view own_keyid) {
   std::string value(text);
   if (auto colon = value.find(':'); colon != std::string::npos) value = value.substr(colon + 1);
-  std::map<std::string, std::string> hits;
+  std::map<std::string, Hit> hits;
   if (is_hex(value) && value.size() >= 8) {
     PD_ASSIGN_OR_RETURN(auto matches, index.lookup_hash(value));
-    for (const auto& m : matches) hits.emplace(m.sha256, "");
+    for (const auto& m : matches) {
+      Hit hit{"", m.trusted || (!m.event.empty() && m.signer == own_keyid), m.event, m.signer};
+      if (!hit.trusted && m.event.empty()) {
+        PD_ASSIGN_OR_RETURN(hit, unvouched_prefix_hit(index, m.sha256, own_keyid));
+      }
+      add_hit(hits, m.sha256, std::move(hit));
+    }
   }
   if (hits.empty()) {
-    PD_ASSIGN_OR_RETURN(hits, by_name(index, text));
+    PD_ASSIGN_OR_RETURN(hits, by_name(index, text, own_keyid));
   }
   if (hits.empty()) {
     return not_found("'" + std::string(text) +
                      "' is neither a file nor a hash or model name the ledger knows");
   }
-  if (hits.size() > 1) {
-    std::string list;
-    for (const auto& [sha, name] : hits) {
-      list += (list.empty() ? "" : ", ") + sha.substr(0, 12) + (name.empty() ? "" : " " + name);
-    }
-    return invalid_argument("'" + std::string(text) + "' matches " + std::to_string(hits.size()) +
-                            " artifacts (" + list + "): give a full SHA-256");
+  // Only trusted events resolve a name or a short hash: an attacker's key can
+  // name any file anything, and the user would sign what it points to.
+  std::map<std::string, Hit> trusted;
+  for (const auto& [sha, hit] : hits)
+    if (hit.trusted) trusted.emplace(sha, hit);
+  if (trusted.empty()) {
+    const auto& [sha, hit] = *hits.begin();
+    return untrusted("'" + std::string(text) +
+                     "' resolves only through events of keys you do "
+                     "not trust (" +
+                     sha.substr(0, 12) +
+                     (hit.event.empty() ? "" : " named by event " + hit.event.substr(0, 12)) +
+                     (hit.signer.empty() ? "" : " of key " + hit.signer.substr(0, 16)) +
+                     (hits.size() > 1 ? " and " + std::to_string(hits.size() - 1) + " more" : "") +
+                     "): give the file or its full SHA-256, or trust the key first");
   }
-  return ArtifactRef{hits.begin()->first, hits.begin()->second};
+  if (trusted.size() > 1) {
+    return invalid_argument("'" + std::string(text) + "' matches " +
+                            std::to_string(trusted.size()) + " artifacts (" + listing(trusted) +
+                            "): give a full SHA-256");
+  }
+  return ArtifactRef{trusted.begin()->first, trusted.begin()->second.name};
 }
 
 }  // namespace pedigree::index

@@ -18,9 +18,13 @@ struct ArtifactRef {
 // `text` is a hash of any kind the index holds (optionally "kind:"-prefixed,
 // any case; SHA-256 prefixes of >= 8 digits) or a model name (the subject
 // name, file name or title of a valid model event, case-insensitive, with or
-// without the file extension). Any signer counts: the user chooses what to
-// attest about. NotFound when nothing matches; InvalidArgument listing the
-// candidates when several artifacts match.
-Result<ArtifactRef> resolve_artifact(Index& index, std::string_view text);
+// without the file extension). Only matches vouched for by a trusted signer
+// or by `own_keyid` (the key about to sign) resolve (a name from such a model
+// event; a prefix of an artifact such an event is about): the user would
+// otherwise sign whatever an attacker's key named so. NotFound when nothing matches; Untrusted
+// naming the event when only untrusted events match; InvalidArgument listing the candidates when
+// several trusted artifacts match.
+Result<ArtifactRef> resolve_artifact(Index& index, std::string_view text,
+                                     std::string_view own_keyid);
 
 }  // namespace pedigree::index

@@ -1,6 +1,7 @@
 #include "pedigree/ledger/attest.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -164,6 +165,62 @@ Result<Statement> lineage_statement(const Subject& child, const std::vector<Pare
   st.predicate = {{"parents", ps}, {"method", details.method}, {"basis", details.basis}};
   if (!details.note.empty()) st.predicate["note"] = details.note;
   return checked(std::move(st));
+}
+
+namespace {
+
+// Whether `weight` lies in the range `relation` allows (see check_parent_weights).
+Result<double> weight_in_range(const std::string& text, const std::string& relation,
+                               const std::string& what) {
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value))
+    return invalid_argument(what + ": weight '" + text + "' is not a decimal like 0.3");
+  if (relation == "add-difference") {
+    if (std::fabs(value) > k_max_add_difference_weight)
+      return invalid_argument(what + ": weight " + text + " is outside [-" +
+                              std::to_string(static_cast<int>(k_max_add_difference_weight)) + ", " +
+                              std::to_string(static_cast<int>(k_max_add_difference_weight)) +
+                              "] for add-difference");
+    return value;
+  }
+  if (value < 0)
+    return invalid_argument(what + ": weight " + text +
+                            " is negative; only --relation add-difference takes negative weights");
+  if (value > 1)
+    return invalid_argument(what + ": weight " + text + " is above 1; a " + relation +
+                            " parent's weight is its share, between 0 and 1");
+  return value;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> check_parent_weights(const std::vector<ParentRef>& parents,
+                                                      const LineageDetails& details) {
+  std::vector<std::string> warnings;
+  double sum = 0;
+  bool all_weighted = !parents.empty();
+  for (const auto& p : parents) {
+    const std::string what = "--parent " + (p.name.empty() ? p.sha256.substr(0, 12) : p.name);
+    if (p.weight.empty()) {
+      all_weighted = false;
+    } else {
+      PD_ASSIGN_OR_RETURN(double w, weight_in_range(p.weight, details.relation, what));
+      sum += w;
+    }
+    for (const auto& b : p.block_weights) {
+      auto checked_block = weight_in_range(b, details.relation, what + " block weight");
+      if (!checked_block) return std::unexpected(checked_block.error());
+    }
+  }
+  if (all_weighted && std::fabs(sum - 1.0) > 1e-9) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", sum);
+    warnings.push_back(std::string("the parents' weights sum to ") + buf +
+                       ", not 1: a merge is an affine combination (weighted sum: the weights "
+                       "sum to 1; add difference A + a(B - C): 1, a, -a); check the recipe");
+  }
+  return warnings;
 }
 
 Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,

@@ -61,6 +61,19 @@ struct LineageDetails {
   std::string note;
 };
 
+// Largest weight magnitude accepted for an add-difference parent (A + α(B − C)
+// uses α and −α; community recipes stay well below it).
+inline constexpr double k_max_add_difference_weight = 10.0;
+
+// Checks the parents' weights (decimal strings) against the relation: each in
+// [0, 1], or in [−k_max_add_difference_weight, k_max_add_difference_weight]
+// for add-difference (only there may a weight be negative); block weights
+// likewise. InvalidArgument naming the parent otherwise. Returns warnings,
+// e.g. when every parent has a weight and they do not sum to 1 (a merge is
+// an affine combination).
+Result<std::vector<std::string>> check_parent_weights(const std::vector<ParentRef>& parents,
+                                                      const LineageDetails& details);
+
 // A lineage statement; InvalidArgument naming the field when it is not valid.
 Result<Statement> lineage_statement(const Subject& child, const std::vector<ParentRef>& parents,
                                     const LineageDetails& details);

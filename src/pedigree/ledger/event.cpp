@@ -207,6 +207,34 @@ Result<void> check_revocation(const json& p, const std::string& w) {
   return c.string("reason", false, 4096);
 }
 
+// A key event (key_event.hpp): who signs it and the successor's signature are
+// checked by verify_event_file, which knows the keys.
+Result<void> check_key(const json& p, const std::string& w) {
+  Checker c{p, w};
+  PD_TRY(c.only({"reason", "successor", "successor_sig", "ledger_commit", "note"}));
+  PD_TRY(c.one_of("reason", true, {"rotated", "compromised"}));
+  PD_TRY(c.string("successor", false, 64));
+  PD_TRY(c.string("successor_sig", false, 128));
+  PD_TRY(c.string("ledger_commit", false, 40));
+  PD_TRY(c.string("note", false, 4096));
+  const bool successor = p.contains("successor");
+  if (successor && !is_sha256_hex(p.at("successor").get_ref<const std::string&>()))
+    return corruption(w + ".successor: not a keyid (64 lower-case hex digits)");
+  if (successor != p.contains("successor_sig"))
+    return corruption(w + ": successor and successor_sig go together");
+  const bool rotated = p.at("reason") == "rotated";
+  if (rotated && !successor) return corruption(w + ": a rotation names its successor");
+  if (rotated != p.contains("ledger_commit"))
+    return corruption(w + ": ledger_commit is required for a rotation and only there");
+  if (rotated) {
+    const auto& commit = p.at("ledger_commit").get_ref<const std::string&>();
+    bool hex = commit.size() == 40;
+    for (char ch : commit) hex = hex && ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'));
+    if (!hex) return corruption(w + ".ledger_commit: not a git commit id (40 lower-case hex)");
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view predicate_name(PredicateKind kind) {
@@ -216,12 +244,13 @@ std::string_view predicate_name(PredicateKind kind) {
     case PredicateKind::k_fingerprint: return "fingerprint";
     case PredicateKind::k_claim: return "claim";
     case PredicateKind::k_revocation: return "revocation";
+    case PredicateKind::k_key: return "key";
   }
   return "unknown";
 }
 
 std::optional<PredicateKind> predicate_from_name(std::string_view name) {
-  for (auto kind : k_all_predicates) {
+  for (auto kind : k_event_predicates) {
     if (predicate_name(kind) == name) return kind;
   }
   return std::nullopt;
@@ -232,7 +261,7 @@ std::string predicate_type_uri(PredicateKind kind) {
 }
 
 std::optional<PredicateKind> predicate_from_uri(std::string_view uri) {
-  for (auto kind : k_all_predicates) {
+  for (auto kind : k_event_predicates) {
     if (predicate_type_uri(kind) == uri) return kind;
   }
   return std::nullopt;
@@ -279,6 +308,7 @@ Result<void> validate_predicate(PredicateKind kind, const nlohmann::json& predic
     case PredicateKind::k_fingerprint: return check_fingerprint(predicate, w);
     case PredicateKind::k_claim: return check_claim(predicate, w);
     case PredicateKind::k_revocation: return check_revocation(predicate, w);
+    case PredicateKind::k_key: return check_key(predicate, w);
   }
   return internal_error("unknown predicate kind");
 }

@@ -29,10 +29,18 @@ inline constexpr std::string_view k_weights_digest_name = "pedigree-weights-v1";
 inline constexpr std::size_t k_max_event_bytes = 2 * 1024 * 1024;
 inline constexpr std::size_t k_max_small_payload = 16 * 1024;
 
-enum class PredicateKind { k_model, k_lineage, k_fingerprint, k_claim, k_revocation };
+// k_key: a key's own lifecycle statement (key_event.hpp: rotated to a
+// successor, or revoked as compromised); valid only about its own signer.
+enum class PredicateKind { k_model, k_lineage, k_fingerprint, k_claim, k_revocation, k_key };
+// The predicates trust is given for (a key event needs no trust: it speaks
+// about its own signer).
 inline constexpr PredicateKind k_all_predicates[] = {
     PredicateKind::k_model, PredicateKind::k_lineage, PredicateKind::k_fingerprint,
     PredicateKind::k_claim, PredicateKind::k_revocation};
+// Every predicate an event may carry.
+inline constexpr PredicateKind k_event_predicates[] = {
+    PredicateKind::k_model, PredicateKind::k_lineage,    PredicateKind::k_fingerprint,
+    PredicateKind::k_claim, PredicateKind::k_revocation, PredicateKind::k_key};
 
 // "model", "lineage", ... and back.
 std::string_view predicate_name(PredicateKind kind);

@@ -282,6 +282,16 @@ Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& co
   return out;
 }
 
+Result<bool> GitRepo::has_file(const std::string& commit, const std::string& path) const {
+  PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
+  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(repo, commit));
+  git_tree_entry* raw = nullptr;
+  if (git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) return false;
+  const bool blob = git_tree_entry_type(raw) == GIT_OBJECT_BLOB;
+  git_tree_entry_free(raw);
+  return blob;
+}
+
 Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t max_bytes) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(oid_text));

@@ -75,6 +75,10 @@ public:
   // Every non-tree entry of `commit`'s tree (recursively), in path order.
   Result<std::vector<TreeEntry>> list_tree(const std::string& commit) const;
 
+  // Whether `path` is a file (blob) in `commit`'s tree; NotFound when the
+  // commit is not in the repository.
+  Result<bool> has_file(const std::string& commit, const std::string& path) const;
+
   // The bytes of blob `oid`; Corruption if it is larger than `max_bytes`.
   Result<std::string> read_blob(const std::string& oid, std::size_t max_bytes) const;
 

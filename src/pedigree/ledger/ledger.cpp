@@ -245,6 +245,21 @@ Result<Ledger::AddResult> Ledger::add_event(const crypto::PrivateKey& key,
   return result;
 }
 
+Result<std::string> Ledger::add_key(const crypto::PrivateKey& key,
+                                    const crypto::KeyIdentity& identity) {
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir / ".git" / "pedigree", ec);
+  PD_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(lock_path(), k_lock_timeout_ms));
+  std::string kpath = key_path(key.keyid());
+  if (std::filesystem::exists(m_dir / kpath, ec)) return std::string();
+  PD_ASSIGN_OR_RETURN(std::string key_file, make_key_file(key, identity));
+  std::vector<std::pair<std::string, std::string>> files{{kpath, std::move(key_file)}};
+  const std::string message = "key " + key.keyid().substr(0, 16) + "\n\nkey " + key.keyid() + "\n";
+  CommitSigner sign = ssh_commit_signer(key);
+  return m_repo.commit_files(files, author_name(key, identity), author_email(key, identity),
+                             message, &sign);
+}
+
 Result<KeyRing> Ledger::load_keys() const {
   KeyRing ring;
   std::error_code ec;

@@ -94,6 +94,11 @@ public:
                               const Statement& statement,
                               CommitSignature commit_signature = CommitSignature::k_event_key);
 
+  // Commits keys/<keyid>.json for `key` when the ledger lacks it (a key that
+  // must be known before it signs anything: the successor a key event names).
+  // Same lock as add_event. Returns the commit, "" when the file was there.
+  Result<std::string> add_key(const crypto::PrivateKey& key, const crypto::KeyIdentity& identity);
+
   // Keys of the working tree's keys/ that verify (others are skipped; `verify`
   // reports them).
   Result<KeyRing> load_keys() const;

@@ -1,6 +1,7 @@
 #include "pedigree/ledger/verify.hpp"
 
 #include "pedigree/crypto/digest.hpp"
+#include "pedigree/ledger/key_event.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/util/hex.hpp"
 
@@ -37,6 +38,9 @@ Result<VerifiedEvent> verify_event_file(std::string_view rel_path, std::string_v
     return corruption(w + ": stored under subject " + entry.subject.substr(0, 12) +
                       " but the statement's subject is " + ev.statement.subject.sha256);
   }
+  // A key event: about its own signer, and the successor it names signed too.
+  if (ev.statement.kind == PredicateKind::k_key)
+    PD_TRY(verify_key_event(ev.statement, ev.signer, keys, w));
   ev.payload_sha256 = crypto::sha256_hex(env.payload);
   ev.payload = std::move(env.payload);
   return ev;

@@ -28,7 +28,9 @@ struct VerifiedEvent {
 // (NotFound "unknown key" otherwise); the signature verifies over the PAE of
 // the exact payload bytes (Untrusted otherwise); only then the payload is
 // parsed as a canonical Statement (Corruption) whose subject SHA-256 equals
-// the subject directory. Every message starts with `rel_path`.
+// the subject directory; a `key` event must be about its own signer and its
+// successor's signature must verify (key_event.hpp). Every message starts
+// with `rel_path`.
 Result<VerifiedEvent> verify_event_file(std::string_view rel_path, std::string_view bytes,
                                         const KeyRing& keys);
 

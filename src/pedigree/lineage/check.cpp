@@ -132,8 +132,18 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
     if (!ref.hash.empty() && looks_like_hash(ref.hash)) {
       PD_ASSIGN_OR_RETURN(r, source.resolve(ref.hash));
     }
-    if (r.candidates.empty() && !ref.name.empty()) {
-      PD_ASSIGN_OR_RETURN(r, source.resolve(ref.name));
+    if (r.trusted_count() == 0 && !ref.name.empty()) {
+      // The hash names nothing trusted: the name may (untrusted matches of both are listed).
+      PD_ASSIGN_OR_RETURN(Resolution by_name, source.resolve(ref.name));
+      if (r.candidates.empty())
+        r = std::move(by_name);
+      else
+        for (auto& c : by_name.candidates)
+          if (std::none_of(r.candidates.begin(), r.candidates.end(),
+                           [&](const Candidate& have) { return have.sha256 == c.sha256; }))
+            r.candidates.push_back(std::move(c));
+      std::stable_partition(r.candidates.begin(), r.candidates.end(),
+                            [](const Candidate& c) { return c.trusted; });
     }
     PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin, report.notes));
     for (auto& c : found) name_signers(source, c.verdict);
@@ -244,7 +254,8 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   for (auto& r : scanned.recipes) {
     if (!looks_like_hash(r.parent) || r.parent.size() < 10) continue;  // AutoV1 is too weak
     PD_ASSIGN_OR_RETURN(auto res, source.resolve(r.parent));
-    if (res.candidates.size() == 1) {
+    // Only a trusted identity resolves a recipe's parent (never an untrusted prefix match).
+    if (res.candidates.size() == 1 && res.candidates[0].trusted) {
       r.resolved = res.candidates[0].sha256;
       roots.push_back(r.resolved);
     }
@@ -266,10 +277,13 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   add_fingerprint_references(used, report.verdict);
   name_signers(source, report.verdict);
   if (facts->artifact(scanned.identity.sha256))
-    report.candidates.push_back(
-        {{scanned.identity.sha256, facts->display_name(scanned.identity.sha256), "sha256"},
-         "SHA-256 of the file",
-         report.verdict});
+    report.candidates.push_back({{scanned.identity.sha256,
+                                  facts->display_name(scanned.identity.sha256),
+                                  "sha256",
+                                  true,
+                                  {}},
+                                 "SHA-256 of the file",
+                                 report.verdict});
   return report;
 }
 
@@ -321,22 +335,67 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   return out;
 }
 
-Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates) {
-  if (candidates.empty()) return Verdict{};
-  if (candidates.size() == 1) return candidates.front().verdict;
-  Verdict out = candidates.front().verdict;
-  for (const auto& c : candidates) {
-    if (c.verdict.verdict != out.verdict) {
+namespace {
+
+// The verdict over the trusted candidates only (see combine_candidates).
+Verdict combine_trusted(const std::vector<const CandidateVerdict*>& trusted) {
+  if (trusted.size() == 1) return trusted.front()->verdict;
+  Verdict out = trusted.front()->verdict;
+  for (const auto* c : trusted) {
+    if (c->verdict.verdict != out.verdict) {
       Verdict unknown;
-      unknown.summary = "the input matches " + std::to_string(candidates.size()) +
+      unknown.summary = "the input matches " + std::to_string(trusted.size()) +
                         " artifacts that disagree; a collision cannot decide";
       unknown.next_steps.push_back("check the full SHA-256 or the file itself");
       return unknown;
     }
-    out.confidence = std::min(out.confidence, c.verdict.confidence);
+    out.confidence = std::min(out.confidence, c->verdict.confidence);
   }
   out.summary =
-      "all " + std::to_string(candidates.size()) + " matching artifacts agree: " + out.summary;
+      "all " + std::to_string(trusted.size()) + " matching artifacts agree: " + out.summary;
+  return out;
+}
+
+// Why an untrusted candidate was listed and not used, as evidence that does not count.
+Evidence untrusted_candidate_evidence(const CandidateVerdict& c) {
+  const Provenance& p = c.candidate.named_by;
+  std::string who = "events that do not count";
+  if (!p.event_id.empty())
+    who = (p.status == EventStatus::k_untrusted ? "an " : "a ") +
+          std::string(event_status_name(p.status)) + " event";
+  return {"resolution",
+          "ignored",
+          false,
+          false,
+          "the input matches " + c.candidate.sha256.substr(0, 12) + " (" + c.candidate.name +
+              ", by " + c.candidate.matched_by + ") only through " + who +
+              ": not used to resolve the target (it would read " +
+              std::string(verdict_name(c.verdict.verdict)) + ")",
+          p.event_id,
+          p.signer};
+}
+
+}  // namespace
+
+Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates) {
+  if (candidates.empty()) return Verdict{};
+  std::vector<const CandidateVerdict*> trusted;
+  for (const auto& c : candidates)
+    if (c.candidate.trusted) trusted.push_back(&c);
+  Verdict out;
+  if (!trusted.empty()) {
+    out = combine_trusted(trusted);
+  } else {
+    // Fail closed: what only an attacker's key says the input denotes decides nothing.
+    out.summary =
+        "the input matches only through events that do not count (untrusted or "
+        "revoked signers): it names no artifact the trust policy vouches for";
+    out.next_steps.push_back(
+        "check the model file itself or its full SHA-256, or trust the naming key if you know "
+        "its owner (`pedigree trust add KEYID`)");
+  }
+  for (const auto& c : candidates)
+    if (!c.candidate.trusted) out.evidence.push_back(untrusted_candidate_evidence(c));
   return out;
 }
 
@@ -355,7 +414,8 @@ Result<Resolution> resolve_target(FactSource& source, std::string_view target) {
     PD_ASSIGN_OR_RETURN(auto same,
                         source.artifacts_with_hash("weights", scanned.identity.weights_hash));
     PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(same));
-    for (const auto& sha : same) r.candidates.push_back({sha, facts->display_name(sha), "weights"});
+    for (const auto& sha : same)
+      r.candidates.push_back({sha, facts->display_name(sha), "weights", true, {}});
   }
   return r;
 }
@@ -396,7 +456,7 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
     PD_ASSIGN_OR_RETURN(report.verdict, unresolved(source, r.input, r.kind));
   } else {
     report.verdict = combine_candidates(report.candidates);
-    if (report.candidates.size() == 1) {
+    if (r.trusted_count() == 1) {
       report.identity.sha256 = report.candidates[0].candidate.sha256;
       report.identity.matched_by = report.candidates[0].candidate.matched_by;
       report.identity.weak_match = r.weak;

@@ -86,9 +86,12 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
 // hash or a model name. No candidates when the ledger knows none.
 Result<Resolution> resolve_target(FactSource& source, std::string_view target);
 
-// Combines the verdicts of several candidates: one candidate gives its own;
-// candidates that agree give their class at the lowest confidence; candidates
-// that disagree give `unknown` (a collision cannot decide).
+// Combines the verdicts of several candidates: only trusted candidates
+// decide (Candidate::trusted); one gives its own; several that agree give
+// their class at the lowest confidence; several that disagree give `unknown`
+// (a collision cannot decide). Without a trusted candidate the verdict is
+// `unknown` (fail closed). Untrusted candidates are added as evidence that
+// does not count (kind "resolution", naming the event).
 Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates);
 
 }  // namespace pedigree::lineage

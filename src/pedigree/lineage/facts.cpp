@@ -66,10 +66,12 @@ std::optional<Role> role_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-ArtifactFacts& FactBase::touch(const std::string& sha256, const std::string& name) {
+ArtifactFacts& FactBase::touch(const std::string& sha256, const std::string& name,
+                               const Provenance& from) {
   ArtifactFacts& a = m_artifacts[sha256];
   a.sha256 = sha256;
   add_name(a.names, name);
+  a.named.push_back({name.starts_with("sha256:") ? std::string() : name, from});
   return a;
 }
 
@@ -86,7 +88,7 @@ Result<void> FactBase::add_event(const EventInput& event) {
                                    : EventStatus::k_trusted};
   if (event.revoked) m_revoked_by[event.event_id] = "";
   const json& p = event.predicate;
-  ArtifactFacts& artifact = touch(event.subject_sha256, event.subject_name);
+  ArtifactFacts& artifact = touch(event.subject_sha256, event.subject_name, from);
   if (event.kind == "model") {
     ModelFact m;
     m.title = string_field(p, "title");
@@ -107,6 +109,8 @@ Result<void> FactBase::add_event(const EventInput& event) {
     m.from = from;
     add_name(artifact.names, m.title);
     add_name(artifact.names, m.file_name);
+    for (const auto* n : {&m.title, &m.file_name})
+      if (!n->empty()) artifact.named.push_back({*n, from});
     artifact.models.push_back(std::move(m));
   } else if (event.kind == "lineage") {
     auto parents = p.find("parents");
@@ -134,7 +138,7 @@ Result<void> FactBase::add_event(const EventInput& event) {
       e.method = string_field(p, "method");
       e.basis = string_field(p, "basis");
       e.from = from;
-      if (!e.parent.empty()) touch(e.parent, e.parent_name);  // else resolved in finalize()
+      if (!e.parent.empty()) touch(e.parent, e.parent_name, from);  // else resolved in finalize()
       m_edges.emplace(e.child, std::move(e));
     }
   } else if (event.kind == "claim") {
@@ -166,6 +170,8 @@ void FactBase::set_status(std::string_view event_id, EventStatus status) {
       if (m.from.event_id == event_id) m.from.status = status;
     for (auto& c : a.claims)
       if (c.from.event_id == event_id) c.from.status = status;
+    for (auto& n : a.named)
+      if (n.from.event_id == event_id) n.from.status = status;
   }
   for (auto& [child, e] : m_edges)
     if (e.from.event_id == event_id) e.from.status = status;
@@ -206,7 +212,11 @@ void FactBase::resolve_weight_parents() {
     bool parents = m_edges.contains(sha);
     return is_nai_role(role) ? 0 : role != Role::k_none ? 1 : parents ? 2 : 3;
   };
-  std::vector<std::pair<std::string, std::string>> named;  // (node, name) to touch
+  struct Named {
+    std::string node, name;
+    Provenance from;
+  };
+  std::vector<Named> named;  // parents to touch
   for (auto& [child, e] : m_edges) {
     if (!e.parent.empty()) continue;
     // The child itself may carry the hash (a conversion keeps the weights):
@@ -224,9 +234,9 @@ void FactBase::resolve_weight_parents() {
                                    });
       e.parent_by_weights = true;
     }
-    named.emplace_back(e.parent, e.parent_name);
+    named.push_back({e.parent, e.parent_name, e.from});
   }
-  for (const auto& [node, name] : named) touch(node, name);
+  for (const auto& n : named) touch(n.node, n.name, n.from);
 }
 
 const ArtifactFacts* FactBase::artifact(std::string_view sha256) const {
@@ -269,6 +279,13 @@ std::string FactBase::display_name(std::string_view sha256) const {
     if (!a->names.empty()) return a->names.front();
   }
   return short_node_id(sha256);
+}
+
+bool FactBase::trusted_identity(std::string_view sha256) const {
+  const ArtifactFacts* a = artifact(sha256);
+  if (!a) return false;
+  return std::any_of(a->named.begin(), a->named.end(),
+                     [](const NameFact& n) { return n.from.status == EventStatus::k_trusted; });
 }
 
 std::string FactBase::published(std::string_view sha256) const {

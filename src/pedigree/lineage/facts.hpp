@@ -96,10 +96,19 @@ struct ClaimFact {
   Provenance from;
 };
 
+// One event that speaks about an artifact (its subject, or a lineage event
+// naming it as a parent) and the name it gives it ("" for none). Resolution
+// trusts a name or a bare hash prefix only through trusted ones.
+struct NameFact {
+  std::string name;
+  Provenance from;
+};
+
 // Everything known about one artifact (by SHA-256).
 struct ArtifactFacts {
   std::string sha256;
   std::vector<std::string> names;  // subject names and file names seen
+  std::vector<NameFact> named;     // every event about or naming it, with its name
   std::vector<ModelFact> models;
   std::vector<ClaimFact> claims;
   bool has_fingerprint = false;  // a trusted fingerprint event exists
@@ -148,10 +157,28 @@ public:
   std::string display_name(std::string_view sha256) const;
   // Earliest trusted publication date, "" when unknown.
   std::string published(std::string_view sha256) const;
+  // Whether a trusted event is about `sha256` or names it as a parent: the
+  // artifact's identity does not rest on untrusted statements alone.
+  bool trusted_identity(std::string_view sha256) const;
+
+  // Why the facts may miss part of the ancestry (a load limit was reached),
+  // "" when everything reachable was loaded. A verdict over incomplete facts
+  // never says `no-nai-found`.
+  const std::string& incomplete() const { return m_incomplete; }
+  void set_incomplete(std::string reason) { m_incomplete = std::move(reason); }
+
+  // Keys retired by their own `key` event (rotated or compromised) whose
+  // statements among these facts were revoked for it: keyid -> why.
+  const std::map<std::string, std::string, std::less<>>& retired_keys() const {
+    return m_retired_keys;
+  }
+  void note_retired_key(const std::string& keyid, std::string why) {
+    m_retired_keys.emplace(keyid, std::move(why));
+  }
 
 private:
   void resolve_weight_parents();
-  ArtifactFacts& touch(const std::string& sha256, const std::string& name);
+  ArtifactFacts& touch(const std::string& sha256, const std::string& name, const Provenance& from);
   void set_status(std::string_view event_id, EventStatus status);
 
   std::map<std::string, ArtifactFacts, std::less<>> m_artifacts;
@@ -160,6 +187,8 @@ private:
   std::vector<std::pair<Provenance, std::string>> m_revocations;
   std::map<std::string, std::string, std::less<>> m_revoked_by;
   std::set<std::string, std::less<>> m_seen_events;
+  std::string m_incomplete;
+  std::map<std::string, std::string, std::less<>> m_retired_keys;
 };
 
 }  // namespace pedigree::lineage

@@ -1,5 +1,6 @@
 #include "pedigree/lineage/index_source.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -34,7 +35,7 @@ std::vector<std::string> name_variants(std::string_view text) {
 }  // namespace
 
 Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
-                                  std::vector<std::string>* parents) {
+                                  LoadedParents* parents) {
   if (row.payload.empty() || (row.status != "valid" && row.status != "revoked")) return {};
   auto statement = nlohmann::json::parse(row.payload, nullptr, false);
   if (statement.is_discarded() || !statement.is_object()) return {};
@@ -52,21 +53,26 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
   if (in.kind == "model") {
     PD_ASSIGN_OR_RETURN(in.reference_trusted, reference_trusted(row.signer));
   }
+  // Revoked because its key retired itself (index/key_lifecycle.hpp): say so.
+  if (in.revoked && row.error.starts_with("key ")) facts.note_retired_key(row.signer, row.error);
   // A predicate the engine cannot use is skipped: the verified event stays
   // visible through `verify`.
   if (!facts.add_event(in)) return {};
   if (!parents || in.kind != "lineage") return {};
+  // A lineage event revoked later (by a revocation among the subject's
+  // events) still counts as trusted here: walking it early costs budget, never a verdict.
+  auto& out = row.trusted ? parents->trusted : parents->untrusted;
   for (const auto& q : in.predicate.value("parents", nlohmann::json::array())) {
     if (!q.is_object() || !q.contains("digest") || !q["digest"].is_object()) continue;
     const auto& digest = q["digest"];
     if (auto d = digest.find("sha256"); d != digest.end() && d->is_string()) {
-      parents->push_back(d->get<std::string>());
+      out.push_back(d->get<std::string>());
     } else if (auto w = digest.find(std::string(k_weights_digest));
                w != digest.end() && w->is_string()) {
       // Named by weights hash only: load every artifact carrying that hash, so
       // FactBase::finalize can resolve the parent among them.
       PD_ASSIGN_OR_RETURN(auto carriers, artifacts_with_hash("weights", w->get<std::string>()));
-      parents->insert(parents->end(), carriers.begin(), carriers.end());
+      out.insert(out.end(), carriers.begin(), carriers.end());
     }
   }
   return {};
@@ -83,7 +89,7 @@ Result<bool> IndexSource::reference_trusted(const std::string& signer) {
 }
 
 Result<void> IndexSource::add_subject(FactBase& facts, const std::string& subject,
-                                      std::vector<std::string>* parents) {
+                                      LoadedParents* parents) {
   if (!m_subject_events) {
     PD_ASSIGN_OR_RETURN(auto prepared, index::SubjectEvents::prepare(m_index));
     m_subject_events.emplace(std::move(prepared));
@@ -99,10 +105,14 @@ Result<Resolution> IndexSource::resolve(std::string_view text) {
   PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   FactBase facts;
   std::set<std::string> subjects;
+  std::set<std::string> vouched;  // prefix matches a trusted event speaks about or names as parent
   if (looks_like_hash(text)) {
     const std::string hex = split_hash_prefix(text).second;
     PD_ASSIGN_OR_RETURN(auto matches, m_index.lookup_hash(hex));
-    for (const auto& m : matches) subjects.insert(m.sha256);
+    for (const auto& m : matches) {
+      subjects.insert(m.sha256);
+      if (m.trusted && m.event.empty()) vouched.insert(m.sha256);
+    }
     if (hex.size() == 64) {
       // A parent known only from its children's lineage events.
       PD_ASSIGN_OR_RETURN(auto children, m_index.children(hex));
@@ -117,7 +127,17 @@ Result<Resolution> IndexSource::resolve(std::string_view text) {
   }
   for (const auto& s : subjects) PD_TRY(add_subject(facts, s, nullptr));
   facts.finalize();
-  return lineage::resolve(facts, text);
+  Resolution r = lineage::resolve(facts, text);
+  // Only the subjects' own events were loaded: an artifact known as a trusted
+  // lineage event's parent is vouched for by the index (Index::lookup_hash).
+  for (auto& c : r.candidates)
+    if (!c.trusted && vouched.contains(c.sha256)) {
+      c.trusted = true;
+      c.named_by = {};
+    }
+  std::stable_partition(r.candidates.begin(), r.candidates.end(),
+                        [](const Candidate& c) { return c.trusted; });
+  return r;
 }
 
 Result<std::vector<std::string>> IndexSource::artifacts_with_hash(std::string_view kind,
@@ -134,22 +154,48 @@ Result<const FactBase*> IndexSource::load(const std::vector<std::string>& roots)
   PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   m_facts = FactBase();
   m_truncated = false;
+  // Two queues: an artifact reached from the roots through trusted lineage
+  // events only is walked before anything an untrusted event names, so a
+  // flood of untrusted parents can only use the budget the trusted ancestry
+  // left. Untrusted parents are also bounded per artifact.
   std::set<std::string> seen;
-  std::deque<std::string> queue(roots.begin(), roots.end());
-  std::vector<std::string> parents;
-  while (!queue.empty()) {
+  std::deque<std::string> trusted(roots.begin(), roots.end());
+  std::deque<std::string> untrusted;
+  std::size_t skipped = 0;  // untrusted parents over the per-artifact bound
+  LoadedParents parents;
+  while (!trusted.empty() || !untrusted.empty()) {
+    const bool via_trusted = !trusted.empty();
+    auto& queue = via_trusted ? trusted : untrusted;
     std::string sha = std::move(queue.front());
     queue.pop_front();
-    if (!seen.insert(sha).second) continue;
-    if (seen.size() > k_max_loaded_artifacts) {
+    if (seen.contains(sha)) continue;
+    if (seen.size() >= k_max_loaded_artifacts) {
       m_truncated = true;
       break;
     }
-    parents.clear();
+    seen.insert(sha);
+    parents.trusted.clear();
+    parents.untrusted.clear();
     PD_TRY(add_subject(m_facts, sha, &parents));
-    for (auto& p : parents)
-      if (!seen.contains(p)) queue.push_back(std::move(p));
+    // Past an untrusted edge, every parent is only as good as that edge.
+    for (auto& p : parents.trusted)
+      if (!seen.contains(p)) (via_trusted ? trusted : untrusted).push_back(std::move(p));
+    std::size_t taken = 0;
+    for (auto& p : parents.untrusted) {
+      if (seen.contains(p)) continue;
+      if (taken++ == k_max_untrusted_parents) {
+        skipped += parents.untrusted.size() - k_max_untrusted_parents;
+        break;
+      }
+      untrusted.push_back(std::move(p));
+    }
   }
+  if (skipped > 0) m_truncated = true;
+  if (m_truncated)
+    m_facts.set_incomplete("the ledger holds more ancestry than one check loads (" +
+                           std::to_string(k_max_loaded_artifacts) + " artifacts, " +
+                           std::to_string(k_max_untrusted_parents) +
+                           " untrusted parents per artifact): evidence beyond it was not read");
   m_facts.finalize();
   return &m_facts;
 }

@@ -46,10 +46,28 @@ std::string strip_extension(std::string name) {
 }
 
 void add_candidate(Resolution& out, const FactBase& facts, const std::string& sha,
-                   std::string_view kind) {
-  for (const auto& c : out.candidates)
-    if (c.sha256 == sha) return;
-  out.candidates.push_back({sha, facts.display_name(sha), std::string(kind)});
+                   std::string_view kind, bool trusted = true, const Provenance& named_by = {}) {
+  for (auto& c : out.candidates)
+    if (c.sha256 == sha) {
+      if (trusted && !c.trusted) c = {sha, facts.display_name(sha), std::string(kind), true, {}};
+      return;
+    }
+  out.candidates.push_back({sha, facts.display_name(sha), std::string(kind), trusted,
+                            trusted ? Provenance{} : named_by});
+}
+
+// An event that speaks about `sha` although it does not count (for display).
+Provenance untrusted_source(const FactBase& facts, const std::string& sha) {
+  if (const ArtifactFacts* a = facts.artifact(sha))
+    for (const auto& n : a->named)
+      if (n.from.status != EventStatus::k_trusted) return n.from;
+  return {};
+}
+
+// Trusted candidates first (stable: each group keeps its order).
+void trusted_first(Resolution& out) {
+  std::stable_partition(out.candidates.begin(), out.candidates.end(),
+                        [](const Candidate& c) { return c.trusted; });
 }
 
 // Which hash kinds a bare hex string of this length may be.
@@ -66,13 +84,16 @@ void match_hash(Resolution& out, const FactBase& facts, const std::string& prefi
   for (const auto& [sha, a] : facts.artifacts()) {
     // The subject digest itself (SHA-256 of the file) and its A1111 prefixes;
     // a placeholder subject is no file's SHA-256 and is never matched as one.
+    // A prefix names a known artifact only through the trusted events about it.
     const bool real = !ledger::is_placeholder_sha256(sha);
+    const bool vouched = facts.trusted_identity(sha);
+    const Provenance source = vouched ? Provenance{} : untrusted_source(facts, sha);
     if (real && n == 64 && sha == hex && kind_allowed(prefix, "sha256"))
       add_candidate(out, facts, sha, "sha256");
     if (real && n == 10 && sha.starts_with(hex) && kind_allowed(prefix, "autov2"))
-      add_candidate(out, facts, sha, "autov2");
+      add_candidate(out, facts, sha, "autov2", vouched, source);
     if (real && n == 12 && sha.starts_with(hex) && kind_allowed(prefix, "sha256_12"))
-      add_candidate(out, facts, sha, "sha256_12");
+      add_candidate(out, facts, sha, "sha256_12", vouched, source);
     for (const auto& m : a.models) {
       if (m.from.status != EventStatus::k_trusted) continue;
       for (const auto& [kind, value] : m.hashes) {
@@ -96,6 +117,7 @@ void match_hash(Resolution& out, const FactBase& facts, const std::string& prefi
     }
   }
   out.weak = n == 8 && !out.candidates.empty();
+  trusted_first(out);
 }
 
 }  // namespace
@@ -123,9 +145,16 @@ Resolution resolve(const FactBase& facts, std::string_view text) {
   out.normalized = std::string(trim(text));
   std::string want = strip_extension(to_lower_ascii(out.normalized));
   for (const auto& [sha, a] : facts.artifacts())
-    for (const auto& name : a.names)
-      if (strip_extension(to_lower_ascii(name)) == want) add_candidate(out, facts, sha, "name");
+    for (const auto& n : a.named)
+      if (!n.name.empty() && strip_extension(to_lower_ascii(n.name)) == want)
+        add_candidate(out, facts, sha, "name", n.from.status == EventStatus::k_trusted, n.from);
+  trusted_first(out);
   return out;
+}
+
+std::size_t Resolution::trusted_count() const {
+  return static_cast<std::size_t>(std::count_if(candidates.begin(), candidates.end(),
+                                                [](const Candidate& c) { return c.trusted; }));
 }
 
 }  // namespace pedigree::lineage

@@ -459,7 +459,8 @@ private:
                          " or later), its terms bind: " + std::string(k_official_licence) +
                          "; if it is the leak, they do not license it";
       }
-    } else if (!m_clean.empty() && !m_ignored_nai && !m_fingerprint_hint) {
+    } else if (!m_clean.empty() && !m_ignored_nai && !m_fingerprint_hint &&
+               m_facts.incomplete().empty()) {
       v.verdict = VerdictClass::k_no_nai_found;
       v.confidence = combine(m_clean);
       if (m_in.target.weak_match) v.confidence = std::min(v.confidence, k_conf_weak_hash);
@@ -479,6 +480,9 @@ private:
           : m_in.fingerprint && m_in.fingerprint->outcome == FingerprintOutcome::k_inconclusive
               ? "not enough evidence to decide: the fingerprint is inconclusive"
               : "not enough evidence to decide";
+      // Fail closed: clean evidence over a partial load is no proof (NAI found stays NAI).
+      if (!m_clean.empty() && !m_ignored_nai && !m_facts.incomplete().empty())
+        v.summary = "no NAI found in what was loaded, but " + m_facts.incomplete();
     }
   }
 
@@ -543,6 +547,9 @@ private:
       steps.emplace_back(
           "the fingerprint is inconclusive (see its reasons): only a complete, aligned "
           "fingerprint whose interval stays below the detection limit rules NAI out");
+    if (!m_facts.incomplete().empty()) steps.push_back(m_facts.incomplete());
+    for (const auto& [keyid, why] : m_facts.retired_keys())
+      steps.push_back("statements by a retired key do not count: " + why);
     if (known && !m_out.ancestry.complete)
       steps.emplace_back(
           "ancestry incomplete: ask the author to attest the recipe (`pedigree attest "

@@ -132,12 +132,16 @@ nlohmann::json to_json(const CheckReport& r) {
   out.update(verdict_body(r.verdict));
   json candidates = json::array();
   for (const auto& c : r.candidates)
-    candidates.push_back({{"sha256", c.candidate.sha256},
-                          {"name", c.candidate.name},
-                          {"matched_by", c.candidate.matched_by},
-                          {"via", c.via},
-                          {"verdict", verdict_name(c.verdict.verdict)},
-                          {"confidence", c.verdict.confidence}});
+    candidates.push_back(
+        {{"sha256", c.candidate.sha256},
+         {"name", c.candidate.name},
+         {"matched_by", c.candidate.matched_by},
+         {"via", c.via},
+         {"trusted", c.candidate.trusted},
+         {"named_by_event",
+          c.candidate.named_by.event_id.empty() ? json() : json(c.candidate.named_by.event_id)},
+         {"verdict", verdict_name(c.verdict.verdict)},
+         {"confidence", c.verdict.confidence}});
   out["candidates"] = candidates;
   out["notes"] = r.notes;
   if (r.image) {
