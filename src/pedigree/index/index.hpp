@@ -128,7 +128,7 @@ public:
   Result<std::optional<std::string>> last_commit();
 
   // Lookups for `check` (reference_queries.cpp; schema/002_lookup.sql indexes them).
-  // Model events with a `role` (base, nai-leak, nai-official, nai-vae), any trust.
+  // Model events with a `role` (base, nai-leak, nai-official, nai-vae, independent), any trust.
   Result<std::vector<ReferenceRow>> reference_models();
   // Subjects of valid model events whose title, file name or subject name,
   // lower-cased, is one of `lower_names`. At most 1000 subjects.

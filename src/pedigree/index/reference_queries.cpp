@@ -47,7 +47,7 @@ Result<std::vector<ReferenceRow>> Index::reference_models() {
       "SELECT e.id, e.subject, e.signer, json_extract(e.payload, '$.predicate.role'), " +
       trusted_for("model") + " FROM events e WHERE " + k_model_rows +
       " AND json_extract(e.payload, '$.predicate.role') IN ('base', 'nai-leak', 'nai-official', "
-      "'nai-vae') AND e.status = 'valid' ORDER BY e.subject, e.id";
+      "'nai-vae', 'independent') AND e.status = 'valid' ORDER BY e.subject, e.id";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
   std::vector<ReferenceRow> out;
   while (true) {

@@ -260,6 +260,7 @@ private:
     if (!m_in.fingerprint) return;
     const FingerprintResult& fp = *m_in.fingerprint;
     m_out.fingerprint_share = fp.share;
+    m_out.fingerprint_configuration = fp.configuration;
     add({"fingerprint", "strong", true, fp.nai_detected,
          "fingerprint estimate of the NAI share: " + fmt_share(fp.share.estimate) + " [" +
              fmt_share(fp.share.low) + ", " + fmt_share(fp.share.high) + "]" +

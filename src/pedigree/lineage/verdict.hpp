@@ -39,10 +39,22 @@ struct ShareEstimate {
 
 // The fingerprint estimator's answer for the target (filled by the caller
 // from fingerprint/ when the file and reference fingerprints are available).
+// Which calibrated configuration a fingerprint estimate used: the nuisance
+// references (trusted `independent` models with a fingerprint), the projection
+// rank and the threshold set calibrated for that many nuisance references.
+struct FingerprintConfiguration {
+  std::vector<std::string> nuisance;  // display names, in fit order
+  unsigned projection_rank = 0;
+  std::string thresholds;  // name of the calibrated set, e.g. "nuisance-0"
+  double overall_threshold = 0;
+  double block_threshold = 0;
+};
+
 struct FingerprintResult {
   ShareEstimate share;
   bool nai_detected = false;  // the estimator's calibrated decision
   std::string summary;
+  FingerprintConfiguration configuration;
 };
 
 // A parent named by a merge recipe inside the file's own metadata (forgeable).
@@ -89,6 +101,7 @@ struct Verdict {
   std::string licence_note;  // non-empty when the licensed release may be the source
   std::optional<ShareEstimate> declared_share;
   std::optional<ShareEstimate> fingerprint_share;
+  std::optional<FingerprintConfiguration> fingerprint_configuration;
   bool shares_disagree = false;
   Ancestry ancestry;
   std::vector<Evidence> evidence;

@@ -24,6 +24,15 @@ json path_json(const NaiPath& p) {
           {"root_role", role_name(p.root_role)}};
 }
 
+json configuration_json(const std::optional<FingerprintConfiguration>& c) {
+  if (!c) return nullptr;
+  return {{"nuisance_references", c->nuisance},
+          {"projection_rank", c->projection_rank},
+          {"thresholds", c->thresholds},
+          {"overall_threshold", c->overall_threshold},
+          {"block_threshold", c->block_threshold}};
+}
+
 json verdict_body(const Verdict& v) {
   json paths = json::array(), ignored = json::array(), evidence = json::array();
   for (const auto& p : v.ancestry.paths) paths.push_back(path_json(p));
@@ -46,6 +55,7 @@ json verdict_body(const Verdict& v) {
            {{"declared", share_json(v.declared_share)},
             {"fingerprint", share_json(v.fingerprint_share)},
             {"disagree", v.shares_disagree}}},
+          {"fingerprint_configuration", configuration_json(v.fingerprint_configuration)},
           {"paths", paths},
           {"ignored_paths", ignored},
           {"ancestry_complete", v.ancestry.complete},
