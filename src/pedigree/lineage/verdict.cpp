@@ -6,19 +6,20 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "pedigree/lineage/confidence_table.hpp"
+
 namespace pedigree::lineage {
 namespace {
 
 // Confidence each kind of evidence lends on its own (documented in docs/cli.md).
+// The fingerprint's is measured instead: confidence_table.hpp.
 constexpr double k_conf_identity = 0.99;
 constexpr double k_conf_weak_hash = 0.4;
 constexpr double k_conf_lineage = 0.9;
-constexpr double k_conf_fingerprint = 0.8;
 constexpr double k_conf_claim_yes = 0.75;
 constexpr double k_conf_metadata = 0.6;
 constexpr double k_conf_base_identity = 0.95;
 constexpr double k_conf_complete_ancestry = 0.8;
-constexpr double k_conf_fingerprint_clean = 0.85;
 constexpr double k_conf_claim_no = 0.6;
 constexpr std::size_t k_max_listed = 20;
 
@@ -266,7 +267,7 @@ private:
              fmt_share(fp.share.low) + ", " + fmt_share(fp.share.high) + "]" +
              (fp.summary.empty() ? "" : "; " + fp.summary),
          "", ""},
-        fp.nai_detected ? k_conf_fingerprint : k_conf_fingerprint_clean);
+        fingerprint_confidence(fp.configuration.thresholds, fp.nai_detected));
     if (m_out.declared_share) {
       double gap = std::fabs(m_out.declared_share->estimate - fp.share.estimate);
       double tolerance = std::max(0.1, (fp.share.high - fp.share.low) / 2 + 0.05);
