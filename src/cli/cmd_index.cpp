@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/ledger_context.hpp"
+#include "pedigree/index/integrity.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -64,6 +65,9 @@ int run_rebuild(const IndexOptions& o) {
 int run_status(const IndexOptions& o) {
   auto ctx = open_ledger_context(o.ledger_dir);
   if (!ctx) return report_error(ctx.error());
+  // Every row checked against what it claims: a damaged index is reported.
+  if (auto intact = index::check_integrity(ctx->index); !intact)
+    return report_error(intact.error());
   auto counts = ctx->index.counts();
   if (!counts) return report_error(counts.error());
   auto last = ctx->index.last_commit();

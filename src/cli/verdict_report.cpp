@@ -47,6 +47,9 @@ std::string path_text(const lineage::NaiPath& p) {
       out += s.relation;
       if (s.weight) {
         out += '(';
+        if (s.blocks && std::any_of(s.blocks->begin(), s.blocks->end(),
+                                    [&](double w) { return w != s.blocks->front(); }))
+          out += "blocks, mean ";
         out += number(*s.weight);
         out += ')';
       }
@@ -132,6 +135,10 @@ std::string format_check_report(const lineage::CheckReport& r) {
     out += "paths to NAI:\n";
     for (const auto& p : anc.paths) out += "  " + path_text(p) + "\n";
     if (anc.paths_truncated) out += "  ... (more paths not listed)\n";
+  }
+  if (!anc.subtracted_paths.empty()) {
+    out += "subtracted terms (not paths to NAI; in the declared share with their sign):\n";
+    for (const auto& p : anc.subtracted_paths) out += "  " + path_text(p) + "\n";
   }
   if (!anc.ignored_paths.empty()) {
     out += "paths to NAI through events that do not count:\n";

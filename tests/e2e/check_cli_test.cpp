@@ -267,6 +267,38 @@ TEST(CheckCli, PicturesNameTheModelThatMadeThem) {
       << plain.out;
 }
 
+// A picture NovelAI's own service made names no local model: it is NovelAI's
+// model used through NovelAI, never leak use; a local generator's parameters
+// beside the marker win (NovelAI never writes them).
+TEST(CheckCli, NovelAiServicePictureIsNotLeakUse) {
+  CheckWorld w;
+  declared_chain(w);
+  const auto pics = w.dir() / "pics";
+  auto made =
+      testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
+                           "/tools/make-image-fixtures " + shell_quote(pics.string()) +
+                           " --model-hash " + sha_of_label("C").substr(0, 10) + " --model-name C");
+  ASSERT_EQ(made.exit_code, 0);
+  for (const char* name : {"novelai.png", "novelai_curated.png"}) {
+    auto r = w.check(shell_quote((pics / name).string()));
+    ASSERT_EQ(r.exit_code, 11) << name << r.err << r.out;  // nai-official, not nai-leak (10)
+    EXPECT_EQ(r.json["verdict"], "nai-official") << name;
+    EXPECT_NE(r.json["summary"].get<std::string>().find("not the leaked files"), std::string::npos)
+        << r.out;
+    ASSERT_EQ(r.json["evidence"].size(), 1u) << r.out;
+    EXPECT_EQ(r.json["evidence"][0]["kind"], "service");
+    EXPECT_EQ(r.json["image"]["software"], "NovelAI");
+  }
+  auto human = w.run("check " + shell_quote((pics / "novelai.png").string()));
+  EXPECT_NE(human.out.find("NAI-OFFICIAL"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("[service, moderate]"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("Stable Diffusion 81274D13"), std::string::npos) << human.out;
+  auto both = w.check(shell_quote((pics / "novelai_and_parameters.png").string()));
+  EXPECT_EQ(both.exit_code, 10) << both.out;  // the parameters name C, a NAI descendant
+  EXPECT_NE(both.json["notes"].dump().find("service marker is not used"), std::string::npos)
+      << both.out;
+}
+
 TEST(CheckCli, GarbageInputsAreCleanErrors) {
   CheckWorld w;
   declared_chain(w);

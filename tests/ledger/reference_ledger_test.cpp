@@ -125,9 +125,20 @@ TEST(ReferenceLedger, SourcesPlanValidStatementsWithSources) {
                           "0fc198c4908e98d7aae2a76bd78fa004e9c21cb0be7582e36008b4941169f18e"}) {
     EXPECT_TRUE(subjects.contains(sha)) << sha;
   }
-  for (const char* key : {"nai-leak/animefull-latest", "nai-leak/animesfw-latest",
-                          "nai-official/nai-anime-v1-full", "nai-official/nai-anime-v1-curated"}) {
+  for (const char* key :
+       {"nai-leak/animesfw-latest", "nai-leak/animefull-prevgood", "nai-leak/animesfw-prevgood",
+        "nai-official/nai-anime-v1-full", "nai-official/nai-anime-v1-curated"}) {
     EXPECT_TRUE(subjects.contains(placeholder_sha256(key))) << key;
+  }
+  // Issue 16: animefull-latest is a real file now (its SHA-256 is sourced),
+  // and the popular merges of the OrangeMixs README are there by file.
+  EXPECT_FALSE(subjects.contains(placeholder_sha256("nai-leak/animefull-latest")));
+  for (const char* sha : {"a7529df02340e5b4c3870c894c1ae84f22ea7b37fd0633e5bacfad9618228032",
+                          "6bb3a5a3b1eadd32dfbc8f0987559c48cb4177aee7582baa6d6a25181929b345",
+                          "25cece3fe303ea8e3ad40c3dca788406dbd921bcf3aa8e3d1c7c5ac81f208a4f",
+                          "79a1edf6af43c75ee1e00a884a09213a28ee743b2e913de978cb1f6faa1b320d",
+                          "5493a0ec491f5961dbdc1c861404088a6ae9bd4007f6a3a7c5dee8789cdc1361"}) {
+    EXPECT_TRUE(subjects.contains(sha)) << sha;
   }
 }
 

@@ -50,6 +50,8 @@ TEST_F(ImageMetadata_, ReadsEveryGeneratedPictureAsExpected) {
       EXPECT_EQ(meta->models[i].hash, want["models"][i]["hash"].get<std::string>()) << name;
       EXPECT_EQ(meta->models[i].name, want["models"][i]["name"].get<std::string>()) << name;
     }
+    EXPECT_EQ(meta->software, want.value("software", "")) << name;
+    EXPECT_EQ(meta->source, want.value("source", "")) << name;
   }
 }
 

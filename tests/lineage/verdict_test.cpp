@@ -50,9 +50,127 @@ TEST(Verdict, AddDifferenceKeepsSigns) {
                      {"NAIsfw", "add-difference", "-0.3"}});
   Verdict v = check(b, "nsfw");
   EXPECT_EQ(v.verdict, VerdictClass::k_nai_leak);
-  EXPECT_EQ(v.ancestry.paths.size(), 2u);
+  // +0.3 NAI is a path to NAI; -0.3 NAIsfw is a subtracted term, not a path.
+  ASSERT_EQ(v.ancestry.paths.size(), 1u);
+  EXPECT_EQ(v.ancestry.paths[0].steps.back().sha256, sha_of("NAI"));
+  ASSERT_EQ(v.ancestry.subtracted_paths.size(), 1u);
+  EXPECT_EQ(v.ancestry.subtracted_paths[0].steps.back().sha256, sha_of("NAIsfw"));
   ASSERT_TRUE(v.declared_share);
   EXPECT_NEAR(v.declared_share->estimate, 0.0, 1e-12);  // net share cancels, presence does not
+  std::size_t declared_paths = 0, subtracted = 0;
+  for (const auto& e : v.evidence) {
+    if (e.summary.starts_with("declared path to")) ++declared_paths;
+    if (e.summary.starts_with("subtracted term")) {
+      ++subtracted;
+      EXPECT_FALSE(e.counts);
+      EXPECT_FALSE(e.says_nai);
+    }
+  }
+  EXPECT_EQ(declared_paths, 1u);
+  EXPECT_EQ(subtracted, 1u);
+}
+
+// A lineage parent with 26 block weights (BASE, IN00-IN11, M00, OUT00-OUT11).
+nlohmann::json block_parent(const std::string& label, const std::string& relation,
+                            const std::vector<double>& blocks) {
+  nlohmann::json list = nlohmann::json::array();
+  for (double w : blocks) list.push_back(std::to_string(w));
+  return {{"digest", {{"sha256", sha_of(label)}}},
+          {"name", label},
+          {"relation", relation},
+          {"block_weights", list}};
+}
+
+void block_lineage(FactBuilder& b, const std::string& child, const nlohmann::json& parents) {
+  b.add("lineage", child, {{"parents", parents}, {"method", "test"}, {"basis", "author-statement"}},
+        true);
+}
+
+nlohmann::json weight_parent(const std::string& label, const std::string& relation,
+                             const std::string& weight) {
+  return {{"digest", {{"sha256", sha_of(label)}}},
+          {"name", label},
+          {"relation", relation},
+          {"weight", weight}};
+}
+
+TEST(Verdict, BlockWeightsArePerBlockAndParameterWeighted) {
+  // NAI only in the middle block: the share is M00's part of the UNet's parameters.
+  auto b = references();
+  std::vector<double> nai(26, 0.0), sd(26, 1.0);
+  nai[13] = 1.0;  // M00
+  sd[13] = 0.0;
+  block_lineage(b, "mid", {block_parent("NAI", "merge", nai), block_parent("SD14", "merge", sd)});
+  Verdict v = check(b, "mid");
+  EXPECT_EQ(v.verdict, VerdictClass::k_nai_leak);
+  double total = 0;
+  for (double p : k_sd1_unet_block_params) total += p;
+  EXPECT_DOUBLE_EQ(total, 859520964.0);  // the published SD1 UNet size
+  ASSERT_TRUE(v.declared_share) << "block weights were ignored";
+  EXPECT_NEAR(v.declared_share->estimate, k_sd1_unet_block_params[13] / total, 1e-12);
+  ASSERT_EQ(v.ancestry.paths.size(), 1u);
+  ASSERT_TRUE(v.ancestry.paths[0].product);
+  EXPECT_NEAR(*v.ancestry.paths[0].product, k_sd1_unet_block_params[13] / total, 1e-12);
+}
+
+TEST(Verdict, NestedBlockWeightsMultiplyBlockByBlock) {
+  // Two block-weighted merges that keep NAI in disjoint blocks leave no NAI:
+  // the per-block product is 0 everywhere although each mean is positive.
+  auto b = references();
+  std::vector<double> in_only(26, 0.0), rest(26, 1.0);
+  for (int k = 1; k <= 12; ++k) in_only[k] = 1.0, rest[k] = 0.0;
+  block_lineage(b, "inner",
+                {block_parent("NAI", "merge", in_only), block_parent("SD14", "merge", rest)});
+  block_lineage(b, "outer",
+                {block_parent("inner", "merge", rest), block_parent("SD14", "merge", in_only)});
+  Verdict v = check(b, "outer");
+  ASSERT_TRUE(v.declared_share);
+  EXPECT_NEAR(v.declared_share->estimate, 0.0, 1e-12);
+  ASSERT_EQ(v.ancestry.paths.size(), 1u);  // the chain is still declared
+  EXPECT_NEAR(*v.ancestry.paths[0].product, 0.0, 1e-12);
+}
+
+TEST(Verdict, Aom3RecipeHasTwoPathsTwoSubtractedTermsAndADeclaredShare) {
+  // AOM3 (OrangeMixs README): temp01 = AOM2sfw + BW (NAI full - NAI sfw);
+  // AOM3 = temp01 + BW (Gape60 - NAI full); Gape60 is a NAI finetune.
+  auto b = references();
+  b.model("NAIsfw", "nai-leak", "2022-10-06");
+  b.lineage("gape", {{"NAI", "finetune", ""}});
+  b.lineage("sfw", {{"SD14", "merge", "1"}});
+  std::vector<double> plus(26, 0.0), minus(26, 0.0);
+  for (int k : {1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23}) {
+    plus[k] = 0.5;
+    minus[k] = -0.5;
+  }
+  block_lineage(b, "temp01",
+                {weight_parent("sfw", "merge", "1"), block_parent("NAI", "add-difference", plus),
+                 block_parent("NAIsfw", "add-difference", minus)});
+  block_lineage(
+      b, "aom3",
+      {weight_parent("temp01", "merge", "1"), block_parent("gape", "add-difference", plus),
+       block_parent("NAI", "add-difference", minus)});
+  Verdict v = check(b, "aom3");
+  EXPECT_EQ(v.verdict, VerdictClass::k_nai_leak);
+  EXPECT_EQ(v.ancestry.paths.size(), 2u);  // via temp01 to NAI, via Gape60 to NAI
+  for (const auto& p : v.ancestry.paths) {
+    ASSERT_TRUE(p.product) << "a block-weighted step was taken as undeclared";
+    EXPECT_GT(*p.product, 0);
+  }
+  EXPECT_EQ(v.ancestry.subtracted_paths.size(), 2u);  // - NAI sfw in temp01, - NAI full in AOM3
+  for (const auto& p : v.ancestry.subtracted_paths) EXPECT_LT(*p.product, 0);
+  ASSERT_TRUE(v.declared_share);  // every weight is declared (block by block)
+  EXPECT_NEAR(v.declared_share->estimate, 0.0, 1e-12);
+}
+
+TEST(Verdict, OnlySubtractedNaiIsNeverCleanByAncestry) {
+  auto b = references();
+  b.lineage("x", {{"SD14", "merge", "1"},
+                  {"NAI", "add-difference", "-0.2"},
+                  {"SD14", "add-difference", "0.2"}});
+  Verdict v = check(b, "x");
+  EXPECT_TRUE(v.ancestry.paths.empty());
+  EXPECT_EQ(v.ancestry.subtracted_paths.size(), 1u);
+  EXPECT_NE(v.verdict, VerdictClass::k_no_nai_found);
 }
 
 TEST(Verdict, DiamondSumsBothPaths) {
@@ -151,6 +269,56 @@ TEST(Verdict, DatingBeforeReleaseMeansLeak) {
   Verdict v = check(c, "new");
   EXPECT_EQ(v.verdict, VerdictClass::k_nai);
   EXPECT_NE(v.licence_note.find("CC BY-NC-SA 4.0"), std::string::npos);
+}
+
+// Every dating argument says what the dates are: SD1.4 predates the leak,
+// SD1.5 (2022-10-20) does not, and a month alone is not "before" a day in it.
+TEST(Verdict, BaseIdentityWordingFollowsTheDates) {
+  auto b = references();
+  b.model("SD15", "base", "2022-10-20");
+  b.model("SDmonth", "base", "2022-10");
+  b.model("SDundated", "base");
+  b.facts().finalize();
+  auto base_text = [&](const std::string& label) {
+    lineage::CheckInput in;
+    in.target.input = label;
+    in.target.kind = "hash";
+    in.target.sha256 = sha_of(label);
+    Verdict v = decide(b.facts(), in);
+    EXPECT_EQ(v.verdict, VerdictClass::k_no_nai_found) << label;
+    for (const auto& e : v.evidence)
+      if (e.kind == "identity") return e.summary;
+    return std::string();
+  };
+  std::string sd14 = base_text("SD14");
+  EXPECT_NE(sd14.find("published 2022-08-22, before the NAI leak of 2022-10-06"), std::string::npos)
+      << sd14;
+  std::string sd15 = base_text("SD15");
+  EXPECT_EQ(sd15.find("postdates"), std::string::npos) << sd15;
+  EXPECT_EQ(sd15.find("before the NAI leak"), std::string::npos) << sd15;
+  EXPECT_NE(sd15.find("published 2022-10-20, after the NAI leak of 2022-10-06"), std::string::npos)
+      << sd15;
+  EXPECT_NE(sd15.find("trusted role"), std::string::npos) << sd15;
+  std::string month = base_text("SDmonth");
+  EXPECT_NE(month.find("not surely before the NAI leak"), std::string::npos) << month;
+  std::string undated = base_text("SDundated");
+  EXPECT_NE(undated.find("publication date is unknown"), std::string::npos) << undated;
+}
+
+TEST(Verdict, PublishedBeforeReleaseWordingAndMonthPrecision) {
+  auto b = references();
+  b.model("old", "", "2023-03-01");
+  b.claim("old", "yes");
+  Verdict v = check(b, "old");
+  EXPECT_NE(v.summary.find("published (2023-03-01) before the official release"), std::string::npos)
+      << v.summary;
+  // "2024-08" may be after 2024-08-20: not a proof of the leak.
+  auto c = references();
+  c.model("august", "", "2024-08");
+  c.claim("august", "yes");
+  Verdict a = check(c, "august");
+  EXPECT_EQ(a.verdict, VerdictClass::k_nai);
+  EXPECT_NE(a.licence_note.find("2024-08-20 or later"), std::string::npos) << a.licence_note;
 }
 
 TEST(Verdict, OfficialReleaseParentBindsItsLicence) {

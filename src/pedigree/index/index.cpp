@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 
 #include "pedigree/index/indexer.hpp"
+#include "pedigree/index/integrity.hpp"
 #include "pedigree/index/schema.hpp"
 #include "pedigree/index/verify_pipeline.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
+#include "pedigree/util/fault.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::index {
@@ -99,6 +101,19 @@ Result<void> set_meta(Database& db, const std::string& key, const std::string& v
   return st.bind(1, key).bind(2, value).run();
 }
 
+Result<bool> has_meta(Database& db, const std::string& key) {
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare("SELECT 1 FROM meta WHERE key = ?1"));
+  st.bind(1, key);
+  return st.step();
+}
+
+// Records the set of reference models, which Index::reference_models checks
+// on every read (integrity.hpp).
+Result<void> store_reference_digest(Database& db) {
+  PD_ASSIGN_OR_RETURN(auto rows, read_reference_rows(db));
+  return set_meta(db, "reference_rows", reference_digest(std::move(rows)));
+}
+
 Indexer::BlobReader git_reader(ledger::GitRepo& repo) {
   return
       [&repo](const std::string& blob) { return repo.read_blob(blob, ledger::k_max_event_bytes); };
@@ -165,7 +180,10 @@ Result<UpdateStats> Index::rebuild(ledger::GitRepo& repo, const ledger::TrustPol
   PD_ASSIGN_OR_RETURN(UpdateStats stats, rebuild_in(m_db, repo, *head));
   PD_TRY(store_trust(m_db, policy));
   PD_TRY(set_meta(m_db, "last_commit", *head));
+  PD_TRY(store_reference_digest(m_db));
+  fault_point("index: rows written, transaction open");
   PD_TRY(tx.commit());
+  fault_point("index: committed");
   return stats;
 }
 
@@ -177,7 +195,9 @@ Result<UpdateStats> Index::update(ledger::GitRepo& repo, const ledger::TrustPoli
     // Up to date and the same policy: no write transaction (no fsync), so
     // read-only commands such as `check HASH` stay fast.
     PD_ASSIGN_OR_RETURN(bool same_trust, trust_matches(m_db, policy));
-    if (same_trust) return UpdateStats{false, *head, 0, 0};
+    // An index written before reference digests existed gets one now.
+    PD_ASSIGN_OR_RETURN(bool has_digest, has_meta(m_db, "reference_rows"));
+    if (same_trust && has_digest) return UpdateStats{false, *head, 0, 0};
   }
   PD_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db));
   UpdateStats stats;
@@ -208,7 +228,10 @@ Result<UpdateStats> Index::update(ledger::GitRepo& repo, const ledger::TrustPoli
   }
   PD_TRY(store_trust(m_db, policy));
   PD_TRY(set_meta(m_db, "last_commit", *head));
+  PD_TRY(store_reference_digest(m_db));
+  fault_point("index: rows written, transaction open");
   PD_TRY(tx.commit());
+  fault_point("index: committed");
   return stats;
 }
 
@@ -250,7 +273,10 @@ Result<UpdateStats> Index::index_directory(const std::filesystem::path& dir,
   stats.files = entries.size();
   PD_TRY(apply_collected(indexer, files, reader, stats));
   PD_TRY(store_trust(m_db, policy));
+  PD_TRY(store_reference_digest(m_db));
+  fault_point("index: rows written, transaction open");
   PD_TRY(tx.commit());
+  fault_point("index: committed");
   return stats;
 }
 

@@ -1,7 +1,11 @@
 // Read-only queries of the index (declared in index.hpp).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
+
 #include "pedigree/index/index.hpp"
+#include "pedigree/index/integrity.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/util/hex.hpp"
 
@@ -22,6 +26,69 @@ std::string prefix_kind(std::size_t len) {
   if (len == 10) return "autov2";
   if (len == 12) return "sha256_12";
   return "sha256-prefix";
+}
+
+// The verified payload of valid event `id` ('' when no such valid event).
+Result<std::string> valid_payload(Database& db, std::string_view id) {
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      db.prepare("SELECT status, payload, lower(hex(payload_sha256)) FROM events "
+                                 "WHERE id = ?1 AND status = 'valid'"));
+  st.bind(1, id);
+  PD_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::string();
+  PD_TRY(check_event_row(id, st.column_text(0), st.column_text(1), st.column_text(2)));
+  return st.column_text(1);
+}
+
+// Each edge row must be declared by its event's verified payload.
+Result<void> check_edge_rows(Database& db, const std::vector<EdgeRow>& rows) {
+  for (const auto& row : rows) {
+    PD_ASSIGN_OR_RETURN(std::string payload, valid_payload(db, row.event));
+    if (payload.empty()) return damaged("edge of event " + row.event + " has no valid event");
+    PD_ASSIGN_OR_RETURN(auto declared, edges_of_payload(row.event, payload));
+    if (std::none_of(declared.begin(), declared.end(),
+                     [&](const EdgeRow& d) { return same_edge(d, row); })) {
+      return damaged("edge " + row.child + " -> " + row.parent + " of event " + row.event +
+                     " is not what the event declares");
+    }
+  }
+  return {};
+}
+
+// The parents of `child` from its valid lineage events must be exactly the
+// edge rows: a row lost from either table shows as a difference.
+Result<void> check_parents_complete(Database& db, std::string_view child,
+                                    const std::vector<EdgeRow>& rows) {
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      db.prepare("SELECT id, status, payload, lower(hex(payload_sha256)) FROM "
+                                 "events WHERE subject = ?1 AND predicate = 'lineage' AND "
+                                 "status = 'valid'"));
+  st.bind(1, child);
+  // Keyed as the edges table is, (event, parent): a parent listed twice is one row.
+  std::map<std::pair<std::string, std::string>, EdgeRow> declared;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    const std::string id = st.column_text(0);
+    PD_TRY(check_event_row(id, st.column_text(1), st.column_text(2), st.column_text(3)));
+    PD_ASSIGN_OR_RETURN(auto edges, edges_of_payload(id, st.column_text(2)));
+    for (auto& d : edges) {
+      if (d.child != child) {
+        return damaged("lineage event " + id + " is filed under another subject");
+      }
+      declared[{d.event, d.parent}] = std::move(d);
+    }
+  }
+  for (const auto& [key, d] : declared) {
+    if (std::none_of(rows.begin(), rows.end(), [&](const EdgeRow& r) { return same_edge(d, r); })) {
+      return damaged("edge " + d.child + " -> " + d.parent + " of event " + d.event +
+                     " is missing from the index");
+    }
+  }
+  if (declared.size() != rows.size()) {
+    return damaged("the edges of " + std::string(child) + " differ from its lineage events");
+  }
+  return {};
 }
 
 Result<std::vector<EdgeRow>> edges_where(Database& db, const char* column, std::string_view value) {
@@ -52,13 +119,16 @@ Result<std::vector<EventRow>> events_query(Database& db, const std::string& wher
   std::string q = std::string(
                       "SELECT e.id, e.path, e.subject, e.signer, e.predicate, e.status, "
                       "e.error, e.payload, e.status = 'valid' AND ") +
-                  k_trusted_expr + " FROM events e " + where + " ORDER BY e.path";
+                  k_trusted_expr + ", lower(hex(e.payload_sha256)) FROM events e " + where +
+                  " ORDER BY e.path";
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
   if (!param.empty()) st.bind(1, param);
   std::vector<EventRow> out;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
+    PD_TRY(check_event_row(st.column_text(0), st.column_text(5), st.column_text(7),
+                           st.column_text(9)));
     out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
                    st.column_text(4), st.column_text(5), st.column_text(6), st.column_text(7),
                    st.column_int(8) != 0});
@@ -94,6 +164,7 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
     }
   }
   std::string q = std::string("SELECT a.kind, a.sha256, a.event, e.signer, ") + k_trusted_expr +
+                  ", a.value, e.status, e.payload, lower(hex(e.payload_sha256))" +
                   " FROM aliases a JOIN events e ON e.id = a.event WHERE a.value = ?1" +
                   (any ? "" : " AND a.kind = ?2") + " ORDER BY a.kind, a.sha256, a.event";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
@@ -107,6 +178,17 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
       if (!row) break;
       std::string k = label.empty() ? st.column_text(0) : label;
       if (!label.empty() && st.column_text(0) != "crc32") continue;
+      // The alias must be declared by its event's verified statement.
+      const std::string event = st.column_text(2);
+      PD_TRY(check_event_row(event, st.column_text(6), st.column_text(7), st.column_text(8)));
+      if (st.column_text(6) != "valid") return damaged("alias of event " + event + " is not valid");
+      PD_ASSIGN_OR_RETURN(bool declared,
+                          payload_declares_alias(event, st.column_text(7), st.column_text(5),
+                                                 st.column_text(0), st.column_text(1)));
+      if (!declared) {
+        return damaged("alias " + st.column_text(5) + " of event " + event +
+                       " is not what the event declares");
+      }
       out.push_back(
           {k, st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4) != 0});
     }
@@ -121,11 +203,16 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
 }
 
 Result<std::vector<EdgeRow>> Index::parents(std::string_view sha256) {
-  return edges_where(m_db, "child", sha256);
+  PD_ASSIGN_OR_RETURN(auto rows, edges_where(m_db, "child", sha256));
+  PD_TRY(check_edge_rows(m_db, rows));
+  PD_TRY(check_parents_complete(m_db, sha256, rows));
+  return rows;
 }
 
 Result<std::vector<EdgeRow>> Index::children(std::string_view sha256) {
-  return edges_where(m_db, "parent", sha256);
+  PD_ASSIGN_OR_RETURN(auto rows, edges_where(m_db, "parent", sha256));
+  PD_TRY(check_edge_rows(m_db, rows));
+  return rows;
 }
 
 Result<std::vector<EventRow>> Index::events_of(std::string_view subject) {

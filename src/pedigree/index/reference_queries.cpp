@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "pedigree/index/index.hpp"
+#include "pedigree/index/integrity.hpp"
 
 namespace pedigree::index {
 namespace {
@@ -23,7 +24,8 @@ Result<SubjectEvents> SubjectEvents::prepare(Index& index) {
       Statement st,
       index.database().prepare("SELECT e.id, e.path, e.subject, e.signer, e.predicate, e.status, "
                                "e.error, e.payload, e.status = 'valid' AND EXISTS (SELECT 1 FROM "
-                               "trust t WHERE t.keyid = e.signer AND t.predicate = e.predicate) "
+                               "trust t WHERE t.keyid = e.signer AND t.predicate = e.predicate), "
+                               "lower(hex(e.payload_sha256)) "
                                "FROM events e WHERE e.subject = ?1 ORDER BY e.path"));
   return SubjectEvents(std::move(st));
 }
@@ -35,6 +37,8 @@ Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, m_st.step());
     if (!row) break;
+    PD_TRY(check_event_row(m_st.column_text(0), m_st.column_text(5), m_st.column_text(7),
+                           m_st.column_text(9)));
     out.push_back({m_st.column_text(0), m_st.column_text(1), m_st.column_text(2),
                    m_st.column_text(3), m_st.column_text(4), m_st.column_text(5),
                    m_st.column_text(6), m_st.column_text(7), m_st.column_int(8) != 0});
@@ -42,21 +46,37 @@ Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
   return out;
 }
 
-Result<std::vector<ReferenceRow>> Index::reference_models() {
+Result<std::vector<ReferenceRow>> read_reference_rows(Database& db) {
   const std::string q =
       "SELECT e.id, e.subject, e.signer, json_extract(e.payload, '$.predicate.role'), " +
-      trusted_for("model") + " FROM events e WHERE " + k_model_rows +
+      trusted_for("model") + ", e.status, e.payload, lower(hex(e.payload_sha256)) FROM events e " +
+      "WHERE " + k_model_rows +
       " AND json_extract(e.payload, '$.predicate.role') IN ('base', 'nai-leak', 'nai-official', "
       "'nai-vae', 'independent') AND e.status = 'valid' ORDER BY e.subject, e.id";
-  PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
   std::vector<ReferenceRow> out;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
+    PD_TRY(check_event_row(st.column_text(0), st.column_text(5), st.column_text(6),
+                           st.column_text(7)));
     out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
                    st.column_int(4) != 0});
   }
   return out;
+}
+
+Result<std::vector<ReferenceRow>> Index::reference_models() {
+  PD_ASSIGN_OR_RETURN(auto rows, read_reference_rows(m_db));
+  // A row the lookup no longer finds (a damaged role or index entry) shows
+  // here: the set must be the one recorded at the last update.
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      m_db.prepare("SELECT value FROM meta WHERE key = 'reference_rows'"));
+  PD_ASSIGN_OR_RETURN(bool found, st.step());
+  if (!found || st.column_text(0) != reference_digest(rows)) {
+    return damaged("the reference models differ from those recorded at the last update");
+  }
+  return rows;
 }
 
 Result<std::vector<std::string>> Index::subjects_named(
@@ -66,9 +86,11 @@ Result<std::vector<std::string>> Index::subjects_named(
   for (const char* column : {"lower(json_extract(e.payload, '$.predicate.title'))",
                              "lower(json_extract(e.payload, '$.predicate.file_name'))",
                              "lower(json_extract(e.payload, '$.subject[0].name'))"}) {
-    const std::string q = std::string("SELECT DISTINCT e.subject FROM events e WHERE ") +
-                          k_model_rows + " AND e.status = 'valid' AND " + column +
-                          " = ?1 LIMIT 1000";
+    const std::string q =
+        std::string(
+            "SELECT e.subject, e.id, e.status, e.payload, lower(hex(e.payload_sha256)) "
+            "FROM events e WHERE ") +
+        k_model_rows + " AND e.status = 'valid' AND " + column + " = ?1 LIMIT 1000";
     PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
     for (const auto& name : lower_names) {
       st.reset();
@@ -76,6 +98,8 @@ Result<std::vector<std::string>> Index::subjects_named(
       while (out.size() < 1000) {
         PD_ASSIGN_OR_RETURN(bool row, st.step());
         if (!row) break;
+        PD_TRY(check_event_row(st.column_text(1), st.column_text(2), st.column_text(3),
+                               st.column_text(4)));
         std::string subject = st.column_text(0);
         if (std::find(out.begin(), out.end(), subject) == out.end())
           out.push_back(std::move(subject));
@@ -90,6 +114,8 @@ Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subj
       "SELECT f.event, f.subject, e.signer, f.spec, "
       "json_extract(e.payload, '$.predicate.data'), " +
       trusted_for("fingerprint") +
+      ", e.status, e.payload, lower(hex(e.payload_sha256)), "
+      "f.spec IS json_extract(e.payload, '$.predicate.spec') AND f.subject = e.subject"
       " FROM fingerprints f JOIN events e ON e.id = f.event WHERE f.subject = ?1 "
       "AND e.status = 'valid' ORDER BY f.event";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
@@ -98,6 +124,11 @@ Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subj
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
+    PD_TRY(check_event_row(st.column_text(0), st.column_text(6), st.column_text(7),
+                           st.column_text(8)));
+    if (st.column_int(9) == 0) {
+      return damaged("fingerprint row of event " + st.column_text(0) + " differs from its event");
+    }
     out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
                    st.column_text(4), st.column_int(5) != 0});
   }

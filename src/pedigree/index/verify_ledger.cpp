@@ -5,6 +5,8 @@
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/index/index.hpp"
 #include "pedigree/ledger/layout.hpp"
+#include "pedigree/ledger/ledger.hpp"
+#include "pedigree/ledger/recovery.hpp"
 #include "pedigree/ledger/verify.hpp"
 #include "pedigree/util/file.hpp"
 
@@ -70,6 +72,12 @@ std::optional<ErrorCode> LedgerVerification::worst() const {
 
 Result<LedgerVerification> verify_ledger(const std::filesystem::path& root,
                                          const ledger::TrustPolicy& policy) {
+  // A writer killed midway left a journal: finish or undo its work first
+  // (Ledger::open does, ledger/recovery.hpp), so its leftovers are not reported.
+  std::error_code ec;
+  if (std::filesystem::exists(ledger::attest_journal_path(root), ec)) {
+    PD_TRY(ledger::Ledger::open(root));
+  }
   PD_ASSIGN_OR_RETURN(Index index, Index::open_memory());
   PD_TRY(index.index_directory(root, policy));
   PD_ASSIGN_OR_RETURN(auto keys, key_ring(index));

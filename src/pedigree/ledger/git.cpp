@@ -7,6 +7,7 @@
 #include <git2.h>
 
 #include "pedigree/ledger/git_head.hpp"
+#include "pedigree/util/fault.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::ledger {
@@ -18,6 +19,7 @@ using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
 using SigPtr = UniqueHandle<git_signature, git_signature_free>;
 using BlobPtr = UniqueHandle<git_blob, git_blob_free>;
 using RefPtr = UniqueHandle<git_reference, git_reference_free>;
+using OdbPtr = UniqueHandle<git_odb, git_odb_free>;
 
 void ensure_libgit2() {
   static std::once_flag once;
@@ -147,6 +149,7 @@ Result<std::string> GitRepo::commit_files(
       return git_failure("cannot stage " + path);
   }
   if (git_index_write(index.get()) != 0) return git_failure("cannot write index");
+  fault_point("commit: git index written");
   git_oid tree_oid;
   if (git_index_write_tree(&tree_oid, index.get()) != 0) return git_failure("cannot write tree");
   PD_ASSIGN_OR_RETURN(auto head_id, head());
@@ -154,7 +157,9 @@ Result<std::string> GitRepo::commit_files(
   if (head_id) parents.push_back(*head_id);
   PD_ASSIGN_OR_RETURN(std::string commit, create_commit(oid_hex(&tree_oid), parents, author_name,
                                                         author_email, message, signer));
+  fault_point("commit: commit object written");
   PD_TRY(advance_head(head_id, commit));
+  fault_point("commit: branch moved");
   return commit;
 }
 
@@ -280,6 +285,20 @@ Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& co
 Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t max_bytes) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(oid_text));
+  // The size from the object's header first: a small compressed object can
+  // inflate to gigabytes, and git_blob_lookup inflates it whole.
+  git_odb* raw_odb = nullptr;
+  if (git_repository_odb(&raw_odb, repo) != 0) return git_failure("cannot open objects");
+  OdbPtr odb(raw_odb);
+  std::size_t header_size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  if (git_odb_read_header(&header_size, &type, odb.get(), &oid) != 0 || type != GIT_OBJECT_BLOB) {
+    return not_found("blob " + oid_text);
+  }
+  if (header_size > max_bytes) {
+    return corruption("oversized file (" + std::to_string(header_size) + " bytes, limit " +
+                      std::to_string(max_bytes) + ")");
+  }
   git_blob* raw = nullptr;
   if (git_blob_lookup(&raw, repo, &oid) != 0) return not_found("blob " + oid_text);
   BlobPtr blob(raw);

@@ -1,4 +1,5 @@
 #include "pedigree/ledger/git_index_file.hpp"
+#include "pedigree/util/fault.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -206,6 +207,7 @@ Result<void> write_locked(const std::filesystem::path& git_dir, const std::strin
   }
   int err = write_fully(fd, bytes.data(), bytes.size());
   if (::close(fd) != 0 && !err) err = errno;
+  if (!err) fault_point("git index: index.lock written");
   if (!err && ::rename(lock.c_str(), (git_dir / "index").c_str()) != 0) err = errno;
   if (err) {
     ::unlink(lock.c_str());

@@ -11,6 +11,7 @@
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/crypto/sshsig.hpp"
 #include "pedigree/ledger/layout.hpp"
+#include "pedigree/ledger/recovery.hpp"
 #include "pedigree/ledger/verify.hpp"
 #include "pedigree/util/file.hpp"
 
@@ -105,8 +106,49 @@ Result<Ledger> Ledger::open(const std::filesystem::path& dir) {
   auto text = read_file(dir / "LEDGER.json", k_max_ledger_json);
   if (!text) return not_found(dir.string() + ": not a pedigree ledger (no LEDGER.json)");
   PD_ASSIGN_OR_RETURN(LedgerInfo info, parse_ledger_json(*text, (dir / "LEDGER.json").string()));
+  std::error_code ec;
+  if (std::filesystem::exists(attest_journal_path(dir), ec)) {
+    // An attest was killed: finish or undo its work now, unless a live writer
+    // holds the lock (then the journal is its own, in progress). A sync
+    // journal is left to the next sync, which reports that it completed it.
+    if (auto lock = FileLock::acquire(dir / ".git" / "pedigree.lock", 0)) {
+      PD_TRY(recover(repo));
+    }
+  }
   return Ledger(dir, std::move(repo), std::move(info));
 }
+
+namespace {
+
+// Removes a staging directory unless it was published.
+struct StagingGuard {
+  std::filesystem::path dir;
+  bool published = false;
+  ~StagingGuard() {
+    std::error_code ec;
+    if (!published) std::filesystem::remove_all(dir, ec);
+  }
+};
+
+// Builds a ledger with `files` in one commit inside a staging directory and
+// renames it to `dir` (recovery.hpp): a kill leaves `dir` untouched.
+Result<void> create_ledger_dir(const std::filesystem::path& dir,
+                               const std::vector<std::pair<std::string, std::string>>& files,
+                               const std::string& message, const crypto::PrivateKey* signer) {
+  PD_ASSIGN_OR_RETURN(auto staging, make_staging_dir(dir));
+  StagingGuard guard{staging};
+  {
+    PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::init(staging));
+    std::optional<CommitSigner> sign;
+    if (signer) sign = ssh_commit_signer(*signer);
+    PD_TRY(repo.commit_files(files, "pedigree", "pedigree@pedigree.invalid", message,
+                             sign ? &*sign : nullptr));
+  }
+  guard.published = true;
+  return publish_staging_dir(staging, dir);
+}
+
+}  // namespace
 
 Result<Ledger> Ledger::init(const std::filesystem::path& dir, const std::string& name,
                             const crypto::PrivateKey* signer) {
@@ -114,15 +156,11 @@ Result<Ledger> Ledger::init(const std::filesystem::path& dir, const std::string&
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
     return conflict(dir.string() + ": exists and is not empty");
   }
-  PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::init(dir));
   LedgerInfo info;
   info.name = name;
-  std::optional<CommitSigner> sign;
-  if (signer) sign = ssh_commit_signer(*signer);
-  PD_TRY(repo.commit_files({{"LEDGER.json", ledger_json_text(info)}}, "pedigree",
-                           "pedigree@pedigree.invalid", "init ledger '" + name + "'",
-                           sign ? &*sign : nullptr));
-  return Ledger(dir, std::move(repo), std::move(info));
+  PD_TRY(create_ledger_dir(dir, {{"LEDGER.json", ledger_json_text(info)}},
+                           "init ledger '" + name + "'", signer));
+  return open(dir);
 }
 
 Result<Ledger> Ledger::open_or_create(const std::filesystem::path& dir,
@@ -149,9 +187,8 @@ Result<Ledger> Ledger::open_or_create(const std::filesystem::path& dir,
     }
   }
   if (files.empty()) return init(dir, "local");
-  PD_ASSIGN_OR_RETURN(GitRepo repo, GitRepo::init(dir));
-  PD_TRY(repo.commit_files(files, "pedigree", "pedigree@pedigree.invalid",
-                           "ledger created from the bundled reference ledger"));
+  PD_TRY(
+      create_ledger_dir(dir, files, "ledger created from the bundled reference ledger", nullptr));
   return open(dir);
 }
 
@@ -166,25 +203,38 @@ Result<Ledger::AddResult> Ledger::add_event(const crypto::PrivateKey& key,
   std::error_code ec;
   std::filesystem::create_directories(m_dir / ".git" / "pedigree", ec);
   PD_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(lock_path(), k_lock_timeout_ms));
+  PD_TRY(recover(m_repo));
+  // What HEAD holds decides, never the working tree: a file a killed run left
+  // there uncommitted must not stop this run from committing it.
+  PD_ASSIGN_OR_RETURN(auto head, m_repo.head());
   std::vector<std::pair<std::string, std::string>> files;
   std::string kpath = key_path(key.keyid());
-  if (!std::filesystem::exists(m_dir / kpath, ec)) {
+  PD_ASSIGN_OR_RETURN(bool key_committed, commit_has_file(m_repo, head, kpath));
+  if (!key_committed) {
     PD_ASSIGN_OR_RETURN(std::string key_file, make_key_file(key, identity));
     files.emplace_back(kpath, std::move(key_file));
   }
-  if (std::filesystem::exists(m_dir / result.path, ec) && files.empty()) {
+  PD_ASSIGN_OR_RETURN(bool event_committed, commit_has_file(m_repo, head, result.path));
+  if (event_committed && files.empty()) {
     result.already_present = true;
     return result;
   }
-  files.emplace_back(result.path, std::move(bytes));
+  if (!event_committed) files.emplace_back(result.path, std::move(bytes));
   std::string message = "attest " + std::string(predicate_name(statement.kind)) + " " +
                         statement.subject.sha256.substr(0, 12) + "\n\nevent " + result.event_id +
                         "\nkey " + key.keyid() + "\n";
   std::optional<CommitSigner> sign;
   if (commit_signature == CommitSignature::k_event_key) sign = ssh_commit_signer(key);
+  std::vector<std::string> paths;
+  for (const auto& f : files) {
+    paths.push_back(f.first);
+    remove_temporaries_of(m_dir / f.first);  // left by a run killed before any journal
+  }
+  PD_TRY(write_attest_journal(m_dir, head, paths));
   PD_ASSIGN_OR_RETURN(result.commit, m_repo.commit_files(files, author_name(key, identity),
                                                          author_email(key, identity), message,
                                                          sign ? &*sign : nullptr));
+  remove_attest_journal(m_dir);
   return result;
 }
 

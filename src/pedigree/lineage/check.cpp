@@ -8,6 +8,7 @@
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/lineage/fingerprint_evidence.hpp"
+#include "pedigree/lineage/image_service.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
@@ -47,6 +48,17 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
   report.identity.input = path.string();
   report.identity.kind = "image";
   PD_ASSIGN_OR_RETURN(auto meta, read_image_metadata(bytes, path.string()));
+  if (auto service = novelai_service(meta)) {
+    if (meta.models.empty()) {  // NovelAI's service writes no local generator's parameters
+      report.verdict = novelai_service_verdict(*service);
+      report.image = std::move(meta);
+      return report;
+    }
+    report.notes.push_back("the picture's Software/Source name NovelAI's service (" +
+                           service->source +
+                           "), but it also carries a local generator's metadata: the service "
+                           "marker is not used");
+  }
   for (const auto& ref : meta.models) {
     Resolution r;
     if (!ref.hash.empty() && looks_like_hash(ref.hash)) {

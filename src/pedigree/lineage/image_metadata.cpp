@@ -62,6 +62,13 @@ void keep_text(ImageMetadata& meta, std::string_view keyword, std::string text) 
     meta.comfy_prompt = std::move(text);
   else if (keyword == "workflow")
     meta.comfy_workflow = std::move(text);
+  else if (keyword == "Software" || keyword == "Source")
+    (keyword == "Software" ? meta.software : meta.source) = text.substr(0, k_max_marker_text);
+}
+
+bool kept_keyword(std::string_view keyword) {
+  return keyword == "parameters" || keyword == "prompt" || keyword == "workflow" ||
+         keyword == "Software" || keyword == "Source";
 }
 
 // tEXt: keyword NUL text. zTXt: keyword NUL method(0) zlib. iTXt: keyword NUL
@@ -71,7 +78,7 @@ Result<void> read_png_text(ImageMetadata& meta, std::string_view type, ByteView 
   const auto* nul = static_cast<const std::uint8_t*>(std::memchr(data.data(), 0, data.size()));
   if (!nul) return corruption(std::string(where) + ": text chunk keyword is not NUL-terminated");
   std::string_view keyword(reinterpret_cast<const char*>(data.data()), nul - data.data());
-  if (keyword != "parameters" && keyword != "prompt" && keyword != "workflow") return {};
+  if (!kept_keyword(keyword)) return {};
   ByteView rest = data.subspan(keyword.size() + 1);
   if (type == "tEXt") {
     keep_text(meta, keyword, std::string(as_string_view(rest)));

@@ -21,6 +21,8 @@ namespace pedigree::lineage {
 
 // Largest text kept from one chunk or EXIF field (bytes, after inflation).
 inline constexpr std::size_t k_max_image_text = 4u << 20;
+// Largest Software/Source text kept (they are short names).
+inline constexpr std::size_t k_max_marker_text = 256;
 // Largest nesting accepted in ComfyUI JSON.
 inline constexpr int k_max_json_depth = 64;
 
@@ -64,6 +66,11 @@ struct ImageMetadata {
   std::string parameters;      // A1111/Forge parameters text, empty if none
   std::string comfy_prompt;    // ComfyUI API graph JSON, empty if none
   std::string comfy_workflow;  // ComfyUI UI graph JSON, empty if none
+  // PNG "Software" and "Source" text (NovelAI's service writes "NovelAI" and
+  // "Stable Diffusion <CRC32>"; lineage/image_service.hpp), at most
+  // k_max_marker_text bytes each, empty if none.
+  std::string software;
+  std::string source;
   // Every model the picture names, parameters first, then ComfyUI nodes.
   std::vector<ImageModelReference> models;
   // Non-fatal problems (e.g. unparsable ComfyUI JSON), for the report.

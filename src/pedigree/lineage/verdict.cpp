@@ -22,11 +22,20 @@ constexpr double k_conf_base_identity = 0.95;
 constexpr double k_conf_complete_ancestry = 0.8;
 constexpr double k_conf_claim_no = 0.6;
 constexpr std::size_t k_max_listed = 20;
+// The leak of NovelAI's files (docs/reference-ledger.md): the first day NAI
+// weights were in anyone's hands but NovelAI's.
+constexpr std::string_view k_leak_date = "2022-10-06";
 
 std::string fmt_share(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
+}
+
+// Whether a path step's coefficients differ from block to block.
+bool block_weighted(const PathStep& step) {
+  return step.blocks && std::any_of(step.blocks->begin(), step.blocks->end(),
+                                    [&](double w) { return w != step.blocks->front(); });
 }
 
 std::string short_id(const std::string& id) {
@@ -42,6 +51,13 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   out.reserve(size);
   for (auto p : parts) out.append(p);
   return out;
+}
+
+// Whether a date ("YYYY-MM-DD" or a prefix such as "2022-10") lies before
+// `day` whatever its missing digits are: "2022-10" is not surely before
+// "2022-10-06".
+bool surely_before(std::string_view date, std::string_view day) {
+  return !date.empty() && date < day && !day.starts_with(date);
 }
 
 // Independent pieces combine as 1 - prod(1 - c), capped below certainty.
@@ -107,8 +123,7 @@ private:
       note_source(role);
     } else if (role == Role::k_base && !m_in.target.weak_match) {
       add({"identity", "strong", true, false,
-           "this artifact is the base reference " + name + " (no NAI weights: NAI postdates it)",
-           "", ""},
+           "this artifact is the base reference " + name + " (" + base_reason(sha) + ")", "", ""},
           k_conf_base_identity);
     }
     // Untrusted model events that give it a NAI role are shown, never used.
@@ -120,6 +135,21 @@ private:
                    std::string(role_name(m.role)),
                m.from.event_id, m.from.signer},
               0);
+  }
+
+  // Why a base reference holds no NAI weights. Only a base published before
+  // the leak is ruled out by its date; a later one (SD1.5, 2022-10-20) rests
+  // on its trusted role alone.
+  std::string base_reason(const std::string& sha) const {
+    std::string published = m_facts.published(sha);
+    if (published.empty())
+      return "its trusted role says it holds no NAI weights; its publication date is unknown";
+    if (surely_before(published, k_leak_date))
+      return cat({"published ", published, ", before the NAI leak of ", k_leak_date,
+                  ": it cannot contain NAI weights"});
+    return cat({"its trusted role says it holds no NAI weights; published ", published,
+                published > k_leak_date ? ", after" : ", not surely before", " the NAI leak of ",
+                k_leak_date, ", so the date alone does not rule NAI out"});
   }
 
   void component_identity() {
@@ -153,16 +183,20 @@ private:
     const Ancestry& anc = m_out.ancestry;
     for (std::size_t i = 0; i < anc.paths.size() && i < k_max_listed; ++i) {
       const NaiPath& p = anc.paths[i];
-      std::string text = "declared path to " + p.steps.back().name + ":";
-      for (std::size_t s = 1; s < p.steps.size(); ++s) {
-        const PathStep& step = p.steps[s];
-        std::string weight = step.weight ? cat({"(", fmt_share(*step.weight), ")"}) : "";
-        text += cat({" <-", step.relation, weight, "- ", step.name});
-      }
-      if (p.product) text += " (product " + fmt_share(*p.product) + ")";
+      std::string text = "declared path to " + p.steps.back().name + ":" + steps_text(p);
       const PathStep& first = p.steps[1];
       add({"lineage", "strong", true, true, text, first.event_id, ""}, k_conf_lineage);
       note_source(p.root_role);
+    }
+    // Subtracted terms are shown, counted with their sign in the declared
+    // share, and never taken as a path to NAI (nor as a sign of no NAI).
+    for (std::size_t i = 0; i < anc.subtracted_paths.size() && i < k_max_listed; ++i) {
+      const NaiPath& p = anc.subtracted_paths[i];
+      add({"lineage", "moderate", false, false,
+           "subtracted term, not a path to NAI (it enters the declared share with its sign): " +
+               p.steps.back().name + ":" + steps_text(p),
+           p.steps[1].event_id, ""},
+          0);
     }
     for (std::size_t i = 0; i < anc.ignored_paths.size() && i < k_max_listed; ++i) {
       const NaiPath& p = anc.ignored_paths[i];
@@ -197,7 +231,8 @@ private:
     if (anc.nai_declared() && anc.share_low && anc.share_high)
       m_out.declared_share =
           ShareEstimate{(*anc.share_low + *anc.share_high) / 2, *anc.share_low, *anc.share_high};
-    if (!anc.nai_declared() && anc.complete && anc.has_trusted_parents) {
+    if (!anc.nai_declared() && anc.subtracted_paths.empty() && anc.complete &&
+        anc.has_trusted_parents) {
       m_out.declared_share = ShareEstimate{0, 0, 0};
       add({"lineage", "strong", true, false,
            "complete declared ancestry (" + std::to_string(anc.ancestors) +
@@ -205,6 +240,22 @@ private:
            "", ""},
           k_conf_complete_ancestry);
     }
+  }
+
+  // " <-relation(weight)- name" per step and the path's product; a
+  // block-weighted step shows its parameter-weighted mean.
+  static std::string steps_text(const NaiPath& p) {
+    std::string text;
+    for (std::size_t s = 1; s < p.steps.size(); ++s) {
+      const PathStep& step = p.steps[s];
+      std::string weight;
+      if (step.weight)
+        weight =
+            cat({"(", block_weighted(step) ? "blocks, mean " : "", fmt_share(*step.weight), ")"});
+      text += cat({" <-", step.relation, weight, "- ", step.name});
+    }
+    if (p.product) text += " (product " + fmt_share(*p.product) + ")";
+    return text;
   }
 
   void claims(const std::string& sha) {
@@ -227,7 +278,7 @@ private:
 
   void dating(const std::string& sha) {
     m_published = m_facts.published(sha);
-    if (!m_published.empty() && m_published < k_official_release_date) m_before_release = true;
+    if (surely_before(m_published, k_official_release_date)) m_before_release = true;
   }
 
   void metadata() {

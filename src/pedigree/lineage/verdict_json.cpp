@@ -1,5 +1,7 @@
 #include "pedigree/lineage/verdict_json.hpp"
 
+#include <algorithm>
+
 namespace pedigree::lineage {
 namespace {
 
@@ -10,6 +12,14 @@ json share_json(const std::optional<ShareEstimate>& s) {
   return {{"estimate", s->estimate}, {"low", s->low}, {"high", s->high}};
 }
 
+// The 26 coefficients of a block-weighted step, null when uniform or unknown.
+json per_block(const PathStep& s) {
+  if (!s.blocks || std::all_of(s.blocks->begin(), s.blocks->end(),
+                               [&](double w) { return w == s.blocks->front(); }))
+    return nullptr;
+  return *s.blocks;
+}
+
 json path_json(const NaiPath& p) {
   json steps = json::array();
   for (const auto& s : p.steps)
@@ -17,6 +27,7 @@ json path_json(const NaiPath& p) {
                      {"name", s.name},
                      {"relation", s.relation.empty() ? json() : json(s.relation)},
                      {"weight", s.weight ? json(*s.weight) : json()},
+                     {"block_weights", per_block(s)},
                      {"status", event_status_name(s.status)},
                      {"event", s.event_id.empty() ? json() : json(s.event_id)}});
   return {{"steps", steps},
@@ -35,7 +46,9 @@ json configuration_json(const std::optional<FingerprintConfiguration>& c) {
 
 json verdict_body(const Verdict& v) {
   json paths = json::array(), ignored = json::array(), evidence = json::array();
+  json subtracted = json::array();
   for (const auto& p : v.ancestry.paths) paths.push_back(path_json(p));
+  for (const auto& p : v.ancestry.subtracted_paths) subtracted.push_back(path_json(p));
   for (const auto& p : v.ancestry.ignored_paths) ignored.push_back(path_json(p));
   for (const auto& e : v.evidence)
     evidence.push_back({{"kind", e.kind},
@@ -57,6 +70,7 @@ json verdict_body(const Verdict& v) {
             {"disagree", v.shares_disagree}}},
           {"fingerprint_configuration", configuration_json(v.fingerprint_configuration)},
           {"paths", paths},
+          {"subtracted_paths", subtracted},
           {"ignored_paths", ignored},
           {"ancestry_complete", v.ancestry.complete},
           {"unknown_roots", v.ancestry.unknown_roots},
@@ -94,6 +108,8 @@ nlohmann::json to_json(const CheckReport& r) {
       models.push_back({{"hash", m.hash}, {"name", m.name}, {"origin", m.origin}});
     out["image"] = {{"format", image_format_name(r.image->format)},
                     {"models", models},
+                    {"software", r.image->software.empty() ? json() : json(r.image->software)},
+                    {"source", r.image->source.empty() ? json() : json(r.image->source)},
                     {"warnings", r.image->warnings}};
   } else {
     out["image"] = nullptr;

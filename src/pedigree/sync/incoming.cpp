@@ -13,6 +13,7 @@
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
 #include "pedigree/ledger/verify.hpp"
+#include "pedigree/sync/object_bounds.hpp"
 #include "pedigree/sync/tree_check.hpp"
 
 namespace pedigree::sync {
@@ -23,11 +24,16 @@ using ledger::GitRepo;
 constexpr std::size_t k_max_readme_bytes = 256 * 1024;
 constexpr std::size_t k_max_ledger_json_bytes = 64 * 1024;
 constexpr std::size_t k_max_offenses = 10'000;
-constexpr std::size_t k_batch = 4096;  // blobs held in memory at once while verifying
+constexpr std::size_t k_batch = 4096;
+// The "path" of an offense about a commit object itself.
+constexpr const char* k_commit_object =
+    "(commit object)";  // blobs held in memory at once while verifying
 
 // Commit ids reachable from `tip` and not from `known`, parents before children.
+// At most `limit` of them: the caller refuses a walk that reaches it.
 Result<std::vector<std::string>> new_commits(GitRepo& repo, const std::string& tip,
-                                             const std::vector<std::string>& known) {
+                                             const std::vector<std::string>& known,
+                                             std::size_t limit) {
   git_revwalk* raw = nullptr;
   if (git_revwalk_new(&raw, repo.native()) != 0) return io_error("cannot walk history");
   UniqueHandle<git_revwalk, git_revwalk_free> walk(raw);
@@ -46,7 +52,7 @@ Result<std::vector<std::string>> new_commits(GitRepo& repo, const std::string& t
   }
   std::vector<std::string> out;
   char hex[GIT_OID_HEXSZ + 1];
-  while (git_revwalk_next(&oid, walk.get()) == 0) {
+  while (out.size() < limit && git_revwalk_next(&oid, walk.get()) == 0) {
     git_oid_tostr(hex, sizeof hex, &oid);
     out.emplace_back(hex);
   }
@@ -209,20 +215,58 @@ Result<IncomingCheck> verify_incoming(GitRepo& repo, const std::string& tip,
                                       const std::vector<std::string>& known,
                                       const ledger::KeyRing& local_keys) {
   IncomingCheck out;
-  PD_ASSIGN_OR_RETURN(auto commits, new_commits(repo, tip, known));
+  // Bounds before work (object_bounds.hpp): the tip's size from its header,
+  // the number of new commits, then each commit's size and parent count,
+  // before any tree is read or compared.
+  git_oid tip_oid;
+  if (git_oid_fromstr(&tip_oid, tip.c_str()) != 0) return invalid_argument("bad commit id " + tip);
+  PD_ASSIGN_OR_RETURN(auto tip_refusal, object_refusal(repo.native(), tip_oid, GIT_OBJECT_COMMIT,
+                                                       k_max_commit_bytes));
+  if (!tip_refusal.empty()) {
+    out.offenses.push_back({tip, k_commit_object, tip_refusal});
+    return out;
+  }
+  PD_ASSIGN_OR_RETURN(auto commits, new_commits(repo, tip, known, k_max_new_commits + 1));
+  if (commits.size() > k_max_new_commits) {
+    out.offenses.push_back({tip, k_commit_object,
+                            "brings more than " + std::to_string(k_max_new_commits) +
+                                " new commits (limit of one sync)"});
+    return out;
+  }
+  std::map<std::string, std::vector<std::string>> parents_of;
+  for (const auto& commit : commits) {
+    git_oid oid;
+    if (git_oid_fromstr(&oid, commit.c_str()) != 0) return io_error("bad commit id " + commit);
+    PD_ASSIGN_OR_RETURN(auto refusal,
+                        object_refusal(repo.native(), oid, GIT_OBJECT_COMMIT, k_max_commit_bytes));
+    if (!refusal.empty()) {
+      out.offenses.push_back({commit, k_commit_object, refusal});
+      continue;
+    }
+    PD_ASSIGN_OR_RETURN(auto parents, repo.parents_of(commit));
+    if (parents.size() > k_max_commit_parents) {
+      out.offenses.push_back({commit, k_commit_object,
+                              "has " + std::to_string(parents.size()) + " parents (limit " +
+                                  std::to_string(k_max_commit_parents) + ")"});
+      continue;
+    }
+    parents_of[commit] = std::move(parents);
+  }
+  if (!out.offenses.empty()) {
+    out.commits = commits.size();
+    return out;
+  }
   // First the shape of every new tree: the diff below trusts it (sorted,
   // unique names, subtrees that are trees, bounded depth).
   NewTreeChecker trees(repo);
-  std::map<std::string, std::vector<std::string>> parents_of;
   for (const auto& commit : commits) {
-    PD_ASSIGN_OR_RETURN(auto parents, repo.parents_of(commit));
+    const auto& parents = parents_of[commit];
     PD_ASSIGN_OR_RETURN(auto offenses, trees.check(commit, parents));
     for (auto& o : offenses) {
       if (out.offenses.size() < k_max_offenses) {
         out.offenses.push_back({commit, std::move(o.path), std::move(o.reason)});
       }
     }
-    parents_of[commit] = std::move(parents);
   }
   if (!out.offenses.empty()) {
     out.commits = commits.size();

@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/ledger/git_index_file.hpp"
+#include "pedigree/ledger/recovery.hpp"
+#include "pedigree/util/fault.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::sync {
@@ -34,7 +36,7 @@ std::unexpected<Error> git_failure(const std::string& what) {
 }
 
 std::filesystem::path journal_path(const ledger::Ledger& ledger) {
-  return ledger.dir() / ".git" / "pedigree" / "sync-journal.json";
+  return ledger::sync_journal_path(ledger.dir());
 }
 
 Result<CommitPtr> lookup_commit(git_repository* repo, const std::string& hex) {
@@ -44,19 +46,6 @@ Result<CommitPtr> lookup_commit(git_repository* repo, const std::string& hex) {
     return not_found("commit " + hex + " not in the ledger repository");
   }
   return CommitPtr(raw);
-}
-
-// Writes `commit`'s tree into the git index and the working tree. Files of the
-// ledger are never edited in place, so tracked files are reset to their
-// committed bytes (force); untracked files are left alone.
-Result<void> check_out(git_repository* repo, const std::string& commit_hex) {
-  PD_ASSIGN_OR_RETURN(CommitPtr commit, lookup_commit(repo, commit_hex));
-  git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
-  opts.checkout_strategy = GIT_CHECKOUT_FORCE;
-  if (git_checkout_tree(repo, reinterpret_cast<const git_object*>(commit.get()), &opts) != 0) {
-    return git_failure("cannot check out " + commit_hex);
-  }
-  return {};
 }
 
 // Stages `added` (files just written, with their stat data) through
@@ -122,7 +111,7 @@ Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
   bool only_additions = std::all_of(changes.begin(), changes.end(), [](const auto& c) {
     return c.kind == ledger::GitRepo::ChangeKind::k_added && c.entry.mode == 0100644;
   });
-  if (!only_additions) return check_out(repo.native(), new_head);
+  if (!only_additions) return ledger::check_out_commit(repo, new_head);
   std::vector<ledger::GitIndexAddition> added(changes.size());
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const auto& entry = changes[i].entry;
@@ -130,6 +119,7 @@ Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
     auto full = repo.workdir() / entry.path;
     PD_TRY(make_dirs(full.parent_path()));
     PD_TRY(write_new_file(full, bytes));
+    fault_point("sync: file written into the working tree");
     added[i].path = entry.path;
     git_oid oid;
     if (git_oid_fromstr(&oid, entry.oid.c_str()) != 0) return git_failure("bad id " + entry.oid);
@@ -189,38 +179,12 @@ Result<void> advance(ledger::Ledger& ledger, const std::string& old_head,
                      const std::string& new_head) {
   PD_TRY(write_journal(ledger, old_head, new_head));
   PD_TRY(apply_additions(ledger.repo(), old_head, new_head));
+  fault_point("sync: working tree and git index written");
   PD_TRY(ledger.repo().advance_head(old_head, new_head));
+  fault_point("sync: branch moved");
   std::error_code ec;
   std::filesystem::remove(journal_path(ledger), ec);
   return {};
-}
-
-// Lock files libgit2 leaves when its process is killed mid-write. The caller
-// holds the pedigree lock, so no pedigree process owns them; one younger than
-// k_git_lock_grace may belong to a plain git command, so it is waited for.
-constexpr auto k_git_lock_grace = std::chrono::seconds(2);
-
-void clear_stale_git_locks(const ledger::Ledger& ledger) {
-  const auto git = ledger.dir() / ".git";
-  std::vector<std::filesystem::path> locks = {git / "index.lock", git / "HEAD.lock"};
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(git / "refs", ec);
-       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->path().extension() == ".lock") locks.push_back(it->path());
-  }
-  for (const auto& lock : locks) {
-    auto deadline = std::chrono::steady_clock::now() + k_git_lock_grace;
-    while (std::filesystem::exists(lock, ec)) {
-      auto written = std::filesystem::last_write_time(lock, ec);
-      bool old = !ec && std::filesystem::file_time_type::clock::now() - written > k_git_lock_grace;
-      if (old || std::chrono::steady_clock::now() >= deadline) {
-        std::filesystem::remove(lock, ec);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
 }
 
 }  // namespace
@@ -253,35 +217,13 @@ Result<MergeResult> merge_verified(ledger::Ledger& ledger, const std::string& ti
 }
 
 Result<bool> complete_interrupted(ledger::Ledger& ledger) {
-  clear_stale_git_locks(ledger);
-  const auto path = journal_path(ledger);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return false;
-  PD_ASSIGN_OR_RETURN(std::string text, read_file(path, 4096));
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  auto& repo = ledger.repo();
-  PD_ASSIGN_OR_RETURN(auto head, repo.head());
-  if (doc.is_object() && doc.value("old_head", "") == head.value_or("") &&
-      lookup_commit(repo.native(), doc.value("new_head", ""))) {
-    // Check out before moving the branch, as advance() does: checkout compares
-    // against HEAD, so with HEAD still at old_head it writes and stages every
-    // addition (whether or not the killed run had written its files or index);
-    // moved first, HEAD would already equal the target and nothing be staged.
-    const std::string new_head = doc["new_head"].get<std::string>();
-    PD_TRY(check_out(repo.native(), new_head));
-    PD_TRY(repo.advance_head(head, new_head));
-  } else if (head) {
-    // The branch moved since (an attest committed): the working tree and
-    // index must match HEAD again.
-    PD_TRY(check_out(repo.native(), *head));
-  }
-  std::filesystem::remove(path, ec);
-  return true;
+  PD_ASSIGN_OR_RETURN(auto recovered, ledger::recover(ledger.repo()));
+  return recovered.sync_completed;
 }
 
 Result<void> check_out_first(ledger::GitRepo& repo, const std::string& tip) {
   PD_TRY(repo.advance_head(std::nullopt, tip));
-  return check_out(repo.native(), tip);
+  return ledger::check_out_commit(repo, tip);
 }
 
 }  // namespace pedigree::sync

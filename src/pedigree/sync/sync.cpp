@@ -2,8 +2,11 @@
 
 #include <chrono>
 
+#include "pedigree/ledger/recovery.hpp"
+#include "pedigree/sync/incoming.hpp"
 #include "pedigree/sync/remotes.hpp"
 #include "pedigree/sync/url.hpp"
+#include "pedigree/util/fault.hpp"
 
 namespace pedigree::sync {
 namespace {
@@ -79,6 +82,20 @@ Result<void> push_and_record(ledger::Ledger& ledger, RemoteStore& store, const R
     PD_ASSIGN_OR_RETURN(bool remote_has_it, ledger.repo().is_ancestor(*head, *report.remote_tip));
     if (remote_has_it) return {};
   }
+  // What is pushed must verify on every other clone: each event added since
+  // the remote's tip, with the keys HEAD's tree holds (never the working tree).
+  std::vector<std::string> remote_has;
+  if (report.remote_tip) remote_has.push_back(*report.remote_tip);
+  PD_ASSIGN_OR_RETURN(auto keys, ledger::committed_keys(ledger.repo(), head));
+  PD_ASSIGN_OR_RETURN(auto outgoing, verify_incoming(ledger.repo(), *head, remote_has, keys));
+  if (!outgoing.offenses.empty()) {
+    const auto& o = outgoing.offenses.front();
+    fail(report, SyncOutcome::k_push_refused,
+         "not pushed: local commit " + o.commit.substr(0, 12) + " " + o.path + ": " + o.reason +
+             " (" + std::to_string(outgoing.offenses.size()) +
+             " problem(s); nothing was sent; see `pedigree verify`)");
+    return {};
+  }
   auto pushed = push_branch(ledger.repo(), remote.url, remote.branch,
                             options.progress ? &options.progress : nullptr);
   if (!pushed) {
@@ -144,7 +161,9 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
                         ledger::FileLock::acquire(ledger.lock_path(), options.lock_timeout_ms));
     PD_ASSIGN_OR_RETURN(auto head, repo.head());
     report.head_before = head.value_or("");
-    PD_ASSIGN_OR_RETURN(auto keys, ledger.load_keys());
+    // The keys HEAD holds, not the working tree's: a key file a killed attest
+    // left uncommitted is no key any other clone has.
+    PD_ASSIGN_OR_RETURN(auto keys, ledger::committed_keys(repo, head));
     std::vector<std::string> known;
     if (head) known.push_back(*head);
     PD_ASSIGN_OR_RETURN(auto check, verify_incoming(repo, tip, known, keys));
@@ -199,21 +218,18 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
   SyncReport report;
   report.remote = "origin";
   report.url = redact_url(url);
-  // Removes what this clone created unless it succeeded.
+  // Built in a staging directory renamed to `dir` at the end, so a refused,
+  // failed or killed clone leaves `dir` as it was (ledger/recovery.hpp).
+  PD_ASSIGN_OR_RETURN(const auto staging, ledger::make_staging_dir(dir));
   struct Cleanup {
     const std::filesystem::path& dir;
-    bool existed;
     bool keep = false;
     ~Cleanup() {
-      if (keep) return;
       std::error_code e;
-      if (existed)
-        std::filesystem::remove_all(dir / ".git", e);
-      else
-        std::filesystem::remove_all(dir, e);
+      if (!keep) std::filesystem::remove_all(dir, e);
     }
-  } cleanup{dir, existed};
-  PD_ASSIGN_OR_RETURN(ledger::GitRepo repo, ledger::GitRepo::init(dir));
+  } cleanup{staging};
+  PD_ASSIGN_OR_RETURN(ledger::GitRepo repo, ledger::GitRepo::init(staging));
   Remote remote;
   remote.name = "origin";
   remote.url = url;
@@ -239,14 +255,16 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
                     redact_url(url) + "; nothing was cloned");
   }
   PD_TRY(check_out_first(repo, *report.remote_tip));
+  fault_point("clone: checked out");
   report.seconds.merge = lap(clock);
-  PD_ASSIGN_OR_RETURN(RemoteStore store, RemoteStore::load(RemoteStore::path_for(dir)));
+  PD_ASSIGN_OR_RETURN(RemoteStore store, RemoteStore::load(RemoteStore::path_for(staging)));
   PD_TRY(store.add(remote.name, url));
   PD_TRY(store.set_accepted_tip(remote.name, *report.remote_tip));
   PD_TRY(store.save());
   report.head_after = *report.remote_tip;
   report.merge = MergeKind::k_fast_forward;
   cleanup.keep = true;
+  PD_TRY(ledger::publish_staging_dir(staging, dir));
   return report;
 }
 

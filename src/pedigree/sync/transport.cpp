@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "pedigree/sync/credentials.hpp"
+#include "pedigree/sync/object_bounds.hpp"
 #include "pedigree/sync/tree_check.hpp"
 #include "pedigree/sync/url.hpp"
 
@@ -286,6 +287,11 @@ Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const st
 Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit) {
   git_oid oid;
   if (git_oid_fromstr(&oid, commit.c_str()) != 0) return invalid_argument("bad commit id");
+  // An oversized or odd tip is left to verify_incoming, which refuses it
+  // from its header without reading it (object_bounds.hpp).
+  PD_ASSIGN_OR_RETURN(auto refusal,
+                      object_refusal(repo.native(), oid, GIT_OBJECT_COMMIT, k_max_commit_bytes));
+  if (!refusal.empty()) return true;
   git_commit* raw_commit = nullptr;
   if (git_commit_lookup(&raw_commit, repo.native(), &oid) != 0) {
     return not_found("commit " + commit + " missing");
@@ -296,6 +302,9 @@ Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit) {
   git_odb* raw_odb = nullptr;
   if (git_repository_odb(&raw_odb, repo.native()) != 0) return io_error("cannot open objects");
   UniqueHandle<git_odb, git_odb_free> odb(raw_odb);
+  PD_ASSIGN_OR_RETURN(auto tree_refusal, object_refusal(repo.native(), *git_commit_tree_id(c.get()),
+                                                        GIT_OBJECT_TREE, k_max_tree_bytes));
+  if (!tree_refusal.empty()) return true;
   git_odb_object* raw_tree = nullptr;
   if (git_odb_read(&raw_tree, odb.get(), git_commit_tree_id(c.get())) != 0) return true;
   UniqueHandle<git_odb_object, git_odb_object_free> tree(raw_tree);

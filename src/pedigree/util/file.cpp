@@ -1,4 +1,5 @@
 #include "pedigree/util/file.hpp"
+#include "pedigree/util/fault.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -154,11 +155,13 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
     ::unlink(temp.c_str());
     return errno_error("sync", temp, err);
   }
+  fault_point("write temporary file");
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(temp.c_str());
     return errno_error("rename", path, err);
   }
+  fault_point("rename into place");
   return {};
 }
 

@@ -1,0 +1,122 @@
+#include "pedigree/index/integrity.hpp"
+
+#include <algorithm>
+
+#include "pedigree/crypto/digest.hpp"
+#include "pedigree/ledger/event.hpp"
+
+namespace pedigree::index {
+
+std::unexpected<Error> damaged(const std::string& what) {
+  return corruption("the index is damaged (" + what +
+                    "): run `pedigree index rebuild`; nothing was concluded from it");
+}
+
+Result<void> check_event_row(std::string_view id, std::string_view status, std::string_view payload,
+                             std::string_view payload_sha256_hex) {
+  if (payload.empty() && payload_sha256_hex.empty()) {
+    if (status == "valid")
+      return damaged("event " + std::string(id) + " is valid but has no payload");
+    return {};
+  }
+  if (crypto::sha256_hex(payload) != payload_sha256_hex) {
+    return damaged("the stored statement of event " + std::string(id) +
+                   " does not match its SHA-256");
+  }
+  return {};
+}
+
+Result<std::vector<EdgeRow>> edges_of_payload(std::string_view id, std::string_view payload) {
+  auto st = ledger::parse_statement(payload, "event " + std::string(id));
+  if (!st) return damaged(st.error().message());
+  std::vector<EdgeRow> out;
+  if (st->kind != ledger::PredicateKind::k_lineage) return out;
+  auto parents = st->predicate.find("parents");
+  if (parents == st->predicate.end() || !parents->is_array()) return out;
+  for (const auto& parent : *parents) {
+    const auto& digest = parent.at("digest");
+    bool by_sha = digest.contains("sha256");
+    EdgeRow e;
+    e.event = id;
+    e.child = st->subject.sha256;
+    e.parent_kind = by_sha ? "sha256" : std::string(ledger::k_weights_digest_name);
+    e.parent = digest.at(e.parent_kind).get<std::string>();
+    e.relation = parent.at("relation").get<std::string>();
+    if (parent.contains("weight")) e.weight = parent["weight"].get<std::string>();
+    if (parent.contains("block_weights")) e.block_weights = parent["block_weights"].dump();
+    e.method = st->predicate.at("method").get<std::string>();
+    e.basis = st->predicate.at("basis").get<std::string>();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<bool> payload_declares_alias(std::string_view id, std::string_view payload,
+                                    std::string_view value, std::string_view kind,
+                                    std::string_view sha256) {
+  auto st = ledger::parse_statement(payload, "event " + std::string(id));
+  if (!st) return damaged(st.error().message());
+  if (st->subject.sha256 != sha256) return false;
+  if (kind == "weights" && st->subject.weights == value) return true;
+  if (st->kind != ledger::PredicateKind::k_model) return false;
+  auto hashes = st->predicate.find("hashes");
+  if (hashes == st->predicate.end() || !hashes->is_object()) return false;
+  auto it = hashes->find(std::string(kind));
+  return it != hashes->end() && it->is_string() && it->get<std::string>() == value;
+}
+
+bool same_edge(const EdgeRow& a, const EdgeRow& b) {
+  return a.event == b.event && a.child == b.child && a.parent == b.parent &&
+         a.parent_kind == b.parent_kind && a.relation == b.relation && a.weight == b.weight &&
+         a.block_weights == b.block_weights && a.method == b.method && a.basis == b.basis;
+}
+
+std::string reference_digest(std::vector<ReferenceRow> rows) {
+  std::vector<std::string> lines;
+  for (const auto& r : rows) lines.push_back(r.event + '\t' + r.subject + '\t' + r.role + '\n');
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (const auto& l : lines) all += l;
+  return crypto::sha256_hex(all);
+}
+
+Result<void> check_integrity(Index& index) {
+  Database& db = index.database();
+  PD_ASSIGN_OR_RETURN(Statement events,
+                      db.prepare("SELECT id, status, payload, lower(hex(payload_sha256)) "
+                                 "FROM events"));
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, events.step());
+    if (!row) break;
+    PD_TRY(check_event_row(events.column_text(0), events.column_text(1), events.column_text(2),
+                           events.column_text(3)));
+  }
+  PD_TRY(index.reference_models());
+  PD_ASSIGN_OR_RETURN(Statement children,
+                      db.prepare("SELECT child FROM edges UNION SELECT subject FROM events "
+                                 "WHERE predicate = 'lineage' AND status = 'valid'"));
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, children.step());
+    if (!row) break;
+    PD_TRY(index.parents(children.column_text(0)));
+  }
+  PD_ASSIGN_OR_RETURN(Statement aliases,
+                      db.prepare("SELECT a.value, a.kind, a.sha256, a.event, e.payload "
+                                 "FROM aliases a LEFT JOIN events e ON e.id = a.event AND "
+                                 "e.status = 'valid'"));
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, aliases.step());
+    if (!row) break;
+    const std::string event = aliases.column_text(3);
+    PD_ASSIGN_OR_RETURN(
+        bool declared, payload_declares_alias(event, aliases.column_text(4), aliases.column_text(0),
+                                              aliases.column_text(1), aliases.column_text(2)));
+    if (!declared) {
+      return damaged("alias " + aliases.column_text(0) + " of event " + event +
+                     " is not what the event declares");
+    }
+  }
+  return {};
+}
+
+}  // namespace pedigree::index
