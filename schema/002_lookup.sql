@@ -3,7 +3,7 @@
 -- reference models (by role) and model names resolve without scanning every
 -- event of a large ledger. Only rows of model events are indexed (partial indexes).
 
--- Reference models: base, nai-leak, nai-official, nai-vae.
+-- Reference models: base, nai-leak, nai-official, nai-vae, independent.
 CREATE INDEX events_model_role ON events (json_extract(payload, '$.predicate.role'))
   WHERE predicate = 'model' AND json_valid(payload);
 -- Model names, case-insensitive: the title, the file name and the subject name.

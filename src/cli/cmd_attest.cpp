@@ -330,7 +330,7 @@ void setup_attest(CLI::App& app, int& exit_code) {
   model->add_option("--source", o->details.source, "where it was published (URL)");
   model->add_option("--license", o->details.license, "licence text or identifier");
   model->add_option("--role", o->details.role,
-                    "reference role: base|nai-leak|nai-official|nai-vae");
+                    "reference role: base|nai-leak|nai-official|nai-vae|independent");
   model->add_flag("--no-fingerprint", o->no_fingerprint, "do not add the fingerprint event");
 
   auto* lineage =

@@ -130,8 +130,9 @@ public:
   Result<std::optional<std::string>> last_commit();
 
   // Lookups for `check` (reference_queries.cpp; schema/002_lookup.sql indexes them).
-  // Model events with a `role` (base, nai-leak, nai-official, nai-vae), any
-  // trust; `trusted` only when the signer holds the reference scope too.
+  // Model events with a `role` (base, nai-leak, nai-official, nai-vae,
+  // independent), any trust; `trusted` only when the signer holds the reference
+  // scope too.
   Result<std::vector<ReferenceRow>> reference_models();
   // Subjects of valid model events whose title, file name or subject name,
   // lower-cased, is one of `lower_names`. At most 1000 subjects, those named

@@ -53,7 +53,7 @@ Result<std::vector<ReferenceRow>> read_reference_rows(Database& db) {
       ", e.status, e.payload, lower(hex(e.payload_sha256)) FROM events e " + "WHERE " +
       k_model_rows +
       " AND json_extract(e.payload, '$.predicate.role') IN ('base', 'nai-leak', 'nai-official', "
-      "'nai-vae') AND e.status = 'valid' ORDER BY e.subject, e.id";
+      "'nai-vae', 'independent') AND e.status = 'valid' ORDER BY e.subject, e.id";
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
   std::vector<ReferenceRow> out;
   while (true) {

@@ -38,7 +38,7 @@ struct ModelDetails {
 
 // A model statement recording every identity of the file plus `details`.
 // InvalidArgument naming the field when a detail is malformed (published must
-// be YYYY-MM-DD, YYYY-MM or YYYY; role base|nai-leak|nai-official|nai-vae).
+// be YYYY-MM-DD, YYYY-MM or YYYY; role base|nai-leak|nai-official|nai-vae|independent).
 Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& details);
 
 // A fingerprint statement about `subject` holding the spec v1 fingerprint of

@@ -13,7 +13,8 @@ using nlohmann::json;
 const std::set<std::string, std::less<>> k_hash_kinds = {
     "autov1", "autov2",  "autov3", "sha256_12",    "crc32", "blake3",
     "sha256", "weights", "unet",   "text_encoder", "vae",   "ema_unet"};
-const std::set<std::string, std::less<>> k_roles = {"base", "nai-leak", "nai-official", "nai-vae"};
+const std::set<std::string, std::less<>> k_roles = {"base", "nai-leak", "nai-official", "nai-vae",
+                                                    "independent"};
 const std::set<std::string, std::less<>> k_relations = {"merge",     "finetune",   "add-difference",
                                                         "lora-bake", "conversion", "same-weights"};
 const std::set<std::string, std::less<>> k_bases = {"author-statement", "file-metadata",

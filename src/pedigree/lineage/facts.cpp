@@ -56,12 +56,14 @@ std::string_view role_name(Role role) {
     case Role::k_nai_leak: return "nai-leak";
     case Role::k_nai_official: return "nai-official";
     case Role::k_nai_vae: return "nai-vae";
+    case Role::k_independent: return "independent";
   }
   return "";
 }
 
 std::optional<Role> role_from_name(std::string_view name) {
-  for (Role r : {Role::k_base, Role::k_nai_leak, Role::k_nai_official, Role::k_nai_vae})
+  for (Role r :
+       {Role::k_base, Role::k_nai_leak, Role::k_nai_official, Role::k_nai_vae, Role::k_independent})
     if (role_name(r) == name) return r;
   return std::nullopt;
 }

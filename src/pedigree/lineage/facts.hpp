@@ -29,8 +29,11 @@ enum class EventStatus { k_trusted, k_untrusted, k_revoked, k_unconfirmed };
 std::string_view event_status_name(EventStatus status);
 
 // The role a reference model plays (model predicate "role").
-enum class Role { k_none, k_base, k_nai_leak, k_nai_official, k_nai_vae };
-std::string_view role_name(Role role);  // "", "base", "nai-leak", "nai-official", "nai-vae"
+// `independent`: a fine-tune trusted to hold no NAI weights (trained from SD1.x independently of
+// NAI, e.g. Waifu Diffusion 1.3); `check` uses its fingerprint as a nuisance reference.
+enum class Role { k_none, k_base, k_nai_leak, k_nai_official, k_nai_vae, k_independent };
+std::string_view role_name(
+    Role role);  // "", "base", "nai-leak", "nai-official", "nai-vae", "independent"
 std::optional<Role> role_from_name(std::string_view name);
 inline bool is_nai_role(Role role) {
   return role == Role::k_nai_leak || role == Role::k_nai_official;

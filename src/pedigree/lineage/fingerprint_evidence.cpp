@@ -4,6 +4,7 @@
 
 #include "pedigree/fingerprint/estimate.hpp"
 #include "pedigree/lineage/fingerprint_quality.hpp"
+#include "pedigree/lineage/fingerprint_calibration.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -61,12 +62,35 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   }
   std::vector<fingerprint::Reference> refs;
   refs.push_back({nai->name, &*nai->fingerprint, fingerprint::ShareSign::k_nonnegative, false});
-  for (std::size_t i = 1; i < bases.size() && refs.size() < 16; ++i)
+  for (std::size_t i = 1; i < bases.size() && refs.size() < 4; ++i)
     refs.push_back(  // later bases (SD1.5) may enter with either sign (add-difference)
         {bases[i]->name, &*bases[i]->fingerprint, fingerprint::ShareSign::k_free, false});
+  // Trusted independent fine-tunes: free regressors whose update directions are projected
+  // out, so a fine-tune that only shares them with NAI (similar training data) is not
+  // credited with NAI. Earliest published first, so the choice is stable.
+  std::vector<const ReferenceModel*> independents;
+  for (const auto& r : references)
+    if (r.role == Role::k_independent && r.fingerprint) independents.push_back(&r);
+  std::stable_sort(independents.begin(), independents.end(), earlier);
+  FingerprintConfiguration config;
+  for (const ReferenceModel* r : independents) {
+    if (config.nuisance.size() >= k_max_nuisance_references) break;
+    refs.push_back({r->name, &*r->fingerprint, fingerprint::ShareSign::k_free, true});
+    config.nuisance.push_back(r->name);
+  }
+  const NuisanceCalibration& cal = calibration_for(config.nuisance.size());
+  fingerprint::EstimateOptions options;
+  options.projection_rank = cal.projection_rank;
+  options.overall_threshold = cal.overall_threshold;
+  options.block_threshold = cal.block_threshold;
+  config.projection_rank = cal.projection_rank;
+  config.thresholds = cal.name;
+  config.overall_threshold = cal.overall_threshold;
+  config.block_threshold = cal.block_threshold;
   out.used = {bases.front(), nai};
-  for (std::size_t i = 1; i < bases.size() && i < 16; ++i) out.used.push_back(bases[i]);
-  auto est = fingerprint::estimate(target, *bases.front()->fingerprint, refs);
+  for (std::size_t i = 1; i < bases.size() && i < 4; ++i) out.used.push_back(bases[i]);
+  for (std::size_t i = 0; i < config.nuisance.size(); ++i) out.used.push_back(independents[i]);
+  auto est = fingerprint::estimate(target, *bases.front()->fingerprint, refs, options);
   if (!est) {
     out.note = "no fingerprint estimate: " + est.error().message();
     return out;
@@ -78,12 +102,16 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   r.share.low = std::max(0.0, share.overall.share - half);
   r.share.high = std::min(1.0, share.overall.share + half);
   r.nai_detected = share.present;
+  r.configuration = config;
   r.summary = "against " + nai->name + " over base " + bases.front()->name +
               (share.size_reliable ? "" : "; the size is unreliable (poor fit)");
   judge(target, bases, *est, r);
   out.note = "fingerprint estimate against " + nai->name + " (" +
              std::string(role_name(nai->role)) + ", " + nai->fingerprint_origin + "), base " +
-             bases.front()->name + " (" + bases.front()->fingerprint_origin + ")";
+             bases.front()->name + " (" + bases.front()->fingerprint_origin + "); " +
+             std::to_string(config.nuisance.size()) +
+             " nuisance reference(s) (trusted `independent` models), projection rank " +
+             std::to_string(config.projection_rank) + ", thresholds " + config.thresholds;
   out.result = std::move(r);
   return out;
 }

@@ -6,7 +6,11 @@
 // reference with a fingerprint is the common base; later bases (SD1.5) enter
 // the fit as further (free-signed) references, and one NAI reference (the leak's weights,
 // else the official release's, which are the same UNet) is the reference
-// whose share is reported.
+// whose share is reported. Every trusted `independent` reference with a
+// fingerprint enters as a nuisance regressor (fingerprint::Reference::nuisance),
+// and the projection rank and presence thresholds are those calibrated for that
+// number of nuisance references (fingerprint_calibration.hpp); the result says
+// which configuration was used.
 #pragma once
 
 #include <optional>

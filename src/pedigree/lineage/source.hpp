@@ -49,7 +49,7 @@ public:
   // (through lineage events of any status) and the events about them. The
   // reference stays valid until the next call or the source's destruction.
   virtual Result<const FactBase*> load(const std::vector<std::string>& roots) = 0;
-  // Every trusted reference model (base, nai-leak, nai-official, nai-vae)
+  // Every trusted reference model (base, nai-leak, nai-official, nai-vae, independent)
   // with its fingerprint when known. Fingerprints that fail to parse are
   // skipped (a ledger event cannot make check fail).
   virtual Result<std::vector<ReferenceModel>> reference_models() = 0;

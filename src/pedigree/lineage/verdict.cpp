@@ -6,19 +6,20 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "pedigree/lineage/confidence_table.hpp"
+
 namespace pedigree::lineage {
 namespace {
 
 // Confidence each kind of evidence lends on its own (documented in docs/cli.md).
+// The fingerprint's is measured instead: confidence_table.hpp.
 constexpr double k_conf_identity = 0.99;
 constexpr double k_conf_weak_hash = 0.4;
 constexpr double k_conf_lineage = 0.9;
-constexpr double k_conf_fingerprint = 0.8;
 constexpr double k_conf_claim_yes = 0.75;
 constexpr double k_conf_metadata = 0.6;
 constexpr double k_conf_base_identity = 0.95;
 constexpr double k_conf_complete_ancestry = 0.8;
-constexpr double k_conf_fingerprint_clean = 0.85;
 constexpr double k_conf_claim_no = 0.6;
 constexpr std::size_t k_max_listed = 20;
 // The leak of NovelAI's files (docs/reference-ledger.md): the first day NAI
@@ -391,20 +392,22 @@ private:
     const FingerprintResult& fp = *m_in.fingerprint;
     m_out.fingerprint_share = fp.share;
     m_out.fingerprint = fp;
+    m_out.fingerprint_configuration = fp.configuration;
     const bool present = fp.nai_detected || fp.outcome == FingerprintOutcome::k_present;
     std::string text = "fingerprint estimate of the NAI share: " + fmt_share(fp.share.estimate) +
                        " [" + fmt_share(fp.share.low) + ", " + fmt_share(fp.share.high) + "]" +
                        (fp.summary.empty() ? "" : "; " + fp.summary) + "; it covers " +
                        fmt_share(100 * fp.coverage.unet_params) + "% of the UNet parameters";
     if (present) {
-      add({"fingerprint", "strong", true, true, text, "", ""}, k_conf_fingerprint);
+      add({"fingerprint", "strong", true, true, text, "", ""},
+          fingerprint_confidence(fp.configuration.thresholds, true));
     } else if (fp.outcome == FingerprintOutcome::k_absent) {
       add({"fingerprint", "strong", true, false,
            cat({"no NAI above ", fmt_share(100 * fp.detection_limit),
                 "% of the UNet (upper end of the interval ", fmt_share(100 * fp.share.high), "%); ",
                 text}),
            "", ""},
-          k_conf_fingerprint_clean);
+          fingerprint_confidence(fp.configuration.thresholds, false));
     } else {
       // Inconclusive: shown, never counted toward "clean". A share significantly above 0
       // is a hint of NAI that blocks a clean verdict from other evidence too.

@@ -67,6 +67,17 @@ struct FingerprintCoverage {
 
 // The fingerprint estimator's answer for the target (filled by the caller
 // from fingerprint/ when the file and reference fingerprints are available).
+// Which calibrated configuration a fingerprint estimate used: the nuisance
+// references (trusted `independent` models with a fingerprint), the projection
+// rank and the threshold set calibrated for that many nuisance references.
+struct FingerprintConfiguration {
+  std::vector<std::string> nuisance;  // display names, in fit order
+  unsigned projection_rank = 0;
+  std::string thresholds;  // name of the calibrated set, e.g. "nuisance-0"
+  double overall_threshold = 0;
+  double block_threshold = 0;
+};
+
 struct FingerprintResult {
   ShareEstimate share;
   bool nai_detected = false;  // the estimator's calibrated decision (== outcome present)
@@ -79,6 +90,7 @@ struct FingerprintResult {
   std::string aligned_base{};  // the base reference it was measured against
   double fit_r2 = 0;           // parameter-weighted R^2 of the per-block fits
   double detection_limit = 0;  // the share "absent" rules out (fraction of the UNet)
+  FingerprintConfiguration configuration;
 };
 
 // A parent named by a merge recipe inside the file's own metadata (forgeable).
@@ -151,6 +163,7 @@ struct Verdict {
   std::optional<ShareEstimate> declared_share;
   std::optional<ShareEstimate> fingerprint_share;
   std::optional<FingerprintResult> fingerprint;  // the fingerprint evidence, when there is one
+  std::optional<FingerprintConfiguration> fingerprint_configuration;
   bool shares_disagree = false;
   Ancestry ancestry;
   std::vector<Evidence> evidence;

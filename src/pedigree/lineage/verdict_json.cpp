@@ -64,6 +64,15 @@ json path_json(const NaiPath& p) {
           {"root_role", role_name(p.root_role)}};
 }
 
+json configuration_json(const std::optional<FingerprintConfiguration>& c) {
+  if (!c) return nullptr;
+  return {{"nuisance_references", c->nuisance},
+          {"projection_rank", c->projection_rank},
+          {"thresholds", c->thresholds},
+          {"overall_threshold", c->overall_threshold},
+          {"block_threshold", c->block_threshold}};
+}
+
 json verdict_body(const Verdict& v) {
   json paths = json::array(), ignored = json::array(), evidence = json::array();
   json subtracted = json::array();
@@ -105,6 +114,7 @@ json verdict_body(const Verdict& v) {
             {"fingerprint", share_json(v.fingerprint_share)},
             {"disagree", v.shares_disagree}}},
           {"fingerprint", fingerprint_json(v.fingerprint)},
+          {"fingerprint_configuration", configuration_json(v.fingerprint_configuration)},
           {"paths", paths},
           {"subtracted_paths", subtracted},
           {"ignored_paths", ignored},
