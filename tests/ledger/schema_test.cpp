@@ -38,7 +38,13 @@ const std::set<std::string> k_known_keywords = {"$schema",
                                                 "minProperties",
                                                 "items",
                                                 "minItems",
-                                                "maxItems"};
+                                                "maxItems",
+                                                "dependentRequired",
+                                                "allOf",
+                                                "if",
+                                                "then",
+                                                "else",
+                                                "not"};
 
 bool type_matches(const json& v, const std::string& type) {
   if (type == "object") return v.is_object();
@@ -79,6 +85,13 @@ bool conforms(const json& v, const json& schema) {
     for (const auto& r : schema.value("required", json::array())) {
       if (!v.contains(r.get<std::string>())) return false;
     }
+    const json dependent = schema.value("dependentRequired", json::object());
+    for (const auto& [key, needs] : dependent.items()) {
+      if (!v.contains(key)) continue;
+      for (const auto& r : needs) {
+        if (!v.contains(r.get<std::string>())) return false;
+      }
+    }
     const json props = schema.value("properties", json::object());
     for (const auto& [key, value] : v.items()) {
       if (schema.contains("propertyNames") && !conforms(json(key), schema["propertyNames"])) {
@@ -91,6 +104,16 @@ bool conforms(const json& v, const json& schema) {
         if (extra.is_boolean() ? !extra.get<bool>() : !conforms(value, extra)) return false;
       }
     }
+  }
+  const json all_of = schema.value("allOf", json::array());
+  for (const auto& sub : all_of) {
+    if (!conforms(v, sub)) return false;
+  }
+  if (schema.contains("not") && conforms(v, schema["not"])) return false;
+  if (schema.contains("if")) {
+    const bool holds = conforms(v, schema["if"]);
+    const char* branch = holds ? "then" : "else";
+    if (schema.contains(branch) && !conforms(v, schema[branch])) return false;
   }
   if (v.is_array()) {
     if (schema.contains("minItems") && v.size() < schema["minItems"].get<std::size_t>())

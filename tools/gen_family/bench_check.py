@@ -3,7 +3,7 @@
 For every family made by tools/gen-family2, a ledger is built with the real binary and a fresh key
 (`pedigree key generate`, `pedigree init`, `pedigree attest model FILE --role ...` for sd14/sd15 (base),
 nai (nai-leak) and the "known" independent fine-tunes (independent), which also publishes their
-fingerprint events; the key is trusted with `pedigree trust add`), once per nuisance configuration (0 or
+fingerprint events; the key is trusted with `pedigree trust add --for all,reference`: its roles define the references), once per nuisance configuration (0 or
 all known independents). Every target model is then checked with `pedigree check --json`, and estimated
 with `pedigree estimate` with the same defaults (the configuration check reported), whose raw shares are
 what threshold calibration reads. Nothing here re-implements the presence rule.
@@ -62,7 +62,7 @@ def build_ledger(env, family, truth, nuisance):
         role = ROLES.get(name, "independent")
         env.run(["attest", "model", os.path.join(family, m["file"]), "--title", name, "--role", role,
                  "--published", PUBLISHED.get(name, "2022-11-01"), "--ledger", path, "--json"])
-    env.run(["trust", "add", env.keyid, "--ledger", path])
+    env.run(["trust", "add", env.keyid, "--for", "all,reference", "--ledger", path])
     # Build the index once before checks run in parallel: two first uses racing to create
     # it fail with "table meta already exists" (seen here; see the report).
     env.run(["index", "rebuild", "--ledger", path])
