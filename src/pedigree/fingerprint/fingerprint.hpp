@@ -130,8 +130,12 @@ struct Coverage {
 struct Fingerprint {
   std::uint32_t spec_version = k_spec_version;
   SketchParams params;
+  // Set by the builder; never serialized. Kept before `tensors` so the struct
+  // ends without tail padding: libstdc++ 12's std::expected may place its
+  // has-value flag in the payload's tail padding, which UBSan caught being
+  // overwritten (an optional<> last left 7 bytes of it).
+  std::optional<Coverage> coverage;
   std::vector<TensorSketch> tensors;
-  std::optional<Coverage> coverage;  // set by the builder; never serialized
 
   // The tensor called `name`, or nullptr.
   const TensorSketch* find(std::string_view name) const;
