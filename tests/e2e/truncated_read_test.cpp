@@ -17,13 +17,17 @@ struct Outcome {
 };
 
 // Starts `pedigree hash` on an 8 GiB sparse file (seconds of work), runs `meddle`
-// (shell, $f = the file, $pid = pedigree) 0.3 s later and waits for pedigree.
+// (shell, $f = the file, $pid = pedigree) once pedigree has the file open and
+// waits for pedigree. Waiting for the open, not for a fixed delay, matters: a
+// sanitizer build on a loaded machine can take longer than any delay to start,
+// and a signal before main() installs its handler tests nothing.
 Outcome hash_while(const TempDir& dir, const std::string& meddle) {
   const std::string script = "f=" + shell_quote((dir / "big.bin").string()) +
                              "; e=" + shell_quote((dir / "err").string()) +
                              "; truncate -s 8G \"$f\"; " + shell_quote(PEDIGREE_BINARY) +
                              " hash --no-cache --only sha256 \"$f\" >/dev/null 2>\"$e\" & pid=$!; "
-                             "sleep 0.3; " +
+                             "n=0; until { ls -l /proc/$pid/fd; cat /proc/$pid/maps; } 2>/dev/null | grep -q big.bin; do "
+                             "n=$((n+1)); [ $n -gt 3000 ] && break; sleep 0.01; done; " +
                              meddle + "; wait $pid; echo $?";
   auto r = run_command("sh -c " + shell_quote(script));
   Outcome out;
