@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <tuple>
 
 #include "e2e/check_world.hpp"
 #include "fingerprint/family.hpp"
@@ -157,6 +158,36 @@ TEST_F(CheckFingerprintQuality, NaiFreeFineTuneWithFullCoverageIsAbsent) {
   EXPECT_NE(r.json["summary"].get<std::string>().find("rules out NAI above 3% of the UNet"),
             std::string::npos)
       << r.out;
+}
+
+// The same independent fine-tune published as F16 and F32 files (as Waifu
+// Diffusion 1.3 is) is one nuisance direction: counted once, the duplicate
+// listed, so the thresholds are those calibrated for the directions the fit has.
+TEST_F(CheckFingerprintQuality, OneIndependentInTwoPrecisionsCountsOnce) {
+  const Weights wd = m_family.finetune(2, 1, true);
+  const Weights trinart = m_family.finetune(3, 1, true);
+  const fs::path dir = m_world.dir() / "models";
+  const std::vector<DType> f32(m_family.specs().size(), DType::k_f32);
+  const std::tuple<const char*, const Weights*, std::vector<DType>> files[] = {
+      {"wd13-float16", &wd, {}}, {"wd13-float32", &wd, f32}, {"trinart", &trinart, {}}};
+  for (const auto& [name, weights, dtypes] : files) {
+    const fs::path path = dir / (std::string(name) + ".safetensors");
+    write_model(m_family, *weights, path, dtypes);
+    m_world.model(name, "independent", "2022-10-08", nullptr, testing::Signer::k_trusted,
+                  openssl_sha256(path));
+    auto stored = m_world.check(shell_quote(path.string()));  // stores its fingerprint
+    ASSERT_NE(stored.exit_code, 1) << stored.err;
+  }
+  auto r = check("merge30", merge(0.3));
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  const auto& config = r.json["fingerprint_configuration"];
+  ASSERT_TRUE(config.is_object()) << r.out;
+  EXPECT_EQ(config["nuisance_references"].size(), 2u) << config;
+  ASSERT_EQ(config["nuisance_duplicates"].size(), 1u) << config;
+  EXPECT_NE(config["nuisance_duplicates"][0].get<std::string>().find("wd13-float"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(config["thresholds"], "nuisance-1-2") << config;
 }
 
 TEST_F(CheckFingerprintQuality, ThirtyPercentMergeIsPresent) {

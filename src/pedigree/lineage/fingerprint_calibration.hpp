@@ -27,11 +27,12 @@ struct NuisanceCalibration {
 // cal-11 and cal-12 of tools/gen-family2 (config "calibration", size small,
 // scale 16; 24 NAI-free targets). Each threshold is the largest NAI-free share
 // that passed the z test there, times 1.25, rounded up: with no nuisance
-// reference 4.68% overall / 15.5% block, with three 3.38% / 19.4%. One or two
-// nuisance references were not measured: they get the set of none (wider).
+// reference 4.68% overall / 15.5% block, with three 3.38% / 19.4%; with one
+// (measured for nuisance-1-2, same families, second run of the day) 3.32% /
+// 14.98%.
 inline constexpr NuisanceCalibration k_nuisance_calibrations[] = {
     {"nuisance-0", 0, 6, 0.059, 0.194},
-    {"nuisance-1-2", 1, 6, 0.059, 0.194},
+    {"nuisance-1-2", 1, 6, 0.042, 0.188},
     {"nuisance-3+", 3, 6, 0.043, 0.243},
 };
 

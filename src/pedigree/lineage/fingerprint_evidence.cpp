@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "pedigree/fingerprint/estimate.hpp"
-#include "pedigree/lineage/fingerprint_quality.hpp"
 #include "pedigree/lineage/fingerprint_calibration.hpp"
+#include "pedigree/lineage/fingerprint_policy.hpp"
+#include "pedigree/lineage/fingerprint_quality.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -72,9 +73,22 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   for (const auto& r : references)
     if (r.role == Role::k_independent && r.fingerprint) independents.push_back(&r);
   std::stable_sort(independents.begin(), independents.end(), earlier);
+  // The same weights published in several files (precisions, pruned, EMA) count once:
+  // the calibrated set is chosen by how many distinct nuisance directions the fit has.
   FingerprintConfiguration config;
+  std::vector<const ReferenceModel*> distinct;
   for (const ReferenceModel* r : independents) {
-    if (config.nuisance.size() >= k_max_nuisance_references) break;
+    if (distinct.size() >= k_max_nuisance_references) break;
+    const auto same = std::find_if(distinct.begin(), distinct.end(), [&](const ReferenceModel* d) {
+      return relative_update_distance(*r->fingerprint, *d->fingerprint,
+                                      *bases.front()->fingerprint) <
+             policy::k_same_model_update_distance;
+    });
+    if (same != distinct.end()) {
+      config.nuisance_duplicates.push_back(r->name + " (same weights as " + (*same)->name + ")");
+      continue;
+    }
+    distinct.push_back(r);
     refs.push_back({r->name, &*r->fingerprint, fingerprint::ShareSign::k_free, true});
     config.nuisance.push_back(r->name);
   }
@@ -89,7 +103,7 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   config.block_threshold = cal.block_threshold;
   out.used = {bases.front(), nai};
   for (std::size_t i = 1; i < bases.size() && i < 4; ++i) out.used.push_back(bases[i]);
-  for (std::size_t i = 0; i < config.nuisance.size(); ++i) out.used.push_back(independents[i]);
+  for (const ReferenceModel* r : distinct) out.used.push_back(r);
   auto est = fingerprint::estimate(target, *bases.front()->fingerprint, refs, options);
   if (!est) {
     out.note = "no fingerprint estimate: " + est.error().message();
@@ -110,8 +124,13 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
              std::string(role_name(nai->role)) + ", " + nai->fingerprint_origin + "), base " +
              bases.front()->name + " (" + bases.front()->fingerprint_origin + "); " +
              std::to_string(config.nuisance.size()) +
-             " nuisance reference(s) (trusted `independent` models), projection rank " +
-             std::to_string(config.projection_rank) + ", thresholds " + config.thresholds;
+             " nuisance reference(s) (trusted `independent` models" +
+             (config.nuisance_duplicates.empty()
+                  ? std::string()
+                  : "; " + std::to_string(config.nuisance_duplicates.size()) +
+                        " more left out as the same weights") +
+             "), projection rank " + std::to_string(config.projection_rank) + ", thresholds " +
+             config.thresholds;
   out.result = std::move(r);
   return out;
 }

@@ -54,4 +54,16 @@ inline constexpr double k_min_fit_r2 = 0.0;
 // rule could not flag is never ruled out above what it can see.
 inline constexpr double k_detection_limit = 0.03;
 
+// Two trusted `independent` references whose UNet updates from the base differ
+// by less than this fraction of the smaller update are one model for the
+// nuisance configuration (the same weights in fp16 and fp32, pruned or with
+// EMA, as Waifu Diffusion 1.3's four files are): they add no new direction, so
+// counting them apart would pick thresholds calibrated for more nuisance
+// directions than the fit has. Rounding to fp16 moves a weight by ~3e-4 of its
+// size and to bf16 by ~1e-3, i.e. a few % of a fine-tune's update (itself a
+// few % of the weights); two distinct fine-tunes differ by the order of their
+// updates (0.5-1.4 on the synthetic families even when they share training
+// data). 0.2 sits between, chosen from principle, not on any family.
+inline constexpr double k_same_model_update_distance = 0.2;
+
 }  // namespace pedigree::lineage::policy

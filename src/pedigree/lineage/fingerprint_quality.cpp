@@ -1,5 +1,6 @@
 #include "pedigree/lineage/fingerprint_quality.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -103,6 +104,31 @@ Alignment alignment_with(const fingerprint::Fingerprint& target,
     }
   }
   return out;
+}
+
+double relative_update_distance(const fingerprint::Fingerprint& a,
+                                const fingerprint::Fingerprint& b,
+                                const fingerprint::Fingerprint& base) {
+  double between = 0, update_a = 0, update_b = 0;
+  bool shared = false;
+  for (const auto& ta : a.tensors) {
+    if (ta.component != Component::k_unet) continue;
+    const fingerprint::TensorSketch* tb = b.find(ta.name);
+    const fingerprint::TensorSketch* t0 = base.find(ta.name);
+    if (!tb || !t0 || tb->shape != ta.shape || t0->shape != ta.shape ||
+        tb->cells.size() != ta.cells.size() || t0->cells.size() != ta.cells.size())
+      continue;
+    shared = true;
+    for (std::size_t i = 0; i < ta.cells.size(); ++i) {
+      const double da = ta.cells[i] - t0->cells[i], db = tb->cells[i] - t0->cells[i];
+      between += (da - db) * (da - db);
+      update_a += da * da;
+      update_b += db * db;
+    }
+  }
+  const double smaller = std::min(update_a, update_b);
+  if (!shared || !(smaller > 0)) return INFINITY;
+  return std::sqrt(between / smaller);
 }
 
 double weighted_r2(const fingerprint::Fingerprint& target,

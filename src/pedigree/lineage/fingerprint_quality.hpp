@@ -27,6 +27,15 @@ struct Alignment {
 Alignment alignment_with(const fingerprint::Fingerprint& target,
                          const fingerprint::Fingerprint& base);
 
+// Distance between the UNet updates of `a` and `b` from `base`, relative to the
+// smaller of the two: |a - b| / min(|a - base|, |b - base|) over the UNet
+// tensors all three hold with the same shape (sketch norms). Near 0 for the
+// same weights stored at another precision; of the order of 1 for distinct
+// fine-tunes. Infinite when either update is empty or nothing is shared.
+double relative_update_distance(const fingerprint::Fingerprint& a,
+                                const fingerprint::Fingerprint& b,
+                                const fingerprint::Fingerprint& base);
+
 // Parameter-weighted mean of per-block R^2 (block name -> R^2) over the target's UNet blocks.
 double weighted_r2(const fingerprint::Fingerprint& target, const std::map<std::string, double>& r2);
 

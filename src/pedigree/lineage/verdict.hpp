@@ -72,6 +72,9 @@ struct FingerprintCoverage {
 // rank and the threshold set calibrated for that many nuisance references.
 struct FingerprintConfiguration {
   std::vector<std::string> nuisance;  // display names, in fit order
+  // Trusted independents left out as the same model as one in `nuisance`
+  // (policy::k_same_model_update_distance): "name (same weights as other)".
+  std::vector<std::string> nuisance_duplicates;
   unsigned projection_rank = 0;
   std::string thresholds;  // name of the calibrated set, e.g. "nuisance-0"
   double overall_threshold = 0;

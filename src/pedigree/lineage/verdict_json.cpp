@@ -66,11 +66,10 @@ json path_json(const NaiPath& p) {
 
 json configuration_json(const std::optional<FingerprintConfiguration>& c) {
   if (!c) return nullptr;
-  return {{"nuisance_references", c->nuisance},
-          {"projection_rank", c->projection_rank},
-          {"thresholds", c->thresholds},
-          {"overall_threshold", c->overall_threshold},
-          {"block_threshold", c->block_threshold}};
+  return {
+      {"nuisance_references", c->nuisance},        {"nuisance_duplicates", c->nuisance_duplicates},
+      {"projection_rank", c->projection_rank},     {"thresholds", c->thresholds},
+      {"overall_threshold", c->overall_threshold}, {"block_threshold", c->block_threshold}};
 }
 
 json verdict_body(const Verdict& v) {
