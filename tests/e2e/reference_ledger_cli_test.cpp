@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "e2e/model_files.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/ledger/pins.hpp"
 #include "support/ledger_support.hpp"
@@ -16,6 +17,7 @@ namespace pedigree {
 namespace {
 
 using namespace pedigree::testing;
+using fingerprint::testing::combine;
 
 const std::string k_source = PEDIGREE_SOURCE_DIR;
 const std::string k_leak_full = "89d59c3dde4c56c6d5c41da34cc55ce479d93b4007046980934b14db71bdb2a8";
@@ -389,6 +391,223 @@ TEST_F(SourcesLedger, AnythingV3ThirdPartyClaimsAreShownNotCounted) {
         e["summary"].get<std::string>().find("third-party") != std::string::npos)
       shown = !e["counts"].get<bool>();
   EXPECT_TRUE(shown) << c.report["evidence"].dump(1);
+}
+
+// EerieOrangeMix: files listed without a hash (placeholders found by name),
+// recipes from the author. `_half`'s README text and table disagree: only its
+// primary parent is entered, so NAI is present but the declared share unknown.
+TEST_F(SourcesLedger, EerieOrangeMixIsFoundByNameWithItsRecipeToNai) {
+  auto eom2 = check("EerieOrangeMix2.safetensors");
+  ASSERT_TRUE(eom2.report.is_object()) << eom2.raw;
+  EXPECT_EQ(eom2.report["verdict"], "nai-leak") << eom2.raw;
+  EXPECT_TRUE(any_text_contains(eom2.report["candidates"], ledger::placeholder_sha256("eom2/eom")))
+      << eom2.report["candidates"].dump(1);
+  auto half = check("EerieOrangeMix_half.safetensors");
+  ASSERT_TRUE(half.report.is_object()) << half.raw;
+  EXPECT_EQ(half.report["verdict"], "nai-leak") << half.raw;
+  EXPECT_TRUE(half.report["nai_share"]["declared"].is_null()) << half.report["nai_share"].dump();
+}
+
+// The maintainer's path to publish reference fingerprints (issue 16), with
+// synthetic stand-ins for the real files: a sources folder whose models'
+// SHA-256 are the stand-ins', a throwaway key, `tools/build-reference-ledger
+// --files DIR --key PEM`. The signed fingerprint events verify, `check` of a
+// stand-in re-verifies its published fingerprint, a merge is estimated against
+// the published ones (the independent model as nuisance), and a file whose
+// SHA-256 is not the sources' is refused with nothing written or signed.
+class SourcesLedgerFingerprints : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    s_dir = new TempDir;
+    fingerprint::testing::Family family{7};
+    const auto nai = family.finetune(1, 1, true);
+    const auto independent = family.finetune(0, 1, false);  // its own data, no NAI
+    std::filesystem::create_directories(*s_dir / "files");
+    write_family_model(family, family.base(), *s_dir / "files" / "base.safetensors");
+    write_family_model(family, nai, *s_dir / "files" / "nai.safetensors");
+    write_family_model(family, independent, *s_dir / "files" / "independent.safetensors");
+    write_family_model(family, combine({{0.7, &family.base()}, {0.3, &nai}}),
+                       *s_dir / "files" / "merge.safetensors");
+    write_sources(*s_dir / "sources");
+    ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + key()).exit_code, 0);
+    auto built = builder(" --sources " + path("sources") + " --files " + path("files") + " --key " +
+                         key() + " --out " + path("bundled"));
+    ASSERT_EQ(built.exit_code, 0) << built.output;
+    s_keyid = nlohmann::json::parse(
+        read_text(*s_dir / "bundled" / "LEDGER.json"))["pinned_keys"][0]["keyid"];
+    auto init = run(" init");
+    ASSERT_EQ(init.exit_code, 0) << init.output;
+    auto trusted = run(" trust add " + s_keyid +
+                       " --for model,lineage,claim,fingerprint,revocation,reference");
+    ASSERT_EQ(trusted.exit_code, 0) << trusted.output;
+  }
+  static void TearDownTestSuite() {
+    delete s_dir;
+    s_dir = nullptr;
+  }
+  static std::string path(const std::string& sub) { return shell_quote((*s_dir / sub).string()); }
+  static std::string key() { return path("throwaway.pem"); }
+  static std::string sha(const std::string& file) {
+    return openssl_file_sha256(*s_dir / "files" / file);
+  }
+  // models.json: the three stand-ins with the roles of the real references.
+  static void write_sources(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);
+    write_text(dir / "ledger.json", read_text(k_source + "/ledger/sources/ledger.json"));
+    auto model = [](const char* id, const char* role, const char* published) {
+      const std::string file = std::string(id) + ".safetensors";
+      nlohmann::json m = {{"id", id},
+                          {"sha256", sha(file)},
+                          {"subject_name", file},
+                          {"predicate",
+                           {{"title", std::string("stand-in ") + id},
+                            {"file_name", file},
+                            {"architecture", "sd1"},
+                            {"published", published},
+                            {"source", "synthetic stand-in (test)"}}}};
+      if (*role) m["predicate"]["role"] = role;
+      return m;
+    };
+    nlohmann::json models = {
+        {"models",
+         {model("base", "base", "2022-08-22"), model("nai", "nai-leak", "2022-10-06"),
+          model("independent", "independent", "2022-10-08"), model("merge", "", "2023-01-01")}}};
+    write_text(dir / "models.json", models.dump(2));
+    write_text(dir / "lineage.json", R"({"lineage": []})");
+    write_text(dir / "claims.json", R"({"claims": []})");
+  }
+  static CommandResult builder(const std::string& args) {
+    return run_command(env_for(*s_dir) + shell_quote(k_source + "/tools/build-reference-ledger") +
+                       " --pedigree " + shell_quote(PEDIGREE_BINARY) + args + " 2>&1");
+  }
+  static CommandResult run(const std::string& args, const std::string& bundled = "bundled") {
+    return run_command(env_for(*s_dir) + "PEDIGREE_BUNDLED_LEDGER=" + path(bundled) + " " +
+                       shell_quote(PEDIGREE_BINARY) + args + " 2>&1");
+  }
+  static nlohmann::json check(const std::string& file) {
+    auto r = run_command(env_for(*s_dir) + "PEDIGREE_BUNDLED_LEDGER=" + path("bundled") + " " +
+                         shell_quote(PEDIGREE_BINARY) + " check --json " + shell_quote(file) +
+                         " 2>/dev/null");
+    EXPECT_TRUE(!r.output.empty() && r.output[0] == '{') << r.output;
+    return r.output.empty() || r.output[0] != '{' ? nlohmann::json()
+                                                  : nlohmann::json::parse(r.output);
+  }
+  static inline TempDir* s_dir = nullptr;
+  static inline std::string s_keyid;
+};
+
+TEST_F(SourcesLedgerFingerprints, EveryStandInGetsAVerifiedFingerprintEvent) {
+  // The builder recorded each stand-in's .fp in the sources, equal to `pedigree fingerprint`.
+  for (const char* file :
+       {"base.safetensors", "nai.safetensors", "independent.safetensors", "merge.safetensors"}) {
+    const auto fp = *s_dir / "sources" / "fingerprints" / (sha(file) + ".fp");
+    ASSERT_TRUE(std::filesystem::exists(fp)) << file;
+    auto own = run_command(shell_quote(PEDIGREE_BINARY) + " fingerprint " +
+                           path(std::string("files/") + file) + " -o " + path("own.fp"));
+    ASSERT_EQ(own.exit_code, 0) << own.output;
+    EXPECT_EQ(read_text(fp), read_text(*s_dir / "own.fp")) << file;
+  }
+  auto v = run(" verify --all --json");
+  ASSERT_EQ(v.exit_code, 0) << v.output;
+  auto report = nlohmann::json::parse(v.output);
+  EXPECT_EQ(report["counts"]["valid"], 8) << v.output;  // 4 model + 4 fingerprint events
+  EXPECT_EQ(report["counts"]["untrusted"], 0);
+  std::size_t fingerprints = 0;
+  for (const auto& f : report["files"])
+    if (f["predicate"] == "fingerprint") {
+      ++fingerprints;
+      EXPECT_EQ(f["signer"], s_keyid);
+      EXPECT_EQ(f["outcome"], "valid");
+    }
+  EXPECT_EQ(fingerprints, 4u) << v.output;
+}
+
+TEST_F(SourcesLedgerFingerprints, CheckOfAStandInReVerifiesItsPublishedFingerprint) {
+  auto r = check((*s_dir / "files" / "nai.safetensors").string());
+  ASSERT_TRUE(r.is_object());
+  EXPECT_EQ(r["verdict"], "nai-leak");
+  ASSERT_EQ(r["fingerprint_checks"].size(), 1u) << r.dump(1);
+  const auto& c = r["fingerprint_checks"][0];
+  EXPECT_EQ(c["sha256"], sha("nai.safetensors"));
+  EXPECT_EQ(c["matches"], true);
+  EXPECT_EQ(c["published"], true);
+  ASSERT_TRUE(c["event"].is_string());
+  const std::string s = sha("nai.safetensors");
+  EXPECT_TRUE(
+      std::filesystem::exists(*s_dir / "bundled" / "events" / s.substr(0, 2) / s.substr(2, 2) / s /
+                              (c["event"].get<std::string>() + ".json")));
+  // Nothing was bootstrapped locally: the published fingerprint was used.
+  EXPECT_FALSE(std::filesystem::exists(*s_dir / "XDG_DATA_HOME" / "pedigree" / "ledger" / ".git" /
+                                       "pedigree" / "references"));
+}
+
+TEST_F(SourcesLedgerFingerprints, AMergeIsEstimatedAgainstThePublishedFingerprints) {
+  auto r = check((*s_dir / "files" / "merge.safetensors").string());
+  ASSERT_TRUE(r.is_object());
+  ASSERT_TRUE(r["fingerprint"].is_object()) << r["notes"].dump(1);
+  ASSERT_TRUE(r["fingerprint_configuration"].is_object()) << r.dump(1);
+  EXPECT_EQ(r["fingerprint_configuration"]["nuisance_references"].size(), 1u)
+      << r["fingerprint_configuration"].dump();
+  EXPECT_EQ(r["fingerprint"]["outcome"], "present") << r["fingerprint"].dump(1);
+  EXPECT_NEAR(r["fingerprint"]["share"]["estimate"].get<double>(), 0.3, 0.1)
+      << r["fingerprint"].dump(1);
+  // Not a reference, but its fingerprint is published too: re-verified the same way.
+  ASSERT_EQ(r["fingerprint_checks"].size(), 1u) << r.dump(1);
+  EXPECT_EQ(r["fingerprint_checks"][0]["sha256"], sha("merge.safetensors"));
+  EXPECT_EQ(r["fingerprint_checks"][0]["matches"], true);
+  EXPECT_EQ(r["fingerprint_checks"][0]["published"], true);
+  EXPECT_TRUE(any_text_contains(r["notes"], "matches the published one")) << r["notes"].dump(1);
+  EXPECT_TRUE(any_text_contains(r["notes"], "event ")) << r["notes"].dump(1);
+}
+
+TEST_F(SourcesLedgerFingerprints, AFileWhoseSha256IsNotTheSourcesIsRefused) {
+  TempDir other;
+  write_sources(other / "sources");
+  auto r = builder(" --sources " + shell_quote((other / "sources").string()) +
+                   " --fingerprint nai=" + path("files/independent.safetensors") + " --key " +
+                   key() + " --out " + shell_quote((other / "out").string()));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is not the one the sources give for 'nai'"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(other / "sources" / "fingerprints"));
+  EXPECT_FALSE(std::filesystem::exists(other / "out"));
+  // A placeholder (no SHA-256 in the sources) takes no fingerprint either.
+  auto unknown = builder(" --sources " + shell_quote((other / "sources").string()) +
+                         " --fingerprint nobody=" + path("files/nai.safetensors"));
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+}
+
+TEST_F(SourcesLedgerFingerprints, RebuildingWithoutTheFilesIsByteIdentical) {
+  auto again =
+      builder(" --sources " + path("sources") + " --key " + key() + " --out " + path("rebuilt"));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(tree_files(*s_dir / "bundled"), tree_files(*s_dir / "rebuilt"));
+}
+
+TEST_F(SourcesLedgerFingerprints, APublishedFingerprintThatDiffersIsReported) {
+  // Sources whose fingerprint for `nai` is really the independent model's.
+  TempDir other;
+  write_sources(other / "sources");
+  std::filesystem::create_directories(other / "sources" / "fingerprints");
+  std::filesystem::copy_file(
+      *s_dir / "sources" / "fingerprints" / (sha("independent.safetensors") + ".fp"),
+      other / "sources" / "fingerprints" / (sha("nai.safetensors") + ".fp"));
+  auto built = builder(" --sources " + shell_quote((other / "sources").string()) + " --key " +
+                       key() + " --out " + shell_quote((other / "out").string()));
+  ASSERT_EQ(built.exit_code, 0) << built.output;
+  const std::string env = env_for(other) +
+                          "PEDIGREE_BUNDLED_LEDGER=" + shell_quote((other / "out").string()) + " " +
+                          shell_quote(PEDIGREE_BINARY);
+  ASSERT_EQ(run_command(env + " init 2>&1").exit_code, 0);
+  ASSERT_EQ(run_command(env + " trust add " + s_keyid + " --for model,fingerprint,reference 2>&1")
+                .exit_code,
+            0);
+  auto r = run_command(env + " check --json " + path("files/nai.safetensors") + " 2>/dev/null");
+  ASSERT_FALSE(r.output.empty()) << r.output;
+  auto report = nlohmann::json::parse(r.output);
+  ASSERT_EQ(report["fingerprint_checks"].size(), 1u) << report.dump(1);
+  EXPECT_EQ(report["fingerprint_checks"][0]["matches"], false);
+  EXPECT_TRUE(any_text_contains(report["notes"], "DIFFERS")) << report["notes"].dump(1);
 }
 
 // Day one: a hash nobody attested is `unknown`, with how to contribute.

@@ -181,6 +181,30 @@ std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
   return out;
 }
 
+// Events and .fp files hold the serialized form: compare in that form.
+bool same_fingerprint(const fingerprint::Fingerprint& known, const fingerprint::Fingerprint& own) {
+  return fingerprint::serialize(known) == fingerprint::serialize(own);
+}
+
+// A file that is not a reference but has a trusted fingerprint event for its
+// SHA-256: say whether the file's own fingerprint matches the published one.
+Result<void> check_published_fingerprint(FactSource& source, const FileScanResult& scanned,
+                                         const std::vector<ReferenceModel>& refs,
+                                         CheckReport& report) {
+  const std::string& sha = scanned.identity.sha256;
+  if (!scanned.sketch || sha.empty()) return {};
+  for (const auto& ref : refs)
+    if (ref.sha256 == sha) return {};  // bootstrap_references compared it
+  PD_ASSIGN_OR_RETURN(auto stored, source.fingerprint_of(sha));
+  if (!stored) return {};
+  bool same_fp = same_fingerprint(stored->fingerprint, *scanned.sketch);
+  report.notes.push_back(std::string("this file's fingerprint ") +
+                         (same_fp ? "matches" : "DIFFERS from") + " the published one (" +
+                         stored->origin + ")");
+  report.fingerprint_checks.push_back({sha, "", stored->origin, same_fp});
+  return {};
+}
+
 // Reference bootstrap: when the scanned file IS a reference model (by SHA-256
 // or weights hash), store its fingerprint locally when the ledger has none,
 // or check it against the ledger's fingerprint event when it has one.
@@ -192,12 +216,11 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
     if (std::find(same.begin(), same.end(), ref.sha256) == same.end()) continue;
     const std::string who = ref.name + " (" + std::string(role_name(ref.role)) + ")";
     if (ref.fingerprint) {
-      // Events and .fp files hold the serialized form: compare in that form.
-      bool same_fp =
-          fingerprint::serialize(*ref.fingerprint) == fingerprint::serialize(*scanned.sketch);
+      bool same_fp = same_fingerprint(*ref.fingerprint, *scanned.sketch);
       report.notes.push_back("this file is the reference " + who + "; its fingerprint " +
                              (same_fp ? "matches" : "DIFFERS from") + " the known one (" +
                              ref.fingerprint_origin + ")");
+      report.fingerprint_checks.push_back({ref.sha256, ref.name, ref.fingerprint_origin, same_fp});
       continue;
     }
     ref.fingerprint = fingerprint::quantized(*scanned.sketch);
@@ -267,6 +290,7 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
     PD_ASSIGN_OR_RETURN(refs, source.reference_models());
     bootstrap_references(scanned, same, refs, options, report);
     used = fingerprint_evidence(scanned, same, refs, report);
+    PD_TRY(check_published_fingerprint(source, scanned, refs, report));
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
   report.input = path.string();

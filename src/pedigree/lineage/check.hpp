@@ -29,6 +29,16 @@ struct CandidateVerdict {
   Verdict verdict;
 };
 
+// The checked file's own fingerprint compared with one already held for the
+// same artifact (a trusted fingerprint event, or the local reference store):
+// how anyone holding the file re-verifies a published fingerprint.
+struct FingerprintCheck {
+  std::string sha256;  // the artifact: the file's SHA-256, or the reference its weights equal
+  std::string name;
+  std::string origin;  // "event <id>" (published) or "local <path>"
+  bool matches = false;
+};
+
 struct CheckReport {
   std::string input;
   std::string kind;         // "file", "hash", "name", "image"
@@ -40,6 +50,8 @@ struct CheckReport {
   // What check did beside deciding: the fingerprint references used (or why
   // none), a reference fingerprint stored locally and how to publish it.
   std::vector<std::string> notes;
+  // A model file only: its fingerprint against each one already known for it.
+  std::vector<FingerprintCheck> fingerprint_checks;
 };
 
 // Whether scan_file_identity also builds the file's fingerprint in its pass.

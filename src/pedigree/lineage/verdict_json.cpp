@@ -153,6 +153,17 @@ nlohmann::json to_json(const CheckReport& r) {
          {"confidence", c.verdict.confidence}});
   out["candidates"] = candidates;
   out["notes"] = r.notes;
+  json checks = json::array();
+  for (const auto& c : r.fingerprint_checks) {
+    const bool published = c.origin.rfind("event ", 0) == 0;
+    checks.push_back({{"sha256", c.sha256},
+                      {"name", c.name.empty() ? json() : json(c.name)},
+                      {"published", published},
+                      {"event", published ? json(c.origin.substr(6)) : json()},
+                      {"origin", c.origin},
+                      {"matches", c.matches}});
+  }
+  out["fingerprint_checks"] = checks;
   if (r.image) {
     json models = json::array();
     for (const auto& m : r.image->models)
