@@ -624,7 +624,8 @@ TEST(ReferenceLedgerCli, DayOneUnknownHashIsUnknownWithHowToContribute) {
 // A placeholder is never what a pasted SHA-256 or AutoV2 names, even its own digits.
 TEST(ReferenceLedgerCli, PlaceholdersAreNeverMatchedAsAFileHash) {
   TempDir home;
-  const std::string p = ledger::placeholder_sha256("nai-leak/animefull-latest");
+  // animesfw-latest: its SHA-256 is unconfirmed, only AutoV1 202fcec0 is known.
+  const std::string p = ledger::placeholder_sha256("nai-leak/animesfw-latest");
   for (const std::string& typed : {p, p.substr(0, 10)}) {
     auto c = check_bundled(home, typed);
     ASSERT_TRUE(c.report.is_object()) << c.raw;
@@ -632,11 +633,30 @@ TEST(ReferenceLedgerCli, PlaceholdersAreNeverMatchedAsAFileHash) {
     EXPECT_TRUE(c.report["target"]["sha256"].is_null()) << typed;
   }
   // Its AutoV1 proposes it, weakly.
-  auto c = check_bundled(home, "e6e8e1fc");
+  auto c = check_bundled(home, "202fcec0");
   ASSERT_TRUE(c.report.is_object()) << c.raw;
   EXPECT_EQ(c.report["target"]["sha256"], p);
   EXPECT_EQ(c.report["target"]["weak_match"], true);
   EXPECT_EQ(c.report["verdict"], "nai-leak");
+}
+
+// The signed bundle holds the issue-16 facts (signed by key 2026-2): day one, a
+// fresh user gets the leaked animefull-latest by SHA-256, AOM3's recipe with
+// its subtracted terms, and BloodOrangeMix by file name.
+TEST(ReferenceLedgerCli, DayOneBundleHoldsTheCorrectedAndAddedFacts) {
+  TempDir home;
+  auto latest = check_bundled(home, k_latest_full);
+  ASSERT_TRUE(latest.report.is_object()) << latest.raw;
+  EXPECT_EQ(latest.report["verdict"], "nai-leak");
+  EXPECT_EQ(latest.report["target"]["weak_match"], false);
+  auto aom3 = check_bundled(home, k_aom3.substr(0, 10));
+  ASSERT_TRUE(aom3.report.is_object()) << aom3.raw;
+  EXPECT_EQ(aom3.report["verdict"], "nai-leak");
+  EXPECT_EQ(aom3.report["paths"].size(), 2u) << aom3.report["paths"].dump(1);
+  EXPECT_EQ(aom3.report["subtracted_paths"].size(), 2u);
+  auto bom = check_bundled(home, "BloodOrangeMix.ckpt");
+  ASSERT_TRUE(bom.report.is_object()) << bom.raw;
+  EXPECT_EQ(bom.report["verdict"], "nai-leak");
 }
 
 }  // namespace

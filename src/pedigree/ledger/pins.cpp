@@ -5,19 +5,24 @@
 namespace pedigree::ledger {
 namespace {
 
-// The reference-ledger key "pedigree reference ledger 2026-1" (Ed25519,
-// public key MCowBQYDK2VwAyEA0Dm9iixG7qv/GwSRbP4CnZMaNUyNXfRHFvf2cDBivzM=).
+// The reference-ledger key "pedigree reference ledger 2026-2" (Ed25519,
+// public key MCowBQYDK2VwAyEAK5IuhmgLefSKpjG+/FK7QEXong2m3mN/aTTPmu9gkAk=).
 // It signs reference facts: model identities and their reference roles (the
 // `reference` scope), published recipes (lineage), public declarations
 // (claim), reference fingerprints, and the revocations that retract any of them.
-constexpr const char* k_reference_key_2026_1 =
-    "669683d88aace2178daba06af30080caf9da78e48faf461496e90148f1c9d7a1";
+//
+// It replaces key 2026-1 (669683d8…c9d7a1), whose private half was lost
+// (docs/reference-ledger.md, "Key 2026-1 retired"). A key nobody can vouch for
+// is no longer pinned: events it signed in existing ledgers read `untrusted`,
+// and the same facts arrive re-signed by this key with the bundled ledger.
+constexpr const char* k_reference_key_2026_2 =
+    "ca0153d5e2b7f6ebfd68e6fff5463060b1998d46041ee44932036cc764ed94d5";
 
 }  // namespace
 
 std::span<const PinnedKey> compiled_pins() {
   static const std::vector<PinnedKey> pins = {
-      {k_reference_key_2026_1,
+      {k_reference_key_2026_2,
        {PredicateKind::k_model, PredicateKind::k_lineage, PredicateKind::k_fingerprint,
         PredicateKind::k_claim, PredicateKind::k_revocation},
        /*reference=*/true},
