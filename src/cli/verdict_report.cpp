@@ -156,6 +156,14 @@ std::string format_check_report(const lineage::CheckReport& r) {
     if (v.fingerprint_share) out += "fingerprint " + share_text(*v.fingerprint_share);
     if (v.shares_disagree) out += "   ** DISAGREE **";
     out += "\n";
+    // Add-difference recipes (A + (B - C) with B trained from C) add and subtract NAI
+    // terms that cancel in the signed sum: a share near 0 must not read as "no NAI".
+    const auto& a = v.ancestry;
+    if (v.declared_share && v.declared_share->high < 0.005 && !a.paths.empty() &&
+        !a.subtracted_paths.empty())
+      out +=
+          "              (added and subtracted NAI terms cancel in this signed sum; the weights\n"
+          "              the recipe adds were still trained from NAI: see the paths below)\n";
   }
   const auto& anc = v.ancestry;
   if (!anc.paths.empty()) {

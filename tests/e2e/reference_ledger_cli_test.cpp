@@ -654,6 +654,12 @@ TEST(ReferenceLedgerCli, DayOneBundleHoldsTheCorrectedAndAddedFacts) {
   EXPECT_EQ(aom3.report["verdict"], "nai-leak");
   EXPECT_EQ(aom3.report["paths"].size(), 2u) << aom3.report["paths"].dump(1);
   EXPECT_EQ(aom3.report["subtracted_paths"].size(), 2u);
+  // Its NAI terms cancel in the signed declared share: the report says a share
+  // near 0 is not "no NAI".
+  ASSERT_LT(aom3.report["nai_share"]["declared"]["high"].get<double>(), 0.005)
+      << aom3.report["nai_share"].dump();
+  auto human = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " check " + k_aom3);
+  EXPECT_NE(human.output.find("cancel in this signed sum"), std::string::npos) << human.output;
   auto bom = check_bundled(home, "BloodOrangeMix.ckpt");
   ASSERT_TRUE(bom.report.is_object()) << bom.raw;
   EXPECT_EQ(bom.report["verdict"], "nai-leak");
