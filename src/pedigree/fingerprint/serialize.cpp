@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "pedigree/fingerprint/sketcher.hpp"
 #include "pedigree/util/file.hpp"
@@ -38,8 +39,14 @@ double scale_for(const std::vector<double>& cells, int bits) {
   return max / static_cast<double>((1 << (bits - 1)) - 1);
 }
 
+// Non-finite inputs (a hostile checkpoint's inf/NaN weights, or an infinite
+// scale) must not reach the float-to-integer conversion, which is undefined
+// for them: NaN quantizes to 0, the rest is clamped to the int16 range.
 std::int64_t quantize_cell(double v, double scale) {
-  return scale > 0 ? static_cast<std::int64_t>(std::nearbyint(v / scale)) : 0;
+  if (!(scale > 0)) return 0;
+  const double q = std::nearbyint(v / scale);
+  if (std::isnan(q)) return 0;
+  return static_cast<std::int64_t>(std::clamp(q, -32767.0, 32767.0));
 }
 
 std::string at(const ByteReader& r, std::string_view what) {
@@ -84,7 +91,9 @@ Result<TensorSketch> parse_record(ByteReader& r, const SketchParams& params, std
   PD_ASSIGN_OR_RETURN(t.value_hash, r.read_le64("value hash"));
   PD_ASSIGN_OR_RETURN(auto scale_bits, r.read_le64("scale"));
   double scale = std::bit_cast<double>(scale_bits);
-  if (!std::isfinite(scale) || scale < 0) return corruption(at(r, where + ": bad scale"));
+  // Every cell (int16 x scale) must stay finite: a scale near DBL_MAX would overflow.
+  if (!std::isfinite(scale) || scale < 0 || scale > std::numeric_limits<double>::max() / 32768)
+    return corruption(at(r, where + ": bad scale"));
   const std::size_t cells = static_cast<std::size_t>(t.rows) * t.cols;
   PD_ASSIGN_OR_RETURN(auto raw, r.read_bytes(cells * 2, "cells"));
   t.cells.resize(cells);
