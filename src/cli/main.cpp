@@ -4,6 +4,19 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "pedigree/util/terminal_text.hpp"
+
+namespace {
+
+// CLI11's usage errors quote the arguments they could not parse (a path, a
+// value), which may hold escape sequences or newlines: escaped like any other
+// text from outside (util/terminal_text.hpp). Otherwise CLI::FailureMessage::help.
+std::string safe_failure_message(const CLI::App* app, const CLI::Error& e) {
+  return "ERROR: " + pedigree::terminal_safe(e.get_name()) + ": " +
+         pedigree::terminal_safe(e.what()) + "\n" + pedigree::terminal_safe_lines(app->help());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   pedigree::cli::report_bus_errors();
@@ -12,7 +25,7 @@ int main(int argc, char** argv) {
       "pedigree"};
   app.set_version_flag("--version", std::string("pedigree ") + PEDIGREE_VERSION);
   app.require_subcommand(1);
-  app.failure_message(CLI::FailureMessage::help);
+  app.failure_message(safe_failure_message);
 
   int exit_code = pedigree::cli::k_exit_ok;
   (void)exit_code;  // set by the subcommand callbacks registered below

@@ -247,6 +247,68 @@ TEST(CrashConsistency, InitCloneKeyTrustAndIndexKilledAtEveryStepLeaveNothingHal
   EXPECT_EQ(home.run("verify" + s.L()).status, 0);
 }
 
+// Files a killed write left in a directory: temporaries of write_file_atomic.
+std::vector<std::string> temporaries(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos)
+      out.push_back(e.path().filename().string());
+  return out;
+}
+
+TEST(CrashConsistency, TrustRemoveAndKeyImportKilledAtEveryStepLeaveNothingHalfDone) {
+  Shared s;
+  const auto& home = s.home;
+  const auto config = home.dir() / "config" / "pedigree";
+  // trust remove: trust.json is the old list or the new one, never a mix or
+  // unreadable; a re-run (when the key is still trusted) removes it, and no
+  // temporary outlives the next write.
+  auto trusted = [&] {
+    auto list = home.run("trust list --json" + s.L());
+    EXPECT_EQ(list.status, 0) << list.err;
+    return list.out.find(s.keyid) != std::string::npos;
+  };
+  EXPECT_GE(
+      kill_at_every_step(
+          home, "trust remove " + s.keyid + s.L(), [&] { home.ok("trust add " + s.keyid + s.L()); },
+          [&](int n) {
+            const std::string at = "trust remove killed at step " + std::to_string(n);
+            if (trusted()) home.ok("trust remove " + s.keyid + s.L());
+            EXPECT_FALSE(trusted()) << at;
+            EXPECT_EQ(temporaries(config), std::vector<std::string>{}) << at;
+            EXPECT_EQ(home.run("verify" + s.L()).status, 0) << at;
+          }),
+      2);
+  EXPECT_FALSE(trusted());
+  // key import: the key store lists the key whole (its private key loads and
+  // signs) or not at all; a re-run imports it and removes the temporaries the
+  // kill left (one holds the private key).
+  const auto pem = home.dir() / "imported.pem";
+  ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + q(pem)).exit_code, 0);
+  const auto keys = config / "keys";
+  auto snapshot = home.dir() / "keys-snapshot";
+  copy_dir(keys, snapshot);
+  const std::string import = "key import " + q(pem) + " --name Imported --email i@example.org";
+  std::string keyid;
+  EXPECT_GE(kill_at_every_step(
+                home, import, [&] { copy_dir(snapshot, keys); },
+                [&](int n) {
+                  const std::string at = "key import killed at step " + std::to_string(n);
+                  auto list = home.run("key list --json");
+                  ASSERT_EQ(list.status, 0) << at << ": " << list.err;
+                  auto again = home.run(import + " --json");
+                  ASSERT_EQ(again.status, 0) << at << ": " << again.err;
+                  EXPECT_EQ(temporaries(keys), std::vector<std::string>{}) << at;
+                  keyid = again.json()["keyid"];
+                  home.attest_claim(std::string(64, 'e'), "--key " + keyid.substr(0, 16));
+                  EXPECT_EQ(home.run("verify" + s.L()).status, 0) << at;
+                }),
+            4);
+  auto list = home.ok("key list --json").out;
+  EXPECT_NE(list.find(keyid), std::string::npos) << list;
+}
+
 TEST(CrashConsistency, ASyncKilledAtEveryWriteStepIsCompletedByTheNext) {
   Shared s;
   const auto& home = s.home;

@@ -7,6 +7,8 @@
 // restores the verdict.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "e2e/check_world.hpp"
 
 namespace pedigree {
@@ -17,6 +19,7 @@ using testing::read_text;
 using testing::run_command;
 using testing::sha_of_label;
 using testing::shell_quote;
+using testing::Signer;
 using testing::write_text;
 
 constexpr int k_exit_bad_input = 4;
@@ -122,6 +125,108 @@ TEST(IndexIntegrity, AnEdgeRowLostFromTheIndexIsReportedAndNeverDecides) {
   expect_verdict_kept_and_damage_reported(w, "A", "lost edge");
   expect_verdict_kept_and_damage_reported(w, "C", "lost edge below");
   expect_rebuild_restores(w);
+}
+
+// The columns beside the payload decide whether a statement counts; each is
+// covered by the row digest (schema/004_row_digest.sql). One edit at a time,
+// each in a fresh world: `check` refuses, `index status` reports it, a
+// rebuild restores the verdicts.
+struct ColumnEdit {
+  const char* what;
+  std::string sql;     // the damage
+  std::string target;  // what `check` is asked about
+};
+
+void expect_column_edit_refused(const std::function<std::vector<ColumnEdit>(CheckWorld&)>& make) {
+  for (std::size_t i = 0;; ++i) {
+    CheckWorld w;
+    chain(w);
+    auto edits = make(w);
+    if (i == edits.size()) break;
+    const ColumnEdit& edit = edits[i];
+    auto before = w.check(edit.target);
+    ASSERT_TRUE(before.json.is_object()) << edit.what << "\n" << before.out << before.err;
+    sql(w, edit.sql);
+    expect_refused(w, edit.target, edit.what);
+    expect_rebuild_restores(w);
+    auto after = w.check(edit.target);
+    EXPECT_EQ(after.json["verdict"], before.json["verdict"]) << edit.what << "\n" << after.out;
+  }
+}
+
+TEST(IndexIntegrity, AnUntrustedSignerMadeTrustedInTheIndexIsNeverUsed) {
+  expect_column_edit_refused([](CheckWorld& w) {
+    // X from the base only, said by a key nobody trusts: unknown, never clean.
+    w.model("X");
+    std::string id = w.lineage("X", {{"sd15", "finetune", ""}}, Signer::k_untrusted);
+    return std::vector<ColumnEdit>{
+        {"signer made trusted",
+         "UPDATE events SET signer = '" + w.trusted_keyid() + "' WHERE id = '" + id + "'",
+         sha_of_label("X")}};
+  });
+}
+
+TEST(IndexIntegrity, ARevokedOrDuplicateStatusMadeValidInTheIndexIsNeverUsed) {
+  expect_column_edit_refused([](CheckWorld& w) {
+    // X's only clean lineage is withdrawn by its signer: X reads unknown.
+    w.model("X");
+    std::string id = w.lineage("X", {{"sd15", "finetune", ""}});
+    w.revoke("X", id);
+    return std::vector<ColumnEdit>{
+        {"revoked made valid",
+         "UPDATE events SET status = 'valid', error = '' WHERE id = '" + id + "'",
+         sha_of_label("X")}};
+  });
+}
+
+TEST(IndexIntegrity, AValidStatusMadeRevokedOrInvalidInTheIndexIsNeverUsed) {
+  // The other direction drops evidence: NAI's identity or A's lineage to it.
+  expect_column_edit_refused([](CheckWorld&) {
+    return std::vector<ColumnEdit>{
+        {"A's lineage revoked",
+         "UPDATE events SET status = 'revoked' WHERE predicate = 'lineage' AND subject = '" +
+             sha_of_label("A") + "'",
+         sha_of_label("A")},
+        {"A's lineage unknown-key",
+         "UPDATE events SET status = 'unknown-key' WHERE predicate = 'lineage' AND subject = '" +
+             sha_of_label("A") + "'",
+         sha_of_label("A")}};
+  });
+}
+
+TEST(IndexIntegrity, AChangedSubjectOrPredicateColumnIsNeverUsed) {
+  expect_column_edit_refused([](CheckWorld& w) {
+    w.model("X");
+    const std::string a = sha_of_label("A"), x = sha_of_label("X");
+    return std::vector<ColumnEdit>{
+        // A's model event filed under X: X would gain A's identity.
+        {"subject moved",
+         "UPDATE events SET subject = '" + x + "' WHERE predicate = 'model' AND subject = '" + a +
+             "'",
+         x},
+        // A's lineage event as another predicate: it would stop counting as lineage.
+        {"predicate changed",
+         "UPDATE events SET predicate = 'claim' WHERE predicate = 'lineage' AND subject = '" + a +
+             "'",
+         a},
+        // The event id, path, error and blob are covered too.
+        {"path changed", "UPDATE events SET path = 'x' || path WHERE subject = '" + a + "'", a},
+        {"blob changed", "UPDATE events SET blob = '00' || blob WHERE subject = '" + a + "'", a}};
+  });
+}
+
+TEST(IndexIntegrity, AnIndexOfSchemaVersion3MigratesAndRebuilds) {
+  CheckWorld w;
+  chain(w);
+  ASSERT_EQ(w.check(sha_of_label("C")).json["verdict"], "nai-leak");
+  // What an earlier pedigree left: no row digests, user_version 3.
+  sql(w, "ALTER TABLE events DROP COLUMN row_sha256; PRAGMA user_version = 3;");
+  auto c = w.check(sha_of_label("C"));
+  EXPECT_EQ(c.json["verdict"], "nai-leak") << c.out << c.err;
+  EXPECT_EQ(w.run("index status").exit_code, 0);
+  auto version =
+      run_command("sqlite3 " + shell_quote(index_file(w).string()) + " 'PRAGMA user_version' 2>&1");
+  EXPECT_EQ(version.output, "4\n");
 }
 
 }  // namespace

@@ -138,5 +138,40 @@ TEST(SyncBounds, AnOversizedCommitObjectIsRefusedFromItsHeader) {
   EXPECT_EQ(h.head(), before);
 }
 
+// An oversized commit below a small tip: the walk that lists new commits
+// reads each one's size from its header before libgit2 parses it (libgit2's
+// revision walk parsed it first, and stopped silently at one it could not
+// parse, listing no new commit at all).
+TEST(SyncBounds, AnOversizedCommitBelowTheTipIsRefusedBeforeItIsParsed) {
+  for (const bool parseable : {false, true}) {
+    Hostile h;
+    const std::string tip = h.git("rev-parse main");
+    const std::string tree = h.git("rev-parse main^{tree}");
+    // Not a commit libgit2 can parse (no tree line), or a well-formed one.
+    const std::string body = std::string(3u << 20, 'x') + "\n";
+    // Stored without moving a ref (git refuses a ref to what it cannot parse).
+    write_text(h.home.dir() / "big.txt",
+               parseable ? "tree " + tree + "\nparent " + tip +
+                               "\nauthor m <m@m> 1700000000 +0000\ncommitter m <m@m> 1700000000 "
+                               "+0000\n\n" +
+                               body
+                         : body);
+    const std::string big =
+        h.git("hash-object -t commit -w --literally " + q(h.home.dir() / "big.txt"));
+    const std::string small = h.write_commit("tree " + tree + "\nparent " + big +
+                                             "\nauthor m <m@m> 1700000001 +0000\ncommitter m "
+                                             "<m@m> 1700000001 +0000\n\nsmall\n");
+    const std::string before = h.head();
+    const std::string refs_before = sh("git -C " + q(h.home.ledger()) + " for-each-ref");
+    auto r = h.home.run("sync --ledger " + q(h.home.ledger()));
+    EXPECT_EQ(r.status, 6) << parseable << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("(limit 1048576)"), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find(big.substr(0, 12)), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(h.head(), before);
+    EXPECT_EQ(sh("git -C " + q(h.home.ledger()) + " for-each-ref"), refs_before);
+    EXPECT_EQ(h.home.run("verify --ledger " + q(h.home.ledger())).status, 0);
+  }
+}
+
 }  // namespace
 }  // namespace pedigree

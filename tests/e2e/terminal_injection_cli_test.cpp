@@ -53,5 +53,26 @@ TEST(TerminalInjection, KeyTrustAttestIndexRemoteAndSyncOutputsAreEscaped) {
   EXPECT_TRUE(remote_shown) << runs[8].out << runs[9].err;
 }
 
+// CLI11's own usage errors quote the arguments they reject: an unexpected
+// argument, an unknown option, a value that is not a number.
+TEST(TerminalInjection, UsageErrorsEscapeTheArgumentsTheyQuote) {
+  CliHome home;
+  const std::vector<std::string> commands = {
+      "index status " + shell_quote(k_hostile_ascii),
+      "check --" + shell_quote("bogus" + k_hostile_ascii) + " x",
+      "graph x --format " + shell_quote(k_hostile),
+      "fingerprint x --matrix-side " + shell_quote(k_hostile),
+  };
+  for (const auto& args : commands) {
+    auto r = home.run(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.err;
+    expect_terminal_safe(r.out, "stdout of " + args);
+    expect_terminal_safe(r.err, "stderr of " + args);
+    EXPECT_EQ(verdict_lines(r.out + r.err), 0) << r.err;
+  }
+  auto r = home.run("index status " + shell_quote(k_hostile_ascii));
+  EXPECT_NE(r.err.find("Pic\\x1b[2J\\x1b[H\\n  verdict:"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace pedigree

@@ -46,6 +46,9 @@ Result<KeyInfo> KeyStore::store(const PrivateKey& key, const KeyIdentity& identi
   PD_ASSIGN_OR_RETURN(std::string pem, key.to_pem(passphrase));
   KeyInfo info{key.keyid(), identity, passphrase.has_value(), m_dir / (key.keyid() + ".pem"),
                base64_encode(ByteView(key.public_key().raw()))};
+  // A store killed before its renames left temporaries (a private key among them).
+  remove_dead_temporaries(info.pem_path);
+  remove_dead_temporaries(m_dir / (key.keyid() + ".json"));
   PD_TRY(write_file_atomic(info.pem_path, pem, 0600));
   nlohmann::json meta = {{"keyid", info.keyid},
                          {"name", identity.name},

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/crypto/base64.hpp"
+#include "pedigree/index/integrity.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/util/hex.hpp"
 
@@ -43,6 +44,10 @@ Result<void> Indexer::load_keys() {
     PD_ASSIGN_OR_RETURN(
         auto key, crypto::PublicKey::from_raw(
                       ByteView(reinterpret_cast<const std::uint8_t*>(raw->data()), raw->size())));
+    // The keyid is the SHA-256 of the key: a damaged keys row would verify new
+    // events against another key than the one its keyid names.
+    if (key.keyid() != st.column_text(0))
+      return damaged("keys row " + st.column_text(0) + " holds another key");
     m_keys.add({key, {st.column_text(2), st.column_text(3)}});
   }
   return {};
@@ -100,8 +105,10 @@ Result<void> Indexer::insert_event_row(const std::string& id, const std::string&
                                        const std::string& payload, const std::string& blob) {
   PD_ASSIGN_OR_RETURN(Statement * st,
                       sql("INSERT OR REPLACE INTO events(id, path, subject, signer, predicate, "
-                          "status, error, payload_sha256, payload, blob) VALUES "
-                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                          "status, error, payload_sha256, payload, blob, row_sha256) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+  const std::string row_sha = event_row_digest(
+      {id, path, subject, signer, predicate, status, error, "", payload_sha, blob, ""});
   return st->bind(1, id)
       .bind(2, path)
       .bind(3, subject)
@@ -112,6 +119,7 @@ Result<void> Indexer::insert_event_row(const std::string& id, const std::string&
       .bind_blob(8, sha256_bytes(payload_sha))
       .bind(9, payload)
       .bind(10, blob)
+      .bind_blob(11, sha256_bytes(row_sha))
       .run();
 }
 
@@ -119,7 +127,8 @@ Result<void> Indexer::set_status(const std::string& id, const std::string& statu
                                  const std::string& error) {
   PD_ASSIGN_OR_RETURN(Statement * st,
                       sql("UPDATE events SET status = ?2, error = ?3 WHERE id = ?1"));
-  return st->bind(1, id).bind(2, status).bind(3, error).run();
+  PD_TRY(st->bind(1, id).bind(2, status).bind(3, error).run());
+  return seal_event_row(m_db, id);
 }
 
 Result<void> Indexer::apply_event(const std::string& path, const std::string& blob,
@@ -133,6 +142,7 @@ Result<void> Indexer::apply_event(const std::string& path, const std::string& bl
                       sql("SELECT path FROM events WHERE id = ?1 AND path <> ?2"));
   other->bind(1, entry.event_id).bind(2, path);
   PD_ASSIGN_OR_RETURN(bool taken, other->step());
+  const std::string taken_path = taken ? other->column_text(0) : "";
   other->reset();
   if (!verified) {
     std::string id = entry.kind == ledger::EntryKind::k_event && !taken ? entry.event_id : path;
@@ -145,6 +155,7 @@ Result<void> Indexer::apply_event(const std::string& path, const std::string& bl
     PD_TRY(drop->bind(1, path).run());
     PD_ASSIGN_OR_RETURN(Statement * rekey, sql("UPDATE events SET id = path WHERE id = ?1"));
     PD_TRY(rekey->bind(1, entry.event_id).run());
+    PD_TRY(seal_event_row(m_db, taken_path));
   }
   const ledger::VerifiedEvent& ev = *verified;
   const std::string predicate(ledger::predicate_name(ev.statement.kind));

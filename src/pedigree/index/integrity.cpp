@@ -4,6 +4,7 @@
 
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/ledger/event.hpp"
+#include "pedigree/util/hex.hpp"
 
 namespace pedigree::index {
 
@@ -12,18 +13,58 @@ std::unexpected<Error> damaged(const std::string& what) {
                     "): run `pedigree index rebuild`; nothing was concluded from it");
 }
 
-Result<void> check_event_row(std::string_view id, std::string_view status, std::string_view payload,
-                             std::string_view payload_sha256_hex) {
-  if (payload.empty() && payload_sha256_hex.empty()) {
-    if (status == "valid")
-      return damaged("event " + std::string(id) + " is valid but has no payload");
+std::string event_row_digest(const EventColumns& row) {
+  // Each column length-prefixed, so no two rows share an encoding.
+  crypto::Sha256 h;
+  for (const std::string* column : {&row.id, &row.path, &row.subject, &row.signer, &row.predicate,
+                                    &row.status, &row.error, &row.payload_sha256, &row.blob}) {
+    h.update(std::to_string(column->size()) + ':');
+    h.update(*column);
+  }
+  return to_hex(h.finish());
+}
+
+Result<void> check_event_row(const EventColumns& row) {
+  if (event_row_digest(row) != row.row_sha256) {
+    return damaged("the events row of event " + row.id + " does not match its row digest");
+  }
+  if (row.payload.empty() && row.payload_sha256.empty()) {
+    if (row.status == "valid") return damaged("event " + row.id + " is valid but has no payload");
     return {};
   }
-  if (crypto::sha256_hex(payload) != payload_sha256_hex) {
-    return damaged("the stored statement of event " + std::string(id) +
-                   " does not match its SHA-256");
+  if (crypto::sha256_hex(row.payload) != row.payload_sha256) {
+    return damaged("the stored statement of event " + row.id + " does not match its SHA-256");
   }
   return {};
+}
+
+Result<EventColumns> check_event_columns(const Statement& st, int first) {
+  EventColumns row;
+  for (std::string* column :
+       {&row.id, &row.path, &row.subject, &row.signer, &row.predicate, &row.status, &row.error,
+        &row.payload, &row.payload_sha256, &row.blob, &row.row_sha256}) {
+    *column = st.column_text(first++);
+  }
+  PD_TRY(check_event_row(row));
+  return row;
+}
+
+Result<void> seal_event_row(Database& db, std::string_view id) {
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare(std::string("SELECT ") + k_event_columns +
+                                               " FROM events e WHERE e.id = ?1"));
+  st.bind(1, id);
+  PD_ASSIGN_OR_RETURN(bool found, st.step());
+  if (!found) return {};
+  int i = 0;
+  EventColumns row;
+  for (std::string* column :
+       {&row.id, &row.path, &row.subject, &row.signer, &row.predicate, &row.status, &row.error,
+        &row.payload, &row.payload_sha256, &row.blob}) {
+    *column = st.column_text(i++);
+  }
+  auto digest = from_hex(event_row_digest(row));
+  PD_ASSIGN_OR_RETURN(Statement up, db.prepare("UPDATE events SET row_sha256 = ?2 WHERE id = ?1"));
+  return up.bind(1, id).bind_blob(2, *digest).run();
 }
 
 Result<std::vector<EdgeRow>> edges_of_payload(std::string_view id, std::string_view payload) {
@@ -83,13 +124,11 @@ std::string reference_digest(std::vector<ReferenceRow> rows) {
 Result<void> check_integrity(Index& index) {
   Database& db = index.database();
   PD_ASSIGN_OR_RETURN(Statement events,
-                      db.prepare("SELECT id, status, payload, lower(hex(payload_sha256)) "
-                                 "FROM events"));
+                      db.prepare(std::string("SELECT ") + k_event_columns + " FROM events e"));
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, events.step());
     if (!row) break;
-    PD_TRY(check_event_row(events.column_text(0), events.column_text(1), events.column_text(2),
-                           events.column_text(3)));
+    PD_TRY(check_event_columns(events, 0));
   }
   PD_TRY(index.reference_models());
   PD_ASSIGN_OR_RETURN(Statement children,

@@ -2,7 +2,9 @@
 // Every row a query returns is checked against what it claims before it is
 // used, and a mismatch is an error, never a silently skipped row:
 //   - an events row: SHA-256 of its payload equals its payload_sha256 (and a
-//     valid event has a payload);
+//     valid event has a payload), and SHA-256 of every other column equals
+//     its row_sha256 (so the status, signer, subject and predicate a verdict
+//     rests on cannot change unnoticed: schema/004_row_digest.sql);
 //   - an edges or aliases row: the verified payload of its event declares it
 //     (re-derived here exactly as the indexer derives it);
 //   - the edges of a child: the same set from the edges table and from the
@@ -25,9 +27,33 @@ namespace pedigree::index {
 // The error every integrity check returns, naming what did not match.
 std::unexpected<Error> damaged(const std::string& what);
 
-// Checks one events row (payload_sha256_hex: lower-case hex of the stored bytes).
-Result<void> check_event_row(std::string_view id, std::string_view status, std::string_view payload,
-                             std::string_view payload_sha256_hex);
+// The columns of an events row, as stored (digests in lower-case hex).
+struct EventColumns {
+  std::string id, path, subject, signer, predicate, status, error, payload, payload_sha256, blob,
+      row_sha256;
+};
+
+// The columns of the events row aliased `e` that check_event_columns reads, in
+// its order: a query appends them to its SELECT list (k_event_column_count of them).
+inline constexpr const char* k_event_columns =
+    "e.id, e.path, e.subject, e.signer, e.predicate, e.status, e.error, e.payload, "
+    "lower(hex(e.payload_sha256)), e.blob, lower(hex(e.row_sha256))";
+inline constexpr int k_event_column_count = 11;
+
+// The row digest of `row` (lower-case hex SHA-256 over every column but the
+// payload, which payload_sha256 covers, and row_sha256 itself), as the indexer
+// stores it in events.row_sha256.
+std::string event_row_digest(const EventColumns& row);
+
+// Checks one events row: the payload against payload_sha256 and the row
+// against row_sha256. Corruption (damaged()) on a mismatch.
+Result<void> check_event_row(const EventColumns& row);
+
+// Reads the k_event_columns of `st` starting at column `first` and checks them.
+Result<EventColumns> check_event_columns(const Statement& st, int first);
+
+// Recomputes events.row_sha256 of row `id` after an UPDATE of its columns.
+Result<void> seal_event_row(Database& db, std::string_view id);
 
 // The edges the verified lineage payload of event `id` declares, as the
 // indexer stores them (signer and trust left empty).

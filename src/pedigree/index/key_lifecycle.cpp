@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pedigree/index/integrity.hpp"
+
 namespace pedigree::index {
 namespace {
 
@@ -13,18 +15,21 @@ struct KeyEvent {
 };
 
 Result<std::vector<KeyEvent>> key_events(Database& db) {
+  // Checked rows only: a key event revokes statements and hands on trust.
   PD_ASSIGN_OR_RETURN(Statement st,
-                      db.prepare("SELECT id, signer, payload FROM events WHERE "
-                                 "predicate = 'key' AND status = 'valid' ORDER BY id"));
+                      db.prepare(std::string("SELECT ") + k_event_columns +
+                                 " FROM events e WHERE e.predicate = 'key' AND e.status = "
+                                 "'valid' ORDER BY e.id"));
   std::vector<KeyEvent> out;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    auto doc = nlohmann::json::parse(st.column_text(2), nullptr, false);
+    PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 0));
+    auto doc = nlohmann::json::parse(e.payload, nullptr, false);
     if (doc.is_discarded() || !doc.contains("predicate")) continue;  // verified: cannot happen
     const auto& p = doc["predicate"];
-    out.push_back({st.column_text(0), st.column_text(1), p.value("reason", ""),
-                   p.value("successor", ""), p.value("ledger_commit", "")});
+    out.push_back({e.id, e.signer, p.value("reason", ""), p.value("successor", ""),
+                   p.value("ledger_commit", "")});
   }
   return out;
 }
@@ -47,6 +52,7 @@ Result<void> revoke_events(Database& db,
   for (const auto& [id, subject] : ids) {
     for (auto& st : derived) PD_TRY(st.bind(1, id).run());
     PD_TRY(status.bind(1, id).bind(2, why).run());
+    PD_TRY(seal_event_row(db, id));
   }
   return {};
 }

@@ -30,14 +30,14 @@ std::string prefix_kind(std::size_t len) {
 
 // The verified payload of valid event `id` ('' when no such valid event).
 Result<std::string> valid_payload(Database& db, std::string_view id) {
-  PD_ASSIGN_OR_RETURN(Statement st,
-                      db.prepare("SELECT status, payload, lower(hex(payload_sha256)) FROM events "
-                                 "WHERE id = ?1 AND status = 'valid'"));
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare(std::string("SELECT ") + k_event_columns +
+                                               " FROM events e WHERE e.id = ?1 AND "
+                                               "e.status = 'valid'"));
   st.bind(1, id);
   PD_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return std::string();
-  PD_TRY(check_event_row(id, st.column_text(0), st.column_text(1), st.column_text(2)));
-  return st.column_text(1);
+  PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 0));
+  return e.payload;
 }
 
 // Each edge row must be declared by its event's verified payload.
@@ -59,19 +59,18 @@ Result<void> check_edge_rows(Database& db, const std::vector<EdgeRow>& rows) {
 // edge rows: a row lost from either table shows as a difference.
 Result<void> check_parents_complete(Database& db, std::string_view child,
                                     const std::vector<EdgeRow>& rows) {
-  PD_ASSIGN_OR_RETURN(Statement st,
-                      db.prepare("SELECT id, status, payload, lower(hex(payload_sha256)) FROM "
-                                 "events WHERE subject = ?1 AND predicate = 'lineage' AND "
-                                 "status = 'valid'"));
+  PD_ASSIGN_OR_RETURN(Statement st, db.prepare(std::string("SELECT ") + k_event_columns +
+                                               " FROM events e WHERE e.subject = ?1 AND "
+                                               "e.predicate = 'lineage' AND e.status = 'valid'"));
   st.bind(1, child);
   // Keyed as the edges table is, (event, parent): a parent listed twice is one row.
   std::map<std::pair<std::string, std::string>, EdgeRow> declared;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    const std::string id = st.column_text(0);
-    PD_TRY(check_event_row(id, st.column_text(1), st.column_text(2), st.column_text(3)));
-    PD_ASSIGN_OR_RETURN(auto edges, edges_of_payload(id, st.column_text(2)));
+    PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 0));
+    const std::string& id = e.id;
+    PD_ASSIGN_OR_RETURN(auto edges, edges_of_payload(id, e.payload));
     for (auto& d : edges) {
       if (d.child != child) {
         return damaged("lineage event " + id + " is filed under another subject");
@@ -96,7 +95,8 @@ Result<std::vector<EdgeRow>> edges_where(Database& db, const char* column, std::
                       "SELECT g.event, g.child, g.parent, g.parent_kind, g.relation, "
                       "g.method, g.basis, e.signer, g.weight, g.block_weights, ") +
                   "EXISTS (SELECT 1 FROM trust t WHERE t.keyid = e.signer AND t.predicate = "
-                  "'lineage') FROM edges g JOIN events e ON e.id = g.event WHERE g." +
+                  "'lineage'), " +
+                  k_event_columns + " FROM edges g JOIN events e ON e.id = g.event WHERE g." +
                   column + " = ?1 ORDER BY g.child, g.parent, g.event";
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
   st.bind(1, value);
@@ -104,6 +104,7 @@ Result<std::vector<EdgeRow>> edges_where(Database& db, const char* column, std::
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
+    PD_TRY(check_event_columns(st, 11));
     EdgeRow e{st.column_text(0), st.column_text(1), st.column_text(2),     st.column_text(3),
               st.column_text(4), st.column_text(5), st.column_text(6),     st.column_text(7),
               std::nullopt,      std::nullopt,      st.column_int(10) != 0};
@@ -114,24 +115,40 @@ Result<std::vector<EdgeRow>> edges_where(Database& db, const char* column, std::
   return out;
 }
 
+// A prefix match counts as vouched for only through a checked row: a trusted
+// valid event about `sha256`, or one whose verified statement names it as a
+// parent. The SQL flag that ranked it read the columns unchecked.
+Result<void> confirm_vouched(Database& db, const std::string& sha256) {
+  PD_ASSIGN_OR_RETURN(
+      Statement st, db.prepare(std::string("SELECT ") + k_event_columns +
+                               " FROM events e WHERE e.status = 'valid' AND " + k_trusted_expr +
+                               " AND (e.subject = ?1 OR e.id IN (SELECT g.event FROM edges g WHERE "
+                               "g.parent = ?1)) ORDER BY e.subject = ?1 DESC LIMIT 1"));
+  st.bind(1, sha256);
+  PD_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return damaged("the events vouching for " + sha256 + " changed under a query");
+  PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 0));
+  if (e.subject == sha256) return {};
+  PD_ASSIGN_OR_RETURN(auto edges, edges_of_payload(e.id, e.payload));
+  if (std::none_of(edges.begin(), edges.end(),
+                   [&](const EdgeRow& d) { return d.parent == sha256; }))
+    return damaged("edge to " + sha256 + " of event " + e.id + " is not what the event declares");
+  return {};
+}
+
 Result<std::vector<EventRow>> events_query(Database& db, const std::string& where,
                                            std::string_view param) {
-  std::string q = std::string(
-                      "SELECT e.id, e.path, e.subject, e.signer, e.predicate, e.status, "
-                      "e.error, e.payload, e.status = 'valid' AND ") +
-                  k_trusted_expr + ", lower(hex(e.payload_sha256)) FROM events e " + where +
-                  " ORDER BY e.path";
+  std::string q = std::string("SELECT ") + k_event_columns + ", e.status = 'valid' AND " +
+                  k_trusted_expr + " FROM events e " + where + " ORDER BY e.path";
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
   if (!param.empty()) st.bind(1, param);
   std::vector<EventRow> out;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    PD_TRY(check_event_row(st.column_text(0), st.column_text(5), st.column_text(7),
-                           st.column_text(9)));
-    out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
-                   st.column_text(4), st.column_text(5), st.column_text(6), st.column_text(7),
-                   st.column_int(8) != 0});
+    PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 0));
+    out.push_back({e.id, e.path, e.subject, e.signer, e.predicate, e.status, e.error, e.payload,
+                   st.column_int(k_event_column_count) != 0});
   }
   return out;
 }
@@ -170,12 +187,13 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
       if (!row) break;
       // A placeholder subject is no file's SHA-256: never a match for one.
       if (ledger::is_placeholder_sha256(st.column_text(0))) continue;
-      out.push_back({prefix_kind(v.size()), st.column_text(0), "", "",
-                     v.size() == 64 || st.column_int(1) != 0});
+      const bool vouched = st.column_int(1) != 0;
+      if (vouched) PD_TRY(confirm_vouched(m_db, st.column_text(0)));
+      out.push_back({prefix_kind(v.size()), st.column_text(0), "", "", v.size() == 64 || vouched});
     }
   }
   std::string q = std::string("SELECT a.kind, a.sha256, a.event, e.signer, ") + k_trusted_expr +
-                  ", a.value, e.status, e.payload, lower(hex(e.payload_sha256))" +
+                  ", a.value, " + k_event_columns +
                   " FROM aliases a JOIN events e ON e.id = a.event WHERE a.value = ?1" +
                   (any ? "" : " AND a.kind = ?2") + " ORDER BY a.kind, a.sha256, a.event";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
@@ -191,10 +209,10 @@ Result<std::vector<HashMatch>> Index::lookup_hash(std::string_view value,
       if (!label.empty() && st.column_text(0) != "crc32") continue;
       // The alias must be declared by its event's verified statement.
       const std::string event = st.column_text(2);
-      PD_TRY(check_event_row(event, st.column_text(6), st.column_text(7), st.column_text(8)));
-      if (st.column_text(6) != "valid") return damaged("alias of event " + event + " is not valid");
+      PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 6));
+      if (e.status != "valid") return damaged("alias of event " + event + " is not valid");
       PD_ASSIGN_OR_RETURN(bool declared,
-                          payload_declares_alias(event, st.column_text(7), st.column_text(5),
+                          payload_declares_alias(event, e.payload, st.column_text(5),
                                                  st.column_text(0), st.column_text(1)));
       if (!declared) {
         return damaged("alias " + st.column_text(5) + " of event " + event +

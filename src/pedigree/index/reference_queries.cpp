@@ -22,10 +22,9 @@ std::string trusted_for(const char* predicate) {
 Result<SubjectEvents> SubjectEvents::prepare(Index& index) {
   PD_ASSIGN_OR_RETURN(
       Statement st,
-      index.database().prepare("SELECT e.id, e.path, e.subject, e.signer, e.predicate, e.status, "
-                               "e.error, e.payload, e.status = 'valid' AND EXISTS (SELECT 1 FROM "
-                               "trust t WHERE t.keyid = e.signer AND t.predicate = e.predicate), "
-                               "lower(hex(e.payload_sha256)) "
+      index.database().prepare(std::string("SELECT ") + k_event_columns +
+                               ", e.status = 'valid' AND EXISTS (SELECT 1 FROM "
+                               "trust t WHERE t.keyid = e.signer AND t.predicate = e.predicate) "
                                "FROM events e WHERE e.subject = ?1 ORDER BY e.path"));
   return SubjectEvents(std::move(st));
 }
@@ -37,11 +36,9 @@ Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, m_st.step());
     if (!row) break;
-    PD_TRY(check_event_row(m_st.column_text(0), m_st.column_text(5), m_st.column_text(7),
-                           m_st.column_text(9)));
-    out.push_back({m_st.column_text(0), m_st.column_text(1), m_st.column_text(2),
-                   m_st.column_text(3), m_st.column_text(4), m_st.column_text(5),
-                   m_st.column_text(6), m_st.column_text(7), m_st.column_int(8) != 0});
+    PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(m_st, 0));
+    out.push_back({e.id, e.path, e.subject, e.signer, e.predicate, e.status, e.error, e.payload,
+                   m_st.column_int(k_event_column_count) != 0});
   }
   return out;
 }
@@ -49,9 +46,8 @@ Result<std::vector<EventRow>> SubjectEvents::of(std::string_view subject) {
 Result<std::vector<ReferenceRow>> read_reference_rows(Database& db) {
   const std::string q =
       "SELECT e.id, e.subject, e.signer, json_extract(e.payload, '$.predicate.role'), " +
-      trusted_for("model") + " AND " + trusted_for("reference") +
-      ", e.status, e.payload, lower(hex(e.payload_sha256)) FROM events e " + "WHERE " +
-      k_model_rows +
+      trusted_for("model") + " AND " + trusted_for("reference") + ", " + k_event_columns +
+      " FROM events e WHERE " + k_model_rows +
       " AND json_extract(e.payload, '$.predicate.role') IN ('base', 'nai-leak', 'nai-official', "
       "'nai-vae', 'independent') AND e.status = 'valid' ORDER BY e.subject, e.id";
   PD_ASSIGN_OR_RETURN(Statement st, db.prepare(q));
@@ -59,8 +55,7 @@ Result<std::vector<ReferenceRow>> read_reference_rows(Database& db) {
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    PD_TRY(check_event_row(st.column_text(0), st.column_text(5), st.column_text(6),
-                           st.column_text(7)));
+    PD_TRY(check_event_columns(st, 5));
     out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
                    st.column_int(4) != 0});
   }
@@ -95,8 +90,7 @@ Result<std::vector<std::string>> Index::subjects_named(
                              "lower(json_extract(e.payload, '$.predicate.file_name'))",
                              "lower(json_extract(e.payload, '$.subject[0].name'))"}) {
     const std::string q = std::string("SELECT e.subject, ") + trusted_for("model") +
-                          " AS trusted, e.id, e.status, e.payload, lower(hex(e.payload_sha256)) "
-                          "FROM events e WHERE " +
+                          " AS trusted, " + k_event_columns + " FROM events e WHERE " +
                           k_model_rows + " AND e.status = 'valid' AND " + column +
                           " = ?1 ORDER BY trusted DESC LIMIT " + std::to_string(2 * k_limit);
     PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
@@ -106,8 +100,7 @@ Result<std::vector<std::string>> Index::subjects_named(
       while (true) {
         PD_ASSIGN_OR_RETURN(bool row, st.step());
         if (!row) break;
-        PD_TRY(check_event_row(st.column_text(2), st.column_text(3), st.column_text(4),
-                               st.column_text(5)));
+        PD_TRY(check_event_columns(st, 2));
         add(st.column_int(1) != 0 ? trusted : others, st.column_text(0));
       }
     }
@@ -122,8 +115,8 @@ Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subj
       "SELECT f.event, f.subject, e.signer, f.spec, "
       "json_extract(e.payload, '$.predicate.data'), " +
       trusted_for("fingerprint") +
-      ", e.status, e.payload, lower(hex(e.payload_sha256)), "
-      "f.spec IS json_extract(e.payload, '$.predicate.spec') AND f.subject = e.subject"
+      ", f.spec IS json_extract(e.payload, '$.predicate.spec') AND f.subject = e.subject, " +
+      k_event_columns +
       " FROM fingerprints f JOIN events e ON e.id = f.event WHERE f.subject = ?1 "
       "AND e.status = 'valid' ORDER BY f.event";
   PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
@@ -132,9 +125,8 @@ Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subj
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    PD_TRY(check_event_row(st.column_text(0), st.column_text(6), st.column_text(7),
-                           st.column_text(8)));
-    if (st.column_int(9) == 0) {
+    PD_TRY(check_event_columns(st, 7));
+    if (st.column_int(6) == 0) {
       return damaged("fingerprint row of event " + st.column_text(0) + " differs from its event");
     }
     out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),

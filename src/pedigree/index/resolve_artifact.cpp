@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pedigree/index/integrity.hpp"
+
 namespace pedigree::index {
 namespace {
 
@@ -42,18 +44,20 @@ void add_hit(std::map<std::string, Hit>& hits, const std::string& sha, Hit hit) 
 Result<std::map<std::string, Hit>> by_name(Index& index, std::string_view text,
                                            std::string_view own_keyid) {
   std::string wanted = lower(text);
-  PD_ASSIGN_OR_RETURN(Statement st,
-                      index.database().prepare(
-                          "SELECT e.subject, e.payload, e.id, e.signer, e.signer = ?1 OR EXISTS "
-                          "(SELECT 1 FROM trust t WHERE t.keyid = e.signer AND t.predicate = "
-                          "'model') FROM events e WHERE e.status = 'valid' AND e.predicate = "
-                          "'model'"));
+  PD_ASSIGN_OR_RETURN(
+      Statement st,
+      index.database().prepare(
+          std::string("SELECT e.signer = ?1 OR EXISTS (SELECT 1 FROM trust t "
+                      "WHERE t.keyid = e.signer AND t.predicate = 'model'), ") +
+          k_event_columns + " FROM events e WHERE e.status = 'valid' AND e.predicate = 'model'"));
   st.bind(1, own_keyid);
   std::map<std::string, Hit> hits;
   while (true) {
     PD_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    auto doc = nlohmann::json::parse(st.column_text(1), nullptr, false);
+    // A name resolves to what the user signs: only from checked rows.
+    PD_ASSIGN_OR_RETURN(EventColumns e, check_event_columns(st, 1));
+    auto doc = nlohmann::json::parse(e.payload, nullptr, false);
     if (doc.is_discarded()) continue;
     std::vector<std::string> names;
     if (doc.contains("subject") && doc["subject"].is_array() && !doc["subject"].empty()) {
@@ -66,8 +70,7 @@ Result<std::map<std::string, Hit>> by_name(Index& index, std::string_view text,
       if (n.empty()) continue;
       std::string l = lower(n);
       if (l == wanted || without_extension(l) == wanted)
-        add_hit(hits, st.column_text(0),
-                {n, st.column_int(4) != 0, st.column_text(2), st.column_text(3)});
+        add_hit(hits, e.subject, {n, st.column_int(0) != 0, e.id, e.signer});
     }
   }
   return hits;

@@ -10,7 +10,8 @@ namespace pedigree::index {
 // Number of migrations built into this pedigree (the current schema version).
 int schema_version();
 
-// Brings `db` to schema_version(), each migration in its own transaction.
+// Brings `db` to schema_version(), each migration in its own transaction
+// (safe when several processes open a new index at once).
 // NotSupported if the database is newer than this pedigree.
 Result<void> migrate(Database& db);
 

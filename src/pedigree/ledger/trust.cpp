@@ -115,6 +115,7 @@ Result<void> TrustPolicy::save() const {
   std::error_code ec;
   std::filesystem::create_directories(m_file.parent_path(), ec);
   if (ec) return io_error(m_file.parent_path().string() + ": cannot create: " + ec.message());
+  remove_dead_temporaries(m_file);  // what a save killed before its rename left
   return write_file_atomic(m_file, nlohmann::json{{"keys", keys}}.dump(2) + "\n", 0644);
 }
 

@@ -13,6 +13,7 @@
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
 #include "pedigree/ledger/verify.hpp"
+#include "pedigree/sync/commit_walk.hpp"
 #include "pedigree/sync/object_bounds.hpp"
 #include "pedigree/sync/tree_check.hpp"
 
@@ -28,36 +29,6 @@ constexpr std::size_t k_batch = 4096;
 // The "path" of an offense about a commit object itself.
 constexpr const char* k_commit_object =
     "(commit object)";  // blobs held in memory at once while verifying
-
-// Commit ids reachable from `tip` and not from `known`, parents before children.
-// At most `limit` of them: the caller refuses a walk that reaches it.
-Result<std::vector<std::string>> new_commits(GitRepo& repo, const std::string& tip,
-                                             const std::vector<std::string>& known,
-                                             std::size_t limit) {
-  git_revwalk* raw = nullptr;
-  if (git_revwalk_new(&raw, repo.native()) != 0) return io_error("cannot walk history");
-  UniqueHandle<git_revwalk, git_revwalk_free> walk(raw);
-  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-  git_oid oid;
-  if (git_oid_fromstr(&oid, tip.c_str()) != 0 || git_revwalk_push(walk.get(), &oid) != 0) {
-    return io_error("cannot walk history from " + tip);
-  }
-  for (const auto& k : known) {
-    git_oid hide;
-    git_commit* probe = nullptr;
-    if (git_oid_fromstr(&hide, k.c_str()) != 0) continue;
-    if (git_commit_lookup(&probe, repo.native(), &hide) != 0) continue;
-    git_commit_free(probe);
-    if (git_revwalk_hide(walk.get(), &hide) != 0) return io_error("cannot walk history");
-  }
-  std::vector<std::string> out;
-  char hex[GIT_OID_HEXSZ + 1];
-  while (out.size() < limit && git_revwalk_next(&oid, walk.get()) == 0) {
-    git_oid_tostr(hex, sizeof hex, &oid);
-    out.emplace_back(hex);
-  }
-  return out;
-}
 
 // An addition to verify once, however many commits or parents show it.
 struct Addition {
@@ -215,24 +186,15 @@ Result<IncomingCheck> verify_incoming(GitRepo& repo, const std::string& tip,
                                       const std::vector<std::string>& known,
                                       const ledger::KeyRing& local_keys) {
   IncomingCheck out;
-  // Bounds before work (object_bounds.hpp): the tip's size from its header,
-  // the number of new commits, then each commit's size and parent count,
-  // before any tree is read or compared.
-  git_oid tip_oid;
-  if (git_oid_fromstr(&tip_oid, tip.c_str()) != 0) return invalid_argument("bad commit id " + tip);
-  PD_ASSIGN_OR_RETURN(auto tip_refusal, object_refusal(repo.native(), tip_oid, GIT_OBJECT_COMMIT,
-                                                       k_max_commit_bytes));
-  if (!tip_refusal.empty()) {
-    out.offenses.push_back({tip, k_commit_object, tip_refusal});
+  // Bounds before work (object_bounds.hpp, commit_walk.hpp): each commit's
+  // size from its header and its parent count before libgit2 parses it or any
+  // tree is read, and the number of new commits.
+  PD_ASSIGN_OR_RETURN(auto walked, walk_new_commits(repo.native(), tip, known, k_max_new_commits));
+  if (!walked.refusal.empty()) {
+    out.offenses.push_back({walked.refused, k_commit_object, walked.refusal});
     return out;
   }
-  PD_ASSIGN_OR_RETURN(auto commits, new_commits(repo, tip, known, k_max_new_commits + 1));
-  if (commits.size() > k_max_new_commits) {
-    out.offenses.push_back({tip, k_commit_object,
-                            "brings more than " + std::to_string(k_max_new_commits) +
-                                " new commits (limit of one sync)"});
-    return out;
-  }
+  const std::vector<std::string>& commits = walked.commits;
   std::map<std::string, std::vector<std::string>> parents_of;
   for (const auto& commit : commits) {
     git_oid oid;

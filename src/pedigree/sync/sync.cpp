@@ -3,7 +3,9 @@
 #include <chrono>
 
 #include "pedigree/ledger/recovery.hpp"
+#include "pedigree/sync/commit_walk.hpp"
 #include "pedigree/sync/incoming.hpp"
+#include "pedigree/sync/object_bounds.hpp"
 #include "pedigree/sync/remotes.hpp"
 #include "pedigree/sync/url.hpp"
 #include "pedigree/util/fault.hpp"
@@ -147,6 +149,15 @@ Result<SyncReport> sync_remote(ledger::Ledger& ledger, index::Index& index,
   if (report.remote_tip) {
     const std::string& tip = *report.remote_tip;
     if (remote.accepted_tip) {
+      // Bounds before work: is_ancestor lets libgit2 parse the new commits, so
+      // their sizes are read from their headers first (commit_walk.hpp).
+      PD_ASSIGN_OR_RETURN(auto walked, walk_new_commits(repo.native(), tip, {*remote.accepted_tip},
+                                                        k_max_new_commits));
+      if (!walked.refusal.empty()) {
+        report.offenses.push_back({walked.refused, "(commit object)", walked.refusal});
+        return fail(report, SyncOutcome::k_rejected,
+                    "1 refused change(s) from remote '" + remote.name + "'; nothing was changed");
+      }
       PD_ASSIGN_OR_RETURN(bool descends, repo.is_ancestor(*remote.accepted_tip, tip));
       if (!descends && options.rewrite == RewritePolicy::k_refuse) {
         return fail(report, SyncOutcome::k_rewrite,

@@ -2,9 +2,11 @@
 #include "pedigree/util/fault.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -163,6 +165,27 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
   }
   fault_point("rename into place");
   return {};
+}
+
+void remove_dead_temporaries(const std::filesystem::path& path) {
+  // write_file_atomic's names: <file>.tmp-<pid>-<random>.
+  const std::string prefix = path.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(path.parent_path(), ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string rest = name.substr(prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || dash > 9) continue;
+    if (!std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(dash),
+                     [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const auto pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    std::error_code ignored;
+    std::filesystem::remove(it->path(), ignored);
+  }
 }
 
 }  // namespace pedigree

@@ -87,4 +87,9 @@ Result<std::string> read_file(const std::filesystem::path& path,
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view contents,
                                unsigned mode = 0644);
 
+// Removes the temporaries of write_file_atomic(`path`) whose writer process is
+// gone (killed between writing and renaming). For files no lock guards (the
+// key store, trust.json): a live writer's temporary is left alone. Best effort.
+void remove_dead_temporaries(const std::filesystem::path& path);
+
 }  // namespace pedigree
