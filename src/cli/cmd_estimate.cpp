@@ -19,6 +19,7 @@ struct EstimateCliOptions {
   std::vector<std::string> refs, signed_refs, nuisance;
   bool json = false;
   unsigned projection_rank = fingerprint::EstimateOptions{}.projection_rank;
+  bool fit_vectors = false;
 };
 
 struct Named {
@@ -45,6 +46,8 @@ nlohmann::json to_json(const fingerprint::Estimate& e) {
     nlohmann::json entry = share_json(s.overall);
     entry["blocks"] = nlohmann::json::object();
     for (const auto& [block, b] : s.blocks) entry["blocks"][block] = share_json(b);
+    entry["blocks_free"] = nlohmann::json::object();
+    for (const auto& [block, b] : s.blocks_free) entry["blocks_free"][block] = share_json(b);
     j["shares"][s.name] = entry;
     j["presence"][s.name] = {
         {"present", s.present}, {"size_reliable", s.size_reliable}, {"nuisance", s.nuisance}};
@@ -109,6 +112,7 @@ int run_estimate(const EstimateCliOptions& opts) {
   }
   fingerprint::EstimateOptions options;
   options.projection_rank = opts.projection_rank;
+  options.fit_vectors = opts.fit_vectors;
   auto e = fingerprint::estimate(*target, *base, refs, options);
   if (!e) return report_error(e.error());
   if (opts.json) {
@@ -138,6 +142,9 @@ void setup_estimate(CLI::App& app, int& exit_code) {
   sub->add_flag("--json", opts->json, "print JSON (schema in docs/cli.md)");
   sub->add_option("--projection-rank", opts->projection_rank,
                   "nuisance subspace removed per matrix side (0 = flat fit; default 6)");
+  sub->add_flag("--fit-vectors", opts->fit_vectors,
+                "also fit biases and norm scales (left out by default: they cannot separate "
+                "shared update directions from NAI's)");
   sub->callback([opts, &exit_code] {
     if (opts->refs.empty() && opts->signed_refs.empty()) {
       exit_code =

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/check_world.hpp"
+#include "e2e/model_files.hpp"
 #include "fingerprint/family.hpp"
 
 namespace pedigree {
@@ -75,6 +76,7 @@ protected:
   Family m_family{42};
   Weights m_sd15_w = m_family.finetune(0, 1, false);
   Weights m_nai_w = m_family.finetune(1, 1, true);
+  Weights m_leaked_vae_w = m_family.finetune(0, 1, false);  // its VAE: a fine-tune of SD's
   fs::path m_sd14, m_sd15, m_nai;
 };
 
@@ -117,8 +119,15 @@ TEST_F(CheckFingerprint, UndeclaredMergeIsFoundByItsFingerprint) {
   EXPECT_TRUE(r.json["nai_share"]["declared"].is_null());
 }
 
+const nlohmann::json* component(const nlohmann::json& report, const std::string& name) {
+  for (const auto& c : report["components"])
+    if (c["component"] == name) return &c;
+  return nullptr;
+}
+
 TEST_F(CheckFingerprint, UnrelatedFineTuneIsCleanByFingerprint) {
   bootstrap();
+  testing::add_leaked_vae_reference(m_world, m_family, m_leaked_vae_w);
   Weights independent = m_family.finetune(0, 1, false);  // its own update, no NAI
   auto photo =
       write("photo", fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}}));
@@ -126,6 +135,57 @@ TEST_F(CheckFingerprint, UnrelatedFineTuneIsCleanByFingerprint) {
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(r.json["verdict"], "no-nai-found");
   EXPECT_LT(r.json["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.02);
+  // Its own VAE (not a base reference's) is cleared by measuring it against the leaked VAE.
+  const auto* vae = component(r.json, "vae");
+  ASSERT_TRUE(vae) << r.out;
+  EXPECT_EQ((*vae)["nai"], "no") << r.out;
+  EXPECT_LT((*vae)["share"]["high"].get<double>(), 0.1) << r.out;
+}
+
+// The fingerprint speaks for the UNet: a VAE that is neither a base
+// reference's nor measured against the leaked VAE leaves the verdict open.
+TEST_F(CheckFingerprint, UnmeasuredVaeKeepsAUNetOnlyCleanVerdictOpen) {
+  bootstrap();  // no nai-vae reference with a fingerprint
+  Weights independent = m_family.finetune(0, 1, false);
+  auto photo =
+      write("photo", fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}}));
+  auto r = m_world.check(shell_quote(photo.string()));
+  EXPECT_EQ(r.exit_code, 13) << r.err << r.out;  // unknown
+  EXPECT_EQ(r.json["verdict"], "unknown") << r.out;
+  EXPECT_EQ(r.json["fingerprint"]["outcome"], "absent") << r.out;
+  EXPECT_NE(r.json["summary"].get<std::string>().find("VAE"), std::string::npos) << r.out;
+  const auto* vae = component(r.json, "vae");
+  ASSERT_TRUE(vae) << r.out;
+  EXPECT_EQ((*vae)["nai"], "unknown") << r.out;
+}
+
+// SD1.5 with a VAE merged 50/50 from its own and the leaked NAI VAE: no hash
+// matches, the VAE fingerprint finds the leaked VAE's share.
+TEST_F(CheckFingerprint, VaeMergedWithTheLeakedVaeIsNaiLeak) {
+  bootstrap();
+  testing::add_leaked_vae_reference(m_world, m_family, m_leaked_vae_w);
+  Weights merged = m_sd15_w;
+  for (std::size_t t : testing::family_vae_tensors(m_family))
+    for (std::size_t i = 0; i < merged[t].size(); ++i)
+      merged[t][i] = 0.5 * m_sd15_w[t][i] + 0.5 * m_leaked_vae_w[t][i];
+  auto path = write("sd15-vae-merge", merged);
+  auto r = m_world.check(shell_quote(path.string()));
+  EXPECT_EQ(r.exit_code, 10) << r.err << r.out;  // nai-leak
+  EXPECT_EQ(r.json["verdict"], "nai-leak") << r.out;
+  EXPECT_NE(r.json["summary"].get<std::string>().find("merge of the leaked NAI VAE"),
+            std::string::npos)
+      << r.out;
+  const auto* vae = component(r.json, "vae");
+  ASSERT_TRUE(vae) << r.out;
+  EXPECT_EQ((*vae)["nai"], "yes") << r.out;
+  // SD1.5's own VAE update is independent of the leaked one: the share is the merge weight.
+  EXPECT_NEAR((*vae)["share"]["estimate"].get<double>(), 0.5, 0.1) << r.out;
+  const auto* unet = component(r.json, "unet");
+  ASSERT_TRUE(unet) << r.out;
+  EXPECT_NE((*unet)["nai"], "yes") << r.out;
+  // SD1.5 itself: its VAE is measured and holds none of the leaked VAE.
+  auto plain = m_world.check(shell_quote(m_sd15.string()));
+  EXPECT_NE((*component(plain.json, "vae"))["nai"], "yes") << plain.out;
 }
 
 TEST_F(CheckFingerprint, DeclaredAndFingerprintSharesDisagreeIsFlagged) {

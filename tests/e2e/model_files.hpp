@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "e2e/check_world.hpp"
 #include "fingerprint/family.hpp"
 #include "support/ledger_support.hpp"
 
@@ -50,6 +51,45 @@ inline void write_family_model(const fingerprint::testing::Family& family,
 inline std::string openssl_file_sha256(const std::filesystem::path& path) {
   auto r = run_command("openssl dgst -sha256 -r " + shell_quote(path.string()));
   return r.output.substr(0, 64);
+}
+
+// The family's VAE tensors: {index into specs()} (canonical first_stage_model. names).
+inline std::vector<std::size_t> family_vae_tensors(const fingerprint::testing::Family& family) {
+  std::vector<std::size_t> out;
+  for (std::size_t t = 0; t < family.specs().size(); ++t)
+    if (family.specs()[t].name.starts_with("first_stage_model.")) out.push_back(t);
+  return out;
+}
+
+// Writes a bare VAE file (keys without the first_stage_model. prefix, as
+// animevae.pt has them) holding the VAE tensors of `w`.
+inline void write_bare_vae(const fingerprint::testing::Family& family,
+                           const fingerprint::testing::Weights& w,
+                           const std::filesystem::path& path) {
+  std::vector<fingerprint::testing::Spec> specs;
+  for (std::size_t t : family_vae_tensors(family))
+    specs.push_back({family.specs()[t].name.substr(18), family.specs()[t].shape});
+  std::vector<std::pair<fingerprint::testing::Spec, const std::vector<double>*>> tensors;
+  const auto vae = family_vae_tensors(family);
+  for (std::size_t i = 0; i < vae.size(); ++i) tensors.push_back({specs[i], &w[vae[i]]});
+  write_f16_safetensors(tensors, path);
+}
+
+// A leaked-NAI-VAE reference for `world`: a bare VAE file whose tensors are
+// `leaked`'s VAE (a fine-tune of the family's base VAE), a trusted model event
+// giving its SHA-256 the nai-vae role, and one `check` of the file, which
+// stores its fingerprint as that reference (so checks measure VAE merges).
+inline std::filesystem::path add_leaked_vae_reference(CheckWorld& world,
+                                                      const fingerprint::testing::Family& family,
+                                                      const fingerprint::testing::Weights& leaked) {
+  const auto path = world.dir() / "models" / "animevae.safetensors";
+  std::filesystem::create_directories(path.parent_path());
+  write_bare_vae(family, leaked, path);
+  world.model("animevae", "nai-vae", "2022-10-06", nullptr, Signer::k_trusted,
+              openssl_file_sha256(path));
+  auto r = world.check(shell_quote(path.string()));
+  EXPECT_EQ(r.json["verdict"], "nai-leak") << r.out << r.err;
+  return path;
 }
 
 }  // namespace pedigree::testing

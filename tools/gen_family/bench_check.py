@@ -172,9 +172,76 @@ def calibrate(truths_results, z=4.0, margin=1.25):
             for b in s["blocks"].values():
                 if b["share"] > z * b["stderr"]:
                     worst_block = max(worst_block, b["share"])
-    return {"overall_threshold": round(max(0.01, margin * worst_overall), 4),
+    # "Present" means significantly above the detection limit "absent" rules out
+    # (lineage/fingerprint_policy.hpp): never a threshold below it.
+    floor = policy_constant("k_detection_limit")
+    return {"overall_threshold": round(max(floor, margin * worst_overall), 4),
             "block_threshold": round(max(0.05, margin * worst_block), 4),
             "worst_free_overall": round(worst_overall, 4), "worst_free_block": round(worst_block, 4)}
+
+
+def policy_constant(name):
+    """A constant of src/pedigree/lineage/fingerprint_policy.hpp, read from the header itself."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    text = open(os.path.join(root, "src/pedigree/lineage/fingerprint_policy.hpp")).read()
+    return float(re.search(r"\b%s = ([0-9.]+);" % name, text).group(1))
+
+
+def estimate_family_at_ranks(family, pedigree, nuisance, ranks, jobs):
+    """`pedigree estimate` on every target of a calibration family at each candidate projection rank,
+    with the references check would use for `nuisance` known independents: {rank: {model: estimate}}."""
+    truth = json.load(open(os.path.join(family, "truth.json")))
+    env = Env(os.path.join(family, "env"), pedigree)
+    os.makedirs(os.path.join(family, "fp"), exist_ok=True)
+    names = list(truth["models"])
+    with cf.ThreadPoolExecutor(jobs) as pool:
+        fps = dict(zip(names, pool.map(lambda n: fingerprint_file(
+            env, os.path.join(family, truth["models"][n]["file"]), os.path.join(family, "fp", n + ".fp")), names)))
+    targets = sorted(n for n, m in truth["models"].items() if m.get("split") == "target")
+    known = sorted(k for k, m in truth["models"].items() if m.get("split") == "known")[:nuisance]
+    out = {}
+    for rank in ranks:
+        with cf.ThreadPoolExecutor(jobs) as pool:
+            out[rank] = dict(zip(targets, pool.map(lambda t: estimate_one(env, fps, t, known, rank), targets)))
+    return truth, out
+
+
+def choose_rank(truths_by_rank, ranks, z=4.0, margin=1.25):
+    """The projection rank for one nuisance configuration, chosen on calibration families only.
+
+    For each candidate rank: thresholds as `calibrate` derives them, then what the estimate would let
+    check conclude (presence: the rule of fingerprint/report.cpp on the overall share; "absent": the
+    interval rule of lineage/fingerprint_quality.cpp with the constants read from the policy header;
+    coverage and alignment hold for every generated model). Admissible: every NAI >= 5% target flagged
+    and no target holding NAI ruled out. Among those, the rank that rules out the most NAI-free
+    targets; ties go to the lower rank (less signal projected away)."""
+    half = policy_constant("k_share_interval_z")
+    limit = policy_constant("k_detection_limit")
+    table = {}
+    for rank in ranks:
+        pairs = [(t, {n: {"estimate": e} for n, e in by_rank[rank].items()}) for t, by_rank in truths_by_rank]
+        th = calibrate(pairs, z, margin)
+        counts = {"free_absent": 0, "free": 0, "pos_flagged": 0, "pos": 0, "nai_ruled_out": 0}
+        for truth, res in pairs:
+            for name, r in res.items():
+                s = r["estimate"]["shares"]["nai"]
+                share, se, nai = s["share"], s["stderr"], truth["models"][name]["nai"]
+                absent = share - half * se <= 0 and share + half * se < limit
+                flagged = share >= th["overall_threshold"] and share > z * se
+                if nai == 0:
+                    counts["free"] += 1
+                    counts["free_absent"] += absent
+                else:
+                    counts["nai_ruled_out"] += absent
+                    if nai >= 0.05:
+                        counts["pos"] += 1
+                        counts["pos_flagged"] += flagged
+        table[rank] = {"thresholds": th, **counts,
+                       "admissible": counts["pos_flagged"] == counts["pos"] and counts["nai_ruled_out"] == 0}
+    admissible = [r for r in ranks if table[r]["admissible"]]
+    best = max(admissible, key=lambda r: (table[r]["free_absent"], -r)) if admissible else None
+    return best, table
 
 
 def reliability(truths_results, bins=(0.5, 0.7, 0.8, 0.9, 0.95, 1.0001)):

@@ -247,9 +247,12 @@ Result<Estimate> estimate(const Fingerprint& target, const Fingerprint& base,
 
   // Jackknife units: whole tensors when a block has enough of them (cells of one projected
   // matrix are correlated), else hashed cells.
+  auto enters_fit = [&](const TensorSketch& t) {
+    return t.component == Component::k_unet && (t.matrix || options.fit_vectors);
+  };
   std::vector<unsigned> per_block(k_block_te, 0);
   for (const auto& t : target.tensors) {
-    if (t.component == Component::k_unet) ++per_block[t.block];
+    if (enters_fit(t)) ++per_block[t.block];
   }
   std::vector<BlockSystem> systems;
   for (std::uint8_t b = 0; b < k_block_te; ++b) {
@@ -258,15 +261,23 @@ Result<Estimate> estimate(const Fingerprint& target, const Fingerprint& base,
   }
   Estimate out;
   std::vector<unsigned> ordinal(k_block_te, 0);
+  // Parameters a block holds outside the fit (its vectors) still weigh the block.
+  std::vector<double> params_outside(k_block_te, 0.0);
   for (const auto& t : target.tensors) {
     if (t.component != Component::k_unet) continue;
+    if (!enters_fit(t)) {
+      params_outside[t.block] += static_cast<double>(t.numel());
+      continue;
+    }
     const long group = per_block[t.block] >= options.min_tensor_groups ? ordinal[t.block]++ : -1;
     if (add_tensor(t, base, refs, options, systems[t.block], group)) ++out.tensors_used;
   }
+  for (std::uint8_t b = 0; b < k_block_te; ++b)
+    if (systems[b].tensors > 0) systems[b].params += params_outside[b];
   if (out.tensors_used == 0) {
     return invalid_argument("no UNet tensor is common to the target, base and references");
   }
-  for (const auto& r : refs) out.shares.push_back({r.name, r.nuisance, {}, {}, false, true});
+  for (const auto& r : refs) out.shares.push_back({r.name, r.nuisance, {}, {}, {}, false, true});
   std::vector<double> overall(k, 0.0), overall_var(k, 0.0);
   double total_params = 0;
   std::vector<BlockFit> fits(k_block_te);
@@ -280,12 +291,14 @@ Result<Estimate> estimate(const Fingerprint& target, const Fingerprint& base,
     const BlockFit& fit = fits[b];
     const double w = fit.params / total_params;
     out.r2[std::string(block_name(b))] = fit.r2;
+    out.block_groups[std::string(block_name(b))] = static_cast<unsigned>(fit.replicate.size());
     for (std::size_t i = 0; i < k; ++i) {
       std::vector<double> reps, free_reps;
       for (const auto& r : fit.replicate) reps.push_back(r[i]);
       for (const auto& r : fit.free_replicate) free_reps.push_back(r[i]);
       out.shares[i].blocks[std::string(block_name(b))] = jackknife(fit.theta[i], reps);
       const ShareEstimate free = jackknife(fit.free[i], free_reps);
+      out.shares[i].blocks_free[std::string(block_name(b))] = free;
       overall[i] += w * free.share;
       overall_var[i] += w * w * free.stderr * free.stderr;
     }

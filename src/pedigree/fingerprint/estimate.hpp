@@ -39,6 +39,13 @@ struct EstimateOptions {
   unsigned jackknife_groups = 16;  // jackknife groups per block (standard errors)
   unsigned min_tensor_groups =
       6;  // blocks with this many tensors jackknife over tensors, else cells
+  // Vectors (biases, norm scales) have no rank structure, so nothing separates the update
+  // direction every fine-tune on similar data shares from the rest: in them a NAI-free anime
+  // fine-tune correlates with NAI however many nuisance references there are. Left out of the
+  // fit by default; they hold < 1% of the UNet's parameters and still weigh their block, so the
+  // block's share (from its matrices) stands for them. Verbatim copies and coverage still read
+  // them.
+  bool fit_vectors = false;
   double overall_threshold = 0.027;  // presence: overall share at least this (calibrated) ...
   double block_threshold = 0.16;     // ... or one block's share at least this ...
   double z = 4.0;                    // ... and that many standard errors above zero;
@@ -59,13 +66,20 @@ struct ReferenceEstimate {
   // (so a reference that is absent averages to 0 instead of a positive clamping bias).
   ShareEstimate overall;
   std::map<std::string, ShareEstimate> blocks;  // by block name, UNet blocks with tensors
-  bool present = false;                         // passes the presence rule above
-  bool size_reliable = true;                    // false when the fit is poor where it is present
+  // The same blocks fitted with every share free-signed: what the presence rule reads (a
+  // share bounded at 0 is biased upwards where the reference is absent, and its jackknife
+  // understates the spread, so a bounded block of a NAI-free model can look significant).
+  std::map<std::string, ShareEstimate> blocks_free;
+  bool present = false;       // passes the presence rule above
+  bool size_reliable = true;  // false when the fit is poor where it is present
 };
 
 struct Estimate {
   std::vector<ReferenceEstimate> shares;  // in the order the references were given
   std::map<std::string, double> r2;       // per UNet block
+  // Jackknife groups per UNet block: a block's standard error from n groups has n - 1
+  // degrees of freedom, so its z is read against Student's t (report.cpp), not the normal.
+  std::map<std::string, unsigned> block_groups;
   std::vector<std::string>
       verbatim;         // "IN04=nai": every tensor of the block equals the reference's
   std::string summary;  // plain language

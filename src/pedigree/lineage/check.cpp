@@ -9,6 +9,7 @@
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
+#include "pedigree/lineage/vae_evidence.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
@@ -55,6 +56,9 @@ Result<std::optional<FingerprintEvidence>> stored_fingerprint_evidence(
   FingerprintEvidence evidence = estimate_nai_share(stored->fingerprint, refs);
   evidence.note = "the ledger's fingerprint of " + facts.display_name(sha256) + " (" +
                   stored->origin + "): " + evidence.note;
+  VaeEvidence vae = estimate_nai_vae_share(stored->fingerprint, refs);
+  if (vae.result) evidence.note += "; " + vae.note;
+  evidence.vae = std::move(vae.result);
   return evidence;
 }
 
@@ -79,6 +83,7 @@ Result<std::vector<CandidateVerdict>> decide_candidates(FactSource& source, cons
     if (evidence) {
       notes.push_back(evidence->note);
       in.fingerprint = evidence->result;
+      in.vae_share = evidence->vae;
     }
     if (!in.target.vae_hash.empty()) {
       // Load the references that share its VAE, so the VAE can be identified.
@@ -257,6 +262,9 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
+  VaeEvidence vae = estimate_nai_vae_share(*scanned.sketch, refs);
+  report.notes.push_back(vae.note);
+  scanned.vae_share = std::move(vae.result);
   return evidence.result ? evidence.used : std::vector<const ReferenceModel*>();
 }
 
@@ -296,7 +304,7 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   report.input = path.string();
   report.kind = "file";
   report.identity = scanned.identity;
-  CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint};
+  CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint, scanned.vae_share};
   report.verdict = decide(*facts, in);
   add_fingerprint_references(used, report.verdict);
   name_signers(source, report.verdict);

@@ -71,6 +71,7 @@ struct FileScanResult {
   std::optional<fingerprint::Fingerprint> sketch;  // the file's own fingerprint (k_build)
   std::string sketch_error;                        // why there is none although it was asked for
   std::optional<FingerprintResult> fingerprint;
+  std::optional<VaeShareResult> vae_share;  // its VAE against the leaked NAI VAE
   std::vector<MetadataRecipe> recipes;
 };
 

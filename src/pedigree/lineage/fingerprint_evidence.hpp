@@ -31,6 +31,7 @@ struct FingerprintEvidence {
   std::optional<FingerprintResult> result;  // nullopt when no estimate could be made
   std::string note;                         // which references were used, or why none
   std::vector<const ReferenceModel*> used;  // the references the estimate used (into the input)
+  std::optional<VaeShareResult> vae;        // the VAE against the leaked NAI VAE (vae_evidence.hpp)
 };
 
 // Estimates the NAI share of `target` and judges it (fingerprint_quality.hpp):

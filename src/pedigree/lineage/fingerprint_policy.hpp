@@ -66,4 +66,20 @@ inline constexpr double k_detection_limit = 0.03;
 // data). 0.2 sits between, chosen from principle, not on any family.
 inline constexpr double k_same_model_update_distance = 0.2;
 
+// The VAE (lineage/vae_evidence.hpp). The leaked NAI VAE (animevae.pt) is a
+// fine-tune of SD's kl-f8 VAE; a checkpoint's VAE is a merge of it when its
+// update from the base VAE contains a share of the leaked VAE's update.
+// Merges that mix VAEs use weights like 0.3-0.7, and a VAE share matters for
+// the pictures only well above a few %: a share is "present" from 10% (and
+// k_vae_presence_z standard errors above 0), and "ruled out" when the
+// interval's upper end is below 10%. Chosen from principle, not on any family.
+inline constexpr double k_vae_presence_share = 0.10;
+inline constexpr double k_vae_presence_z = 4.0;
+inline constexpr double k_vae_detection_limit = 0.10;
+// "Ruled out" also needs the fit to see the whole VAE (coverage of the base
+// VAE's parameters) and a VAE aligned with the base's (a permuted, rescaled or
+// unrelated VAE moves by the order of its norm; see k_max_block_relative_delta).
+inline constexpr double k_min_vae_coverage = 0.99;
+inline constexpr double k_max_vae_relative_delta = 0.5;
+
 }  // namespace pedigree::lineage::policy

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "pedigree/lineage/confidence_table.hpp"
+#include "pedigree/lineage/fingerprint_policy.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -82,6 +83,7 @@ public:
     }
     component_identity();
     vae_identity();
+    vae_share();
     metadata();
     fingerprint();
     conclude();
@@ -255,6 +257,36 @@ private:
     }
   }
 
+  // The target's VAE against the leaked NAI VAE by fingerprint (a merge the
+  // VAE hash cannot see). Not needed when the hash already decided.
+  void vae_share() {
+    if (!m_in.vae_share || !m_vae_nai.empty() || !m_vae_base.empty()) return;
+    const VaeShareResult& r = *m_in.vae_share;
+    const std::string share = fmt_share(100 * r.share.estimate) + "% [" +
+                              fmt_share(100 * r.share.low) + ", " + fmt_share(100 * r.share.high) +
+                              "]";
+    if (r.present) {
+      m_vae_nai = r.nai_vae;
+      m_vae_merge_share = r.share;
+      m_adding_vae = true;
+      add({"component", "strong", true, true,
+           cat({"its VAE is a merge of the leaked NAI VAE ", r.nai_vae, ": ", share,
+                " of the leaked VAE's update from ", r.base,
+                "'s VAE (fingerprint); leaked NovelAI material"}),
+           "", ""},
+          fingerprint_confidence("vae", true));
+      m_adding_vae = false;
+      m_leak = true;
+      return;
+    }
+    if (r.rules_out) {
+      m_vae_clean = cat({"no leaked NAI VAE above ", fmt_share(100 * policy::k_vae_detection_limit),
+                         "% of its update from ", r.base, "'s VAE (share ", share, ")"});
+      return;
+    }
+    m_vae_unresolved = "the VAE's share of the leaked NAI VAE is not ruled out: " + r.why_not;
+  }
+
   void lineage() {
     const Ancestry& anc = m_out.ancestry;
     for (const auto& root : anc.reference_roots) use_reference(root, "lineage");
@@ -408,6 +440,7 @@ private:
                 text}),
            "", ""},
           fingerprint_confidence(fp.configuration.thresholds, false));
+      m_fingerprint_clean = true;
     } else {
       // Inconclusive: shown, never counted toward "clean". A share significantly above 0
       // is a hint of NAI that blocks a clean verdict from other evidence too.
@@ -440,7 +473,8 @@ private:
       if (!m_unet_nai) {
         // The leaked VAE is the only NAI material found.
         v.verdict = VerdictClass::k_nai_leak;
-        v.summary = "carries leaked NAI material in its VAE only: the VAE is the leaked NAI VAE " +
+        v.summary = "carries leaked NAI material in its VAE only: the VAE is " +
+                    std::string(m_vae_merge_share ? "a merge of " : "") + "the leaked NAI VAE " +
                     m_vae_nai + "; no NAI UNet weights were found in the available evidence";
       } else if (m_leak || m_before_release) {
         v.verdict = VerdictClass::k_nai_leak;
@@ -448,7 +482,9 @@ private:
                            : "contains NAI weights, and was published (" + m_published +
                                  ") before the official release: the leak is the only source";
         if (m_official) v.summary += " (the licensed release is also in its ancestry)";
-        if (!m_vae_nai.empty()) v.summary += "; its VAE is the leaked NAI VAE " + m_vae_nai;
+        if (!m_vae_nai.empty())
+          v.summary += "; its VAE is " + std::string(m_vae_merge_share ? "a merge of " : "") +
+                       "the leaked NAI VAE " + m_vae_nai;
       } else if (m_official) {
         v.verdict = VerdictClass::k_nai_official;
         v.summary = "contains NAI weights from the official (licensed) release";
@@ -463,7 +499,7 @@ private:
                          "; if it is the leak, they do not license it";
       }
     } else if (!m_clean.empty() && !m_ignored_nai && !m_fingerprint_hint &&
-               m_facts.incomplete().empty()) {
+               m_facts.incomplete().empty() && !vae_blocks_clean()) {
       v.verdict = VerdictClass::k_no_nai_found;
       v.confidence = combine(m_clean);
       if (m_in.target.weak_match) v.confidence = std::min(v.confidence, k_conf_weak_hash);
@@ -486,6 +522,8 @@ private:
       // Fail closed: clean evidence over a partial load is no proof (NAI found stays NAI).
       if (!m_clean.empty() && !m_ignored_nai && !m_facts.incomplete().empty())
         v.summary = "no NAI found in what was loaded, but " + m_facts.incomplete();
+      else if (vae_blocks_clean() && !m_ignored_nai && !m_fingerprint_hint)
+        v.summary = "no NAI found in the UNet's weights, but " + vae_open_question();
     }
   }
 
@@ -493,6 +531,22 @@ private:
   // (everything but the VAE's identity speaks about NAI's UNet weights); the
   // VAE its identity with a nai-vae or base reference; NAI never trained the
   // text encoder (it equals SD1.4's, key for key).
+  // The fingerprint speaks for the UNet only: when it is the only clean
+  // evidence, the VAE (the leaked VAE is NAI material of its own) must be
+  // cleared too: identical to a base VAE or its NAI VAE share ruled out.
+  bool vae_blocks_clean() const {
+    const bool has_vae = m_in.vae_share || !m_in.target.vae_hash.empty();
+    const bool only_weights = m_fingerprint_clean && m_clean.size() == 1;
+    return only_weights && has_vae && m_vae_base.empty() && m_vae_clean.empty();
+  }
+
+  std::string vae_open_question() const {
+    return m_vae_unresolved.empty()
+               ? "its VAE is not a base reference's and its share of the leaked NAI VAE "
+                 "was not measured (the ledger holds no fingerprint of it)"
+               : m_vae_unresolved;
+  }
+
   void components() {
     const Verdict& v = m_out;
     ComponentFinding unet{"unet", "unknown", "", std::nullopt};
@@ -511,17 +565,29 @@ private:
       unet.summary = "not enough evidence about the UNet";
     }
     ComponentFinding vae{"vae", "unknown", "", std::nullopt};
-    if (!m_vae_nai.empty()) {
+    if (!m_vae_nai.empty() && m_vae_merge_share) {
+      vae.nai = "yes";
+      vae.summary = "a merge of the leaked NAI VAE " + m_vae_nai + " (fingerprint)";
+      vae.share = m_vae_merge_share;
+    } else if (!m_vae_nai.empty()) {
       vae.nai = "yes";
       vae.summary = "identical to the leaked NAI VAE " + m_vae_nai;
     } else if (!m_vae_base.empty()) {
       vae.nai = "no";
       vae.summary = "identical to the VAE of the base reference " + m_vae_base;
+    } else if (!m_vae_clean.empty()) {
+      vae.nai = "no";
+      vae.summary = m_vae_clean;
+      vae.share = m_in.vae_share->share;
+    } else if (!m_vae_unresolved.empty()) {
+      vae.summary = m_vae_unresolved;
+      vae.share = m_in.vae_share->share;
     } else {
-      vae.summary = m_in.target.vae_hash.empty()
+      vae.summary = m_in.target.vae_hash.empty() && !m_in.vae_share
                         ? "its VAE hash is unknown (check the file itself)"
                         : "not identical to any VAE reference with a known VAE hash; whether it "
-                          "is a merge of the leaked NAI VAE is not measured";
+                          "is a merge of the leaked NAI VAE is not measured (the ledger holds no "
+                          "fingerprint of the leaked VAE)";
     }
     ComponentFinding te{"text_encoder", "no",
                         "NAI did not train the text encoder (NAI's equals SD1.4's): it carries no "
@@ -591,6 +657,10 @@ private:
   bool m_adding_vae = false;  // the evidence being added is about the VAE only
   std::string m_vae_nai;      // the nai-vae reference the VAE is identical to
   std::string m_vae_base;     // the base reference the VAE is identical to
+  std::optional<ShareEstimate> m_vae_merge_share;  // the VAE is a merge of the leaked VAE
+  std::string m_vae_clean;           // the VAE fingerprint rules the leaked VAE out (why)
+  std::string m_vae_unresolved;      // the VAE fingerprint could not rule it out (why)
+  bool m_fingerprint_clean = false;  // the fingerprint counted as clean evidence
 };
 
 }  // namespace

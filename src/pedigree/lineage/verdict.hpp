@@ -96,6 +96,21 @@ struct FingerprintResult {
   FingerprintConfiguration configuration;
 };
 
+// The leaked NAI VAE's share in the target's VAE, from fingerprints
+// (lineage/vae_evidence.hpp): target VAE - base VAE = share * (NAI VAE - base VAE) + rest.
+struct VaeShareResult {
+  ShareEstimate share;        // fraction of the leaked VAE's update from the base VAE
+  double stderr = 0;          // jackknife standard error of share.estimate
+  std::string nai_vae;        // display name of the nai-vae reference
+  std::string base;           // display name of the base reference whose VAE is the origin
+  std::size_t tensors = 0;    // VAE tensors the fit used
+  double coverage = 0;        // fraction of the base VAE's parameters those tensors hold
+  double relative_delta = 0;  // |target VAE - base VAE| / |base VAE| over the sketches
+  bool present = false;       // a merge of the leaked VAE (policy::k_vae_presence_share, z)
+  bool rules_out = false;     // no leaked VAE above policy::k_vae_detection_limit
+  std::string why_not;        // when neither: the reason in one sentence
+};
+
 // A parent named by a merge recipe inside the file's own metadata (forgeable).
 struct MetadataRecipe {
   std::string parent;    // SHA-256, short hash or name as written
@@ -124,6 +139,7 @@ struct CheckInput {
   TargetIdentity target;
   std::vector<MetadataRecipe> recipes;
   std::optional<FingerprintResult> fingerprint;
+  std::optional<VaeShareResult> vae_share;  // the VAE against the leaked NAI VAE, when measured
 };
 
 // One piece of evidence, shown whether or not it counted.
