@@ -130,6 +130,28 @@ TEST(Estimate, ABlockAloneCountsOnlyWhenTheOverallShareLeansTheSameWay) {
   EXPECT_TRUE(decide(0.015)) << "the overall share leans the same way";
 }
 
+TEST(Estimate, ABlockFromFewJackknifeGroupsIsReadAgainstStudentsT) {
+  // Measured on a tiny family: an independent fine-tune's OUT10 read 26% +- 5.6% from 8
+  // jackknife groups (normal z 4.7) with the overall share 3.8% +- 1.8%.
+  std::vector<Reference> refs{{"nai", nullptr, ShareSign::k_nonnegative, false}};
+  Fingerprint empty;
+  auto decide = [&](double block_share, unsigned groups) {
+    Estimate e;
+    ReferenceEstimate r;
+    r.name = "nai";
+    r.overall = {0.038, 0.0176};
+    r.blocks["OUT10"] = r.blocks_free["OUT10"] = {block_share, 0.056};
+    e.shares.push_back(r);
+    if (groups > 0) e.block_groups["OUT10"] = groups;
+    detail::describe(empty, empty, refs, EstimateOptions{}, e);
+    return e.shares[0].present;
+  };
+  EXPECT_TRUE(decide(0.263, 0)) << "without the group count the normal z of 4 applies";
+  EXPECT_FALSE(decide(0.263, 8)) << "8 groups: 7 degrees of freedom need t of about 8";
+  EXPECT_FALSE(decide(0.263, 16)) << "16 groups: t of about 5.5";
+  EXPECT_TRUE(decide(0.6, 8)) << "a block 10.7 standard errors above 0 still counts";
+}
+
 TEST(Estimate, HardNegativeIsNotFlaggedWhileAFlatFitIsFooled) {
   World& w = world();
   Fingerprint target = w.fp(w.anime3);
