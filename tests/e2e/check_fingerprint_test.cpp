@@ -159,6 +159,34 @@ TEST_F(CheckFingerprint, UnmeasuredVaeKeepsAUNetOnlyCleanVerdictOpen) {
   EXPECT_EQ((*vae)["nai"], "unknown") << r.out;
 }
 
+// The base's VAE re-saved in another precision (here: each weight moved by
+// 2^-10 of its size, within bf16 rounding) has another VAE hash, but its
+// fingerprint is the base's within rounding: it clears the VAE.
+TEST_F(CheckFingerprint, BaseVaeInAnotherPrecisionClearsTheVae) {
+  bootstrap();  // no nai-vae reference needed
+  Weights independent = m_family.finetune(0, 1, false);
+  Weights w = fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}});
+  for (std::size_t t : testing::family_vae_tensors(m_family))
+    for (std::size_t i = 0; i < w[t].size(); ++i)
+      w[t][i] = m_family.base()[t][i] * (1 + (i % 2 ? 1.0 : -1.0) / 1024);
+  auto path = write("photo-rounded-vae", w);
+  auto r = m_world.check(shell_quote(path.string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.json["verdict"], "no-nai-found") << r.out;
+  const auto* vae = component(r.json, "vae");
+  ASSERT_TRUE(vae) << r.out;
+  EXPECT_EQ((*vae)["nai"], "no") << r.out;
+  EXPECT_NE((*vae)["summary"].get<std::string>().find("another precision"), std::string::npos)
+      << r.out;
+  // Moved by 2% instead: no longer the base's VAE, and nothing measures it.
+  for (std::size_t t : testing::family_vae_tensors(m_family))
+    for (std::size_t i = 0; i < w[t].size(); ++i)
+      w[t][i] = m_family.base()[t][i] * (1 + (i % 2 ? 0.02 : -0.02));
+  auto moved = write("photo-moved-vae", w);
+  auto m = m_world.check(shell_quote(moved.string()));
+  EXPECT_EQ(m.json["verdict"], "unknown") << m.out;
+}
+
 // SD1.5 with a VAE merged 50/50 from its own and the leaked NAI VAE: no hash
 // matches, the VAE fingerprint finds the leaked VAE's share.
 TEST_F(CheckFingerprint, VaeMergedWithTheLeakedVaeIsNaiLeak) {

@@ -80,6 +80,13 @@ inline constexpr double k_vae_detection_limit = 0.10;
 // VAE's parameters) and a VAE aligned with the base's (a permuted, rescaled or
 // unrelated VAE moves by the order of its norm; see k_max_block_relative_delta).
 inline constexpr double k_min_vae_coverage = 0.99;
+// A VAE whose every tensor's sketch is within this fraction of the base VAE's
+// sketch norm (and covers it) is the base's VAE stored in another precision:
+// bf16 rounds each weight by at most 2^-9 of its size (fp16 and fp32 by less),
+// and the count sketch keeps the norm of an error in expectation, so a
+// re-saved copy differs by <= 2^-9 of the norm; 2^-8 leaves a factor 2. A
+// leaked-VAE share hiding below it is below the file's own rounding.
+inline constexpr double k_vae_precision_tolerance = 1.0 / 256;
 inline constexpr double k_max_vae_relative_delta = 0.5;
 
 }  // namespace pedigree::lineage::policy

@@ -47,6 +47,28 @@ const ReferenceModel* pick_base(const std::vector<ReferenceModel>& refs) {
   return best;
 }
 
+// Whether the target's VAE is `base`'s stored in another precision: every VAE
+// tensor of the base present with its layout and, over them, |t - b| within
+// the rounding tolerance of |b| (policy::k_vae_precision_tolerance).
+bool same_vae_up_to_precision(const fingerprint::Fingerprint& target,
+                              const fingerprint::Fingerprint& base) {
+  double diff2 = 0, norm2 = 0;
+  bool any = false;
+  for (const auto& bt : base.tensors) {
+    if (bt.component != Component::k_vae) continue;
+    const TensorSketch* t = target.find(bt.name);
+    if (!t || !same_layout(*t, bt)) return false;
+    any = true;
+    for (std::size_t i = 0; i < bt.cells.size(); ++i) {
+      const double d = t->cells[i] - bt.cells[i];
+      diff2 += d * d;
+      norm2 += bt.cells[i] * bt.cells[i];
+    }
+  }
+  return any && norm2 > 0 &&
+         std::sqrt(diff2) <= policy::k_vae_precision_tolerance * std::sqrt(norm2);
+}
+
 }  // namespace
 
 VaeEvidence estimate_nai_vae_share(const fingerprint::Fingerprint& target,
@@ -54,6 +76,17 @@ VaeEvidence estimate_nai_vae_share(const fingerprint::Fingerprint& target,
   VaeEvidence out;
   if (!has_vae(target)) {
     out.note = "no VAE estimate: the target has no VAE";
+    return out;
+  }
+  for (const auto& r : references) {
+    if (r.role != Role::k_base || !r.fingerprint || !has_vae(*r.fingerprint)) continue;
+    if (!same_vae_up_to_precision(target, *r.fingerprint)) continue;
+    VaeShareResult same;
+    same.base = r.name;
+    same.base_in_other_precision = same.rules_out = true;
+    same.coverage = 1;
+    out.note = "the VAE is " + r.name + "'s within rounding (fingerprint)";
+    out.result = std::move(same);
     return out;
   }
   const ReferenceModel* nai_vae = nullptr;

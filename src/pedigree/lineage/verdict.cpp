@@ -262,6 +262,11 @@ private:
   void vae_share() {
     if (!m_in.vae_share || !m_vae_nai.empty() || !m_vae_base.empty()) return;
     const VaeShareResult& r = *m_in.vae_share;
+    if (r.base_in_other_precision) {
+      m_vae_clean = "the VAE of the base reference " + r.base +
+                    ", stored in another precision (its fingerprint is within rounding)";
+      return;
+    }
     const std::string share = fmt_share(100 * r.share.estimate) + "% [" +
                               fmt_share(100 * r.share.low) + ", " + fmt_share(100 * r.share.high) +
                               "]";
@@ -578,7 +583,7 @@ private:
     } else if (!m_vae_clean.empty()) {
       vae.nai = "no";
       vae.summary = m_vae_clean;
-      vae.share = m_in.vae_share->share;
+      if (!m_in.vae_share->base_in_other_precision) vae.share = m_in.vae_share->share;
     } else if (!m_vae_unresolved.empty()) {
       vae.summary = m_vae_unresolved;
       vae.share = m_in.vae_share->share;

@@ -108,6 +108,9 @@ struct VaeShareResult {
   double relative_delta = 0;  // |target VAE - base VAE| / |base VAE| over the sketches
   bool present = false;       // a merge of the leaked VAE (policy::k_vae_presence_share, z)
   bool rules_out = false;     // no leaked VAE above policy::k_vae_detection_limit
+  // The base's VAE itself stored in another precision (every VAE tensor within rounding of
+  // the base's; policy::k_vae_precision_tolerance): no share was fitted, nai_vae may be "".
+  bool base_in_other_precision = false;
   std::string why_not;        // when neither: the reason in one sentence
 };
 
