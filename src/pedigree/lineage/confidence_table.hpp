@@ -22,12 +22,12 @@ struct FingerprintReliability {
 };
 
 inline constexpr FingerprintReliability k_fingerprint_reliability[] = {
-    {"nuisance-0", false, 0.909, 9, 9},
-    {"nuisance-0", true, 0.780, 45, 57},
+    {"nuisance-0", false, 0.917, 10, 10},
+    {"nuisance-0", true, 0.957, 44, 45},
     {"nuisance-1-2", false, 0.923, 11, 11},
-    {"nuisance-1-2", true, 0.846, 43, 50},
-    {"nuisance-3+", false, 0.917, 10, 10},
-    {"nuisance-3+", true, 0.957, 43, 44},
+    {"nuisance-1-2", true, 0.976, 40, 40},
+    {"nuisance-3+", false, 0.889, 15, 16},
+    {"nuisance-3+", true, 0.953, 40, 41},
 };
 
 // The measured confidence of a fingerprint outcome under a threshold set.

@@ -111,7 +111,7 @@ struct VaeShareResult {
   // The base's VAE itself stored in another precision (every VAE tensor within rounding of
   // the base's; policy::k_vae_precision_tolerance): no share was fitted, nai_vae may be "".
   bool base_in_other_precision = false;
-  std::string why_not;        // when neither: the reason in one sentence
+  std::string why_not;  // when neither: the reason in one sentence
 };
 
 // A parent named by a merge recipe inside the file's own metadata (forgeable).
