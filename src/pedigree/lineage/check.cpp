@@ -7,8 +7,10 @@
 #include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/hash_file.hpp"
+#include "pedigree/hash/identifier.hpp"
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
+#include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
@@ -108,6 +110,63 @@ Result<Verdict> unresolved(FactSource& source, const std::string& input, const s
   return decide(*facts, in);
 }
 
+// What a hash and a name written side by side (a picture's "Model hash" and
+// "Model", a pasted settings line) denote: the hash first; when it names
+// nothing trusted, the name too (untrusted matches of both are listed).
+// A hash that is no hash at all is ignored (the name still resolves).
+Result<Resolution> resolve_hash_or_name(FactSource& source, const std::string& hash_text,
+                                        const std::string& name) {
+  Resolution r;
+  if (!hash_text.empty()) {
+    auto id = hash::classify_identifier(hash_text);
+    if (id && id->kind == hash::IdentifierKind::k_hash) {
+      PD_ASSIGN_OR_RETURN(r, source.resolve(hash_text));
+    }
+  }
+  if (r.trusted_count() > 0 || name.empty()) return r;
+  PD_ASSIGN_OR_RETURN(Resolution by_name, source.resolve(name));
+  if (r.candidates.empty()) {
+    if (r.kind.empty()) return by_name;
+    by_name.input = r.input;
+    by_name.kind = r.kind;
+    by_name.normalized = r.normalized;
+    return by_name;
+  }
+  for (auto& c : by_name.candidates)
+    if (std::none_of(r.candidates.begin(), r.candidates.end(),
+                     [&](const Candidate& have) { return have.sha256 == c.sha256; }))
+      r.candidates.push_back(std::move(c));
+  std::stable_partition(r.candidates.begin(), r.candidates.end(),
+                        [](const Candidate& c) { return c.trusted; });
+  return r;
+}
+
+// Resolves and judges one resource a picture names; its candidates join the report's.
+Result<ResourceVerdict> judge_resource(FactSource& source, const ImageModelReference& ref,
+                                       CheckReport& report) {
+  PD_ASSIGN_OR_RETURN(Resolution r, resolve_hash_or_name(source, ref.hash, ref.name));
+  if (r.candidates.empty() && !ref.air.empty()) {
+    if (auto air = hash::classify_identifier(ref.air);
+        air && air->kind == hash::IdentifierKind::k_air) {
+      PD_ASSIGN_OR_RETURN(r, source.resolve(ref.air));
+    }
+  }
+  PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin, report.notes));
+  for (auto& c : found) name_signers(source, c.verdict);
+  ResourceVerdict out{ref, r.kind, "", "", {}};
+  if (found.empty()) {
+    out.verdict = unresolved_resource_verdict(ref);
+  } else {
+    out.verdict = combine_candidates(found);
+    if (r.trusted_count() == 1) {
+      out.sha256 = found.front().candidate.sha256;
+      out.artifact_name = found.front().candidate.name;
+    }
+  }
+  report.candidates.insert(report.candidates.end(), found.begin(), found.end());
+  return out;
+}
+
 Result<CheckReport> check_image(FactSource& source, const std::filesystem::path& path,
                                 ByteView bytes) {
   CheckReport report;
@@ -128,36 +187,16 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
                            "marker is not used");
   }
   for (const auto& ref : meta.models) {
-    Resolution r;
-    if (!ref.hash.empty() && looks_like_hash(ref.hash)) {
-      PD_ASSIGN_OR_RETURN(r, source.resolve(ref.hash));
-    }
-    if (r.trusted_count() == 0 && !ref.name.empty()) {
-      // The hash names nothing trusted: the name may (untrusted matches of both are listed).
-      PD_ASSIGN_OR_RETURN(Resolution by_name, source.resolve(ref.name));
-      if (r.candidates.empty())
-        r = std::move(by_name);
-      else
-        for (auto& c : by_name.candidates)
-          if (std::none_of(r.candidates.begin(), r.candidates.end(),
-                           [&](const Candidate& have) { return have.sha256 == c.sha256; }))
-            r.candidates.push_back(std::move(c));
-      std::stable_partition(r.candidates.begin(), r.candidates.end(),
-                            [](const Candidate& c) { return c.trusted; });
-    }
-    PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin, report.notes));
-    for (auto& c : found) name_signers(source, c.verdict);
-    report.candidates.insert(report.candidates.end(), found.begin(), found.end());
+    PD_ASSIGN_OR_RETURN(ResourceVerdict judged, judge_resource(source, ref, report));
+    report.resources.push_back(std::move(judged));
   }
-  if (report.candidates.empty()) {
+  if (report.resources.empty()) {
     PD_ASSIGN_OR_RETURN(report.verdict, unresolved(source, path.string(), "image"));
-    report.verdict.next_steps.insert(
-        report.verdict.next_steps.begin(),
-        meta.models.empty() ? std::string("the picture names no model (no A1111 parameters, no "
-                                          "ComfyUI checkpoint loader)")
-                            : std::string("the model the picture names is not in the ledger"));
+    report.verdict.next_steps.insert(report.verdict.next_steps.begin(),
+                                     "the picture names no model (no A1111/Forge/Civitai "
+                                     "parameters, no SwarmUI or ComfyUI loader)");
   } else {
-    report.verdict = combine_candidates(report.candidates);
+    report.verdict = combine_resources(report.resources);
   }
   report.image = std::move(meta);
   return report;
@@ -275,7 +314,9 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
     if (std::string_view(kind) == "weights") same.insert(same.end(), shas.begin(), shas.end());
   }
   for (auto& r : scanned.recipes) {
-    if (!looks_like_hash(r.parent) || r.parent.size() < 10) continue;  // AutoV1 is too weak
+    auto id = hash::classify_identifier(r.parent);
+    if (!id || id->kind != hash::IdentifierKind::k_hash || id->weak())
+      continue;  // AutoV1: too weak
     PD_ASSIGN_OR_RETURN(auto res, source.resolve(r.parent));
     // Only a trusted identity resolves a recipe's parent (never an untrusted prefix match).
     if (res.candidates.size() == 1 && res.candidates[0].trusted) {
@@ -423,11 +464,25 @@ Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates) {
   return out;
 }
 
+namespace {
+
+// A target that does not exist but looks like a path (a '/' and no
+// identifier form that holds one, such as a Hugging Face repo or a URL).
+Result<void> not_a_missing_file(std::string_view target) {
+  if (target.find('/') == std::string_view::npos) return {};
+  auto id = hash::classify_identifier(target);
+  if (id &&
+      (id->kind == hash::IdentifierKind::k_air || id->kind == hash::IdentifierKind::k_hf_repo))
+    return {};
+  return not_found(std::string(target) + ": no such file");
+}
+
+}  // namespace
+
 Result<Resolution> resolve_target(FactSource& source, std::string_view target) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(target), ec)) {
-    if (target.find('/') != std::string_view::npos)
-      return not_found(std::string(target) + ": no such file");
+    PD_TRY(not_a_missing_file(target));
     return source.resolve(target);
   }
   PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(std::filesystem::path(target)));
@@ -464,9 +519,15 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
     }
     return check_file(source, path, options);
   }
-  if (target.find('/') != std::string_view::npos)
-    return not_found(std::string(target) + ": no such file");
-  PD_ASSIGN_OR_RETURN(Resolution r, source.resolve(target));
+  PD_TRY(not_a_missing_file(target));
+  PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(target));
+  // A pasted settings line names a model twice: its hash, and its name beside it.
+  Resolution r;
+  if (id.kind == hash::IdentifierKind::k_hash) {
+    PD_ASSIGN_OR_RETURN(r, resolve_hash_or_name(source, std::string(target), id.name));
+  } else {
+    PD_ASSIGN_OR_RETURN(r, source.resolve(target));
+  }
   CheckReport report;
   report.input = std::string(target);
   report.kind = r.kind;

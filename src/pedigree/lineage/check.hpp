@@ -11,6 +11,7 @@
 #include "pedigree/fingerprint/fingerprint.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/lineage/source.hpp"
@@ -46,6 +47,8 @@ struct CheckReport {
   std::optional<ImageMetadata> image;
   // Artifacts the input may denote (several for AutoV1 collisions, names, images).
   std::vector<CandidateVerdict> candidates;
+  // A picture: every resource it names, each judged (lineage/picture_verdict.hpp).
+  std::vector<ResourceVerdict> resources;
   Verdict verdict;  // the overall answer (== the single candidate's when there is one)
   // What check did beside deciding: the fingerprint references used (or why
   // none), a reference fingerprint stored locally and how to publish it.

@@ -152,6 +152,25 @@ nlohmann::json to_json(const CheckReport& r) {
          {"verdict", verdict_name(c.verdict.verdict)},
          {"confidence", c.verdict.confidence}});
   out["candidates"] = candidates;
+  json resources = json::array();
+  for (const auto& res : r.resources) {
+    json paths = json::array();
+    for (const auto& p : res.verdict.ancestry.paths) paths.push_back(path_json(p));
+    const auto& m = res.resource;
+    resources.push_back({{"role", m.role},
+                         {"name", m.name.empty() ? json() : json(m.name)},
+                         {"hash", m.hash.empty() ? json() : json(m.hash)},
+                         {"air", m.air.empty() ? json() : json(m.air)},
+                         {"via", m.origin},
+                         {"sha256", res.sha256.empty() ? json() : json(res.sha256)},
+                         {"artifact", res.artifact_name.empty() ? json() : json(res.artifact_name)},
+                         {"verdict", verdict_name(res.verdict.verdict)},
+                         {"confidence", res.verdict.confidence},
+                         {"summary", res.verdict.summary},
+                         {"paths", paths},
+                         {"unknowns", res.verdict.next_steps}});
+  }
+  out["resources"] = resources;
   out["notes"] = r.notes;
   json checks = json::array();
   for (const auto& c : r.fingerprint_checks) {
@@ -167,7 +186,11 @@ nlohmann::json to_json(const CheckReport& r) {
   if (r.image) {
     json models = json::array();
     for (const auto& m : r.image->models)
-      models.push_back({{"hash", m.hash}, {"name", m.name}, {"origin", m.origin}});
+      models.push_back({{"hash", m.hash},
+                        {"name", m.name},
+                        {"origin", m.origin},
+                        {"role", m.role},
+                        {"air", m.air.empty() ? json() : json(m.air)}});
     out["image"] = {{"format", image_format_name(r.image->format)},
                     {"models", models},
                     {"software", r.image->software.empty() ? json() : json(r.image->software)},
