@@ -24,7 +24,7 @@ void world(CheckWorld& w) {
   w.model("clean", "", "", {{"autov3", k_clean_autov3}});
   w.lineage("clean", {{"sd15", "finetune", ""}});
   w.model("nailora");
-  w.lineage("nailora", {{"animefull", "finetune", ""}});
+  w.lineage("nailora", {{"animefull", "trained-on", ""}});
   w.model("cleanlora");
   w.lineage("cleanlora", {{"sd15", "finetune", ""}});
 }
@@ -66,8 +66,11 @@ TEST(PictureCli, ALoraTrainedOnNaiMakesACleanCheckpointsPictureNai) {
     EXPECT_EQ((*lora)["sha256"], sha_of_label("nailora")) << name;
     ASSERT_FALSE((*lora)["paths"].empty());
     EXPECT_EQ((*lora)["paths"][0]["root_role"], "nai-leak");
-    EXPECT_NE(r.json["summary"].get<std::string>().find("LoRA nailora"), std::string::npos)
+    EXPECT_NE(r.json["summary"].get<std::string>().find("LoRA nailora (nai-leak, trained on NAI)"),
+              std::string::npos)
         << r.json["summary"];
+    EXPECT_EQ(r.json["nai_relation"], "trained-on") << name;
+    EXPECT_EQ((*lora)["nai_relation"], "trained-on") << name;
   }
   auto human = w.run("check " + shell_quote((pics / "a1111_resources.png").string()));
   EXPECT_NE(human.out.find("resources the picture names:"), std::string::npos) << human.out;

@@ -15,8 +15,9 @@ const std::set<std::string, std::less<>> k_hash_kinds = {
     "sha256", "weights", "unet",   "text_encoder", "vae",   "ema_unet"};
 const std::set<std::string, std::less<>> k_roles = {"base", "nai-leak", "nai-official", "nai-vae",
                                                     "independent"};
-const std::set<std::string, std::less<>> k_relations = {"merge",     "finetune",   "add-difference",
-                                                        "lora-bake", "conversion", "same-weights"};
+const std::set<std::string, std::less<>> k_relations = {
+    "merge",      "finetune",     "add-difference", "lora-bake",
+    "conversion", "same-weights", "trained-on"};
 const std::set<std::string, std::less<>> k_bases = {"author-statement", "file-metadata",
                                                     "fingerprint-analysis", "other"};
 const std::set<std::string, std::less<>> k_contains = {"yes", "no", "unknown"};

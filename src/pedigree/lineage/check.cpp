@@ -5,6 +5,8 @@
 #include "pedigree/fingerprint/builder.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/formats/checkpoint.hpp"
+#include "pedigree/formats/inspect.hpp"
+#include "pedigree/formats/names.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/hash/identifier.hpp"
@@ -203,15 +205,23 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
 }
 
 // Parents named by the file's own metadata recipes (not nested ancestors).
+// kohya's ss_* keys in a LoRA name the model it was trained on (trained-on).
 std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
   std::vector<MetadataRecipe> out;
   auto report = formats::decode_recipes(checkpoint.metadata);
+  bool adapter = false;
+  for (const auto& recipe : report.recipes)
+    if (recipe.source == formats::RecipeSource::k_kohya)
+      adapter = formats::guess_architecture(formats::canonicalize(checkpoint)) ==
+                formats::Architecture::k_lora;
   for (const auto& recipe : report.recipes) {
     if (!recipe.subject_sha256.empty()) continue;
     for (const auto& p : recipe.parents) {
       MetadataRecipe m;
       m.parent = !p.sha256.empty() ? p.sha256 : (!p.short_hash.empty() ? p.short_hash : p.name);
       m.relation = recipe.method.empty() ? p.role : recipe.method;
+      if (recipe.source == formats::RecipeSource::k_kohya && adapter)
+        m.relation = std::string(k_relation_trained_on);
       m.weight = p.weight;
       m.source = std::string(formats::recipe_source_name(recipe.source));
       out.push_back(std::move(m));

@@ -74,10 +74,14 @@ Verdict combine_resources(const std::vector<ResourceVerdict>& resources) {
       return a->verdict.confidence > b->verdict.confidence;
     });
     out = nai.front()->verdict;  // its paths, shares, components and references
+    // The picture carries NAI weights when any resource does.
+    for (const auto* r : nai)
+      if (r->verdict.nai_relation == "weights") out.nai_relation = "weights";
     std::string list;
     for (const auto* r : nai) {
       list += (list.empty() ? "" : "; ") + label(*r) + " (" +
-              std::string(verdict_name(r->verdict.verdict)) + ")";
+              std::string(verdict_name(r->verdict.verdict)) +
+              (r->verdict.nai_relation == k_relation_trained_on ? ", trained on NAI" : "") + ")";
       if (r == nai.front()) continue;
       for (const auto& p : r->verdict.ancestry.paths) out.ancestry.paths.push_back(p);
       if (out.licence_note.empty()) out.licence_note = r->verdict.licence_note;

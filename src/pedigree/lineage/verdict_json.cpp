@@ -108,6 +108,7 @@ json verdict_body(const Verdict& v) {
           {"confidence", v.confidence},
           {"summary", v.summary},
           {"licence_note", v.licence_note.empty() ? json() : json(v.licence_note)},
+          {"nai_relation", v.nai_relation.empty() ? json() : json(v.nai_relation)},
           {"nai_share",
            {{"declared", share_json(v.declared_share)},
             {"fingerprint", share_json(v.fingerprint_share)},
@@ -166,6 +167,9 @@ nlohmann::json to_json(const CheckReport& r) {
                          {"artifact", res.artifact_name.empty() ? json() : json(res.artifact_name)},
                          {"verdict", verdict_name(res.verdict.verdict)},
                          {"confidence", res.verdict.confidence},
+                         {"nai_relation", res.verdict.nai_relation.empty()
+                                              ? json()
+                                              : json(res.verdict.nai_relation)},
                          {"summary", res.verdict.summary},
                          {"paths", paths},
                          {"unknowns", res.verdict.next_steps}});
