@@ -73,9 +73,8 @@ inline std::optional<std::string> check_identifier(ByteView bytes) {
   auto id = hash::classify_identifier(as_text(bytes));
   if (!id) return one_line("classify_identifier", id.error().message());
   if (id->kind == hash::IdentifierKind::k_air || id->kind == hash::IdentifierKind::k_hf_repo) {
-    auto again = hash::classify_identifier(id->kind == hash::IdentifierKind::k_air
-                                               ? id->normalized
-                                               : "hf:" + id->normalized);
+    auto again = hash::classify_identifier(
+        id->kind == hash::IdentifierKind::k_air ? id->normalized : "hf:" + id->normalized);
     if (!again || again->normalized != id->normalized)
       return "normalized identifier '" + id->normalized + "' does not read back";
   }
@@ -199,10 +198,14 @@ struct FuzzInput {
 };
 
 inline constexpr FuzzInput k_fuzz_inputs[] = {
-    {"image", &check_image},     {"image_text", &check_image_text},
-    {"recipes", &check_recipes}, {"dsse", &check_dsse},
-    {"event", &check_event},     {"fp", &check_fp},
-    {"tree", &check_tree},       {"canonical_json", &check_canonical_json},
+    {"image", &check_image},
+    {"image_text", &check_image_text},
+    {"recipes", &check_recipes},
+    {"dsse", &check_dsse},
+    {"event", &check_event},
+    {"fp", &check_fp},
+    {"tree", &check_tree},
+    {"canonical_json", &check_canonical_json},
     {"identifier", &check_identifier},
 };
 

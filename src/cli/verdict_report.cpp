@@ -166,6 +166,11 @@ std::string format_check_report(const lineage::CheckReport& r) {
          confidence(v.confidence) + ")\n";
   out += "  summary:    " + terminal_safe(v.summary) + "\n";
   if (!v.licence_note.empty()) out += "  licence:    " + terminal_safe(v.licence_note) + "\n";
+  out += "  commercial: " + upper(v.licence.commercial_use);
+  if (!v.licence.reasons.empty()) out += " - " + terminal_safe(v.licence.reasons.front());
+  out += "\n";
+  for (std::size_t i = 1; i < v.licence.reasons.size(); ++i)
+    out += "              " + terminal_safe(v.licence.reasons[i]) + "\n";
   target_lines(r, out);
   resource_lines(r, out);
   if (v.declared_share || v.fingerprint_share) {

@@ -254,7 +254,8 @@ Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,
       parents.push_back(std::move(ref));
     }
     methods.push_back(source + ": " + recipe.method);
-    if (relation.empty() || relation == "merge") relation = relation_for(recipe, report.architecture);
+    if (relation.empty() || relation == "merge")
+      relation = relation_for(recipe, report.architecture);
   };
   for (const auto& recipe : report.recipes.recipes) {
     if (!recipe.subject_sha256.empty()) continue;  // how an ancestor was made, not this file

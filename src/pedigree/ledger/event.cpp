@@ -16,8 +16,7 @@ const std::set<std::string, std::less<>> k_hash_kinds = {
 const std::set<std::string, std::less<>> k_roles = {"base", "nai-leak", "nai-official", "nai-vae",
                                                     "independent"};
 const std::set<std::string, std::less<>> k_relations = {
-    "merge",      "finetune",     "add-difference", "lora-bake",
-    "conversion", "same-weights", "trained-on"};
+    "merge", "finetune", "add-difference", "lora-bake", "conversion", "same-weights", "trained-on"};
 const std::set<std::string, std::less<>> k_bases = {"author-statement", "file-metadata",
                                                     "fingerprint-analysis", "other"};
 const std::set<std::string, std::less<>> k_contains = {"yes", "no", "unknown"};

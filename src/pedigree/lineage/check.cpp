@@ -399,7 +399,11 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   out.identity.unet_hash = component("unet");
   out.identity.vae_hash = component("vae");
   out.identity.text_encoder_hash = component("text_encoder");
-  if (checkpoint) out.recipes = recipes_of(*checkpoint);
+  if (checkpoint) {
+    out.recipes = recipes_of(*checkpoint);
+    if (auto it = checkpoint->metadata.find("modelspec.license"); it != checkpoint->metadata.end())
+      out.identity.declared_licence = it->second.substr(0, 256);
+  }
   if (builder) {
     auto fp = builder->finish();
     if (fp && !fp->tensors.empty())
@@ -422,6 +426,8 @@ Verdict combine_trusted(const std::vector<const CandidateVerdict*>& trusted) {
       unknown.summary = "the input matches " + std::to_string(trusted.size()) +
                         " artifacts that disagree; a collision cannot decide";
       unknown.next_steps.push_back("check the full SHA-256 or the file itself");
+      unknown.licence.reasons.emplace_back(
+          "the input matches artifacts that disagree: which one is meant is unknown");
       return unknown;
     }
     out.confidence = std::min(out.confidence, c->verdict.confidence);
@@ -468,6 +474,7 @@ Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates) {
     out.next_steps.push_back(
         "check the model file itself or its full SHA-256, or trust the naming key if you know "
         "its owner (`pedigree trust add KEYID`)");
+    out.licence.reasons.emplace_back("no artifact the trust policy vouches for is named");
   }
   for (const auto& c : candidates)
     if (!c.candidate.trusted) out.evidence.push_back(untrusted_candidate_evidence(c));

@@ -52,6 +52,8 @@ std::string resource_role_label(std::string_view role) {
 Verdict unresolved_resource_verdict(const ImageModelReference& resource) {
   Verdict v;
   v.summary = "the ledger does not know this " + resource_role_label(resource.role);
+  v.licence.reasons.emplace_back(
+      "the ledger does not know it: its licence and ancestry are unknown");
   v.next_steps.push_back("check the " + resource_role_label(resource.role) + " file itself (" +
                          (resource.name.empty() ? resource.hash : resource.name) +
                          "): `pedigree check FILE`");
@@ -109,6 +111,13 @@ Verdict combine_resources(const std::vector<ResourceVerdict>& resources) {
                   ") reads no-nai-found";
     out.ancestry.complete = true;
   }
+  std::vector<const LicenceFinding*> licences;
+  std::vector<std::string> labels;
+  for (const auto& r : resources) {
+    licences.push_back(&r.verdict.licence);
+    labels.push_back(label(r));
+  }
+  out.licence = combine_licences(licences, labels);
   std::vector<Evidence> listed;
   for (const auto& r : resources) listed.push_back(resource_evidence(r));
   out.evidence.insert(out.evidence.begin(), listed.begin(), listed.end());

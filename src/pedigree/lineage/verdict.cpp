@@ -94,6 +94,8 @@ public:
     conclude();
     components();
     next_steps();
+    m_out.licence =
+        licence_finding(m_facts, m_out, m_in.target.sha256, m_in.target.declared_licence);
     return std::move(m_out);
   }
 
@@ -616,13 +618,13 @@ private:
   bool m_official = false;
   bool m_before_release = false;
   std::string m_published;
-  bool m_unet_nai = false;    // counted NAI evidence other than the VAE's identity
-  bool m_adding_vae = false;  // the evidence being added is about the VAE only
+  bool m_unet_nai = false;        // counted NAI evidence other than the VAE's identity
+  bool m_adding_vae = false;      // the evidence being added is about the VAE only
   bool m_adding_trained = false;  // the evidence being added is of training on NAI
   bool m_trained_nai = false;     // counted NAI evidence of training on NAI
   bool m_weights_nai = false;     // counted NAI evidence of carrying NAI (or leaked VAE) weights
-  std::string m_vae_nai;      // the nai-vae reference the VAE is identical to
-  std::string m_vae_base;     // the base reference the VAE is identical to
+  std::string m_vae_nai;          // the nai-vae reference the VAE is identical to
+  std::string m_vae_base;         // the base reference the VAE is identical to
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "pedigree/lineage/ancestry.hpp"
 #include "pedigree/lineage/facts.hpp"
+#include "pedigree/lineage/licence.hpp"
 
 namespace pedigree::lineage {
 
@@ -122,6 +123,7 @@ struct TargetIdentity {
   // candidate's trusted model events; "" when unknown.
   std::string vae_hash;
   std::string text_encoder_hash;
+  std::string declared_licence;  // a scanned file's modelspec.license ("" if none)
 };
 
 struct CheckInput {
@@ -182,6 +184,7 @@ struct Verdict {
   std::vector<std::string> next_steps;       // what is unknown and how to resolve it
   std::vector<ComponentFinding> components;  // unet, vae, text_encoder (in that order)
   std::vector<ReferenceUse> references;      // the references used, with who defined them
+  LicenceFinding licence;                    // may it be used commercially (lineage/licence.hpp)
 };
 
 // Decides the verdict for one resolved target.

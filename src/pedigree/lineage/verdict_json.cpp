@@ -124,7 +124,11 @@ json verdict_body(const Verdict& v) {
           {"evidence", evidence},
           {"components", components},
           {"references", references},
-          {"unknowns", v.next_steps}};
+          {"unknowns", v.next_steps},
+          {"licence",
+           {{"commercial_use", v.licence.commercial_use},
+            {"reasons", v.licence.reasons},
+            {"licences", v.licence.licences}}}};
 }
 
 }  // namespace
@@ -158,21 +162,22 @@ nlohmann::json to_json(const CheckReport& r) {
     json paths = json::array();
     for (const auto& p : res.verdict.ancestry.paths) paths.push_back(path_json(p));
     const auto& m = res.resource;
-    resources.push_back({{"role", m.role},
-                         {"name", m.name.empty() ? json() : json(m.name)},
-                         {"hash", m.hash.empty() ? json() : json(m.hash)},
-                         {"air", m.air.empty() ? json() : json(m.air)},
-                         {"via", m.origin},
-                         {"sha256", res.sha256.empty() ? json() : json(res.sha256)},
-                         {"artifact", res.artifact_name.empty() ? json() : json(res.artifact_name)},
-                         {"verdict", verdict_name(res.verdict.verdict)},
-                         {"confidence", res.verdict.confidence},
-                         {"nai_relation", res.verdict.nai_relation.empty()
-                                              ? json()
-                                              : json(res.verdict.nai_relation)},
-                         {"summary", res.verdict.summary},
-                         {"paths", paths},
-                         {"unknowns", res.verdict.next_steps}});
+    resources.push_back(
+        {{"role", m.role},
+         {"name", m.name.empty() ? json() : json(m.name)},
+         {"hash", m.hash.empty() ? json() : json(m.hash)},
+         {"air", m.air.empty() ? json() : json(m.air)},
+         {"via", m.origin},
+         {"sha256", res.sha256.empty() ? json() : json(res.sha256)},
+         {"artifact", res.artifact_name.empty() ? json() : json(res.artifact_name)},
+         {"verdict", verdict_name(res.verdict.verdict)},
+         {"confidence", res.verdict.confidence},
+         {"nai_relation",
+          res.verdict.nai_relation.empty() ? json() : json(res.verdict.nai_relation)},
+         {"summary", res.verdict.summary},
+         {"commercial_use", res.verdict.licence.commercial_use},
+         {"paths", paths},
+         {"unknowns", res.verdict.next_steps}});
   }
   out["resources"] = resources;
   out["notes"] = r.notes;
