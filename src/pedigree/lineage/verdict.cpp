@@ -453,10 +453,7 @@ private:
     // Only evidence of training on NAI (an adapter trained on it, or a model
     // baking such an adapter in): derived from NAI without carrying its weights.
     const bool trained_only = m_trained_nai && !m_weights_nai;
-    const std::string carries =
-        trained_only ? "was trained on NAI (an adapter trained on it, or a model that bakes one "
-                       "in): derived from NAI without carrying its weights,"
-                     : "contains NAI weights";
+    const std::string carries = trained_only ? "was trained on NAI" : "contains NAI weights";
     if (!m_nai.empty()) v.nai_relation = trained_only ? "trained-on" : "weights";
     if (!m_nai.empty()) {
       v.confidence = combine(m_nai);
@@ -485,6 +482,10 @@ private:
                          " or later), its terms bind: " + std::string(k_official_licence) +
                          "; if it is the leak, they do not license it";
       }
+      if (trained_only)
+        v.summary +=
+            " (an adapter trained on it, or a model that bakes one in): derived from NAI "
+            "without carrying its weights";
     } else if (!m_clean.empty() && !m_ignored_nai && !m_fingerprint_hint &&
                m_facts.incomplete().empty()) {
       v.verdict = VerdictClass::k_no_nai_found;
