@@ -85,5 +85,39 @@ TEST(TrainedOnCli, AKohyaLoraFileNamingNaiAsItsBaseIsTrainedOn) {
   EXPECT_EQ(unknown.exit_code, 13) << unknown.out;
 }
 
+// Hashes a file declares about itself (sd-scripts' sshs_model_hash, ModelSpec's
+// modelspec.hash_sha256) are compared with the computed tensor-data hash.
+TEST(TrainedOnCli, SelfDeclaredHashesAreComparedWithTheComputedOnes) {
+  CheckWorld w;
+  world(w);
+  for (const std::string which : {"right", "wrong"}) {
+    const auto lora = w.dir() / (which + ".safetensors");
+    auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
+                                     "/tools/make-lora-fixture " + shell_quote(lora.string()) +
+                                     " --base-sha256 " + sha_of_label("animefull") +
+                                     " --self-hash " + which);
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    auto r = w.check(shell_quote(lora.string()));
+    ASSERT_EQ(r.exit_code, 10) << r.err << r.out;
+    const auto& declared = r.json["declared_hashes"];
+    ASSERT_EQ(declared.size(), 2u) << r.out;
+    for (const auto& d : declared) {
+      EXPECT_EQ(d["kind"], "autov3");
+      EXPECT_EQ(d["matches"].get<bool>(), which == "right") << d.dump();
+      ASSERT_TRUE(d["computed"].is_string());
+    }
+    // The computed value is the SHA-256 of the data section, as openssl computes it.
+    const std::string bytes = testing::read_text(lora);
+    const std::uint64_t n = static_cast<unsigned char>(bytes[0]) |
+                            (static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[1])) << 8);
+    const auto data = w.dir() / "data.bin";
+    testing::write_text(data, bytes.substr(8 + n));
+    auto openssl = testing::run_command("openssl dgst -sha256 -r " + shell_quote(data.string()));
+    EXPECT_EQ(declared[0]["computed"], openssl.output.substr(0, 64));
+    const bool flagged = r.json["evidence"].dump().find("does NOT match") != std::string::npos;
+    EXPECT_EQ(flagged, which == "wrong") << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace pedigree

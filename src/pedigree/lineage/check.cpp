@@ -14,6 +14,7 @@
 #include "pedigree/lineage/image_service.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/util/file.hpp"
+#include "pedigree/util/hex.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -309,6 +310,26 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
   return evidence.result ? evidence.used : std::vector<const ReferenceModel*>();
 }
 
+// Self-declared hashes against the computed ones: a mismatch means the
+// metadata (its recipes included) was written for other weights or edited.
+void report_declared_hashes(const std::vector<DeclaredHashCheck>& checks, CheckReport& report) {
+  for (const auto& d : checks) {
+    std::string text =
+        d.computed.empty()
+            ? "the file declares " + d.key + " = " + d.declared +
+                  " but its tensor-data hash (AutoV3) cannot be computed (not a safetensors file)"
+        : d.matches ? "the file's " + d.key + " matches its computed tensor-data hash (AutoV3)"
+                    : "the file's " + d.key + " = " + d.declared +
+                          " does NOT match its computed tensor-data hash (AutoV3) " + d.computed +
+                          ": its metadata, recipes included, was written for other weights or "
+                          "edited";
+    report.notes.push_back(text);
+    if (!d.computed.empty() && !d.matches)
+      report.verdict.evidence.push_back({"self-hash", "ignored", false, false, text, "", ""});
+  }
+  report.declared_hashes = checks;
+}
+
 Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path,
                                const CheckOptions& options) {
   PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(path, options.fingerprint, options.scan));
@@ -349,6 +370,7 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   report.identity = scanned.identity;
   CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint};
   report.verdict = decide(*facts, in);
+  report_declared_hashes(scanned.declared_hashes, report);
   add_fingerprint_references(used, report.verdict);
   name_signers(source, report.verdict);
   if (facts->artifact(scanned.identity.sha256))
@@ -372,6 +394,13 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   if (!checkpoint) why_not = checkpoint.error();
   hash::HashOptions options;
   options.sets = hash::k_set_sha256 | hash::k_set_weights;
+  // A file declaring its own tensor-data hash gets it computed in the same pass.
+  std::vector<DeclaredHashCheck> declared;
+  if (checkpoint)
+    for (const char* key : {"modelspec.hash_sha256", "sshs_model_hash"})
+      if (auto it = checkpoint->metadata.find(key); it != checkpoint->metadata.end())
+        declared.push_back({key, it->second.substr(0, 200), "autov3", "", false});
+  if (!declared.empty()) options.sets |= hash::k_set_autov3;
   options.scan = scan;
   // The fingerprint builder is one more sink of the hashing pass: one read of the file.
   std::optional<fingerprint::FingerprintBuilder> builder;
@@ -399,6 +428,13 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   out.identity.unet_hash = component("unet");
   out.identity.vae_hash = component("vae");
   out.identity.text_encoder_hash = component("text_encoder");
+  for (auto& d : declared) {
+    d.computed = hashes.autov3.value_or("");
+    std::string value = to_lower_ascii(d.declared);
+    if (value.starts_with("0x")) value = value.substr(2);
+    d.matches = !d.computed.empty() && value == d.computed;
+  }
+  out.declared_hashes = std::move(declared);
   if (checkpoint) {
     out.recipes = recipes_of(*checkpoint);
     if (auto it = checkpoint->metadata.find("modelspec.license"); it != checkpoint->metadata.end())

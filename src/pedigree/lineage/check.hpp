@@ -40,6 +40,16 @@ struct FingerprintCheck {
   bool matches = false;
 };
 
+// A hash a file declares about itself in its metadata, against the one
+// pedigree computed (such hashes are never trusted: domain.md §2).
+struct DeclaredHashCheck {
+  std::string key;       // "modelspec.hash_sha256" or "sshs_model_hash"
+  std::string declared;  // as written
+  std::string kind;      // what it is meant as: "autov3" (SHA-256 of the tensor data)
+  std::string computed;  // pedigree's value of that kind, "" when it cannot be computed
+  bool matches = false;
+};
+
 struct CheckReport {
   std::string input;
   std::string kind;         // "file", "hash", "name", "image"
@@ -55,6 +65,8 @@ struct CheckReport {
   std::vector<std::string> notes;
   // A model file only: its fingerprint against each one already known for it.
   std::vector<FingerprintCheck> fingerprint_checks;
+  // A model file only: the hashes its metadata declares about itself, compared.
+  std::vector<DeclaredHashCheck> declared_hashes;
 };
 
 // Whether scan_file_identity also builds the file's fingerprint in its pass.
@@ -75,6 +87,7 @@ struct FileScanResult {
   std::string sketch_error;                        // why there is none although it was asked for
   std::optional<FingerprintResult> fingerprint;
   std::vector<MetadataRecipe> recipes;
+  std::vector<DeclaredHashCheck> declared_hashes;  // self-declared hashes, compared
 };
 
 // Hashes a model file or diffusers folder in one pass (hash::hash_checkpoint,

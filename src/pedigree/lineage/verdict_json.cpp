@@ -192,6 +192,14 @@ nlohmann::json to_json(const CheckReport& r) {
                       {"matches", c.matches}});
   }
   out["fingerprint_checks"] = checks;
+  json declared = json::array();
+  for (const auto& d : r.declared_hashes)
+    declared.push_back({{"key", d.key},
+                        {"declared", d.declared},
+                        {"kind", d.kind},
+                        {"computed", d.computed.empty() ? json() : json(d.computed)},
+                        {"matches", d.matches}});
+  out["declared_hashes"] = declared;
   if (r.image) {
     json models = json::array();
     for (const auto& m : r.image->models)
