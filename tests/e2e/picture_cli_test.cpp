@@ -105,6 +105,17 @@ TEST(PictureCli, EveryResourceCleanIsCleanAndAnyUnknownResourceIsUnknown) {
   EXPECT_EQ((*emb)["verdict"], "unknown");
   EXPECT_EQ((*resource(comfy.json, "checkpoint"))["verdict"], "no-nai-found");
   EXPECT_EQ((*resource(comfy.json, "lora"))["verdict"], "no-nai-found");
+  // A resource named only by an untrusted event: listed, never decides, and
+  // the picture's evidence says why.
+  w.model("sneaky", "", "", nullptr, testing::Signer::k_untrusted);
+  const auto other = pictures(w, "other", sha_of_label("clean").substr(0, 10), "clean",
+                              std::string(12, '0'), "sneaky");
+  auto untrusted = w.check(shell_quote((other / "a1111_resources.png").string()));
+  ASSERT_EQ(untrusted.exit_code, 13) << untrusted.err << untrusted.out;
+  bool says_why = false;
+  for (const auto& e : untrusted.json["evidence"])
+    says_why = says_why || (e["kind"] == "resolution" && !e["counts"].get<bool>());
+  EXPECT_TRUE(says_why) << untrusted.out;
 }
 
 TEST(PictureCli, ComfyUiLoraLoaderAndCivitaiResourcesAreJudged) {

@@ -99,10 +99,13 @@ Verdict combine_resources(const std::vector<ResourceVerdict>& resources) {
                       : std::to_string(unknown.size()) + " of " + std::to_string(resources.size()) +
                             " resources the picture names cannot be judged (" + list +
                             "): no NAI found in the others, which does not make the picture clean";
-    for (const auto* r : unknown)
+    for (const auto* r : unknown) {
       for (const auto& s : r->verdict.next_steps)
         if (std::find(out.next_steps.begin(), out.next_steps.end(), s) == out.next_steps.end())
           out.next_steps.push_back(s);
+      // Why it cannot be judged (e.g. matched only through untrusted events).
+      for (const auto& e : r->verdict.evidence) out.evidence.push_back(e);
+    }
   } else {
     out.verdict = VerdictClass::k_no_nai_found;
     out.confidence = 1;
