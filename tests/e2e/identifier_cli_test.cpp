@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/check_world.hpp"
+#include "pedigree/ledger/event.hpp"
 
 namespace pedigree {
 namespace {
@@ -85,6 +86,68 @@ TEST(IdentifierCli, MalformedIdentifiersAreErrorsNotNames) {
     EXPECT_EQ(r.exit_code, 2) << bad << r.out << r.err;
     EXPECT_NE(r.err.find("pedigree: error:"), std::string::npos) << r.err;
   }
+}
+
+// A model event's community identities: a Civitai model / model-version id
+// and a Hugging Face repo@revision, resolved from a pasted AIR, a civitai.com
+// URL, a repository, and a picture's Civitai resources.
+std::string model_with_identities(CheckWorld& w, const std::string& label,
+                                  const nlohmann::json& identities,
+                                  testing::Signer signer = testing::Signer::k_trusted) {
+  ledger::Statement st;
+  st.subject.sha256 = sha_of_label(label);
+  st.subject.name = label + ".safetensors";
+  st.kind = ledger::PredicateKind::k_model;
+  st.predicate = {{"title", label}};
+  st.predicate.update(identities);
+  return w.attest(st, signer);
+}
+
+TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesInModelEventsResolve) {
+  CheckWorld w;
+  chain(w);  // A is a NAI fine-tune
+  model_with_identities(w, "A",
+                        {{"civitai_model", "9942"},
+                         {"civitai_version", "11111"},
+                         {"hf_repo", "WarriorMama777/OrangeMixs@f8b6eaf"}});
+  for (const std::string& input :
+       {"urn:air:sd1:checkpoint:civitai:9942@11111",
+        "https://civitai.com/models/9942/aom?modelVersionId=11111",
+        "WarriorMama777/OrangeMixs@f8b6eaf", "hf:warriormama777/orangemixs"}) {
+    auto r = w.check(shell_quote(input));
+    ASSERT_EQ(r.exit_code, 10) << input << r.err << r.out;
+    EXPECT_EQ(r.json["target"]["sha256"], sha_of_label("A")) << input;
+  }
+  // Another model id with that version is not this model.
+  EXPECT_EQ(w.check(shell_quote("urn:air:sd1:checkpoint:civitai:1@11111")).exit_code, 13);
+  EXPECT_EQ(w.check("WarriorMama777/OrangeMixs@main").exit_code, 13);
+  // An identity only an untrusted event gives is listed, never decides.
+  model_with_identities(w, "fake", {{"civitai_version", "22222"}}, testing::Signer::k_untrusted);
+  auto untrusted = w.check(shell_quote("urn:air:sd1:lora:civitai:5@22222"));
+  ASSERT_EQ(untrusted.exit_code, 13) << untrusted.out;
+  ASSERT_EQ(untrusted.json["candidates"].size(), 1u) << untrusted.out;
+  EXPECT_FALSE(untrusted.json["candidates"][0]["trusted"].get<bool>());
+  // A malformed identity is refused by the event validator.
+  ledger::Statement bad;
+  bad.subject.sha256 = sha_of_label("bad");
+  bad.kind = ledger::PredicateKind::k_model;
+  bad.predicate = {{"hf_repo", "not a repo"}};
+  EXPECT_FALSE(ledger::statement_payload(bad));
+}
+
+TEST(IdentifierCli, APicturesCivitaiResourcesResolveByModelVersion) {
+  CheckWorld w;
+  chain(w);
+  model_with_identities(w, "B", {{"civitai_version", "130072"}});
+  const auto pics = w.dir() / "pics";
+  auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
+                                   "/tools/make-image-fixtures " + shell_quote(pics.string()) +
+                                   " --model-name unnamed --lora-name unnamed-lora");
+  ASSERT_EQ(made.exit_code, 0);
+  auto r = w.check(shell_quote((pics / "civitai.png").string()));
+  ASSERT_EQ(r.exit_code, 10) << r.err << r.out;  // the checkpoint B; the LoRA stays unknown
+  EXPECT_EQ(r.json["resources"][0]["sha256"], sha_of_label("B"));
+  EXPECT_EQ(r.json["resources"][1]["verdict"], "unknown");
 }
 
 }  // namespace

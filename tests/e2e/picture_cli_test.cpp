@@ -131,7 +131,7 @@ TEST(PictureCli, ComfyUiLoraLoaderAndCivitaiResourcesAreJudged) {
   auto civ = w.check(shell_quote((pics / "civitai.png").string()));
   ASSERT_EQ(civ.exit_code, 13) << civ.err << civ.out;
   ASSERT_EQ(civ.json["resources"].size(), 2u) << civ.out;
-  EXPECT_EQ(civ.json["resources"][0]["air"], "civitai model version 130072");
+  EXPECT_EQ(civ.json["resources"][0]["air"], "urn:air:*:checkpoint:civitai:*@130072");
   EXPECT_EQ(civ.json["resources"][1]["role"], "lora");
 }
 

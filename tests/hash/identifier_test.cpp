@@ -52,6 +52,10 @@ TEST(Identifier, CivitaiAirAndUrlsAreAirs) {
   EXPECT_EQ(url.air.key(), "civitai:4201@130072");
   EXPECT_EQ(url.normalized, "urn:air:*:*:civitai:4201@130072");
   EXPECT_EQ(ok(url.normalized).air.key(), "civitai:4201@130072");  // canonical() reads back
+  auto version_only = ok("urn:air:*:lora:civitai:*@87153");
+  EXPECT_EQ(version_only.air.id, "?");
+  EXPECT_EQ(version_only.normalized, "urn:air:*:lora:civitai:*@87153");
+  EXPECT_FALSE(classify_identifier("urn:air:sd1:lora:civitai:*"));  // no model, no version
   for (std::string_view bad : {"urn:air:sd1:checkpoint", "urn:air:sd1:checkpoint::1@2",
                                "urn:air:sd1:checkpoint:civitai:1@"})
     EXPECT_FALSE(classify_identifier(bad)) << bad;

@@ -89,8 +89,9 @@ Result<AirUrn> parse_air(std::string_view text) {
   air.id = std::string(id);
   for (auto* f : {&air.ecosystem, &air.type})  // "*": not given (canonical() of a site URL)
     if (*f == "*") f->clear();
+  if (air.id == "*" && !air.version.empty()) air.id = "?";  // a model-version id alone
   for (const auto* f : {&air.source, &air.id})
-    if (!all_field_chars(*f)) return bad("empty or malformed field");
+    if (!all_field_chars(*f) && *f != "?") return bad("empty or malformed field");
   for (const auto* f : {&air.ecosystem, &air.type})
     if (!f->empty() && !all_field_chars(*f)) return bad("malformed field");
   return air;
@@ -173,8 +174,8 @@ std::string_view identifier_kind_name(IdentifierKind kind) {
 
 std::string AirUrn::canonical() const {
   auto f = [](const std::string& s) { return s.empty() ? std::string("*") : s; };
-  return "urn:air:" + f(ecosystem) + ":" + f(type) + ":" + f(source) + ":" + id +
-         (version.empty() ? "" : "@" + version);
+  return "urn:air:" + f(ecosystem) + ":" + f(type) + ":" + f(source) + ":" +
+         (id == "?" ? std::string("*") : id) + (version.empty() ? "" : "@" + version);
 }
 
 std::string AirUrn::key() const {

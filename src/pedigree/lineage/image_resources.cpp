@@ -125,8 +125,8 @@ void civitai_resources(const std::string& value, std::vector<ImageModelReference
     const std::string version = string_of(r, "modelVersionId");
     const std::string model = string_of(r, "modelId");
     if (air.empty() && !version.empty())
-      air = model.empty() ? "civitai model version " + version
-                          : "urn:air:*:*:civitai:" + model + "@" + version;
+      air = "urn:air:*:" + role + ":civitai:" + (model.empty() ? std::string("*") : model) + "@" +
+            version;
     std::string name = string_of(r, "modelName");
     const std::string version_name = string_of(r, "modelVersionName");
     if (!version_name.empty()) name += (name.empty() ? "" : " ") + version_name;

@@ -122,6 +122,19 @@ Result<Resolution> IndexSource::resolve(std::string_view text) {
         if (event) PD_TRY(add_row(facts, *event, nullptr));
       }
     }
+  } else if (id.kind == hash::IdentifierKind::k_air) {
+    if (id.air.source == "civitai" && !id.air.version.empty()) {
+      PD_ASSIGN_OR_RETURN(auto found,
+                          m_index.subjects_with_identity("civitai_version", id.air.version, false));
+      subjects.insert(found.begin(), found.end());
+    }
+  } else if (id.kind == hash::IdentifierKind::k_hf_repo) {
+    const bool any_revision = id.hf.revision.empty();
+    PD_ASSIGN_OR_RETURN(
+        auto found, m_index.subjects_with_identity(
+                        "hf_repo", any_revision ? to_lower_ascii(id.hf.repo) + "@" : id.hf.key(),
+                        any_revision));
+    subjects.insert(found.begin(), found.end());
   } else if (id.kind == hash::IdentifierKind::k_name) {
     PD_ASSIGN_OR_RETURN(auto named, m_index.subjects_named(name_variants(id.normalized)));
     subjects.insert(named.begin(), named.end());

@@ -86,6 +86,30 @@ void match_hash(Resolution& out, const FactBase& facts, const hash::PastedHash& 
   trusted_first(out);
 }
 
+// Whether a model event's community identities match a pasted AIR or
+// Hugging Face repository. An AIR matches by its Civitai model-version id
+// (and model id when both sides give one); a repository without a revision
+// matches every revision of it.
+bool site_identity_matches(const ModelFact& m, const hash::Identifier& id) {
+  if (id.kind == hash::IdentifierKind::k_air)
+    return id.air.source == "civitai" && !id.air.version.empty() &&
+           m.civitai_version == id.air.version &&
+           (m.civitai_model.empty() || id.air.id == "?" || m.civitai_model == id.air.id);
+  if (m.hf_repo.empty()) return false;
+  const std::string stored = to_lower_ascii(m.hf_repo);
+  const std::string repo = to_lower_ascii(id.hf.repo);
+  return id.hf.revision.empty() ? stored.starts_with(repo + "@") : stored == id.hf.key();
+}
+
+void match_site_identity(Resolution& out, const FactBase& facts, const hash::Identifier& id) {
+  const std::string kind(hash::identifier_kind_name(id.kind));
+  for (const auto& [sha, a] : facts.artifacts())
+    for (const auto& m : a.models)
+      if (site_identity_matches(m, id))
+        add_candidate(out, facts, sha, kind, m.from.status == EventStatus::k_trusted, m.from);
+  trusted_first(out);
+}
+
 }  // namespace
 
 Resolution resolve(const FactBase& facts, const hash::Identifier& id) {
@@ -97,7 +121,10 @@ Resolution resolve(const FactBase& facts, const hash::Identifier& id) {
     match_hash(out, facts, id.hash);
     return out;
   }
-  if (id.kind != hash::IdentifierKind::k_name) return out;  // no site identities recorded yet
+  if (id.kind == hash::IdentifierKind::k_air || id.kind == hash::IdentifierKind::k_hf_repo) {
+    match_site_identity(out, facts, id);
+    return out;
+  }
   std::string want = strip_extension(to_lower_ascii(out.normalized));
   for (const auto& [sha, a] : facts.artifacts())
     for (const auto& n : a.named)

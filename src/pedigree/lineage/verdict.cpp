@@ -563,9 +563,10 @@ private:
     const bool known = !t.sha256.empty() && m_facts.artifact(t.sha256) != nullptr;
     if (!known && (t.kind == "air" || t.kind == "hf"))
       steps.emplace_back(
-          "the ledger records no artifact under this " +
+          "no trusted model event gives this " +
           std::string(t.kind == "air" ? "Civitai AIR" : "Hugging Face repository") +
-          ": the site page lists each file's SHA-256; check that hash or the file itself");
+          " as an identity: the site page lists each file's SHA-256; check that hash or the file "
+          "itself");
     if (!known)
       steps.emplace_back(
           "the ledger does not know this artifact: run `pedigree check FILE` on the model "
