@@ -24,6 +24,7 @@
 #include "pedigree/crypto/dsse.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/formats/recipes.hpp"
+#include "pedigree/hash/identifier.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/sync/tree_check.hpp"
@@ -56,10 +57,27 @@ inline std::optional<std::string> check_image(ByteView file) {
 
 // The text inside a picture: A1111 parameters, ComfyUI JSON, EXIF UserComment.
 inline std::optional<std::string> check_image_text(ByteView bytes) {
-  (void)lineage::parse_a1111_parameters(as_text(bytes));
+  std::vector<std::string> warnings;
+  (void)lineage::a1111_resources(lineage::parse_a1111_parameters(as_text(bytes)), warnings);
+  (void)lineage::swarmui_resources(as_text(bytes));
   (void)lineage::decode_user_comment(bytes);
   auto models = lineage::comfyui_checkpoints(as_text(bytes), "fuzz prompt");
   if (!models) return one_line("comfyui_checkpoints", models.error().message());
+  return std::nullopt;
+}
+
+// What a user pastes (hash::classify_identifier): a value or a one-line
+// error; a classified AIR or Hugging Face repository reads back the same
+// from its normalized form.
+inline std::optional<std::string> check_identifier(ByteView bytes) {
+  auto id = hash::classify_identifier(as_text(bytes));
+  if (!id) return one_line("classify_identifier", id.error().message());
+  if (id->kind == hash::IdentifierKind::k_air || id->kind == hash::IdentifierKind::k_hf_repo) {
+    auto again = hash::classify_identifier(
+        id->kind == hash::IdentifierKind::k_air ? id->normalized : "hf:" + id->normalized);
+    if (!again || again->normalized != id->normalized)
+      return "normalized identifier '" + id->normalized + "' does not read back";
+  }
   return std::nullopt;
 }
 
@@ -180,10 +198,15 @@ struct FuzzInput {
 };
 
 inline constexpr FuzzInput k_fuzz_inputs[] = {
-    {"image", &check_image},     {"image_text", &check_image_text},
-    {"recipes", &check_recipes}, {"dsse", &check_dsse},
-    {"event", &check_event},     {"fp", &check_fp},
-    {"tree", &check_tree},       {"canonical_json", &check_canonical_json},
+    {"image", &check_image},
+    {"image_text", &check_image_text},
+    {"recipes", &check_recipes},
+    {"dsse", &check_dsse},
+    {"event", &check_event},
+    {"fp", &check_fp},
+    {"tree", &check_tree},
+    {"canonical_json", &check_canonical_json},
+    {"identifier", &check_identifier},
 };
 
 inline const FuzzInput* find_fuzz_input(std::string_view name) {

@@ -339,7 +339,7 @@ void setup_attest(CLI::App& app, int& exit_code) {
       ->required();
   lineage->add_option("--parent", o->parents, "parent P[:WEIGHT] (file, SHA-256, hash or name)");
   lineage->add_option("--relation", o->relation,
-                      "merge|finetune|add-difference|lora-bake|conversion|same-weights");
+                      "merge|finetune|add-difference|lora-bake|conversion|same-weights|trained-on");
   lineage->add_option("--method", o->method, "how it was made, e.g. weighted-sum");
   lineage->add_option("--basis", o->basis,
                       "author-statement|file-metadata|fingerprint-analysis|other "

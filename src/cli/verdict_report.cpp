@@ -75,11 +75,29 @@ void target_lines(const lineage::CheckReport& r, std::string& out) {
   if (!t.matched_by.empty() && t.matched_by != "sha256")
     out += " (matched by " + terminal_safe(t.matched_by) + (t.weak_match ? ", WEAK" : "") + ")";
   out += "\n";
-  if (r.image)
+  if (r.image && r.resources.empty())
     for (const auto& m : r.image->models)
       out += "  picture:    names " + (m.name.empty() ? std::string("?") : terminal_safe(m.name)) +
              (m.hash.empty() ? "" : " [" + terminal_safe(m.hash) + "]") + " (" +
              terminal_safe(m.origin) + ")\n";
+}
+
+// A picture's resources, each with its verdict and first path to NAI.
+void resource_lines(const lineage::CheckReport& r, std::string& out) {
+  if (r.resources.empty()) return;
+  out += "resources the picture names:\n";
+  for (const auto& res : r.resources) {
+    const auto& m = res.resource;
+    out += "  " + lineage::resource_role_label(m.role) + " " +
+           (m.name.empty() ? std::string("?") : terminal_safe(m.name)) +
+           (m.hash.empty() ? "" : " [" + terminal_safe(m.hash) + "]") + " -> " +
+           upper(lineage::verdict_name(res.verdict.verdict)) + " " +
+           confidence(res.verdict.confidence) + "  (" + terminal_safe(m.origin) + ")\n";
+    if (!res.verdict.ancestry.paths.empty())
+      out += "      " + path_text(res.verdict.ancestry.paths.front()) + "\n";
+    else if (res.verdict.verdict == lineage::VerdictClass::k_unknown)
+      out += "      " + terminal_safe(res.verdict.summary) + "\n";
+  }
 }
 
 void evidence_lines(const lineage::Verdict& v, std::string& out) {
@@ -148,7 +166,13 @@ std::string format_check_report(const lineage::CheckReport& r) {
          confidence(v.confidence) + ")\n";
   out += "  summary:    " + terminal_safe(v.summary) + "\n";
   if (!v.licence_note.empty()) out += "  licence:    " + terminal_safe(v.licence_note) + "\n";
+  out += "  commercial: " + upper(v.licence.commercial_use);
+  if (!v.licence.reasons.empty()) out += " - " + terminal_safe(v.licence.reasons.front());
+  out += "\n";
+  for (std::size_t i = 1; i < v.licence.reasons.size(); ++i)
+    out += "              " + terminal_safe(v.licence.reasons[i]) + "\n";
   target_lines(r, out);
+  resource_lines(r, out);
   if (v.declared_share || v.fingerprint_share) {
     out += "  NAI share:  ";
     if (v.declared_share) out += "declared " + share_text(*v.declared_share);

@@ -92,6 +92,7 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
       return crypto::parse_canonical_json(text, "seed", 1u << 20).has_value();
     if (name == "recipes")
       return !formats::decode_recipes(metadata_from_bytes(bytes)).recipes.empty();
+    if (name == "identifier") return hash::classify_identifier(text).has_value();
     if (name == "image_text")
       return !lineage::parse_a1111_parameters(text).model_hash.empty() ||
              (lineage::comfyui_checkpoints(text, "seed").has_value() &&

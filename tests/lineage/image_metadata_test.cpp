@@ -49,6 +49,7 @@ TEST_F(ImageMetadata_, ReadsEveryGeneratedPictureAsExpected) {
     for (std::size_t i = 0; i < meta->models.size(); ++i) {
       EXPECT_EQ(meta->models[i].hash, want["models"][i]["hash"].get<std::string>()) << name;
       EXPECT_EQ(meta->models[i].name, want["models"][i]["name"].get<std::string>()) << name;
+      EXPECT_EQ(meta->models[i].role, want["models"][i].value("role", "checkpoint")) << name;
     }
     EXPECT_EQ(meta->software, want.value("software", "")) << name;
     EXPECT_EQ(meta->source, want.value("source", "")) << name;

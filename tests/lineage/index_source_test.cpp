@@ -39,7 +39,8 @@ protected:
     m_fx.attest(testing::revocation_statement(artifact(9), revoked.event_id));
     m_revoked = revoked.event_id;
     nlohmann::json trust = {
-        {"keys", {{m_fx.key().keyid(), {{"for", {"model", "lineage", "revocation", "reference"}}}}}}};
+        {"keys",
+         {{m_fx.key().keyid(), {{"for", {"model", "lineage", "revocation", "reference"}}}}}}};
     testing::write_text(m_fx.temp() / "trust.json", trust.dump());
     auto policy = ledger::TrustPolicy::load(m_fx.temp() / "trust.json", nullptr);
     ASSERT_TRUE(policy) << policy.error().message();
@@ -152,7 +153,12 @@ TEST_F(IndexSource_, TheLookupIndexesAreUsed) {
         "json_valid(e.payload) AND json_extract(e.payload, '$.predicate.role') IN ('base', "
         "'nai-leak')",
         "EXPLAIN QUERY PLAN SELECT e.subject FROM events e WHERE e.predicate = 'model' AND "
-        "json_valid(e.payload) AND lower(json_extract(e.payload, '$.predicate.title')) = 'x'"}) {
+        "json_valid(e.payload) AND lower(json_extract(e.payload, '$.predicate.title')) = 'x'",
+        "EXPLAIN QUERY PLAN SELECT e.subject FROM events e WHERE e.predicate = 'model' AND "
+        "json_valid(e.payload) AND json_extract(e.payload, '$.predicate.civitai_version') = '1'",
+        "EXPLAIN QUERY PLAN SELECT e.subject FROM events e WHERE e.predicate = 'model' AND "
+        "json_valid(e.payload) AND lower(json_extract(e.payload, '$.predicate.hf_repo')) >= 'a@' "
+        "AND lower(json_extract(e.payload, '$.predicate.hf_repo')) < 'a@\x7f'"}) {
     auto st = db.prepare(q);
     ASSERT_TRUE(st) << st.error().message();
     std::string plan;

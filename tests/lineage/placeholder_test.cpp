@@ -32,16 +32,16 @@ TEST(Placeholder, NeverMatchesAsASha256OrAPrefixOfOne) {
   facts.finalize();
   for (const std::string& typed : {p, "SHA256:" + p, p.substr(0, 10), "AutoV2:" + p.substr(0, 10),
                                    p.substr(0, 12), std::string("000000000000")}) {
-    EXPECT_TRUE(resolve(facts, typed).candidates.empty()) << typed;
+    EXPECT_TRUE(resolve(facts, typed)->candidates.empty()) << typed;
   }
   // Its declared short hash still proposes it, as a weak candidate.
-  Resolution r = resolve(facts, "E6E8E1FC");
+  Resolution r = *resolve(facts, "E6E8E1FC");
   ASSERT_EQ(r.candidates.size(), 1u);
   EXPECT_EQ(r.candidates[0].sha256, p);
   EXPECT_EQ(r.candidates[0].matched_by, "autov1");
   EXPECT_TRUE(r.weak);
   // And its name finds it.
-  EXPECT_EQ(resolve(facts, "animefull-latest").candidates.size(), 1u);
+  EXPECT_EQ(resolve(facts, "animefull-latest")->candidates.size(), 1u);
 }
 
 TEST(Placeholder, RecipeThroughAnUnpublishedIntermediateReachesNai) {

@@ -360,13 +360,13 @@ TEST(Verdict, WeakAutoV1MatchIsCappedAndCollisionsListed) {
   auto b = references();
   b.model("other", "", "", true, {{"autov1", "925997e9"}});  // a collision
   b.facts().finalize();
-  Resolution r = resolve(b.facts(), "925997E9");
+  Resolution r = *resolve(b.facts(), "925997E9");
   EXPECT_TRUE(r.weak);
   ASSERT_EQ(r.candidates.size(), 2u);
-  Resolution full = resolve(b.facts(), "SHA256:" + sha_of("NAI"));
+  Resolution full = *resolve(b.facts(), "SHA256:" + sha_of("NAI"));
   ASSERT_EQ(full.candidates.size(), 1u);
   EXPECT_FALSE(full.weak);
-  Resolution v2 = resolve(b.facts(), "AutoV2:" + sha_of("NAI").substr(0, 10));
+  Resolution v2 = *resolve(b.facts(), "AutoV2:" + sha_of("NAI").substr(0, 10));
   ASSERT_EQ(v2.candidates.size(), 1u);
   EXPECT_EQ(v2.candidates[0].matched_by, "autov2");
   CheckInput in;
@@ -381,7 +381,7 @@ TEST(Verdict, WeakAutoV1MatchIsCappedAndCollisionsListed) {
 TEST(Verdict, UnknownHashIsUnknownWithAWayToContribute) {
   auto b = references();
   b.facts().finalize();
-  Resolution r = resolve(b.facts(), "0123456789");
+  Resolution r = *resolve(b.facts(), "0123456789");
   EXPECT_TRUE(r.candidates.empty());
   CheckInput in;
   in.target.input = "0123456789";

@@ -102,6 +102,7 @@ Result<PastedHash> classify_hash(std::string_view text) {
   }
   PastedHash out;
   out.hex = std::string(hex_part);
+  if (prefix) out.prefix = std::string(prefix->text);
   for (auto kind : by_length(hex_part.size())) {
     if (prefix == nullptr ||
         std::find(prefix->allowed.begin(), prefix->allowed.begin() + prefix->count, kind) !=

@@ -42,6 +42,7 @@ bool is_prefix_kind(HashKind kind);
 struct PastedHash {
   std::string hex;              // lower-case hex digits, prefix and whitespace removed
   std::vector<HashKind> kinds;  // every kind it could be, strongest first
+  std::string prefix;           // the kind prefix as typed, lower case ("autov2", "0x"); "" if bare
   bool weak() const;            // true when autov1 is among the candidates
 };
 

@@ -138,6 +138,12 @@ public:
   // lower-cased, is one of `lower_names`. At most 1000 subjects, those named
   // by a signer trusted for 'model' first.
   Result<std::vector<std::string>> subjects_named(const std::vector<std::string>& lower_names);
+  // Subjects of valid model events with this Civitai model-version id
+  // (`field` "civitai_version") or lower-cased Hugging Face "owner/name@rev"
+  // (`field` "hf_repo"; with `prefix`, every revision of "owner/name@"). At
+  // most 1000 subjects, those of signers trusted for 'model' first.
+  Result<std::vector<std::string>> subjects_with_identity(std::string_view field,
+                                                          const std::string& value, bool prefix);
   // Valid fingerprint events about `subject`.
   Result<std::vector<FingerprintRow>> fingerprints_of(std::string_view subject);
 

@@ -75,6 +75,37 @@ Result<std::vector<ReferenceRow>> Index::reference_models() {
   return rows;
 }
 
+Result<std::vector<std::string>> Index::subjects_with_identity(std::string_view field,
+                                                               const std::string& value,
+                                                               bool prefix) {
+  constexpr std::size_t k_limit = 1000;
+  const std::string column = field == "hf_repo"
+                                 ? "lower(json_extract(e.payload, '$.predicate.hf_repo'))"
+                                 : "json_extract(e.payload, '$.predicate.civitai_version')";
+  const std::string where = prefix ? column + " >= ?1 AND " + column + " < ?2" : column + " = ?1";
+  PD_ASSIGN_OR_RETURN(Statement st,
+                      m_db.prepare(std::string("SELECT e.subject, ") + trusted_for("model") +
+                                   " AS trusted, " + k_event_columns + " FROM events e WHERE " +
+                                   k_model_rows + " AND e.status = 'valid' AND " + where +
+                                   " ORDER BY trusted DESC LIMIT " + std::to_string(2 * k_limit)));
+  st.bind(1, value);
+  if (prefix) st.bind(2, value + "\x7f");
+  std::vector<std::string> trusted, others;
+  while (true) {
+    PD_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    PD_TRY(check_event_columns(st, 2));
+    auto& list = st.column_int(1) != 0 ? trusted : others;
+    if (list.size() < k_limit &&
+        std::find(list.begin(), list.end(), st.column_text(0)) == list.end())
+      list.push_back(st.column_text(0));
+  }
+  for (auto& s : others)
+    if (trusted.size() < k_limit && std::find(trusted.begin(), trusted.end(), s) == trusted.end())
+      trusted.push_back(std::move(s));
+  return trusted;
+}
+
 Result<std::vector<std::string>> Index::subjects_named(
     const std::vector<std::string>& lower_names) {
   constexpr std::size_t k_limit = 1000;

@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pedigree/hash/identifier.hpp"
 #include "pedigree/index/integrity.hpp"
+#include "pedigree/util/hex.hpp"
 
 namespace pedigree::index {
 namespace {
@@ -21,10 +23,6 @@ std::string lower(std::string_view s) {
 std::string without_extension(const std::string& name) {
   auto dot = name.rfind('.');
   return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
-}
-
-bool is_hex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c); });
 }
 
 // One artifact `text` may denote, and whether a trusted event vouches for
@@ -102,12 +100,20 @@ std::string listing(const std::map<std::string, Hit>& hits) {
 
 Result<ArtifactRef> resolve_artifact(Index& index, std::string_view text,
                                      std::string_view own_keyid) {
-  std::string value(text);
-  if (auto colon = value.find(':'); colon != std::string::npos) value = value.substr(colon + 1);
+  PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(text));
+  // A hash in any form; also, as git accepts, a SHA-256 prefix of another length.
+  const bool hash_form = id.kind == hash::IdentifierKind::k_hash;
+  const bool sha_prefix = id.kind == hash::IdentifierKind::k_name && id.normalized.size() >= 8 &&
+                          id.normalized.size() < 64 && is_hex(id.normalized);
   std::map<std::string, Hit> hits;
-  if (is_hex(value) && value.size() >= 8) {
-    PD_ASSIGN_OR_RETURN(auto matches, index.lookup_hash(value));
+  if (hash_form || sha_prefix) {
+    PD_ASSIGN_OR_RETURN(auto matches, index.lookup_hash(hash_form ? id.hash.hex : id.normalized));
     for (const auto& m : matches) {
+      // A kind prefix ("AutoV1:", "SHA256:") narrows what the digits may be.
+      if (hash_form && !hash::pasted_may_be(id.hash, m.kind) &&
+          !(m.kind == "sha256-prefix" && id.hash.prefix.empty()) &&
+          !(m.kind == "crc32-civitai" && hash::allows(id.hash, hash::HashKind::k_crc32_civitai)))
+        continue;
       Hit hit{"", m.trusted || (!m.event.empty() && m.signer == own_keyid), m.event, m.signer};
       if (!hit.trusted && m.event.empty()) {
         PD_ASSIGN_OR_RETURN(hit, unvouched_prefix_hit(index, m.sha256, own_keyid));
@@ -115,8 +121,8 @@ Result<ArtifactRef> resolve_artifact(Index& index, std::string_view text,
       add_hit(hits, m.sha256, std::move(hit));
     }
   }
-  if (hits.empty()) {
-    PD_ASSIGN_OR_RETURN(hits, by_name(index, text, own_keyid));
+  if (hits.empty() && id.kind == hash::IdentifierKind::k_name) {
+    PD_ASSIGN_OR_RETURN(hits, by_name(index, id.normalized, own_keyid));
   }
   if (hits.empty()) {
     return not_found("'" + std::string(text) +

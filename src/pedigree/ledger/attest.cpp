@@ -49,9 +49,12 @@ Result<Statement> checked(Statement st) {
   return st;
 }
 
-// The relation a recipe's method implies.
-std::string relation_for(const formats::Recipe& recipe) {
-  if (recipe.source == formats::RecipeSource::k_kohya) return "finetune";
+// The relation a recipe's method implies: kohya's ss_* keys name the model a
+// LoRA was trained on (trained-on: it carries none of its weights) or a
+// full checkpoint was fine-tuned from.
+std::string relation_for(const formats::Recipe& recipe, formats::Architecture architecture) {
+  if (recipe.source == formats::RecipeSource::k_kohya)
+    return architecture == formats::Architecture::k_lora ? "trained-on" : "finetune";
   std::string m;
   for (char c : recipe.method) m += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (m.find("add") != std::string::npos && m.find("diff") != std::string::npos) {
@@ -251,7 +254,8 @@ Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,
       parents.push_back(std::move(ref));
     }
     methods.push_back(source + ": " + recipe.method);
-    if (relation.empty() || relation == "merge") relation = relation_for(recipe);
+    if (relation.empty() || relation == "merge")
+      relation = relation_for(recipe, report.architecture);
   };
   for (const auto& recipe : report.recipes.recipes) {
     if (!recipe.subject_sha256.empty()) continue;  // how an ancestor was made, not this file

@@ -4,6 +4,7 @@
 
 #include "pedigree/crypto/canonical_json.hpp"
 #include "pedigree/crypto/digest.hpp"
+#include "pedigree/hash/identifier.hpp"
 
 namespace pedigree::ledger {
 namespace {
@@ -15,8 +16,8 @@ const std::set<std::string, std::less<>> k_hash_kinds = {
     "sha256", "weights", "unet",   "text_encoder", "vae",   "ema_unet"};
 const std::set<std::string, std::less<>> k_roles = {"base", "nai-leak", "nai-official", "nai-vae",
                                                     "independent"};
-const std::set<std::string, std::less<>> k_relations = {"merge",     "finetune",   "add-difference",
-                                                        "lora-bake", "conversion", "same-weights"};
+const std::set<std::string, std::less<>> k_relations = {
+    "merge", "finetune", "add-difference", "lora-bake", "conversion", "same-weights", "trained-on"};
 const std::set<std::string, std::less<>> k_bases = {"author-statement", "file-metadata",
                                                     "fingerprint-analysis", "other"};
 const std::set<std::string, std::less<>> k_contains = {"yes", "no", "unknown"};
@@ -93,10 +94,36 @@ Result<void> check_digest_map(const json& digest, const std::string& where) {
   return {};
 }
 
+// Community identities: a Civitai model / model-version id (decimal digits;
+// an AIR urn:air:*:*:civitai:MODEL@VERSION names them) and a Hugging Face
+// "owner/name@revision" (hash::classify_identifier's form, revision required).
+Result<void> check_site_identities(const Checker& c) {
+  for (const char* key : {"civitai_model", "civitai_version"}) {
+    PD_TRY(c.string(key, false, 20));
+    auto it = c.obj.find(key);
+    if (it == c.obj.end()) continue;
+    const auto& v = it->get_ref<const std::string&>();
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+      return corruption(c.where + "." + key + ": expected decimal digits");
+  }
+  PD_TRY(c.string("hf_repo", false, 300));
+  if (auto it = c.obj.find("hf_repo"); it != c.obj.end()) {
+    const auto& v = it->get_ref<const std::string&>();
+    auto id = hash::classify_identifier(v);
+    if (!id || id->kind != hash::IdentifierKind::k_hf_repo || id->hf.revision.empty() ||
+        v.starts_with("hf:") || v.find("://") != std::string::npos ||
+        v.find("huggingface.co") != std::string::npos)
+      return corruption(c.where + ".hf_repo: expected owner/name@revision");
+  }
+  return {};
+}
+
 Result<void> check_model(const json& p, const std::string& w) {
   Checker c{p, w};
   PD_TRY(c.only({"hashes", "file_name", "size", "format", "architecture", "published", "source",
-                 "license", "role", "title", "identity", "note", "unconfirmed"}));
+                 "license", "role", "title", "identity", "note", "unconfirmed", "civitai_model",
+                 "civitai_version", "hf_repo"}));
+  PD_TRY(check_site_identities(c));
   PD_TRY(c.one_of("identity", false, {"unconfirmed"}));
   PD_TRY(c.string("note", false, 4096));
   PD_TRY(c.unconfirmed());

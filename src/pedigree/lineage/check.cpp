@@ -5,12 +5,17 @@
 #include "pedigree/fingerprint/builder.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/formats/checkpoint.hpp"
+#include "pedigree/formats/inspect.hpp"
+#include "pedigree/formats/names.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/hash_file.hpp"
+#include "pedigree/hash/identifier.hpp"
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
+#include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/vae_evidence.hpp"
 #include "pedigree/util/file.hpp"
+#include "pedigree/util/hex.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -113,6 +118,63 @@ Result<Verdict> unresolved(FactSource& source, const std::string& input, const s
   return decide(*facts, in);
 }
 
+// What a hash and a name written side by side (a picture's "Model hash" and
+// "Model", a pasted settings line) denote: the hash first; when it names
+// nothing trusted, the name too (untrusted matches of both are listed).
+// A hash that is no hash at all is ignored (the name still resolves).
+Result<Resolution> resolve_hash_or_name(FactSource& source, const std::string& hash_text,
+                                        const std::string& name) {
+  Resolution r;
+  if (!hash_text.empty()) {
+    auto id = hash::classify_identifier(hash_text);
+    if (id && id->kind == hash::IdentifierKind::k_hash) {
+      PD_ASSIGN_OR_RETURN(r, source.resolve(hash_text));
+    }
+  }
+  if (r.trusted_count() > 0 || name.empty()) return r;
+  PD_ASSIGN_OR_RETURN(Resolution by_name, source.resolve(name));
+  if (r.candidates.empty()) {
+    if (r.kind.empty()) return by_name;
+    by_name.input = r.input;
+    by_name.kind = r.kind;
+    by_name.normalized = r.normalized;
+    return by_name;
+  }
+  for (auto& c : by_name.candidates)
+    if (std::none_of(r.candidates.begin(), r.candidates.end(),
+                     [&](const Candidate& have) { return have.sha256 == c.sha256; }))
+      r.candidates.push_back(std::move(c));
+  std::stable_partition(r.candidates.begin(), r.candidates.end(),
+                        [](const Candidate& c) { return c.trusted; });
+  return r;
+}
+
+// Resolves and judges one resource a picture names; its candidates join the report's.
+Result<ResourceVerdict> judge_resource(FactSource& source, const ImageModelReference& ref,
+                                       CheckReport& report) {
+  PD_ASSIGN_OR_RETURN(Resolution r, resolve_hash_or_name(source, ref.hash, ref.name));
+  if (r.candidates.empty() && !ref.air.empty()) {
+    if (auto air = hash::classify_identifier(ref.air);
+        air && air->kind == hash::IdentifierKind::k_air) {
+      PD_ASSIGN_OR_RETURN(r, source.resolve(ref.air));
+    }
+  }
+  PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin, report.notes));
+  for (auto& c : found) name_signers(source, c.verdict);
+  ResourceVerdict out{ref, r.kind, "", "", {}};
+  if (found.empty()) {
+    out.verdict = unresolved_resource_verdict(ref);
+  } else {
+    out.verdict = combine_candidates(found);
+    if (r.trusted_count() == 1) {
+      out.sha256 = found.front().candidate.sha256;
+      out.artifact_name = found.front().candidate.name;
+    }
+  }
+  report.candidates.insert(report.candidates.end(), found.begin(), found.end());
+  return out;
+}
+
 Result<CheckReport> check_image(FactSource& source, const std::filesystem::path& path,
                                 ByteView bytes) {
   CheckReport report;
@@ -133,51 +195,39 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
                            "marker is not used");
   }
   for (const auto& ref : meta.models) {
-    Resolution r;
-    if (!ref.hash.empty() && looks_like_hash(ref.hash)) {
-      PD_ASSIGN_OR_RETURN(r, source.resolve(ref.hash));
-    }
-    if (r.trusted_count() == 0 && !ref.name.empty()) {
-      // The hash names nothing trusted: the name may (untrusted matches of both are listed).
-      PD_ASSIGN_OR_RETURN(Resolution by_name, source.resolve(ref.name));
-      if (r.candidates.empty())
-        r = std::move(by_name);
-      else
-        for (auto& c : by_name.candidates)
-          if (std::none_of(r.candidates.begin(), r.candidates.end(),
-                           [&](const Candidate& have) { return have.sha256 == c.sha256; }))
-            r.candidates.push_back(std::move(c));
-      std::stable_partition(r.candidates.begin(), r.candidates.end(),
-                            [](const Candidate& c) { return c.trusted; });
-    }
-    PD_ASSIGN_OR_RETURN(auto found, decide_candidates(source, r, ref.origin, report.notes));
-    for (auto& c : found) name_signers(source, c.verdict);
-    report.candidates.insert(report.candidates.end(), found.begin(), found.end());
+    PD_ASSIGN_OR_RETURN(ResourceVerdict judged, judge_resource(source, ref, report));
+    report.resources.push_back(std::move(judged));
   }
-  if (report.candidates.empty()) {
+  if (report.resources.empty()) {
     PD_ASSIGN_OR_RETURN(report.verdict, unresolved(source, path.string(), "image"));
-    report.verdict.next_steps.insert(
-        report.verdict.next_steps.begin(),
-        meta.models.empty() ? std::string("the picture names no model (no A1111 parameters, no "
-                                          "ComfyUI checkpoint loader)")
-                            : std::string("the model the picture names is not in the ledger"));
+    report.verdict.next_steps.insert(report.verdict.next_steps.begin(),
+                                     "the picture names no model (no A1111/Forge/Civitai "
+                                     "parameters, no SwarmUI or ComfyUI loader)");
   } else {
-    report.verdict = combine_candidates(report.candidates);
+    report.verdict = combine_resources(report.resources);
   }
   report.image = std::move(meta);
   return report;
 }
 
 // Parents named by the file's own metadata recipes (not nested ancestors).
+// kohya's ss_* keys in a LoRA name the model it was trained on (trained-on).
 std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
   std::vector<MetadataRecipe> out;
   auto report = formats::decode_recipes(checkpoint.metadata);
+  bool adapter = false;
+  for (const auto& recipe : report.recipes)
+    if (recipe.source == formats::RecipeSource::k_kohya)
+      adapter = formats::guess_architecture(formats::canonicalize(checkpoint)) ==
+                formats::Architecture::k_lora;
   for (const auto& recipe : report.recipes) {
     if (!recipe.subject_sha256.empty()) continue;
     for (const auto& p : recipe.parents) {
       MetadataRecipe m;
       m.parent = !p.sha256.empty() ? p.sha256 : (!p.short_hash.empty() ? p.short_hash : p.name);
       m.relation = recipe.method.empty() ? p.role : recipe.method;
+      if (recipe.source == formats::RecipeSource::k_kohya && adapter)
+        m.relation = std::string(k_relation_trained_on);
       m.weight = p.weight;
       m.source = std::string(formats::recipe_source_name(recipe.source));
       out.push_back(std::move(m));
@@ -268,6 +318,26 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
   return evidence.result ? evidence.used : std::vector<const ReferenceModel*>();
 }
 
+// Self-declared hashes against the computed ones: a mismatch means the
+// metadata (its recipes included) was written for other weights or edited.
+void report_declared_hashes(const std::vector<DeclaredHashCheck>& checks, CheckReport& report) {
+  for (const auto& d : checks) {
+    std::string text =
+        d.computed.empty()
+            ? "the file declares " + d.key + " = " + d.declared +
+                  " but its tensor-data hash (AutoV3) cannot be computed (not a safetensors file)"
+        : d.matches ? "the file's " + d.key + " matches its computed tensor-data hash (AutoV3)"
+                    : "the file's " + d.key + " = " + d.declared +
+                          " does NOT match its computed tensor-data hash (AutoV3) " + d.computed +
+                          ": its metadata, recipes included, was written for other weights or "
+                          "edited";
+    report.notes.push_back(text);
+    if (!d.computed.empty() && !d.matches)
+      report.verdict.evidence.push_back({"self-hash", "ignored", false, false, text, "", ""});
+  }
+  report.declared_hashes = checks;
+}
+
 Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path,
                                const CheckOptions& options) {
   PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(path, options.fingerprint, options.scan));
@@ -283,7 +353,9 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
     if (std::string_view(kind) == "weights") same.insert(same.end(), shas.begin(), shas.end());
   }
   for (auto& r : scanned.recipes) {
-    if (!looks_like_hash(r.parent) || r.parent.size() < 10) continue;  // AutoV1 is too weak
+    auto id = hash::classify_identifier(r.parent);
+    if (!id || id->kind != hash::IdentifierKind::k_hash || id->weak())
+      continue;  // AutoV1: too weak
     PD_ASSIGN_OR_RETURN(auto res, source.resolve(r.parent));
     // Only a trusted identity resolves a recipe's parent (never an untrusted prefix match).
     if (res.candidates.size() == 1 && res.candidates[0].trusted) {
@@ -306,6 +378,7 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
   report.identity = scanned.identity;
   CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint, scanned.vae_share};
   report.verdict = decide(*facts, in);
+  report_declared_hashes(scanned.declared_hashes, report);
   add_fingerprint_references(used, report.verdict);
   name_signers(source, report.verdict);
   if (facts->artifact(scanned.identity.sha256))
@@ -329,6 +402,13 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   if (!checkpoint) why_not = checkpoint.error();
   hash::HashOptions options;
   options.sets = hash::k_set_sha256 | hash::k_set_weights;
+  // A file declaring its own tensor-data hash gets it computed in the same pass.
+  std::vector<DeclaredHashCheck> declared;
+  if (checkpoint)
+    for (const char* key : {"modelspec.hash_sha256", "sshs_model_hash"})
+      if (auto it = checkpoint->metadata.find(key); it != checkpoint->metadata.end())
+        declared.push_back({key, it->second.substr(0, 200), "autov3", "", false});
+  if (!declared.empty()) options.sets |= hash::k_set_autov3;
   options.scan = scan;
   // The fingerprint builder is one more sink of the hashing pass: one read of the file.
   std::optional<fingerprint::FingerprintBuilder> builder;
@@ -356,7 +436,18 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   out.identity.unet_hash = component("unet");
   out.identity.vae_hash = component("vae");
   out.identity.text_encoder_hash = component("text_encoder");
-  if (checkpoint) out.recipes = recipes_of(*checkpoint);
+  for (auto& d : declared) {
+    d.computed = hashes.autov3.value_or("");
+    std::string value = to_lower_ascii(d.declared);
+    if (value.starts_with("0x")) value = value.substr(2);
+    d.matches = !d.computed.empty() && value == d.computed;
+  }
+  out.declared_hashes = std::move(declared);
+  if (checkpoint) {
+    out.recipes = recipes_of(*checkpoint);
+    if (auto it = checkpoint->metadata.find("modelspec.license"); it != checkpoint->metadata.end())
+      out.identity.declared_licence = it->second.substr(0, 256);
+  }
   if (builder) {
     auto fp = builder->finish();
     if (fp && !fp->tensors.empty())
@@ -379,6 +470,8 @@ Verdict combine_trusted(const std::vector<const CandidateVerdict*>& trusted) {
       unknown.summary = "the input matches " + std::to_string(trusted.size()) +
                         " artifacts that disagree; a collision cannot decide";
       unknown.next_steps.push_back("check the full SHA-256 or the file itself");
+      unknown.licence.reasons.emplace_back(
+          "the input matches artifacts that disagree: which one is meant is unknown");
       return unknown;
     }
     out.confidence = std::min(out.confidence, c->verdict.confidence);
@@ -425,17 +518,32 @@ Verdict combine_candidates(const std::vector<CandidateVerdict>& candidates) {
     out.next_steps.push_back(
         "check the model file itself or its full SHA-256, or trust the naming key if you know "
         "its owner (`pedigree trust add KEYID`)");
+    out.licence.reasons.emplace_back("no artifact the trust policy vouches for is named");
   }
   for (const auto& c : candidates)
     if (!c.candidate.trusted) out.evidence.push_back(untrusted_candidate_evidence(c));
   return out;
 }
 
+namespace {
+
+// A target that does not exist but looks like a path (a '/' and no
+// identifier form that holds one, such as a Hugging Face repo or a URL).
+Result<void> not_a_missing_file(std::string_view target) {
+  if (target.find('/') == std::string_view::npos) return {};
+  auto id = hash::classify_identifier(target);
+  if (id &&
+      (id->kind == hash::IdentifierKind::k_air || id->kind == hash::IdentifierKind::k_hf_repo))
+    return {};
+  return not_found(std::string(target) + ": no such file");
+}
+
+}  // namespace
+
 Result<Resolution> resolve_target(FactSource& source, std::string_view target) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(target), ec)) {
-    if (target.find('/') != std::string_view::npos)
-      return not_found(std::string(target) + ": no such file");
+    PD_TRY(not_a_missing_file(target));
     return source.resolve(target);
   }
   PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(std::filesystem::path(target)));
@@ -472,9 +580,15 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
     }
     return check_file(source, path, options);
   }
-  if (target.find('/') != std::string_view::npos)
-    return not_found(std::string(target) + ": no such file");
-  PD_ASSIGN_OR_RETURN(Resolution r, source.resolve(target));
+  PD_TRY(not_a_missing_file(target));
+  PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(target));
+  // A pasted settings line names a model twice: its hash, and its name beside it.
+  Resolution r;
+  if (id.kind == hash::IdentifierKind::k_hash) {
+    PD_ASSIGN_OR_RETURN(r, resolve_hash_or_name(source, std::string(target), id.name));
+  } else {
+    PD_ASSIGN_OR_RETURN(r, source.resolve(target));
+  }
   CheckReport report;
   report.input = std::string(target);
   report.kind = r.kind;

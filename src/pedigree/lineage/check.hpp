@@ -11,6 +11,7 @@
 #include "pedigree/fingerprint/fingerprint.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/lineage/source.hpp"
@@ -39,6 +40,16 @@ struct FingerprintCheck {
   bool matches = false;
 };
 
+// A hash a file declares about itself in its metadata, against the one
+// pedigree computed (such hashes are never trusted: domain.md §2).
+struct DeclaredHashCheck {
+  std::string key;       // "modelspec.hash_sha256" or "sshs_model_hash"
+  std::string declared;  // as written
+  std::string kind;      // what it is meant as: "autov3" (SHA-256 of the tensor data)
+  std::string computed;  // pedigree's value of that kind, "" when it cannot be computed
+  bool matches = false;
+};
+
 struct CheckReport {
   std::string input;
   std::string kind;         // "file", "hash", "name", "image"
@@ -46,12 +57,16 @@ struct CheckReport {
   std::optional<ImageMetadata> image;
   // Artifacts the input may denote (several for AutoV1 collisions, names, images).
   std::vector<CandidateVerdict> candidates;
+  // A picture: every resource it names, each judged (lineage/picture_verdict.hpp).
+  std::vector<ResourceVerdict> resources;
   Verdict verdict;  // the overall answer (== the single candidate's when there is one)
   // What check did beside deciding: the fingerprint references used (or why
   // none), a reference fingerprint stored locally and how to publish it.
   std::vector<std::string> notes;
   // A model file only: its fingerprint against each one already known for it.
   std::vector<FingerprintCheck> fingerprint_checks;
+  // A model file only: the hashes its metadata declares about itself, compared.
+  std::vector<DeclaredHashCheck> declared_hashes;
 };
 
 // Whether scan_file_identity also builds the file's fingerprint in its pass.
@@ -73,6 +88,7 @@ struct FileScanResult {
   std::optional<FingerprintResult> fingerprint;
   std::optional<VaeShareResult> vae_share;  // its VAE against the leaked NAI VAE
   std::vector<MetadataRecipe> recipes;
+  std::vector<DeclaredHashCheck> declared_hashes;  // self-declared hashes, compared
 };
 
 // Hashes a model file or diffusers folder in one pass (hash::hash_checkpoint,

@@ -98,6 +98,9 @@ Result<void> FactBase::add_event(const EventInput& event) {
     m.published = string_field(p, "published");
     m.license = string_field(p, "license");
     m.source = string_field(p, "source");
+    m.civitai_model = string_field(p, "civitai_model");
+    m.civitai_version = string_field(p, "civitai_version");
+    m.hf_repo = string_field(p, "hf_repo");
     std::string role = string_field(p, "role");
     if (!role.empty()) {
       auto r = role_from_name(role);

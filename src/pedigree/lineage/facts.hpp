@@ -59,6 +59,9 @@ struct ModelFact {
   // whatever the event's own status.
   bool role_trusted = false;
   std::map<std::string, std::string> hashes;  // hash kind -> lower-case hex
+  // Community identities (docs/formats/ledger.md): Civitai model and
+  // model-version ids, a Hugging Face "owner/name@revision"; "" when absent.
+  std::string civitai_model, civitai_version, hf_repo;
   Provenance from;
 };
 

@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -270,10 +271,11 @@ Result<void> read_webp(ImageMetadata& meta, ByteView file, std::string_view what
 
 void collect_models(ImageMetadata& meta) {
   if (!meta.parameters.empty()) {
-    A1111Parameters params = parse_a1111_parameters(meta.parameters);
-    if (!params.model_hash.empty() || !params.model_name.empty())
-      meta.models.push_back(
-          {params.model_hash, params.model_name, "parameters (Model hash, Model)"});
+    if (auto swarm = swarmui_resources(meta.parameters)) {
+      meta.models = std::move(*swarm);
+    } else {
+      meta.models = a1111_resources(parse_a1111_parameters(meta.parameters), meta.warnings);
+    }
   }
   for (auto [json, label] : {std::pair{&meta.comfy_prompt, "ComfyUI prompt"},
                              std::pair{&meta.comfy_workflow, "ComfyUI workflow"}}) {
@@ -285,10 +287,19 @@ void collect_models(ImageMetadata& meta) {
     }
     for (auto& ref : *refs) {
       bool seen = false;
-      for (const auto& m : meta.models) seen = seen || (m.name == ref.name && m.hash.empty());
+      for (const auto& m : meta.models)
+        seen = seen || (m.role == ref.role && m.name == ref.name && m.hash.empty());
       if (!seen) meta.models.push_back(std::move(ref));
     }
   }
+  // By role: the checkpoint first, then VAE, LoRAs, embeddings, hypernetworks.
+  auto rank = [](const ImageModelReference& m) {
+    const std::array<std::string_view, 4> order = {k_role_checkpoint, k_role_vae, k_role_lora,
+                                                   k_role_embedding};
+    return std::find(order.begin(), order.end(), m.role) - order.begin();
+  };
+  std::stable_sort(meta.models.begin(), meta.models.end(),
+                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
 }
 
 }  // namespace

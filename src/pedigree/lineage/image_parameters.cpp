@@ -75,11 +75,60 @@ std::string utf16_to_utf8(ByteView bytes, bool big_endian) {
   return out;
 }
 
-// Which input of a ComfyUI node class names a model file, or empty.
-std::string_view model_input_of(std::string_view class_type) {
-  if (class_type.find("CheckpointLoader") != std::string_view::npos) return "ckpt_name";
-  if (class_type == "UNETLoader") return "unet_name";
+// The end (one past) of the JSON object or array opening at `open`, skipping
+// strings; the end of `line` when it is unbalanced.
+std::size_t matching_bracket(std::string_view line, std::size_t open) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = open; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return line.size();
+}
+
+// The model files a ComfyUI node class loads: {input name, role}. A class
+// may load several (e.g. a checkpoint and a LoRA in one node pack).
+struct LoaderInput {
+  std::string_view input;
+  std::string_view role;
+};
+std::vector<LoaderInput> loader_inputs(std::string_view class_type) {
+  if (class_type.find("CheckpointLoader") != std::string_view::npos)
+    return {{"ckpt_name", k_role_checkpoint}};
+  if (class_type == "UNETLoader") return {{"unet_name", k_role_checkpoint}};
+  if (class_type.find("LoraLoader") != std::string_view::npos ||
+      class_type.find("LoRALoader") != std::string_view::npos)
+    return {{"lora_name", k_role_lora}};
+  if (class_type == "VAELoader") return {{"vae_name", k_role_vae}};
+  if (class_type == "HypernetworkLoader") return {{"hypernetwork_name", k_role_hypernetwork}};
   return {};
+}
+
+// "embedding:NAME" in a prompt text (ComfyUI's embedding syntax; NAME ends at
+// a space, comma, parenthesis or colon-weight).
+void embeddings_in(std::string_view text, const std::string& origin,
+                   std::vector<ImageModelReference>& out) {
+  for (std::size_t at = text.find("embedding:"); at != std::string_view::npos;
+       at = text.find("embedding:", at + 10)) {
+    std::size_t start = at + 10, end = start;
+    while (end < text.size() && std::string_view(" ,()[]{}:\n\t").find(text[end]) == text.npos)
+      ++end;
+    if (end == start) continue;
+    out.push_back({"", std::string(text.substr(start, end - start)), origin,
+                   std::string(k_role_embedding), ""});
+  }
 }
 
 }  // namespace
@@ -87,6 +136,8 @@ std::string_view model_input_of(std::string_view class_type) {
 A1111Parameters parse_a1111_parameters(std::string_view text) {
   A1111Parameters out;
   std::string_view line = settings_line(text);
+  if (line.data() >= text.data() && line.data() <= text.data() + text.size())
+    out.prompt = std::string(text.substr(0, static_cast<std::size_t>(line.data() - text.data())));
   std::size_t pos = 0;
   while (pos < line.size()) {
     std::size_t colon = line.find(':', pos);
@@ -96,12 +147,16 @@ A1111Parameters parse_a1111_parameters(std::string_view text) {
     while (v < line.size() && line[v] == ' ') ++v;
     std::string value;
     std::size_t next = v;
-    if (v < line.size() && line[v] == '"') {  // quoted value, backslash escapes
+    if (v < line.size() && line[v] == '"') {  // quoted value (a JSON string), backslash escapes
       for (next = v + 1; next < line.size() && line[next] != '"'; ++next) {
         if (line[next] == '\\' && next + 1 < line.size()) ++next;
         value.push_back(line[next]);
       }
       next = line.find(',', next);
+    } else if (v < line.size() && (line[v] == '{' || line[v] == '[')) {
+      std::size_t end = matching_bracket(line, v);
+      value = std::string(line.substr(v, end - v));
+      next = line.find(',', end);
     } else {
       next = line.find(',', v);
       value =
@@ -115,6 +170,7 @@ A1111Parameters parse_a1111_parameters(std::string_view text) {
       out.vae_hash = value;
     else if (key == "VAE")
       out.vae_name = value;
+    out.fields.emplace_back(std::string(key), std::move(value));
     if (next == std::string_view::npos) break;
     pos = next + 1;
   }
@@ -134,12 +190,16 @@ Result<std::vector<ImageModelReference>> comfyui_checkpoints(std::string_view js
     for (const auto& node : doc["nodes"]) {
       if (!node.is_object() || !node.contains("type") || !node["type"].is_string()) continue;
       std::string type = node["type"].get<std::string>();
-      if (model_input_of(type).empty()) continue;
+      auto inputs = loader_inputs(type);
       auto it = node.find("widgets_values");
-      if (it == node.end() || !it->is_array() || it->empty() || !(*it)[0].is_string()) continue;
+      if (it == node.end() || !it->is_array() || it->empty()) continue;
       std::string id = node.contains("id") ? node["id"].dump() : "?";
-      out.push_back(
-          {"", (*it)[0].get<std::string>(), std::string(what) + " node " + id + " " + type});
+      const std::string origin = std::string(what) + " node " + id + " " + type;
+      if (!inputs.empty() && (*it)[0].is_string())
+        out.push_back({"", (*it)[0].get<std::string>(), origin, std::string(inputs[0].role), ""});
+      if (type.find("TextEncode") != std::string::npos)
+        for (const auto& w : *it)
+          if (w.is_string()) embeddings_in(w.get<std::string>(), origin, out);
     }
     return out;
   }
@@ -151,11 +211,15 @@ Result<std::vector<ImageModelReference>> comfyui_checkpoints(std::string_view js
         !inputs->is_object())
       continue;
     std::string type = type_it->get<std::string>();
-    std::string_view input = model_input_of(type);
-    if (input.empty()) continue;
-    auto name = inputs->find(std::string(input));
-    if (name == inputs->end() || !name->is_string()) continue;
-    out.push_back({"", name->get<std::string>(), std::string(what) + " node " + id + " " + type});
+    const std::string origin = std::string(what) + " node " + id + " " + type;
+    for (const auto& loader : loader_inputs(type)) {
+      auto name = inputs->find(std::string(loader.input));
+      if (name == inputs->end() || !name->is_string()) continue;
+      out.push_back({"", name->get<std::string>(), origin, std::string(loader.role), ""});
+    }
+    if (type.find("TextEncode") != std::string::npos)
+      for (const auto& [key, value] : inputs->items())
+        if (value.is_string()) embeddings_in(value.get<std::string>(), origin, out);
   }
   return out;
 }

@@ -65,6 +65,9 @@ Verdict novelai_service_verdict(const NovelAiService& s) {
                         "the picture's PNG text says NovelAI's image service made it (" + marker +
                             ", " + which + "); picture metadata is forgeable",
                         "", ""});
+  v.licence.reasons.emplace_back(
+      "made on NovelAI's service: NovelAI's terms of service govern the picture's use, which "
+      "pedigree does not decide");
   v.next_steps.emplace_back(
       "the service marker is the picture's own metadata and can be forged: if the picture was "
       "not downloaded from NovelAI, ask its author which model made it");

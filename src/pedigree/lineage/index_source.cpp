@@ -102,12 +102,13 @@ Result<void> IndexSource::add_subject(FactBase& facts, const std::string& subjec
 Result<Resolution> IndexSource::resolve(std::string_view text) {
   // Find the subjects the text may denote with indexed lookups, load only
   // their events, and let lineage::resolve apply the exact matching rules.
+  PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(text));
   PD_ASSIGN_OR_RETURN(auto snapshot, index::ReadTransaction::begin(m_index.database()));
   FactBase facts;
   std::set<std::string> subjects;
   std::set<std::string> vouched;  // prefix matches a trusted event speaks about or names as parent
-  if (looks_like_hash(text)) {
-    const std::string hex = split_hash_prefix(text).second;
+  if (id.kind == hash::IdentifierKind::k_hash) {
+    const std::string& hex = id.hash.hex;
     PD_ASSIGN_OR_RETURN(auto matches, m_index.lookup_hash(hex));
     for (const auto& m : matches) {
       subjects.insert(m.sha256);
@@ -121,13 +122,26 @@ Result<Resolution> IndexSource::resolve(std::string_view text) {
         if (event) PD_TRY(add_row(facts, *event, nullptr));
       }
     }
-  } else {
-    PD_ASSIGN_OR_RETURN(auto named, m_index.subjects_named(name_variants(text)));
+  } else if (id.kind == hash::IdentifierKind::k_air) {
+    if (id.air.source == "civitai" && !id.air.version.empty()) {
+      PD_ASSIGN_OR_RETURN(auto found,
+                          m_index.subjects_with_identity("civitai_version", id.air.version, false));
+      subjects.insert(found.begin(), found.end());
+    }
+  } else if (id.kind == hash::IdentifierKind::k_hf_repo) {
+    const bool any_revision = id.hf.revision.empty();
+    PD_ASSIGN_OR_RETURN(
+        auto found, m_index.subjects_with_identity(
+                        "hf_repo", any_revision ? to_lower_ascii(id.hf.repo) + "@" : id.hf.key(),
+                        any_revision));
+    subjects.insert(found.begin(), found.end());
+  } else if (id.kind == hash::IdentifierKind::k_name) {
+    PD_ASSIGN_OR_RETURN(auto named, m_index.subjects_named(name_variants(id.normalized)));
     subjects.insert(named.begin(), named.end());
   }
   for (const auto& s : subjects) PD_TRY(add_subject(facts, s, nullptr));
   facts.finalize();
-  Resolution r = lineage::resolve(facts, text);
+  Resolution r = lineage::resolve(facts, id);
   // Only the subjects' own events were loaded: an artifact known as a trusted
   // lineage event's parent is vouched for by the index (Index::lookup_hash).
   for (auto& c : r.candidates)

@@ -1,36 +1,12 @@
 #include "pedigree/lineage/resolve.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::lineage {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
-std::pair<std::string, std::string> split_hash_prefix(std::string_view text) {
-  text = trim(text);
-  std::string kind;
-  if (auto colon = text.find(':'); colon != std::string_view::npos) {
-    kind = to_lower_ascii(trim(text.substr(0, colon)));
-    text = trim(text.substr(colon + 1));
-  }
-  return {kind, to_lower_ascii(text)};
-}
-
-namespace {
-
-constexpr std::array<std::string_view, 7> k_prefixes = {"autov1",    "autov2", "autov3", "sha256",
-                                                        "sha256_12", "crc32",  "blake3"};
 
 // Civitai's CRC32 spelling: the standard CRC's four bytes reversed.
 std::string reverse_bytes_hex(const std::string& hex8) {
@@ -70,16 +46,8 @@ void trusted_first(Resolution& out) {
                         [](const Candidate& c) { return c.trusted; });
 }
 
-// Which hash kinds a bare hex string of this length may be.
-bool kind_allowed(std::string_view prefix, std::string_view kind) {
-  if (prefix.empty()) return true;
-  if (prefix == "sha256") return kind == "sha256" || kind == "autov2" || kind == "sha256_12";
-  if (prefix == "crc32") return kind == "crc32" || kind == "crc32_civitai";
-  return prefix == kind;
-}
-
-void match_hash(Resolution& out, const FactBase& facts, const std::string& prefix,
-                const std::string& hex) {
+void match_hash(Resolution& out, const FactBase& facts, const hash::PastedHash& pasted) {
+  const std::string& hex = pasted.hex;
   const std::size_t n = hex.size();
   for (const auto& [sha, a] : facts.artifacts()) {
     // The subject digest itself (SHA-256 of the file) and its A1111 prefixes;
@@ -88,61 +56,75 @@ void match_hash(Resolution& out, const FactBase& facts, const std::string& prefi
     const bool real = !ledger::is_placeholder_sha256(sha);
     const bool vouched = facts.trusted_identity(sha);
     const Provenance source = vouched ? Provenance{} : untrusted_source(facts, sha);
-    if (real && n == 64 && sha == hex && kind_allowed(prefix, "sha256"))
-      add_candidate(out, facts, sha, "sha256");
-    if (real && n == 10 && sha.starts_with(hex) && kind_allowed(prefix, "autov2"))
-      add_candidate(out, facts, sha, "autov2", vouched, source);
-    if (real && n == 12 && sha.starts_with(hex) && kind_allowed(prefix, "sha256_12"))
-      add_candidate(out, facts, sha, "sha256_12", vouched, source);
+    if (real && sha.starts_with(hex) && hash::pasted_may_be(pasted, "sha256")) {
+      const std::string as = n == 64 ? "sha256" : n == 10 ? "autov2" : "sha256_12";
+      add_candidate(out, facts, sha, as, n == 64 || vouched, source);
+    }
     for (const auto& m : a.models) {
       if (m.from.status != EventStatus::k_trusted) continue;
       for (const auto& [kind, value] : m.hashes) {
-        bool hit = false;
+        if (!hash::pasted_may_be(pasted, kind)) continue;
         std::string as = kind;
-        if (n == 8 && (kind == "autov1" || kind == "crc32")) {
-          hit = value == hex;
-          if (!hit && kind == "crc32" && reverse_bytes_hex(value) == hex) {
+        bool hit = false;
+        if (kind == "crc32") {
+          hit = value == hex && hash::allows(pasted, hash::HashKind::k_crc32);
+          if (!hit && reverse_bytes_hex(value) == hex &&
+              hash::allows(pasted, hash::HashKind::k_crc32_civitai)) {
             hit = true;
             as = "crc32_civitai";
           }
-        } else if (n == 12 && kind == "autov3") {
+        } else if (kind == "sha256" || (kind == "autov3" && n == 12)) {
           hit = value.starts_with(hex);
-        } else if (n == 64 && kind != "autov1" && kind != "crc32") {
-          hit = value == hex;
-        } else if (n == 10 && kind == "autov2") {
+        } else {
           hit = value == hex;
         }
-        if (hit && kind_allowed(prefix, as)) add_candidate(out, facts, sha, as);
+        if (hit) add_candidate(out, facts, sha, as);
       }
     }
   }
-  out.weak = n == 8 && !out.candidates.empty();
+  out.weak = pasted.weak() && !out.candidates.empty();
+  trusted_first(out);
+}
+
+// Whether a model event's community identities match a pasted AIR or
+// Hugging Face repository. An AIR matches by its Civitai model-version id
+// (and model id when both sides give one); a repository without a revision
+// matches every revision of it.
+bool site_identity_matches(const ModelFact& m, const hash::Identifier& id) {
+  if (id.kind == hash::IdentifierKind::k_air)
+    return id.air.source == "civitai" && !id.air.version.empty() &&
+           m.civitai_version == id.air.version &&
+           (m.civitai_model.empty() || id.air.id == "?" || m.civitai_model == id.air.id);
+  if (m.hf_repo.empty()) return false;
+  const std::string stored = to_lower_ascii(m.hf_repo);
+  const std::string repo = to_lower_ascii(id.hf.repo);
+  return id.hf.revision.empty() ? stored.starts_with(repo + "@") : stored == id.hf.key();
+}
+
+void match_site_identity(Resolution& out, const FactBase& facts, const hash::Identifier& id) {
+  const std::string kind(hash::identifier_kind_name(id.kind));
+  for (const auto& [sha, a] : facts.artifacts())
+    for (const auto& m : a.models)
+      if (site_identity_matches(m, id))
+        add_candidate(out, facts, sha, kind, m.from.status == EventStatus::k_trusted, m.from);
   trusted_first(out);
 }
 
 }  // namespace
 
-bool looks_like_hash(std::string_view text) {
-  auto [prefix, hex] = split_hash_prefix(text);
-  if (!prefix.empty() &&
-      std::find(k_prefixes.begin(), k_prefixes.end(), prefix) == k_prefixes.end())
-    return false;
-  std::size_t n = hex.size();
-  return (n == 8 || n == 10 || n == 12 || n == 64) && is_hex(hex);
-}
-
-Resolution resolve(const FactBase& facts, std::string_view text) {
+Resolution resolve(const FactBase& facts, const hash::Identifier& id) {
   Resolution out;
-  out.input = std::string(text);
-  if (looks_like_hash(text)) {
-    auto [prefix, hex] = split_hash_prefix(text);
-    out.kind = "hash";
-    out.normalized = hex;
-    match_hash(out, facts, prefix, hex);
+  out.input = id.input;
+  out.kind = std::string(hash::identifier_kind_name(id.kind));
+  out.normalized = id.normalized;
+  if (id.kind == hash::IdentifierKind::k_hash) {
+    match_hash(out, facts, id.hash);
     return out;
   }
-  out.kind = "name";
-  out.normalized = std::string(trim(text));
+  if (id.kind == hash::IdentifierKind::k_air || id.kind == hash::IdentifierKind::k_hf_repo) {
+    match_site_identity(out, facts, id);
+    return out;
+  }
   std::string want = strip_extension(to_lower_ascii(out.normalized));
   for (const auto& [sha, a] : facts.artifacts())
     for (const auto& n : a.named)
@@ -150,6 +132,11 @@ Resolution resolve(const FactBase& facts, std::string_view text) {
         add_candidate(out, facts, sha, "name", n.from.status == EventStatus::k_trusted, n.from);
   trusted_first(out);
   return out;
+}
+
+Result<Resolution> resolve(const FactBase& facts, std::string_view text) {
+  PD_ASSIGN_OR_RETURN(auto id, hash::classify_identifier(text));
+  return resolve(facts, id);
 }
 
 std::size_t Resolution::trusted_count() const {

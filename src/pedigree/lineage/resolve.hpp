@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "pedigree/hash/identifier.hpp"
 #include "pedigree/lineage/facts.hpp"
 
 namespace pedigree::lineage {
@@ -26,8 +27,8 @@ struct Candidate {
 
 struct Resolution {
   std::string input;
-  std::string kind;        // "hash" or "name"
-  std::string normalized;  // lower-case hex without prefix, or the name as typed
+  std::string kind;        // "hash", "air", "hf" or "name" (hash::identifier_kind_name)
+  std::string normalized;  // lower-case hex without prefix, AIR/repo key, or the name as typed
   std::vector<Candidate> candidates;
   // True when every match is by an 8-hex identifier (AutoV1, CRC32): collisions
   // are common and spoofing trivial, so such a match only proposes candidates.
@@ -36,24 +37,21 @@ struct Resolution {
   std::size_t trusted_count() const;
 };
 
-// True when `text` looks like a pasted hash: 8, 10, 12 or 64 hex digits, any
-// case, surrounding whitespace, optional "<kind>:" prefix (AutoV1:, AutoV2:,
-// AutoV3:, SHA256:, SHA256_12:, CRC32:, BLAKE3:).
-bool looks_like_hash(std::string_view text);
-
-// Splits a pasted hash into its lower-case prefix kind and lower-case digits:
-// " AutoV2: ABCDEF0123" -> ("autov2", "abcdef0123"); the kind is "" without a prefix.
-std::pair<std::string, std::string> split_hash_prefix(std::string_view text);
-
-// Finds every artifact whose SHA-256 or trusted model-event hashes match
-// `text` (a hash of any supported form), or, when it is not a hash, whose
-// names match it (case-insensitive, with or without a file extension).
+// Finds every artifact `id` (hash::classify_identifier) denotes: for a hash
+// of any supported form, those whose SHA-256 or trusted model-event hashes
+// match it within the kinds the hash may be; for a name, those whose names
+// match it (case-insensitive, with or without a file extension); an AIR or
+// a Hugging Face repository matches nothing yet (the ledger records no such
+// identity), so it resolves to no candidate rather than to a name.
 // An unknown hash or name yields no candidates (not an error).
 // Trusted identities come first: a name given only by untrusted or revoked
 // events, or a SHA-256 prefix of an artifact only untrusted events speak
 // about, yields a candidate with trusted = false (an attacker's key can name
 // any file anything and mint subjects sharing any prefix). A full SHA-256 is
 // the file's identity and always trusted.
-Resolution resolve(const FactBase& facts, std::string_view text);
+Resolution resolve(const FactBase& facts, const hash::Identifier& id);
+
+// classify_identifier(text), then resolve(); its InvalidArgument otherwise.
+Result<Resolution> resolve(const FactBase& facts, std::string_view text);
 
 }  // namespace pedigree::lineage

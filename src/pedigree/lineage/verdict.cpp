@@ -61,6 +61,13 @@ bool surely_before(std::string_view date, std::string_view day) {
   return !date.empty() && date < day && !day.starts_with(date);
 }
 
+// True when a path to NAI passes a trained-on edge: what it brings is an
+// adapter trained on NAI, not NAI's weights.
+bool trained_on(const NaiPath& p) {
+  return std::any_of(p.steps.begin(), p.steps.end(),
+                     [](const PathStep& s) { return s.relation == k_relation_trained_on; });
+}
+
 // Independent pieces combine as 1 - prod(1 - c), capped below certainty.
 double combine(const std::vector<double>& confidences) {
   double miss = 1.0;
@@ -89,6 +96,8 @@ public:
     conclude();
     components();
     next_steps();
+    m_out.licence =
+        licence_finding(m_facts, m_out, m_in.target.sha256, m_in.target.declared_licence);
     return std::move(m_out);
   }
 
@@ -96,6 +105,7 @@ private:
   void add(Evidence e, double confidence) {
     if (e.counts) (e.says_nai ? m_nai : m_clean).push_back(confidence);
     if (e.counts && e.says_nai && !m_adding_vae) m_unet_nai = true;
+    if (e.counts && e.says_nai) (m_adding_trained ? m_trained_nai : m_weights_nai) = true;
     if (!e.counts && e.says_nai) m_ignored_nai = true;
     m_out.evidence.push_back(std::move(e));
   }
@@ -301,7 +311,11 @@ private:
       const NaiPath& p = anc.paths[i];
       std::string text = "declared path to " + p.steps.back().name + ":" + steps_text(p);
       const PathStep& first = p.steps[1];
+      m_adding_trained = trained_on(p);
+      if (m_adding_trained)
+        text += " (trained on NAI: this path carries no NAI weights, only what was learned on it)";
       add({"lineage", "strong", true, true, text, first.event_id, ""}, k_conf_lineage);
+      m_adding_trained = false;
       note_source(p.root_role);
     }
     // Subtracted terms are shown, counted with their sign in the declared
@@ -414,12 +428,14 @@ private:
         }
       }
       std::string who = r.resolved.empty() ? r.parent : m_facts.display_name(r.resolved);
+      m_adding_trained = r.relation == k_relation_trained_on;
       add({"metadata", nai ? "moderate" : "weak", nai, nai,
            cat({"the file's own ", r.source, " names parent ", who, " (", r.relation,
                 r.weight ? cat({" ", fmt_share(*r.weight)}) : "", ")",
                 nai ? ", a NAI reference or NAI descendant" : "", "; file metadata is forgeable"}),
            "", ""},
           k_conf_metadata);
+      m_adding_trained = false;
       if (nai) note_source(via);
     }
   }
@@ -472,6 +488,11 @@ private:
 
   void conclude() {
     Verdict& v = m_out;
+    // Only evidence of training on NAI (an adapter trained on it, or a model
+    // baking such an adapter in): derived from NAI without carrying its weights.
+    const bool trained_only = m_trained_nai && !m_weights_nai;
+    const std::string carries = trained_only ? "was trained on NAI" : "contains NAI weights";
+    if (!m_nai.empty()) v.nai_relation = trained_only ? "trained-on" : "weights";
     if (!m_nai.empty()) {
       v.confidence = combine(m_nai);
       if (m_in.target.weak_match) v.confidence = std::min(v.confidence, k_conf_weak_hash);
@@ -483,8 +504,8 @@ private:
                     m_vae_nai + "; no NAI UNet weights were found in the available evidence";
       } else if (m_leak || m_before_release) {
         v.verdict = VerdictClass::k_nai_leak;
-        v.summary = m_leak ? "contains NAI weights from the leaked files"
-                           : "contains NAI weights, and was published (" + m_published +
+        v.summary = m_leak ? carries + " from the leaked files"
+                           : carries + ", and was published (" + m_published +
                                  ") before the official release: the leak is the only source";
         if (m_official) v.summary += " (the licensed release is also in its ancestry)";
         if (!m_vae_nai.empty())
@@ -492,17 +513,20 @@ private:
                        "the leaked NAI VAE " + m_vae_nai;
       } else if (m_official) {
         v.verdict = VerdictClass::k_nai_official;
-        v.summary = "contains NAI weights from the official (licensed) release";
+        v.summary = carries + " from the official (licensed) release";
         v.licence_note = "the licensed release's terms bind: " + std::string(k_official_licence);
       } else {
         v.verdict = VerdictClass::k_nai;
-        v.summary =
-            "contains NAI weights; whether from the leak or the licensed release is undetermined";
+        v.summary = carries + "; whether from the leak or the licensed release is undetermined";
         v.licence_note = "if the source is the licensed release (" +
                          std::string(k_official_release_date) +
                          " or later), its terms bind: " + std::string(k_official_licence) +
                          "; if it is the leak, they do not license it";
       }
+      if (trained_only)
+        v.summary +=
+            " (an adapter trained on it, or a model that bakes one in): derived from NAI "
+            "without carrying its weights";
     } else if (!m_clean.empty() && !m_ignored_nai && !m_fingerprint_hint &&
                m_facts.incomplete().empty() && !vae_blocks_clean()) {
       v.verdict = VerdictClass::k_no_nai_found;
@@ -559,7 +583,10 @@ private:
       unet.share = v.fingerprint_share;
     else if (v.declared_share)
       unet.share = v.declared_share;
-    if (m_unet_nai) {
+    if (m_unet_nai && v.nai_relation == k_relation_trained_on) {
+      unet.nai = "trained-on";
+      unet.summary = "trained on NAI (an adapter, or an adapter baked in): no NAI weights carried";
+    } else if (m_unet_nai) {
       unet.nai = "yes";
       unet.summary = "NAI UNet weights: see the evidence";
     } else if (v.verdict == VerdictClass::k_no_nai_found ||
@@ -605,6 +632,12 @@ private:
     auto& steps = m_out.next_steps;
     const auto& t = m_in.target;
     const bool known = !t.sha256.empty() && m_facts.artifact(t.sha256) != nullptr;
+    if (!known && (t.kind == "air" || t.kind == "hf"))
+      steps.emplace_back(
+          "no trusted model event gives this " +
+          std::string(t.kind == "air" ? "Civitai AIR" : "Hugging Face repository") +
+          " as an identity: the site page lists each file's SHA-256; check that hash or the file "
+          "itself");
     if (!known)
       steps.emplace_back(
           "the ledger does not know this artifact: run `pedigree check FILE` on the model "
@@ -658,10 +691,13 @@ private:
   bool m_official = false;
   bool m_before_release = false;
   std::string m_published;
-  bool m_unet_nai = false;    // counted NAI evidence other than the VAE's identity
-  bool m_adding_vae = false;  // the evidence being added is about the VAE only
-  std::string m_vae_nai;      // the nai-vae reference the VAE is identical to
-  std::string m_vae_base;     // the base reference the VAE is identical to
+  bool m_unet_nai = false;        // counted NAI evidence other than the VAE's identity
+  bool m_adding_vae = false;      // the evidence being added is about the VAE only
+  bool m_adding_trained = false;  // the evidence being added is of training on NAI
+  bool m_trained_nai = false;     // counted NAI evidence of training on NAI
+  bool m_weights_nai = false;     // counted NAI evidence of carrying NAI (or leaked VAE) weights
+  std::string m_vae_nai;          // the nai-vae reference the VAE is identical to (or merges)
+  std::string m_vae_base;         // the base reference the VAE is identical to
   std::optional<ShareEstimate> m_vae_merge_share;  // the VAE is a merge of the leaked VAE
   std::string m_vae_clean;           // the VAE fingerprint rules the leaked VAE out (why)
   std::string m_vae_unresolved;      // the VAE fingerprint could not rule it out (why)

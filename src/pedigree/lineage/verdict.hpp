@@ -19,6 +19,7 @@
 
 #include "pedigree/lineage/ancestry.hpp"
 #include "pedigree/lineage/facts.hpp"
+#include "pedigree/lineage/licence.hpp"
 
 namespace pedigree::lineage {
 
@@ -28,6 +29,10 @@ inline constexpr std::string_view k_official_release_date = "2024-08-20";
 inline constexpr std::string_view k_official_licence =
     "CreativeML OpenRAIL-M + CC BY-NC-SA 4.0 (both apply): non-commercial use only, attribution "
     "to NovelAI, derivatives under the same terms (share-alike)";
+
+// The lineage relation of an adapter (LoRA, embedding, hypernetwork) trained
+// on a model: derived from it without carrying its weights.
+inline constexpr std::string_view k_relation_trained_on = "trained-on";
 
 enum class VerdictClass { k_nai_leak, k_nai_official, k_nai, k_no_nai_found, k_unknown };
 // "nai-leak", "nai-official", "nai", "no-nai-found", "unknown".
@@ -136,6 +141,7 @@ struct TargetIdentity {
   // candidate's trusted model events; "" when unknown.
   std::string vae_hash;
   std::string text_encoder_hash;
+  std::string declared_licence;  // a scanned file's modelspec.license ("" if none)
 };
 
 struct CheckInput {
@@ -182,6 +188,11 @@ struct Verdict {
   double confidence = 0;     // 0..1
   std::string summary;       // one sentence
   std::string licence_note;  // non-empty when the licensed release may be the source
+  // For a NAI verdict, what the target holds of NAI: "weights" (NAI weights,
+  // or the leaked VAE), or "trained-on" when the only counted evidence is of
+  // training on NAI (an adapter trained on it, or a model baking one in);
+  // "" for other verdicts.
+  std::string nai_relation;
   std::optional<ShareEstimate> declared_share;
   std::optional<ShareEstimate> fingerprint_share;
   std::optional<FingerprintResult> fingerprint;  // the fingerprint evidence, when there is one
@@ -192,6 +203,7 @@ struct Verdict {
   std::vector<std::string> next_steps;       // what is unknown and how to resolve it
   std::vector<ComponentFinding> components;  // unet, vae, text_encoder (in that order)
   std::vector<ReferenceUse> references;      // the references used, with who defined them
+  LicenceFinding licence;                    // may it be used commercially (lineage/licence.hpp)
 };
 
 // Decides the verdict for one resolved target.

@@ -108,6 +108,7 @@ json verdict_body(const Verdict& v) {
           {"confidence", v.confidence},
           {"summary", v.summary},
           {"licence_note", v.licence_note.empty() ? json() : json(v.licence_note)},
+          {"nai_relation", v.nai_relation.empty() ? json() : json(v.nai_relation)},
           {"nai_share",
            {{"declared", share_json(v.declared_share)},
             {"fingerprint", share_json(v.fingerprint_share)},
@@ -123,7 +124,11 @@ json verdict_body(const Verdict& v) {
           {"evidence", evidence},
           {"components", components},
           {"references", references},
-          {"unknowns", v.next_steps}};
+          {"unknowns", v.next_steps},
+          {"licence",
+           {{"commercial_use", v.licence.commercial_use},
+            {"reasons", v.licence.reasons},
+            {"licences", v.licence.licences}}}};
 }
 
 }  // namespace
@@ -152,6 +157,29 @@ nlohmann::json to_json(const CheckReport& r) {
          {"verdict", verdict_name(c.verdict.verdict)},
          {"confidence", c.verdict.confidence}});
   out["candidates"] = candidates;
+  json resources = json::array();
+  for (const auto& res : r.resources) {
+    json paths = json::array();
+    for (const auto& p : res.verdict.ancestry.paths) paths.push_back(path_json(p));
+    const auto& m = res.resource;
+    resources.push_back(
+        {{"role", m.role},
+         {"name", m.name.empty() ? json() : json(m.name)},
+         {"hash", m.hash.empty() ? json() : json(m.hash)},
+         {"air", m.air.empty() ? json() : json(m.air)},
+         {"via", m.origin},
+         {"sha256", res.sha256.empty() ? json() : json(res.sha256)},
+         {"artifact", res.artifact_name.empty() ? json() : json(res.artifact_name)},
+         {"verdict", verdict_name(res.verdict.verdict)},
+         {"confidence", res.verdict.confidence},
+         {"nai_relation",
+          res.verdict.nai_relation.empty() ? json() : json(res.verdict.nai_relation)},
+         {"summary", res.verdict.summary},
+         {"commercial_use", res.verdict.licence.commercial_use},
+         {"paths", paths},
+         {"unknowns", res.verdict.next_steps}});
+  }
+  out["resources"] = resources;
   out["notes"] = r.notes;
   json checks = json::array();
   for (const auto& c : r.fingerprint_checks) {
@@ -164,10 +192,22 @@ nlohmann::json to_json(const CheckReport& r) {
                       {"matches", c.matches}});
   }
   out["fingerprint_checks"] = checks;
+  json declared = json::array();
+  for (const auto& d : r.declared_hashes)
+    declared.push_back({{"key", d.key},
+                        {"declared", d.declared},
+                        {"kind", d.kind},
+                        {"computed", d.computed.empty() ? json() : json(d.computed)},
+                        {"matches", d.matches}});
+  out["declared_hashes"] = declared;
   if (r.image) {
     json models = json::array();
     for (const auto& m : r.image->models)
-      models.push_back({{"hash", m.hash}, {"name", m.name}, {"origin", m.origin}});
+      models.push_back({{"hash", m.hash},
+                        {"name", m.name},
+                        {"origin", m.origin},
+                        {"role", m.role},
+                        {"air", m.air.empty() ? json() : json(m.air)}});
     out["image"] = {{"format", image_format_name(r.image->format)},
                     {"models", models},
                     {"software", r.image->software.empty() ? json() : json(r.image->software)},
