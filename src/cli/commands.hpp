@@ -9,6 +9,7 @@ namespace pedigree::cli {
 
 void setup_attest(CLI::App& app, int& exit_code);
 void setup_check(CLI::App& app, int& exit_code);
+void setup_serve(CLI::App& app, int& exit_code);
 void setup_clone(CLI::App& app, int& exit_code);
 void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);

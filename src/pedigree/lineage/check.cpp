@@ -9,6 +9,7 @@
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
+#include "pedigree/lineage/upload_scan.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
@@ -163,24 +164,6 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
   return report;
 }
 
-// Parents named by the file's own metadata recipes (not nested ancestors).
-std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
-  std::vector<MetadataRecipe> out;
-  auto report = formats::decode_recipes(checkpoint.metadata);
-  for (const auto& recipe : report.recipes) {
-    if (!recipe.subject_sha256.empty()) continue;
-    for (const auto& p : recipe.parents) {
-      MetadataRecipe m;
-      m.parent = !p.sha256.empty() ? p.sha256 : (!p.short_hash.empty() ? p.short_hash : p.name);
-      m.relation = recipe.method.empty() ? p.role : recipe.method;
-      m.weight = p.weight;
-      m.source = std::string(formats::recipe_source_name(recipe.source));
-      out.push_back(std::move(m));
-    }
-  }
-  return out;
-}
-
 // Events and .fp files hold the serialized form: compare in that form.
 bool same_fingerprint(const fingerprint::Fingerprint& known, const fingerprint::Fingerprint& own) {
   return fingerprint::serialize(known) == fingerprint::serialize(own);
@@ -263,6 +246,13 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
 Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path,
                                const CheckOptions& options) {
   PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(path, options.fingerprint, options.scan));
+  return check_scanned(source, std::move(scanned), path.string(), options);
+}
+
+}  // namespace
+
+Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
+                                  const std::string& input, const CheckOptions& options) {
   std::vector<std::string> roots;
   if (!scanned.identity.sha256.empty()) roots.push_back(scanned.identity.sha256);
   std::vector<std::string> same = roots;  // artifacts this file is (by SHA-256 or weights)
@@ -293,7 +283,7 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
     PD_TRY(check_published_fingerprint(source, scanned, refs, report));
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
-  report.input = path.string();
+  report.input = input;
   report.kind = "file";
   report.identity = scanned.identity;
   CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint};
@@ -310,8 +300,6 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
                                  report.verdict});
   return report;
 }
-
-}  // namespace
 
 Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, FingerprintPass pass,
                                           const scan::ScanOptions& scan) {
@@ -337,26 +325,8 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   PD_ASSIGN_OR_RETURN(
       auto hashes, hash::hash_checkpoint(path.string(), path, checkpoint ? &*checkpoint : nullptr,
                                          why_not, options));
-  out.identity.input = path.string();
-  out.identity.kind = "file";
-  out.identity.sha256 = hashes.sha256.value_or("");
-  out.identity.weights_hash = hashes.weights.value_or("");
-  auto component = [&](const char* name) {
-    auto it = hashes.components.find(name);
-    return it == hashes.components.end() ? std::string() : it->second;
-  };
-  out.identity.unet_hash = component("unet");
-  out.identity.vae_hash = component("vae");
-  out.identity.text_encoder_hash = component("text_encoder");
-  if (checkpoint) out.recipes = recipes_of(*checkpoint);
-  if (builder) {
-    auto fp = builder->finish();
-    if (fp && !fp->tensors.empty())
-      out.sketch = std::move(*fp);
-    else
-      out.sketch_error = fp ? "no tensor to fingerprint" : fp.error().message();
-  }
-  return out;
+  return file_scan_result(path.string(), hashes, checkpoint ? &*checkpoint : nullptr,
+                          builder ? &*builder : nullptr, std::move(out.sketch_error));
 }
 
 namespace {
@@ -466,6 +436,21 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
   }
   if (target.find('/') != std::string_view::npos)
     return not_found(std::string(target) + ": no such file");
+  return check_identifier(source, target, options);
+}
+
+Result<CheckReport> check_picture(FactSource& source, std::string_view name, ByteView bytes) {
+  if (bytes.size() > k_max_image_bytes)
+    return invalid_argument(std::string(name) + ": image larger than " +
+                            std::to_string(k_max_image_bytes) + " bytes");
+  if (!detect_image_format(bytes.first(std::min<std::size_t>(bytes.size(), 16))))
+    return invalid_argument(std::string(name) + ": not a PNG, JPEG or WebP picture");
+  return check_image(source, std::filesystem::path(name), bytes);
+}
+
+Result<CheckReport> check_identifier(FactSource& source, std::string_view target,
+                                     const CheckOptions& options) {
+  (void)options;
   PD_ASSIGN_OR_RETURN(Resolution r, source.resolve(target));
   CheckReport report;
   report.input = std::string(target);
