@@ -19,6 +19,7 @@ void send(Response& res, const Reply& reply) {
 
 void send_busy(Response& res, const char* what) {
   res.set_header("Retry-After", "1");
+  res.set_header("Connection", "close");  // an unread body must not be taken for the next request
   send(res, error_reply(503, "busy",
                         std::string("too many ") + what + " at once; retry after a second"));
 }
@@ -49,10 +50,10 @@ httplib::Server::HandlerResponse before_body(const Request& req, Response& res,
                                              const Limits& limits) {
   if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
   const auto length = content_length(req);
-  if (!length && req.path == "/api/upload") {
+  if (!length) {
     res.set_header("Connection", "close");
     send(res, error_reply(411, "length-required",
-                          "an upload needs a Content-Length (chunked bodies are not accepted)"));
+                          "a POST needs a Content-Length (chunked bodies are not accepted)"));
     return httplib::Server::HandlerResponse::Handled;
   }
   const std::uint64_t limit = body_limit(req, limits);

@@ -12,6 +12,9 @@
 namespace pedigree::serve {
 namespace {
 
+// Requests one keep-alive connection may carry before it is closed (httplib's default is 5).
+constexpr std::size_t k_keep_alive_requests = 1000;
+
 // Waits for SIGINT/SIGTERM (blocked in every thread, so only this one takes
 // them) and stops the server; returns when `done` is set.
 void wait_for_signal(httplib::Server& server, const std::atomic<bool>& done) {
@@ -95,6 +98,7 @@ Result<void> run_server(const ServeConfig& config,
     server.set_read_timeout(static_cast<time_t>(limits.read_timeout_s), 0);
     server.set_write_timeout(static_cast<time_t>(limits.write_timeout_s), 0);
     server.set_keep_alive_timeout(static_cast<time_t>(limits.keep_alive_s));
+    server.set_keep_alive_max_count(k_keep_alive_requests);
     server.set_payload_max_length(static_cast<std::size_t>(
         std::max({limits.max_body_bytes, limits.max_picture_bytes, limits.max_upload_bytes})));
     install_routes(server, state);
