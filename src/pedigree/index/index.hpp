@@ -67,7 +67,7 @@ struct FingerprintRow {
 // A model event whose title or file name starts with a searched prefix.
 struct NameMatch {
   std::string sha256;
-  std::string name;      // the matching title or file name, lower-cased
+  std::string name;      // the matching title or file name, as the event gives it
   bool trusted = false;  // some matching event's signer is trusted for 'model'
 };
 

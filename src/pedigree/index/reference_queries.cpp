@@ -116,9 +116,10 @@ Result<std::vector<NameMatch>> Index::names_with_prefix(std::string_view lower_p
   if (lower_prefix.empty() || limit == 0) return out;
   // A range probe of the expression indexes: [prefix, prefix + U+10FFFF).
   const std::string high = std::string(lower_prefix) + "\xf4\x8f\xbf\xbf";
-  for (const char* column : {"lower(json_extract(e.payload, '$.predicate.title'))",
-                             "lower(json_extract(e.payload, '$.predicate.file_name'))"}) {
-    const std::string q = std::string("SELECT e.subject, ") + column + ", " + trusted_for("model") +
+  for (const char* field : {"title", "file_name"}) {
+    const std::string raw = std::string("json_extract(e.payload, '$.predicate.") + field + "')";
+    const std::string column = "lower(" + raw + ")";
+    const std::string q = std::string("SELECT e.subject, ") + raw + ", " + trusted_for("model") +
                           " AS trusted, " + k_event_columns + " FROM events e WHERE " +
                           k_model_rows + " AND e.status = 'valid' AND " + column + " >= ?1 AND " +
                           column + " < ?2 ORDER BY " + column + " LIMIT " +
