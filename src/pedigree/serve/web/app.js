@@ -19,6 +19,7 @@ function el(tag, attrs, ...children) {
 }
 
 const short = (sha) => (sha || "").slice(0, 12);
+const num = (x) => (x === null || x === undefined ? "" : String(Number(Number(x).toPrecision(4))));
 const pct = (x) => (x === null || x === undefined ? "?" : (100 * x).toFixed(1) + "%");
 const modelLink = (sha, name) =>
   /^[0-9a-f]{64}$/.test(sha || "") ? el("a", { href: "#/model/" + sha }, name || short(sha)) : el("span", {}, name || sha || "?");
@@ -73,7 +74,7 @@ function renderVerdict(r) {
       for (const s of p.steps) {
         if (steps.length) steps.push(" → ");
         steps.push(modelLink(s.sha256, s.name));
-        if (s.relation) steps.push(el("span", { class: "small" }, " (" + s.relation + (s.weight !== null && s.weight !== undefined ? " " + s.weight : "") + ")"));
+        if (s.relation) steps.push(el("span", { class: "small" }, " (" + s.relation + (s.weight !== null && s.weight !== undefined ? " " + num(s.weight) : "") + ")"));
       }
       out.append(el("div", { class: "path" }, steps, el("span", { class: "small" }, "  share " + pct(p.product) + ", " + p.root_role)));
     }
@@ -109,7 +110,8 @@ function renderEvidence(r) {
     el("td", {}, e.kind), el("td", {}, e.strength),
     el("td", {}, el("span", { class: "badge " + (e.counts ? "trusted" : "untrusted") }, e.counts ? "counts" : "does not count")),
     el("td", {}, e.summary),
-    el("td", {}, e.signer ? el("span", { class: "hash", title: e.signer }, (signers[e.signer] || "key " + short(e.signer))) : "from the file")));
+    el("td", {}, e.signer ? el("span", { title: e.signer }, (signers[e.signer] || "key " + short(e.signer)))
+      : e.kind === "metadata" ? "the file's own metadata (forgeable)" : "—")));
   return el("div", {}, el("h2", {}, "Evidence"),
     el("table", { class: "wide", id: "evidence" },
       el("thead", {}, el("tr", {}, ["kind", "strength", "counts", "what it says", "signed by"].map((h) => el("th", {}, h)))),
@@ -235,7 +237,7 @@ async function showModel(sha) {
         el("td", {}, e.signer_identity || "key " + short(e.signer)), el("td", {}, statusBadge(e.status, e.trusted), e.error ? " " + e.error : ""),
         el("td", { class: "hash" }, short(e.id)))))));
     const edgeList = (edges) => el("ul", {}, edges.map((e) => el("li", {}, modelLink(e.sha256, e.name || short(e.sha256)),
-      " " + e.relation + (e.weight !== null ? " " + e.weight : "") + " ", statusBadge(e.trusted ? "trusted" : "untrusted", e.trusted))));
+      " " + e.relation + (e.weight !== null ? " " + num(e.weight) : "") + " ", statusBadge(e.trusted ? "trusted" : "untrusted", e.trusted))));
     page.append(el("h2", {}, "Parents"), m.parents.length ? edgeList(m.parents) : el("p", { class: "small" }, "none declared"));
     page.append(el("h2", {}, "Children"), m.children.length ? edgeList(m.children) : el("p", { class: "small" }, "none declared"),
       m.children_truncated ? el("p", { class: "small" }, "(first " + m.children.length + " only)") : null);
