@@ -118,6 +118,17 @@ public:
     return ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());
   }
+  // What the server has sent so far, without waiting ("" when nothing yet).
+  std::string read_available() {
+    std::string out;
+    char buf[4096];
+    while (true) {
+      const ssize_t n = ::recv(m_fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
   // Everything the server sends until it closes the connection (or 30 s pass).
   std::string read_until_closed() {
     std::string out;
