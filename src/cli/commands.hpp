@@ -9,6 +9,10 @@ namespace pedigree::cli {
 
 void setup_attest(CLI::App& app, int& exit_code);
 void setup_check(CLI::App& app, int& exit_code);
+// `serve` in `pedigree`: replaces the process with the `pedigree-serve` helper
+// beside it (serve_launcher.cpp); setup_serve is that helper's own subcommand.
+void setup_serve_launcher(CLI::App& app, int& exit_code);
+void setup_serve(CLI::App& app, int& exit_code);
 void setup_clone(CLI::App& app, int& exit_code);
 void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);

@@ -80,6 +80,12 @@ TEST(LicenceCli, CleanAncestryIsAllowedOnlyWhenEveryLicenceIsKnownAndPermits) {
   EXPECT_NE(reasons(nc).find("non-commercial"), std::string::npos) << reasons(nc);
   auto unknown = w.check(std::string(64, 'a'));
   EXPECT_EQ(unknown.json["licence"]["commercial_use"], "unknown") << unknown.out;
+  // A licence text that merely contains a licence's name ("mit" in "permitted") is not it.
+  licensed(w, "prose", "commercial use is not permitted");
+  w.lineage("prose", {{"sd15", "finetune", ""}});
+  auto prose = w.check(sha_of_label("prose"));
+  ASSERT_EQ(prose.exit_code, 0) << prose.out;
+  EXPECT_EQ(prose.json["licence"]["commercial_use"], "unknown") << prose.out;
 }
 
 TEST(LicenceCli, AFilesModelSpecLicenceIsListed) {

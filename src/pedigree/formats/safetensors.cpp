@@ -336,7 +336,7 @@ Result<void> check_tiling(const std::vector<Entry>& entries, std::uint64_t data_
   return {};
 }
 
-Result<std::uint64_t> read_header_length(ByteView file) {
+Result<std::uint64_t> read_header_length(ByteView file, std::uint64_t file_size) {
   ByteReader reader(file);
   auto length = reader.read_le64("safetensors header length");
   if (!length) return std::unexpected(length.error());
@@ -345,10 +345,14 @@ Result<std::uint64_t> read_header_length(ByteView file) {
                       " at offset 0 exceeds the limit of " +
                       std::to_string(k_safetensors_max_header) + " bytes");
   }
-  if (*length > file.size() - k_length_field) {
+  if (*length > file_size - k_length_field) {
     return corruption("safetensors header length " + std::to_string(*length) +
-                      " at offset 0 runs past the end of the file (" + std::to_string(file.size()) +
+                      " at offset 0 runs past the end of the file (" + std::to_string(file_size) +
                       " bytes)");
+  }
+  if (*length > file.size() - k_length_field) {
+    return corruption("safetensors header: only " + std::to_string(file.size()) + " of " +
+                      std::to_string(k_length_field + *length) + " header bytes given");
   }
   if (*length == 0 || file[k_length_field] != '{') {
     std::string found = *length == 0 ? "an empty header" : "byte 0x" + to_hex(file.subspan(8, 1));
@@ -374,7 +378,13 @@ bool looks_like_safetensors(ByteView file) {
 }
 
 Result<Checkpoint> parse_safetensors(ByteView file) {
-  PD_ASSIGN_OR_RETURN(std::uint64_t header_size, read_header_length(file));
+  return parse_safetensors_header(file, file.size());
+}
+
+Result<Checkpoint> parse_safetensors_header(ByteView file, std::uint64_t file_size) {
+  if (file.size() > file_size)
+    return invalid_argument("safetensors: more bytes than the file size");
+  PD_ASSIGN_OR_RETURN(std::uint64_t header_size, read_header_length(file, file_size));
   std::string_view header = as_string_view(file.subspan(k_length_field, header_size));
   if (auto bad = first_invalid_utf8(header)) {
     return corruption("safetensors header: invalid UTF-8 at offset " +
@@ -389,7 +399,7 @@ Result<Checkpoint> parse_safetensors(ByteView file) {
   }
 
   const std::uint64_t data_start = k_length_field + header_size;
-  const std::uint64_t buffer_size = file.size() - data_start;
+  const std::uint64_t buffer_size = file_size - data_start;
   for (const auto& e : reader.entries()) PD_TRY(check_entry(e, data_start, buffer_size));
   PD_TRY(check_tiling(reader.entries(), data_start, buffer_size));
 

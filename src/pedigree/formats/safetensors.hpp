@@ -36,6 +36,13 @@ inline constexpr std::uint64_t k_safetensors_max_header = 100'000'000;
 // overlapping tensors; holes between tensors or bytes left over at the end.
 Result<Checkpoint> parse_safetensors(ByteView file);
 
+// The same checks for a file of `file_size` bytes of which only the first
+// `head.size()` are at hand (a stream): `head` must hold at least the length
+// field and the whole header (else Corruption "only N of M header bytes");
+// tensor offsets are checked against `file_size`. Used by uploads that are
+// hashed as they arrive (scan/stream.hpp).
+Result<Checkpoint> parse_safetensors_header(ByteView head, std::uint64_t file_size);
+
 // True when `file` plausibly is a safetensors file (used by open_checkpoint to
 // pick a parser): the header begins with '{'; or the 8-byte length is at most
 // k_safetensors_max_header, fits the file and the header begins with JSON

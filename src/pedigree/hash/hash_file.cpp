@@ -115,4 +115,71 @@ Result<ModelHashes> hash_checkpoint(const std::string& display, const std::files
   return out;
 }
 
+struct StreamHasher::State {
+  formats::Checkpoint table;  // the weights hasher points into it
+  ModelHashes out;
+  FileSinks file_sinks;
+  std::unique_ptr<WeightsHasher> weights;
+  std::unique_ptr<scan::StreamScan> scan;
+};
+
+StreamHasher::StreamHasher(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+StreamHasher::~StreamHasher() = default;
+
+Result<std::unique_ptr<StreamHasher>> StreamHasher::start(std::string display, std::uint64_t size,
+                                                          const formats::Checkpoint* checkpoint,
+                                                          const std::optional<Error>& why_not,
+                                                          const HashOptions& options) {
+  auto st = std::make_unique<State>();
+  st->out.file = display;
+  st->out.size = size;
+  st->out.computed = options.sets;
+  if (checkpoint != nullptr) st->out.format = std::string(formats::format_name(checkpoint->format));
+  st->file_sinks = make_file_sinks(options.sets, size, checkpoint);
+  formats::Checkpoint& table = st->table;
+  if (checkpoint != nullptr) table = *checkpoint;
+  table.sources = {std::filesystem::path(display)};
+  table.source_sizes = {size};
+  for (auto& t : table.tensors) t.source = 0;
+  if ((options.sets & k_set_weights) && checkpoint != nullptr) {
+    st->weights = std::make_unique<WeightsHasher>(table, formats::canonicalize(table));
+  } else if (options.sets & k_set_weights) {
+    st->out.weights_error =
+        why_not.value_or(Error(ErrorCode::k_invalid_argument, "not a checkpoint"));
+  }
+  std::vector<scan::TensorSink*> tensor_sinks;
+  if (st->weights) tensor_sinks.push_back(st->weights.get());
+  if (checkpoint != nullptr)
+    tensor_sinks.insert(tensor_sinks.end(), options.extra_tensor_sinks.begin(),
+                        options.extra_tensor_sinks.end());
+  const auto byte_sinks = st->file_sinks.list();
+  PD_ASSIGN_OR_RETURN(st->scan,
+                      scan::StreamScan::start(table, byte_sinks, tensor_sinks, options.scan));
+  return std::unique_ptr<StreamHasher>(new StreamHasher(std::move(st)));
+}
+
+Result<void> StreamHasher::write(ByteView bytes) {
+  return m_state->scan->write(bytes);
+}
+
+std::uint64_t StreamHasher::received() const {
+  return m_state->scan->received();
+}
+
+Result<ModelHashes> StreamHasher::finish() {
+  PD_TRY(m_state->scan->finish());
+  ModelHashes out = std::move(m_state->out);
+  collect_file_hashes(m_state->file_sinks, out);
+  if (m_state->weights) {
+    auto result = m_state->weights->result();
+    if (result) {
+      out.weights = result->weights;
+      out.components = result->components;
+    } else {
+      out.weights_error = result.error().with_context(out.file);
+    }
+  }
+  return out;
+}
+
 }  // namespace pedigree::hash

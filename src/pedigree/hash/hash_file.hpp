@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "pedigree/formats/tensor.hpp"
 #include "pedigree/hash/model_hashes.hpp"
 #include "pedigree/scan/scan.hpp"
+#include "pedigree/scan/stream.hpp"
 
 namespace pedigree::hash {
 
@@ -30,5 +32,31 @@ Result<ModelHashes> hash_checkpoint(const std::string& display, const std::files
                                     const formats::Checkpoint* checkpoint,
                                     const std::optional<Error>& why_not,
                                     const HashOptions& options);
+
+// hash_checkpoint over bytes pushed as they arrive (an upload): the same
+// sinks and the same ModelHashes, without a file. `checkpoint` is what the
+// caller parsed from the leading bytes (nullptr when they are not a
+// checkpoint it can read as a stream; `why_not` then says why, as
+// weights_error). Memory: the scan's ring, whatever the size.
+class StreamHasher {
+public:
+  // `display` names the stream in results and messages; `size` is the
+  // number of bytes that will be pushed. Errors as scan::StreamScan::start.
+  static Result<std::unique_ptr<StreamHasher>> start(std::string display, std::uint64_t size,
+                                                     const formats::Checkpoint* checkpoint,
+                                                     const std::optional<Error>& why_not,
+                                                     const HashOptions& options);
+  ~StreamHasher();
+  // The next bytes, in order (scan::StreamScan::write).
+  Result<void> write(ByteView bytes);
+  std::uint64_t received() const;
+  // Ends the stream; Corruption when it is shorter than `size`.
+  Result<ModelHashes> finish();
+
+private:
+  struct State;
+  explicit StreamHasher(std::unique_ptr<State> state);
+  std::unique_ptr<State> m_state;
+};
 
 }  // namespace pedigree::hash

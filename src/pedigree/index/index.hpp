@@ -64,6 +64,13 @@ struct FingerprintRow {
   bool trusted = false;  // signer trusted for 'fingerprint'
 };
 
+// A model event whose title or file name starts with a searched prefix.
+struct NameMatch {
+  std::string sha256;
+  std::string name;      // the matching title or file name, as the event gives it
+  bool trusted = false;  // some matching event's signer is trusted for 'model'
+};
+
 struct KeyRow {
   std::string keyid, name, email, public_key;
 };
@@ -144,6 +151,11 @@ public:
   // most 1000 subjects, those of signers trusted for 'model' first.
   Result<std::vector<std::string>> subjects_with_identity(std::string_view field,
                                                           const std::string& value, bool prefix);
+  // Subjects of valid model events whose title or file name, lower-cased,
+  // starts with `lower_prefix` (a range probe of the name indexes), at most
+  // `limit`, trusted ones first. Nothing for an empty prefix.
+  Result<std::vector<NameMatch>> names_with_prefix(std::string_view lower_prefix,
+                                                   std::size_t limit);
   // Valid fingerprint events about `subject`.
   Result<std::vector<FingerprintRow>> fingerprints_of(std::string_view subject);
 

@@ -141,6 +141,42 @@ Result<std::vector<std::string>> Index::subjects_named(
   return trusted;
 }
 
+Result<std::vector<NameMatch>> Index::names_with_prefix(std::string_view lower_prefix,
+                                                        std::size_t limit) {
+  std::vector<NameMatch> out;
+  if (lower_prefix.empty() || limit == 0) return out;
+  // A range probe of the expression indexes: [prefix, prefix + U+10FFFF).
+  const std::string high = std::string(lower_prefix) + "\xf4\x8f\xbf\xbf";
+  for (const char* field : {"title", "file_name"}) {
+    const std::string raw = std::string("json_extract(e.payload, '$.predicate.") + field + "')";
+    const std::string column = "lower(" + raw + ")";
+    const std::string q = std::string("SELECT e.subject, ") + raw + ", " + trusted_for("model") +
+                          " AS trusted, " + k_event_columns + " FROM events e WHERE " +
+                          k_model_rows + " AND e.status = 'valid' AND " + column + " >= ?1 AND " +
+                          column + " < ?2 ORDER BY " + column + " LIMIT " +
+                          std::to_string(4 * limit);
+    PD_ASSIGN_OR_RETURN(Statement st, m_db.prepare(q));
+    st.bind(1, lower_prefix);
+    st.bind(2, high);
+    while (out.size() < limit) {
+      PD_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      PD_TRY(check_event_columns(st, 3));
+      std::string subject = st.column_text(0);
+      const bool trusted = st.column_int(2) != 0;
+      auto same = std::find_if(out.begin(), out.end(),
+                               [&](const NameMatch& m) { return m.sha256 == subject; });
+      if (same != out.end()) {
+        same->trusted = same->trusted || trusted;
+        continue;
+      }
+      out.push_back({std::move(subject), st.column_text(1), trusted});
+    }
+  }
+  std::stable_partition(out.begin(), out.end(), [](const NameMatch& m) { return m.trusted; });
+  return out;
+}
+
 Result<std::vector<FingerprintRow>> Index::fingerprints_of(std::string_view subject) {
   const std::string q =
       "SELECT f.event, f.subject, e.signer, f.spec, "

@@ -13,6 +13,7 @@
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
+#include "pedigree/lineage/upload_scan.hpp"
 #include "pedigree/lineage/vae_evidence.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
@@ -210,32 +211,6 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
   return report;
 }
 
-// Parents named by the file's own metadata recipes (not nested ancestors).
-// kohya's ss_* keys in a LoRA name the model it was trained on (trained-on).
-std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
-  std::vector<MetadataRecipe> out;
-  auto report = formats::decode_recipes(checkpoint.metadata);
-  bool adapter = false;
-  for (const auto& recipe : report.recipes)
-    if (recipe.source == formats::RecipeSource::k_kohya)
-      adapter = formats::guess_architecture(formats::canonicalize(checkpoint)) ==
-                formats::Architecture::k_lora;
-  for (const auto& recipe : report.recipes) {
-    if (!recipe.subject_sha256.empty()) continue;
-    for (const auto& p : recipe.parents) {
-      MetadataRecipe m;
-      m.parent = !p.sha256.empty() ? p.sha256 : (!p.short_hash.empty() ? p.short_hash : p.name);
-      m.relation = recipe.method.empty() ? p.role : recipe.method;
-      if (recipe.source == formats::RecipeSource::k_kohya && adapter)
-        m.relation = std::string(k_relation_trained_on);
-      m.weight = p.weight;
-      m.source = std::string(formats::recipe_source_name(recipe.source));
-      out.push_back(std::move(m));
-    }
-  }
-  return out;
-}
-
 // Events and .fp files hold the serialized form: compare in that form.
 bool same_fingerprint(const fingerprint::Fingerprint& known, const fingerprint::Fingerprint& own) {
   return fingerprint::serialize(known) == fingerprint::serialize(own);
@@ -341,6 +316,13 @@ void report_declared_hashes(const std::vector<DeclaredHashCheck>& checks, CheckR
 Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& path,
                                const CheckOptions& options) {
   PD_ASSIGN_OR_RETURN(auto scanned, scan_file_identity(path, options.fingerprint, options.scan));
+  return check_scanned(source, std::move(scanned), path.string(), options);
+}
+
+}  // namespace
+
+Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
+                                  const std::string& input, const CheckOptions& options) {
   std::vector<std::string> roots;
   if (!scanned.identity.sha256.empty()) roots.push_back(scanned.identity.sha256);
   std::vector<std::string> same = roots;  // artifacts this file is (by SHA-256 or weights)
@@ -373,7 +355,7 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
     PD_TRY(check_published_fingerprint(source, scanned, refs, report));
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
-  report.input = path.string();
+  report.input = input;
   report.kind = "file";
   report.identity = scanned.identity;
   CheckInput in{scanned.identity, scanned.recipes, scanned.fingerprint, scanned.vae_share};
@@ -391,8 +373,6 @@ Result<CheckReport> check_file(FactSource& source, const std::filesystem::path& 
                                  report.verdict});
   return report;
 }
-
-}  // namespace
 
 Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, FingerprintPass pass,
                                           const scan::ScanOptions& scan) {
@@ -425,37 +405,17 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   PD_ASSIGN_OR_RETURN(
       auto hashes, hash::hash_checkpoint(path.string(), path, checkpoint ? &*checkpoint : nullptr,
                                          why_not, options));
-  out.identity.input = path.string();
-  out.identity.kind = "file";
-  out.identity.sha256 = hashes.sha256.value_or("");
-  out.identity.weights_hash = hashes.weights.value_or("");
-  auto component = [&](const char* name) {
-    auto it = hashes.components.find(name);
-    return it == hashes.components.end() ? std::string() : it->second;
-  };
-  out.identity.unet_hash = component("unet");
-  out.identity.vae_hash = component("vae");
-  out.identity.text_encoder_hash = component("text_encoder");
+  FileScanResult result =
+      file_scan_result(path.string(), hashes, checkpoint ? &*checkpoint : nullptr,
+                       builder ? &*builder : nullptr, std::move(out.sketch_error));
   for (auto& d : declared) {
     d.computed = hashes.autov3.value_or("");
     std::string value = to_lower_ascii(d.declared);
     if (value.starts_with("0x")) value = value.substr(2);
     d.matches = !d.computed.empty() && value == d.computed;
   }
-  out.declared_hashes = std::move(declared);
-  if (checkpoint) {
-    out.recipes = recipes_of(*checkpoint);
-    if (auto it = checkpoint->metadata.find("modelspec.license"); it != checkpoint->metadata.end())
-      out.identity.declared_licence = it->second.substr(0, 256);
-  }
-  if (builder) {
-    auto fp = builder->finish();
-    if (fp && !fp->tensors.empty())
-      out.sketch = std::move(*fp);
-    else
-      out.sketch_error = fp ? "no tensor to fingerprint" : fp.error().message();
-  }
-  return out;
+  result.declared_hashes = std::move(declared);
+  return result;
 }
 
 namespace {
@@ -580,6 +540,21 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
     }
     return check_file(source, path, options);
   }
+  return check_identifier(source, target, options);
+}
+
+Result<CheckReport> check_picture(FactSource& source, std::string_view name, ByteView bytes) {
+  if (bytes.size() > k_max_image_bytes)
+    return invalid_argument(std::string(name) + ": image larger than " +
+                            std::to_string(k_max_image_bytes) + " bytes");
+  if (!detect_image_format(bytes.first(std::min<std::size_t>(bytes.size(), 16))))
+    return invalid_argument(std::string(name) + ": not a PNG, JPEG or WebP picture");
+  return check_image(source, std::filesystem::path(name), bytes);
+}
+
+Result<CheckReport> check_identifier(FactSource& source, std::string_view target,
+                                     const CheckOptions& options) {
+  (void)options;
   PD_TRY(not_a_missing_file(target));
   PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(target));
   // A pasted settings line names a model twice: its hash, and its name beside it.

@@ -110,6 +110,25 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path,
 Result<CheckReport> check_target(FactSource& source, std::string_view target,
                                  const CheckOptions& options = {});
 
+// The verdict for what a scan of a model file yielded (the second half of
+// checking a file; the first is scan_file_identity or an UploadScan).
+// `input` names the file in the report. Reference bootstrap as check_target
+// (nothing is stored when options.references is disabled).
+Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
+                                  const std::string& input, const CheckOptions& options = {});
+
+// Checks pasted text (a hash in any form, a model name, ...) without ever
+// reading the file system: what check_target does with a target that is not
+// an existing path. For servers, where text from a request must never name
+// a file on the server's machine.
+Result<CheckReport> check_identifier(FactSource& source, std::string_view target,
+                                     const CheckOptions& options = {});
+
+// Checks a picture held in memory (an upload) as check_target checks a
+// picture file; `name` names it in the report. InvalidArgument when the
+// bytes are not a PNG, JPEG or WebP picture or exceed k_max_image_bytes.
+Result<CheckReport> check_picture(FactSource& source, std::string_view name, ByteView bytes);
+
 // The artifacts `target` denotes, for `tree` and `graph`: an existing file
 // by its SHA-256 (it is hashed; no fingerprint), anything else as a pasted
 // hash or a model name. No candidates when the ledger knows none.

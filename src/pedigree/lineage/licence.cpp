@@ -13,16 +13,26 @@ constexpr std::size_t k_max_walk = 20000;  // as IndexSource loads at most
 
 enum class LicenceKind { k_commercial, k_openrail, k_non_commercial, k_unrecognised };
 
-// Recognises a licence by its SPDX-like name or title, case-insensitively.
+// Recognises a licence by its SPDX-like name, case-insensitively. Only an exact
+// name (surrounding spaces and quotes ignored) counts as a known licence that
+// allows commercial use or as OpenRAIL: a substring test would read "mit" in
+// "not permitted" as MIT. Any non-commercial marker anywhere makes it
+// non-commercial (the careful reading); everything else is unrecognised, which
+// keeps commercial_use unknown.
 LicenceKind classify(const std::string& licence) {
-  const std::string l = to_lower_ascii(licence);
+  std::string l = to_lower_ascii(licence);
   for (std::string_view nc : {"-nc", " nc", "non-commercial", "noncommercial", "non commercial"})
     if (l.find(nc) != std::string::npos) return LicenceKind::k_non_commercial;
-  if (l.find("openrail") != std::string::npos || l.find("open rail") != std::string::npos)
-    return LicenceKind::k_openrail;
-  for (std::string_view ok : {"apache", "mit", "bsd", "cc0", "cc-by-4.0", "cc by 4.0", "cc-by-sa",
-                              "cc by-sa", "unlicense"})
-    if (l.find(ok) != std::string::npos) return LicenceKind::k_commercial;
+  const auto first = l.find_first_not_of(" \t\"'");
+  const auto last = l.find_last_not_of(" \t\"'");
+  l = first == std::string::npos ? std::string() : l.substr(first, last - first + 1);
+  for (std::string_view rail : {"openrail", "openrail-m", "openrail++", "creativeml-openrail-m",
+                                "creativeml openrail-m", "creativeml openrail m"})
+    if (l == rail) return LicenceKind::k_openrail;
+  for (std::string_view ok :
+       {"apache-2.0", "apache 2.0", "apache", "mit", "bsd-2-clause", "bsd-3-clause", "bsd", "cc0",
+        "cc0-1.0", "cc-by-4.0", "cc by 4.0", "cc-by-sa-4.0", "cc by-sa 4.0", "unlicense"})
+    if (l == ok) return LicenceKind::k_commercial;
   return LicenceKind::k_unrecognised;
 }
 

@@ -136,6 +136,8 @@ Result<void> produce(std::span<const Source> sources, ChunkRing& ring, const Sca
   return {};
 }
 
+}  // namespace
+
 void run_byte_sink(ChunkRing& ring, std::size_t consumer, ByteSink& sink) {
   for (std::uint64_t seq = 0;; ++seq) {
     const Chunk* chunk = ring.acquire_for_read(consumer, seq);
@@ -155,8 +157,6 @@ void run_lane(ChunkRing& ring, std::size_t consumer, TensorLane& lane) {
     ring.release(consumer, seq);
   }
 }
-
-}  // namespace
 
 Result<void> scan_checkpoint(const formats::Checkpoint& checkpoint,
                              std::span<ByteSink* const> byte_sinks,

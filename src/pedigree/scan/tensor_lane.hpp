@@ -80,4 +80,10 @@ private:
   std::vector<std::uint8_t> m_scratch;  // byte-swapped elements
 };
 
+// Consumer loops of a scan (scan.cpp), each on a thread of its own: feed
+// every chunk of `ring`, in order, to one byte sink or one lane, until the
+// ring finishes or aborts.
+void run_byte_sink(ChunkRing& ring, std::size_t consumer, ByteSink& sink);
+void run_lane(ChunkRing& ring, std::size_t consumer, TensorLane& lane);
+
 }  // namespace pedigree::scan

@@ -1,0 +1,172 @@
+#include "pedigree/lineage/upload_scan.hpp"
+
+#include <algorithm>
+
+#include "pedigree/formats/checkpoint.hpp"
+#include "pedigree/formats/inspect.hpp"
+#include "pedigree/formats/names.hpp"
+#include "pedigree/formats/recipes.hpp"
+#include "pedigree/formats/safetensors.hpp"
+#include "pedigree/util/bytes.hpp"
+
+namespace pedigree::lineage {
+namespace {
+
+constexpr std::size_t k_length_field = 8;
+
+// Parents named by the file's own metadata recipes (not nested ancestors).
+std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
+  std::vector<MetadataRecipe> out;
+  auto report = formats::decode_recipes(checkpoint.metadata);
+  bool adapter = false;
+  for (const auto& recipe : report.recipes)
+    if (recipe.source == formats::RecipeSource::k_kohya)
+      adapter = formats::guess_architecture(formats::canonicalize(checkpoint)) ==
+                formats::Architecture::k_lora;
+  for (const auto& recipe : report.recipes) {
+    if (!recipe.subject_sha256.empty()) continue;
+    for (const auto& p : recipe.parents) {
+      MetadataRecipe m;
+      m.parent = !p.sha256.empty() ? p.sha256 : (!p.short_hash.empty() ? p.short_hash : p.name);
+      m.relation = recipe.method.empty() ? p.role : recipe.method;
+      if (recipe.source == formats::RecipeSource::k_kohya && adapter)
+        m.relation = std::string(k_relation_trained_on);
+      m.weight = p.weight;
+      m.source = std::string(formats::recipe_source_name(recipe.source));
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+// Why a stream whose leading bytes are `head` cannot be read for its weights.
+Error why_not_streamable(ByteView head, const std::string& display) {
+  auto format = formats::detect_format(head);
+  if (format == formats::Format::k_torch_zip || format == formats::Format::k_torch_legacy)
+    return Error(ErrorCode::k_not_supported,
+                 display +
+                     ": a PyTorch checkpoint cannot be read as it arrives (its tensor table "
+                     "is at the end of the file and its pickle is read by seeking); upload "
+                     "a .safetensors file, or check the file where it is stored, for weight "
+                     "evidence");
+  return Error(ErrorCode::k_corruption,
+               display + ": not a checkpoint (" + formats::describe_content(head) + ")");
+}
+
+}  // namespace
+
+FileScanResult file_scan_result(const std::string& input, const hash::ModelHashes& hashes,
+                                const formats::Checkpoint* checkpoint,
+                                fingerprint::FingerprintBuilder* builder,
+                                std::string sketch_error) {
+  FileScanResult out;
+  out.sketch_error = std::move(sketch_error);
+  out.identity.input = input;
+  out.identity.kind = "file";
+  out.identity.sha256 = hashes.sha256.value_or("");
+  out.identity.weights_hash = hashes.weights.value_or("");
+  auto component = [&](const char* name) {
+    auto it = hashes.components.find(name);
+    return it == hashes.components.end() ? std::string() : it->second;
+  };
+  out.identity.unet_hash = component("unet");
+  out.identity.vae_hash = component("vae");
+  out.identity.text_encoder_hash = component("text_encoder");
+  if (checkpoint) {
+    out.recipes = recipes_of(*checkpoint);
+    if (auto it = checkpoint->metadata.find("modelspec.license"); it != checkpoint->metadata.end())
+      out.identity.declared_licence = it->second.substr(0, 256);
+  }
+  if (builder) {
+    auto fp = builder->finish();
+    if (fp && !fp->tensors.empty())
+      out.sketch = std::move(*fp);
+    else
+      out.sketch_error = fp ? "no tensor to fingerprint" : fp.error().message();
+  }
+  return out;
+}
+
+UploadScan::UploadScan(std::string display, std::uint64_t size, FingerprintPass pass,
+                       scan::ScanOptions scan)
+    : m_display(std::move(display)), m_size(size), m_pass(pass), m_scan(std::move(scan)) {}
+
+UploadScan::~UploadScan() {
+  m_hasher.reset();  // joins the scan's threads before the builder goes
+}
+
+std::size_t UploadScan::head_wanted() const {
+  if (m_size < k_length_field) return 0;  // too short for anything: bytes only, at finish
+  if (m_head.size() < k_length_field) return k_length_field - m_head.size();
+  const std::uint64_t length = load_le64(m_head.data());
+  if (length == 0 || length > k_upload_max_header || length > m_size - k_length_field) return 0;
+  const std::uint64_t total = k_length_field + length;
+  return total > m_head.size() ? static_cast<std::size_t>(total - m_head.size()) : 0;
+}
+
+Result<void> UploadScan::start_scan() {
+  const ByteView head(m_head.data(), m_head.size());
+  if (formats::looks_like_safetensors(head)) {
+    auto parsed = formats::parse_safetensors_header(head, m_size);
+    if (parsed) {
+      m_checkpoint = std::move(*parsed);
+      m_checkpoint->sources = {m_display};
+      m_checkpoint->source_sizes = {m_size};
+    } else {
+      m_why_not = parsed.error().with_context(m_display);
+    }
+  } else {
+    m_why_not = why_not_streamable(head, m_display);
+  }
+  hash::HashOptions options;
+  options.sets = hash::k_set_sha256 | hash::k_set_weights;
+  options.scan = m_scan;
+  if (m_pass == FingerprintPass::k_build && m_checkpoint) {
+    auto plan = fingerprint::plan_checkpoint(*m_checkpoint);
+    if (plan)
+      m_builder.emplace(std::move(*plan));
+    else
+      m_sketch_error = plan.error().message();
+  } else if (m_pass == FingerprintPass::k_build) {
+    m_sketch_error = m_why_not ? m_why_not->message() : "not a checkpoint";
+  }
+  if (m_builder) options.extra_tensor_sinks.push_back(&*m_builder);
+  PD_ASSIGN_OR_RETURN(m_hasher, hash::StreamHasher::start(m_display, m_size,
+                                                          m_checkpoint ? &*m_checkpoint : nullptr,
+                                                          m_why_not, options));
+  std::vector<std::uint8_t> head_bytes;
+  head_bytes.swap(m_head);  // the header is not kept once pushed
+  return m_hasher->write(ByteView(head_bytes.data(), head_bytes.size()));
+}
+
+Result<void> UploadScan::write(ByteView bytes) {
+  while (!m_hasher && !bytes.empty()) {
+    const std::size_t wanted = head_wanted();
+    if (wanted == 0) {
+      PD_TRY(start_scan());
+      break;
+    }
+    if (m_head.size() + bytes.size() > m_size)
+      return invalid_argument(m_display + ": more than the declared " + std::to_string(m_size) +
+                              " bytes");
+    const std::size_t take = std::min(wanted, bytes.size());
+    m_head.insert(m_head.end(), bytes.begin(), bytes.begin() + take);
+    bytes = bytes.subspan(take);
+  }
+  if (m_hasher && !bytes.empty()) return m_hasher->write(bytes);
+  return {};
+}
+
+Result<FileScanResult> UploadScan::finish() {
+  if (!m_hasher) {
+    if (m_head.size() != m_size || head_wanted() != 0)
+      return corruption(m_display + ": upload ended after " + std::to_string(m_head.size()) +
+                        " of " + std::to_string(m_size) + " bytes");
+    PD_TRY(start_scan());
+  }
+  PD_ASSIGN_OR_RETURN(auto hashes, m_hasher->finish());
+  return file_scan_result(m_display, hashes, m_checkpoint ? &*m_checkpoint : nullptr,
+                          m_builder ? &*m_builder : nullptr, m_sketch_error);
+}
+
+}  // namespace pedigree::lineage

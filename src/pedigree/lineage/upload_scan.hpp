@@ -1,0 +1,75 @@
+// A model file checked as it is uploaded: the scan of scan_file_identity
+// (check.hpp) over bytes pushed in order, with nothing of the file kept
+// beyond the scan's bounded ring (no temporary file, no whole-file buffer).
+//
+// The tensor table must come first in the stream. A safetensors file has it
+// at the front (u64 length + JSON header), so its weights hash, component
+// hashes and fingerprint are computed exactly as for a file on disk. A
+// PyTorch .ckpt (zip) keeps its table in the central directory at the end
+// and its pickle is read by seeking; it is hashed as bytes only (SHA-256 and
+// the other whole-file hashes) and the result says why there is no weights
+// hash or fingerprint (weights_error / sketch_error), so the verdict can only
+// rest on what the ledger knows of its SHA-256.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pedigree/fingerprint/builder.hpp"
+#include "pedigree/formats/tensor.hpp"
+#include "pedigree/hash/hash_file.hpp"
+#include "pedigree/hash/model_hashes.hpp"
+#include "pedigree/lineage/check.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::lineage {
+
+// Largest safetensors header buffered before the scan starts (a bigger one
+// is hashed as bytes only, with that reason). SD1.x headers are ~100 KiB.
+inline constexpr std::uint64_t k_upload_max_header = 16ull << 20;
+
+class UploadScan {
+public:
+  // `display` names the upload in the report; `size` is the byte count that
+  // will be pushed (an HTTP Content-Length).
+  UploadScan(std::string display, std::uint64_t size, FingerprintPass pass,
+             scan::ScanOptions scan = {});
+  ~UploadScan();
+  UploadScan(const UploadScan&) = delete;
+  UploadScan& operator=(const UploadScan&) = delete;
+
+  // The next bytes. Errors: InvalidArgument past `size`; those of the scan.
+  Result<void> write(ByteView bytes);
+  // Ends the upload: the FileScanResult scan_file_identity would give for
+  // the same bytes on disk (safetensors), or bytes-only hashes (others).
+  // Corruption when fewer than `size` bytes arrived.
+  Result<FileScanResult> finish();
+
+private:
+  // Bytes still wanted in m_head before the format can be decided (0: decide now).
+  std::size_t head_wanted() const;
+  Result<void> start_scan();
+
+  std::string m_display;
+  std::uint64_t m_size;
+  FingerprintPass m_pass;
+  scan::ScanOptions m_scan;
+  std::vector<std::uint8_t> m_head;  // leading bytes until the scan starts
+  std::optional<formats::Checkpoint> m_checkpoint;
+  std::optional<Error> m_why_not;
+  std::string m_sketch_error;
+  std::optional<fingerprint::FingerprintBuilder> m_builder;  // outlives m_hasher
+  std::unique_ptr<hash::StreamHasher> m_hasher;
+};
+
+// The FileScanResult of one finished scan (shared by scan_file_identity and
+// UploadScan): identity from `hashes`, recipes from the checkpoint's
+// metadata, the fingerprint from `builder` when there is one.
+FileScanResult file_scan_result(const std::string& input, const hash::ModelHashes& hashes,
+                                const formats::Checkpoint* checkpoint,
+                                fingerprint::FingerprintBuilder* builder, std::string sketch_error);
+
+}  // namespace pedigree::lineage

@@ -1,0 +1,183 @@
+// End-to-end tests of `pedigree serve`'s checkpoint upload (POST /api/upload):
+// the body is hashed and fingerprinted as it arrives and the verdict equals
+// `pedigree check --json FILE` on the same bytes; a multi-hundred-MB upload
+// leaves the server's peak memory bounded; nothing is written to the ledger
+// (not even a reference fingerprint, which `check FILE` would store).
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include "e2e/check_world.hpp"
+#include "e2e/model_files.hpp"
+#include "e2e/serve_process.hpp"
+#include "fingerprint/family.hpp"
+#include "pedigree/hash/sha256.hpp"
+#include "pedigree/util/hex.hpp"
+
+namespace pedigree {
+namespace {
+
+namespace fs = std::filesystem;
+using fingerprint::testing::Family;
+using fingerprint::testing::Weights;
+using nlohmann::json;
+using testing::CheckWorld;
+using testing::openssl_file_sha256;
+using testing::ServeProcess;
+using testing::shell_quote;
+
+json body_json(const httplib::Result& r) {
+  return r ? json::parse(r->body, nullptr, false) : json();
+}
+
+std::string ledger_snapshot(const fs::path& dir) {
+  return testing::run_command("cd " + shell_quote(dir.string()) +
+                              " && find . -path ./.git/pedigree/index.sqlite\\* -prune -o "
+                              "-type f -print | LC_ALL=C sort | xargs sha256sum")
+      .output;
+}
+
+// Process `pid`'s peak resident memory in KiB (VmHWM), 0 if unreadable.
+std::uint64_t peak_rss_kib(int pid) {
+  const std::string status = testing::read_text("/proc/" + std::to_string(pid) + "/status");
+  const auto at = status.find("VmHWM:");
+  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 6));
+}
+
+class ServeUpload : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const fs::path dir = m_world.dir() / "models";
+    m_sd14 = dir / "sd14.safetensors";
+    m_sd15 = dir / "sd15.safetensors";
+    m_nai = dir / "animefull.safetensors";
+    testing::write_family_model(m_family, m_family.base(), m_sd14);
+    testing::write_family_model(m_family, m_sd15_w, m_sd15);
+    testing::write_family_model(m_family, m_nai_w, m_nai);
+    m_world.model("sd14", "base", "2022-08-22", nullptr, testing::Signer::k_trusted,
+                  openssl_file_sha256(m_sd14));
+    m_world.model("sd15", "base", "2022-10-20", nullptr, testing::Signer::k_trusted,
+                  openssl_file_sha256(m_sd15));
+    m_world.model("animefull", "nai-leak", "2022-10-06", nullptr, testing::Signer::k_trusted,
+                  openssl_file_sha256(m_nai));
+  }
+  httplib::Result upload(const ServeProcess& server, const fs::path& file) {
+    httplib::Client c("127.0.0.1", server.port());
+    c.set_read_timeout(120, 0);
+    c.set_write_timeout(120, 0);
+    return c.Post("/api/upload?name=" + file.filename().string(), testing::read_text(file),
+                  "application/octet-stream");
+  }
+  fs::path references() const { return m_world.ledger_dir() / ".git" / "pedigree" / "references"; }
+
+  CheckWorld m_world;
+  Family m_family{42};
+  Weights m_sd15_w = m_family.finetune(0, 1, false);
+  Weights m_nai_w = m_family.finetune(1, 1, true);
+  fs::path m_sd14, m_sd15, m_nai;
+};
+
+TEST_F(ServeUpload, UploadedMergeGetsTheVerdictOfCheckFile) {
+  for (const auto& f : {m_sd14, m_sd15, m_nai})  // the CLI bootstraps the reference fingerprints
+    ASSERT_NE(m_world.check(shell_quote(f.string())).exit_code, 1);
+  auto merge = m_world.dir() / "models" / "merge.safetensors";
+  testing::write_family_model(
+      m_family, fingerprint::testing::combine({{0.7, &m_sd15_w}, {0.3, &m_nai_w}}), merge);
+  auto cli = m_world.check(shell_quote(merge.string()));
+  ASSERT_EQ(cli.exit_code, 12) << cli.out;
+  ServeProcess server(m_world);
+  auto r = upload(server, merge);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = body_json(r);
+  EXPECT_EQ(j["verdict"], "nai");
+  EXPECT_EQ(j["target"]["kind"], "file");
+  EXPECT_EQ(j["target"]["input"], "merge.safetensors");
+  EXPECT_EQ(j["target"]["sha256"], openssl_file_sha256(merge));
+  for (const char* key : {"sha256", "weights", "unet"})
+    EXPECT_EQ(j["target"][key], cli.json["target"][key]) << key;
+  for (const char* key : {"verdict", "confidence", "summary", "nai_share", "fingerprint",
+                          "evidence", "components", "references", "paths", "unknowns"})
+    EXPECT_EQ(j[key], cli.json[key]) << key;
+  EXPECT_NEAR(j["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.3, 0.03);
+}
+
+TEST_F(ServeUpload, UploadedReferenceIsIdentifiedAndNothingIsStored) {
+  const std::string before = ledger_snapshot(m_world.ledger_dir());
+  ServeProcess server(m_world);
+  auto r = upload(server, m_nai);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body_json(r)["verdict"], "nai-leak");
+  EXPECT_FALSE(fs::exists(references() / (openssl_file_sha256(m_nai) + ".fp")));
+  // The same file through the CLI would store it: the server does not.
+  EXPECT_EQ(ledger_snapshot(m_world.ledger_dir()), before);
+}
+
+TEST_F(ServeUpload, NonSafetensorsUploadsAreHashedAsBytesAndSaySo) {
+  // A file starting like a PyTorch zip whose SHA-256 the ledger knows as a NAI leak.
+  const std::string bytes = std::string("PK\x03\x04", 4) + std::string(5000, 'x');
+  const auto file = m_world.dir() / "model.ckpt";
+  testing::write_text(file, bytes);
+  m_world.model("leaked-ckpt", "nai-leak", "2022-10-06", nullptr, testing::Signer::k_trusted,
+                openssl_file_sha256(file));
+  const auto junk = m_world.dir() / "notes.txt";
+  testing::write_text(junk, "hello, not a model\n");
+  ServeProcess server(m_world);
+  auto known = body_json(upload(server, file));
+  EXPECT_EQ(known["verdict"], "nai-leak") << known.dump();
+  EXPECT_EQ(known["target"]["sha256"], openssl_file_sha256(file));
+  bool said = false;
+  for (const auto& n : known["notes"])
+    said |= n.get<std::string>().find("cannot be read as it arrives") != std::string::npos;
+  EXPECT_TRUE(said) << known.dump();
+  auto unknown = body_json(upload(server, junk));
+  EXPECT_EQ(unknown["verdict"], "unknown") << unknown.dump();
+  EXPECT_EQ(unknown["target"]["sha256"], openssl_file_sha256(junk));
+}
+
+TEST_F(ServeUpload, LargeUploadStreamsWithBoundedMemory) {
+  // A 384 MiB safetensors file generated while it is sent: one F16 tensor.
+  constexpr std::uint64_t k_data = 384ull << 20;
+  std::string header =
+      json{{"model.diffusion_model.out.2.weight",
+            {{"dtype", "F16"}, {"shape", {k_data / 2}}, {"data_offsets", {0, k_data}}}}}
+          .dump();
+  while (header.size() % 8) header.push_back(' ');
+  std::string head(8, '\0');
+  for (int i = 0; i < 8; ++i) head[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  head += header;
+  const std::uint64_t total = head.size() + k_data;
+  const std::string block(1 << 20, '\x3c');
+  hash::Sha256 expected;
+  ServeProcess server(m_world);
+  const int pid = server.pid();
+  ASSERT_GT(pid, 0);
+  const std::uint64_t rss_before = peak_rss_kib(pid);
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(300, 0);
+  c.set_write_timeout(300, 0);
+  auto r = c.Post(
+      "/api/upload?name=big.safetensors", total,
+      [&](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+        std::string_view piece =
+            offset < head.size() ? std::string_view(head).substr(offset)
+                                 : std::string_view(block).substr(
+                                       0, std::min<std::uint64_t>(block.size(), total - offset));
+        expected.update(
+            ByteView(reinterpret_cast<const std::uint8_t*>(piece.data()), piece.size()));
+        return sink.write(piece.data(), piece.size());
+      },
+      "application/octet-stream");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto digest = expected.finish();
+  EXPECT_EQ(body_json(r)["target"]["sha256"], to_hex(ByteView(digest.data(), digest.size())));
+  const std::uint64_t peak = peak_rss_kib(pid);
+  // The scan's ring is 6 x 8 MiB; the upload is 384 MiB. Peak well under the upload's size.
+  EXPECT_LT(peak, 160u * 1024) << "peak RSS " << peak << " KiB (before the upload " << rss_before
+                               << " KiB)";
+}
+
+}  // namespace
+}  // namespace pedigree
