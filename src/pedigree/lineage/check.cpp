@@ -540,6 +540,8 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
     }
     return check_file(source, path, options);
   }
+  // On the command line a '/' that names no file is a mistyped path, not a name.
+  PD_TRY(not_a_missing_file(target));
   return check_identifier(source, target, options);
 }
 
@@ -555,7 +557,6 @@ Result<CheckReport> check_picture(FactSource& source, std::string_view name, Byt
 Result<CheckReport> check_identifier(FactSource& source, std::string_view target,
                                      const CheckOptions& options) {
   (void)options;
-  PD_TRY(not_a_missing_file(target));
   PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(target));
   // A pasted settings line names a model twice: its hash, and its name beside it.
   Resolution r;
