@@ -133,15 +133,20 @@ std::optional<HfRepo> hf_repo(std::string_view text) {
     t.remove_prefix(3);
     explicit_hf = true;
   }
+  // After "hf:" the text is owner/name itself (an owner may look like a host).
   for (std::string_view host : {"https://huggingface.co/", "http://huggingface.co/",
                                 "huggingface.co/", "https://hf.co/", "hf.co/"})
-    if (starts_with_ci(t, host)) {
+    if (!explicit_hf && starts_with_ci(t, host)) {
       t.remove_prefix(host.size());
       auto parts = split(t, '/');
       if (parts.size() < 2) return std::nullopt;
       HfRepo out{std::string(parts[0]) + "/" + std::string(parts[1]), ""};
       if (parts.size() >= 4 && (parts[2] == "tree" || parts[2] == "blob" || parts[2] == "resolve"))
         out.revision = std::string(parts[3]);
+      // The revision must read back as owner/name@rev: the same characters as the @ form.
+      if (!std::all_of(out.revision.begin(), out.revision.end(),
+                       [](char c) { return field_char(c); }))
+        return std::nullopt;
       if (!hf_repo_id(out.repo)) return std::nullopt;
       return out;
     }
