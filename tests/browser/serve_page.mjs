@@ -37,11 +37,14 @@ const browser = await puppeteer.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
 });
 let exitCode = 0;
+const failedResponses = [];
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(30000);
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("console", (m) => { if (m.type() === "error") problems.push("console error: " + m.text()); });
+  // Which request failed, so a console "404" names its URL.
+  page.on("response", (r) => { if (r.status() >= 400) failedResponses.push(r.status() + " " + r.url()); });
   await page.setViewport({ width: 1200, height: 900 });
   const verdictOf = () => page.$eval("#verdict", (n) => n.getAttribute("data-verdict"));
 
@@ -134,6 +137,7 @@ try {
 } catch (e) {
   console.error(e.message);
   if (problems.length) console.error(problems.join("\n"));
+  if (failedResponses.length) console.error("responses >= 400:\n" + failedResponses.join("\n"));
   exitCode = 1;
 } finally {
   await browser.close();

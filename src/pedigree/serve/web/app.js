@@ -99,7 +99,9 @@ function renderVerdict(r) {
       el("li", {}, (m.name || "") + " " + (m.hash || "") + " (" + m.origin + ")"))));
   }
   if ((r.notes || []).length) out.append(el("h2", {}, "Notes"), el("ul", { class: "small" }, r.notes.map((n) => el("li", {}, n))));
-  if (t.sha256 && /^[0-9a-f]{64}$/.test(t.sha256)) out.append(graphBox(t.sha256));
+  // Only an artifact the ledger knows has an ancestry graph (asking for another is a 404).
+  const known = (r.candidates || []).some((c) => c.sha256 === t.sha256);
+  if (known && /^[0-9a-f]{64}$/.test(t.sha256)) out.append(graphBox(t.sha256));
   return out;
 }
 
