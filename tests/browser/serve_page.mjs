@@ -51,7 +51,7 @@ try {
   step("paste a hash");
   await page.goto(base + "/", { waitUntil: "networkidle0" });
   await page.type("#check-input", child);
-  await page.click("#check-button");
+  await page.$eval("#check-button", (a) => a.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true })));
   await page.waitForSelector("#verdict");
   check((await verdictOf()) === "nai-leak", "a pasted hash of C reads nai-leak");
   check((await page.$$("#evidence tbody tr")).length > 0, "evidence is listed");
@@ -68,7 +68,7 @@ try {
     return null;
   }, parentName);
   check(target, "the graph has a node named " + parentName);
-  await page.click(`#graph g.node[data-sha256="${target}"]`);
+  await page.$eval(`#graph g.node[data-sha256="${target}"]`, (a) => a.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true })));
   await page.waitForFunction((sha) => location.hash === "#/model/" + sha, {}, target);
   await page.waitForSelector("#model-name");
   check((await page.$eval("#model-name", (n) => n.textContent)) === parentName, "the graph node opens its model page");
@@ -81,7 +81,7 @@ try {
   await page.waitForSelector(".path a");
   const links = await page.$$eval(".path a", (as) => as.map((a) => [a.textContent, a.getAttribute("href")]));
   const last = links[links.length - 1];
-  await page.click(`.path a[href="${last[1]}"]`);
+  await page.$eval(`.path a[href="${last[1]}"]`, (a) => a.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true })));
   await page.waitForSelector("#model-name");
   check((await page.$eval("#model-name", (n) => n.textContent)) === last[0], "a path step opens the NAI reference's page");
 
