@@ -17,6 +17,7 @@ void setup_clone(CLI::App& app, int& exit_code);
 void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);
 void setup_graph(CLI::App& app, int& exit_code);
+void setup_relate(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
 void setup_index(CLI::App& app, int& exit_code);
 void setup_init(CLI::App& app, int& exit_code);

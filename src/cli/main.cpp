@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   pedigree::cli::setup_init(app, exit_code);
   pedigree::cli::setup_inspect(app, exit_code);
   pedigree::cli::setup_key(app, exit_code);
+  pedigree::cli::setup_relate(app, exit_code);
   pedigree::cli::setup_remote(app, exit_code);
   pedigree::cli::setup_serve_launcher(app, exit_code);
   pedigree::cli::setup_sync(app, exit_code);
