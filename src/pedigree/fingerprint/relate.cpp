@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "pedigree/fingerprint/linalg.hpp"
 
@@ -214,6 +215,43 @@ Choice choose_parents(const BlockGrams& g, std::size_t t,
         break;
       }
     }
+  }
+  // Consolidation: two parents that one candidate replaces at no cost (a merge of M and C,
+  // M itself a merge of A and B, first found as A, B and C) give way to it.
+  for (bool merged = true; merged && parents.size() > 1;) {
+    merged = false;
+    for (std::size_t a = 0; a < parents.size() && !merged; ++a)
+      for (std::size_t b = a + 1; b < parents.size() && !merged; ++b) {
+        auto rest = parents;
+        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(b));
+        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(a));
+        // Candidates most aligned with what the two contribute together (from the Grams).
+        std::vector<std::pair<double, std::size_t>> aligned;
+        for (std::size_t j : candidates) {
+          if (std::find(parents.begin(), parents.end(), j) != parents.end()) continue;
+          double vj = 0, jj = 0;
+          for (std::size_t blk = 0; blk < g.gram.size(); ++blk) {
+            const Matrix& m = g.gram[blk];
+            vj +=
+                current.theta[blk][a] * m(parents[a], j) + current.theta[blk][b] * m(parents[b], j);
+            jj += m(j, j);
+          }
+          if (vj > 0 && jj > 0) aligned.push_back({vj * vj / jj, j});
+        }
+        std::sort(aligned.begin(), aligned.end(), std::greater<>());
+        if (aligned.size() > 3) aligned.resize(3);
+        for (const auto& [score, j] : aligned) {
+          auto trial = rest;
+          trial.push_back(j);
+          Fit f = fit(g, t, trial, options.max_share, free_sign);
+          if (f.rss - current.rss < options.min_gain * yy) {
+            parents = std::move(trial);
+            current = std::move(f);
+            merged = true;
+            break;
+          }
+        }
+      }
   }
   const double explained = yy > 0 ? std::clamp(1.0 - current.rss / yy, 0.0, 1.0) : 0.0;
   return {std::move(parents), std::move(current), explained};
