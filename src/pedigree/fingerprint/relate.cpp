@@ -170,11 +170,11 @@ struct Choice {
   double explained = 0;
 };
 
-Choice choose_parents(const BlockGrams& g, std::size_t t,
-                      const std::vector<std::size_t>& candidates, const RelateOptions& options,
-                      bool free_sign = false) {
+Choice choose_from(const BlockGrams& g, std::size_t t, const std::vector<std::size_t>& candidates,
+                   const RelateOptions& options, bool free_sign, std::optional<std::size_t> first) {
   const double yy = total(g, t, t);
   std::vector<std::size_t> parents;
+  if (first) parents.push_back(*first);
   Fit current = fit(g, t, parents, options.max_share, free_sign);
   while (parents.size() < options.max_parents) {
     std::vector<std::pair<double, std::size_t>> ranked;
@@ -255,6 +255,32 @@ Choice choose_parents(const BlockGrams& g, std::size_t t,
   }
   const double explained = yy > 0 ? std::clamp(1.0 - current.rss / yy, 0.0, 1.0) : 0.0;
   return {std::move(parents), std::move(current), explained};
+}
+
+// The best of greedy searches started from each of the `starts` candidates most correlated
+// with the model: one greedy search can be trapped by a child that holds most of the model
+// (it explains much at first, then brings along what no bounded share can cancel).
+Choice choose_parents(const BlockGrams& g, std::size_t t,
+                      const std::vector<std::size_t>& candidates, const RelateOptions& options,
+                      bool free_sign = false) {
+  Choice best = choose_from(g, t, candidates, options, free_sign, std::nullopt);
+  std::vector<std::pair<double, std::size_t>> ranked;
+  const Fit none = fit(g, t, {}, options.max_share, free_sign);
+  for (std::size_t j : candidates) {
+    const double s = screen_score(g, t, j, {}, none, free_sign);
+    if (s > 0) ranked.push_back({s, j});
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (std::size_t r = 1; r < std::min<std::size_t>(ranked.size(), options.starts); ++r) {
+    Choice c = choose_from(g, t, candidates, options, free_sign, ranked[r].second);
+    const double margin = options.min_gain * total(g, t, t);
+    if (c.fit.rss < best.fit.rss - margin ||
+        (c.fit.rss <= best.fit.rss + margin && c.parents.size() < best.parents.size()))
+      best = std::move(c);
+  }
+  return best;
 }
 
 // The candidate `t` holds whole (share >= fine_tune_share) that explains most of it, if any.

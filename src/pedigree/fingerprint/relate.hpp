@@ -46,6 +46,7 @@ struct RelateOptions {
   double fine_tune_share = 0.9;      // a model held this whole by an unexplained one: its parent
   double extrapolation_weight = 10;  // order: explained minus this times (free - bounded)
   unsigned screen = 8;               // candidates evaluated exactly per step (best by correlation)
+  unsigned starts = 6;  // greedy searches, from each of the best-correlated first parents
 };
 
 // How a child came from a parent: merged (its parents explain it), or trained from it
