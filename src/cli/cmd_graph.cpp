@@ -46,15 +46,7 @@ int run_graph(const GraphOptions& opts) {
     print_json(lineage::to_json(graph));
     return k_exit_ok;
   }
-  const std::string dot = lineage::to_dot(graph);
-  if (opts.format == "dot") {
-    std::fputs(dot.c_str(), stdout);
-    return k_exit_ok;
-  }
-  auto svg = lineage::render_svg(dot);
-  if (!svg) return report_error(svg.error());
-  std::fwrite(svg->data(), 1, svg->size(), stdout);
-  return k_exit_ok;
+  return print_drawing(lineage::to_dot(graph), opts.format);
 }
 
 }  // namespace

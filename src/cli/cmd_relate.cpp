@@ -49,15 +49,7 @@ int run_relate(const RelateCliOptions& opts) {
     std::fputs(lineage::relation_text(*relation).c_str(), stdout);
     return k_exit_ok;
   }
-  const std::string dot = lineage::to_dot(lineage::relation_graph(*relation));
-  if (opts.format == "dot") {
-    std::fputs(dot.c_str(), stdout);
-    return k_exit_ok;
-  }
-  auto svg = lineage::render_svg(dot);
-  if (!svg) return report_error(svg.error());
-  std::fwrite(svg->data(), 1, svg->size(), stdout);
-  return k_exit_ok;
+  return print_drawing(lineage::to_dot(lineage::relation_graph(*relation)), opts.format);
 }
 
 }  // namespace

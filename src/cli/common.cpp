@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "pedigree/lineage/graph.hpp"
+
 namespace pedigree::cli {
 
 int exit_code_for(const Error& error) {
@@ -25,6 +27,17 @@ int exit_code_for(const Error& error) {
 int report_error(const Error& error) {
   std::fprintf(stderr, "pedigree: error: %s\n", terminal_safe(error.message()).c_str());
   return exit_code_for(error);
+}
+
+int print_drawing(const std::string& dot, std::string_view format) {
+  if (format == "dot") {
+    std::fputs(dot.c_str(), stdout);
+    return k_exit_ok;
+  }
+  auto svg = lineage::render_svg(dot);
+  if (!svg) return report_error(svg.error());
+  std::fwrite(svg->data(), 1, svg->size(), stdout);
+  return k_exit_ok;
 }
 
 void print_json(const nlohmann::json& value) {

@@ -41,6 +41,10 @@ void print_json(const nlohmann::json& value);
 // True when stderr is a terminal (progress bars are drawn only then).
 bool stderr_is_terminal();
 
+// Prints a Graphviz drawing: the DOT text itself for `format` "dot", else the SVG that Graphviz
+// `dot` renders from it. Returns the exit code (an error when `dot` is missing or fails).
+int print_drawing(const std::string& dot, std::string_view format);
+
 // Turns SIGBUS into a one-line error and exit code k_exit_io instead of a crash:
 // checkpoints are read through memory maps, and a file truncated by another
 // process while it is read faults on access (nothing has been written then).
