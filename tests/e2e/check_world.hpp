@@ -31,7 +31,9 @@ struct Parent {
   std::string weight;  // "" for none
 };
 
-struct CliRun {
+// One run of the binary by a CheckWorld (named apart from ledger_cli.hpp's CliRun: both
+// are in pedigree::testing and linked into one test binary).
+struct CheckRun {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -125,7 +127,7 @@ public:
   }
 
   // Runs `pedigree ARGS --ledger LEDGER` in the test's environment.
-  CliRun run(const std::string& args, const std::string& extra_env = "") const {
+  CheckRun run(const std::string& args, const std::string& extra_env = "") const {
     const auto err_path = m_dir / "stderr.txt";
     const std::string env =
         "HOME=" + shell_quote((m_dir / "home").string()) +
@@ -137,13 +139,13 @@ public:
     auto r =
         run_command(env + shell_quote(PEDIGREE_BINARY) + " " + args + " --ledger " +
                     shell_quote(ledger_dir().string()) + " 2>" + shell_quote(err_path.string()));
-    CliRun out{r.exit_code, r.output, read_text(err_path), nullptr};
+    CheckRun out{r.exit_code, r.output, read_text(err_path), nullptr};
     auto j = nlohmann::json::parse(r.output, nullptr, false);
     if (!j.is_discarded()) out.json = std::move(j);
     return out;
   }
 
-  CliRun check(const std::string& targets) const { return run("check --json " + targets); }
+  CheckRun check(const std::string& targets) const { return run("check --json " + targets); }
 
 private:
   TempDir m_dir;
