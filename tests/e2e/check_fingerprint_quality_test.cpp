@@ -111,8 +111,8 @@ protected:
       EXPECT_NE(r.exit_code, 1) << r.err;
     }
   }
-  testing::CheckRun check(const std::string& name, const Weights& w,
-                          const std::vector<DType>& dtypes = {}) {
+  testing::CliRun check(const std::string& name, const Weights& w,
+                        const std::vector<DType>& dtypes = {}) {
     auto path = m_world.dir() / "models" / (name + ".safetensors");
     write_model(m_family, w, path, dtypes);
     return m_world.check(shell_quote(path.string()));
@@ -134,7 +134,7 @@ protected:
 };
 
 // Not clean, and when not NAI either, the fingerprint says why it is inconclusive.
-void expect_not_clean(const testing::CheckRun& r, const std::string& reason) {
+void expect_not_clean(const testing::CliRun& r, const std::string& reason) {
   ASSERT_NE(r.exit_code, 1) << r.err;
   EXPECT_NE(r.json["verdict"], "no-nai-found") << r.out;
   const auto& fp = r.json["fingerprint"];

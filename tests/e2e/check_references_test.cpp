@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 using fingerprint::testing::combine;
 using fingerprint::testing::Family;
 using fingerprint::testing::Weights;
-using testing::CheckRun;
 using testing::CheckWorld;
+using testing::CliRun;
 using testing::openssl_file_sha256;
 using testing::shell_quote;
 
@@ -75,7 +75,7 @@ protected:
     testing::write_family_model(m_family, w, path);
     return path;
   }
-  CheckRun trust(const std::string& args) { return m_world.run("trust " + args); }
+  CliRun trust(const std::string& args) { return m_world.run("trust " + args); }
 
   CheckWorld m_world;
   Family m_family{42};

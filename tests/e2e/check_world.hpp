@@ -31,9 +31,9 @@ struct Parent {
   std::string weight;  // "" for none
 };
 
-// One run of the binary by a CheckWorld (named apart from ledger_cli.hpp's CliRun: both
-// are in pedigree::testing and linked into one test binary).
-struct CheckRun {
+// One run of the binary by a CheckWorld (ledger_cli.hpp's is LedgerCliRun: both are in
+// pedigree::testing and linked into one test binary).
+struct CliRun {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -127,7 +127,7 @@ public:
   }
 
   // Runs `pedigree ARGS --ledger LEDGER` in the test's environment.
-  CheckRun run(const std::string& args, const std::string& extra_env = "") const {
+  CliRun run(const std::string& args, const std::string& extra_env = "") const {
     const auto err_path = m_dir / "stderr.txt";
     const std::string env =
         "HOME=" + shell_quote((m_dir / "home").string()) +
@@ -139,13 +139,13 @@ public:
     auto r =
         run_command(env + shell_quote(PEDIGREE_BINARY) + " " + args + " --ledger " +
                     shell_quote(ledger_dir().string()) + " 2>" + shell_quote(err_path.string()));
-    CheckRun out{r.exit_code, r.output, read_text(err_path), nullptr};
+    CliRun out{r.exit_code, r.output, read_text(err_path), nullptr};
     auto j = nlohmann::json::parse(r.output, nullptr, false);
     if (!j.is_discarded()) out.json = std::move(j);
     return out;
   }
 
-  CheckRun check(const std::string& targets) const { return run("check --json " + targets); }
+  CliRun check(const std::string& targets) const { return run("check --json " + targets); }
 
 private:
   TempDir m_dir;

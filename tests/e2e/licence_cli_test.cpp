@@ -27,7 +27,7 @@ void licensed(CheckWorld& w, const std::string& label, const std::string& licenc
   w.attest(st, Signer::k_trusted);
 }
 
-std::string reasons(const testing::CheckRun& r) {
+std::string reasons(const testing::CliRun& r) {
   return r.json["licence"]["reasons"].dump();
 }
 
