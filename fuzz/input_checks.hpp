@@ -1,5 +1,5 @@
 // What the parsers of input from others (pictures, merge recipes, DSSE
-// envelopes, ledger events, .fp fingerprints, git trees, canonical JSON) must
+// envelopes, ledger events and key files, .fp fingerprints, git trees, canonical JSON) must
 // guarantee on any bytes, checked by their fuzz targets (fuzz/fuzz_<name>.cpp)
 // and by tests/fuzz/corpus_test.cpp, which runs every seed of
 // fuzz/corpus/<name>/ through the same check as a plain test.
@@ -26,6 +26,7 @@
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/identifier.hpp"
 #include "pedigree/ledger/event.hpp"
+#include "pedigree/ledger/keys.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/sync/tree_check.hpp"
 #include "pedigree/util/error.hpp"
@@ -128,6 +129,21 @@ inline std::optional<std::string> check_dsse(ByteView bytes) {
   return std::nullopt;
 }
 
+// A ledger's public key file (keys/<keyid>.json, from whoever the ledger was cloned
+// from): a self-signed DSSE envelope holding a key/v1 record. The path names the key
+// of the seed (the project key), so mutated keys also reach the id check; an accepted
+// file must name that key.
+inline constexpr std::string_view k_key_seed_path =
+    "keys/ca0153d5e2b7f6ebfd68e6fff5463060b1998d46041ee44932036cc764ed94d5.json";
+inline std::optional<std::string> check_key(ByteView bytes) {
+  auto record = ledger::verify_key_file(k_key_seed_path, as_text(bytes));
+  if (!record) return one_line("verify_key_file", record.error().message());
+  if ("keys/" + record->key.keyid() + ".json" != k_key_seed_path) {
+    return "an accepted key file names another key";
+  }
+  return std::nullopt;
+}
+
 // An in-toto statement (an event's payload): parse + validate + re-serialize.
 inline std::optional<std::string> check_event(ByteView bytes) {
   auto statement = ledger::parse_statement(as_text(bytes), "fuzz event");
@@ -203,6 +219,7 @@ inline constexpr FuzzInput k_fuzz_inputs[] = {
     {"recipes", &check_recipes},
     {"dsse", &check_dsse},
     {"event", &check_event},
+    {"key", &check_key},
     {"fp", &check_fp},
     {"tree", &check_tree},
     {"canonical_json", &check_canonical_json},

@@ -31,6 +31,8 @@ struct Parent {
   std::string weight;  // "" for none
 };
 
+// One run of the binary by a CheckWorld (ledger_cli.hpp's is LedgerCliRun: both are in
+// pedigree::testing and linked into one test binary).
 struct CliRun {
   int exit_code = -1;
   std::string out;

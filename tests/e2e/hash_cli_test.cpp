@@ -29,9 +29,9 @@ Run pedigree_hash(const TempDir& dir, const std::string& args) {
   auto r =
       run_command("XDG_CACHE_HOME=" + shell_quote((dir / "cache").string()) + " " +
                   shell_quote(PEDIGREE_BINARY) + " hash " + args + " 2>" + shell_quote(err_path));
-  Run out{r.status, nullptr, command_output("cat " + shell_quote(err_path))};
-  if (args.find("--json") != std::string::npos && r.status == 0) {
-    out.json = nlohmann::json::parse(r.out);
+  Run out{r.exit_code, nullptr, command_output("cat " + shell_quote(err_path))};
+  if (args.find("--json") != std::string::npos && r.exit_code == 0) {
+    out.json = nlohmann::json::parse(r.output);
   }
   return out;
 }
@@ -166,9 +166,9 @@ TEST(HashCli, OnlyRestrictsTheOutputAndErrorsAreOneLineWithExitCodes) {
   EXPECT_NE(missing.err.find("nope.ckpt"), std::string::npos);
   auto human = run_command(shell_quote(PEDIGREE_BINARY) + " hash --no-cache " +
                            shell_quote(fixture("good_weights_a.safetensors")) + " 2>&1");
-  EXPECT_EQ(human.status, 0);
-  EXPECT_NE(human.out.find("weights"), std::string::npos);
-  EXPECT_EQ(human.out.find("\033["), std::string::npos);  // no progress bar when not a terminal
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.output.find("weights"), std::string::npos);
+  EXPECT_EQ(human.output.find("\033["), std::string::npos);  // no progress bar when not a terminal
 }
 
 }  // namespace

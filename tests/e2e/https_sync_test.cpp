@@ -49,7 +49,7 @@ struct HttpsWorld {
   std::string trusting(const std::string& variable = "GIT_SSL_CAINFO") const {
     return variable + "=" + q(certs->ca) + " GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1";
   }
-  CliRun bob_run(const std::string& args) const { return bob.run(args, trusting()); }
+  LedgerCliRun bob_run(const std::string& args) const { return bob.run(args, trusting()); }
   std::filesystem::path bob_event(char subject, const std::string& event) const {
     return bob.ledger() / ledger::event_path(std::string(64, subject), event);
   }

@@ -13,7 +13,9 @@
 
 namespace pedigree::testing {
 
-struct CliRun {
+// One run of the binary in a CliHome (check_world.hpp's CliRun is another type: both are
+// in pedigree::testing and linked into one test binary).
+struct LedgerCliRun {
   int status = -1;
   std::string out, err;
   nlohmann::json json() const { return nlohmann::json::parse(out); }
@@ -43,14 +45,14 @@ public:
   }
 
   // `pedigree ARGS` with stdout and stderr captured separately.
-  CliRun run(const std::string& args, const std::string& extra_env = "") const {
+  LedgerCliRun run(const std::string& args, const std::string& extra_env = "") const {
     const auto out = (m_dir / "stdout").string(), err = (m_dir / "stderr").string();
     auto r = run_command(env(extra_env) + shell_quote(PEDIGREE_BINARY) + " " + args + " >" +
                          shell_quote(out) + " 2>" + shell_quote(err));
     return {r.exit_code, read_text(out), read_text(err)};
   }
   // Runs `pedigree ARGS`, expecting success.
-  CliRun ok(const std::string& args, const std::string& extra_env = "") const {
+  LedgerCliRun ok(const std::string& args, const std::string& extra_env = "") const {
     auto r = run(args, extra_env);
     EXPECT_EQ(r.status, 0) << "pedigree " << args << "\n" << r.err << r.out;
     return r;

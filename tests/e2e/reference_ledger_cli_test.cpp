@@ -3,6 +3,10 @@
 // the day-one answers of issue 8 (docs/reference-ledger.md).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 
@@ -51,6 +55,46 @@ CommandResult build_ledger(const TempDir& tmp, const std::string& key, const std
                      shell_quote(PEDIGREE_BINARY) + " 2>&1");
 }
 
+// A ledger built by the builder from the repository's ledger/sources with a throwaway
+// key (KEY.pem beside it), made once per build tree and shared by every test process
+// that needs it: ctest runs each test in a process of its own, and one build is ~105
+// `pedigree attest` runs, the slowest fixture of the suite under ASan. Read only: the
+// tests seed their own ledgers from it. Keyed by the sources, the builder and the
+// pedigree binary, so an edit or a rebuild makes a fresh one; concurrent test
+// processes wait on a lock for the one that builds it.
+struct SharedBuild {
+  std::filesystem::path key;  // the throwaway private key (PEM) that signed it
+  std::filesystem::path out;  // the builder's --out directory
+};
+
+SharedBuild shared_sources_build() {
+  std::string id = read_text(k_source + "/tools/build-reference-ledger");
+  for (const auto& e : std::filesystem::directory_iterator(k_source + "/ledger/sources"))
+    if (e.is_regular_file()) id += e.path().filename().string() + read_text(e.path());
+  const auto binary = std::filesystem::path(PEDIGREE_BINARY);
+  id += std::to_string(std::filesystem::file_size(binary)) +
+        std::to_string(std::filesystem::last_write_time(binary).time_since_epoch().count());
+  const auto cache = binary.parent_path() / "test-cache";
+  std::filesystem::create_directories(cache);
+  const auto dir = cache / ("sources-ledger-" + std::to_string(std::hash<std::string>{}(id)));
+  SharedBuild build{dir / "KEY.pem", dir / "out"};
+  const int lock = ::open((cache / "sources-ledger.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  EXPECT_GE(lock, 0);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
+  if (!std::filesystem::exists(dir / "done")) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto key = run_command("openssl genpkey -algorithm ed25519 -out " + shell_quote(build.key));
+    EXPECT_EQ(key.exit_code, 0);
+    TempDir home;
+    auto built = build_ledger(home, build.key.string(), build.out.string());
+    EXPECT_EQ(built.exit_code, 0) << built.output;
+    if (key.exit_code == 0 && built.exit_code == 0) write_text(dir / "done", "");
+  }
+  if (lock >= 0) ::close(lock);
+  return build;
+}
+
 std::size_t source_facts() {
   auto count = [](const std::string& file, const char* list) {
     return nlohmann::json::parse(read_text(k_source + "/ledger/sources/" + file))[list].size();
@@ -69,15 +113,14 @@ std::size_t shipped_events() {
 }
 
 TEST(ReferenceLedgerCli, BuilderGivesByteIdenticalEventsTwice) {
+  // The first build is the shared one (made by this process or an earlier one, in a
+  // HOME of its own); the second is made here with the same key.
+  const auto first = shared_sources_build();
+  ASSERT_TRUE(std::filesystem::exists(first.out / "LEDGER.json"));
   TempDir tmp;
-  const std::string key = (tmp / "throwaway.pem").string();
-  ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + shell_quote(key)).exit_code,
-            0);
-  auto first = build_ledger(tmp, key, (tmp / "a").string());
-  ASSERT_EQ(first.exit_code, 0) << first.output;
-  auto second = build_ledger(tmp, key, (tmp / "b").string());
+  auto second = build_ledger(tmp, first.key.string(), (tmp / "b").string());
   ASSERT_EQ(second.exit_code, 0) << second.output;
-  auto a = tree_files(tmp / "a"), b = tree_files(tmp / "b");
+  auto a = tree_files(first.out), b = tree_files(tmp / "b");
   EXPECT_EQ(a, b);
   // One event per fact of the sources, each a file under events/.
   const std::size_t facts = source_facts();
@@ -258,12 +301,9 @@ class SourcesLedger : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     s_home = new TempDir;
-    const std::string key = (*s_home / "throwaway.pem").string();
-    ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + shell_quote(key)).exit_code,
-              0);
-    auto built = build_ledger(*s_home, key, (*s_home / "bundled").string());
-    ASSERT_EQ(built.exit_code, 0) << built.output;
-    auto info = nlohmann::json::parse(read_text(*s_home / "bundled" / "LEDGER.json"));
+    s_bundled = shared_sources_build().out;
+    ASSERT_TRUE(std::filesystem::exists(s_bundled / "LEDGER.json"));
+    auto info = nlohmann::json::parse(read_text(s_bundled / "LEDGER.json"));
     const std::string keyid = info["pinned_keys"][0]["keyid"];
     auto init = run(" init");
     ASSERT_EQ(init.exit_code, 0) << init.output;
@@ -278,19 +318,19 @@ protected:
   }
   static CommandResult run(const std::string& args) {
     return run_command(env_for(*s_home) +
-                       "PEDIGREE_BUNDLED_LEDGER=" + shell_quote((*s_home / "bundled").string()) +
-                       " " + shell_quote(PEDIGREE_BINARY) + args + " 2>&1");
+                       "PEDIGREE_BUNDLED_LEDGER=" + shell_quote(s_bundled.string()) + " " +
+                       shell_quote(PEDIGREE_BINARY) + args + " 2>&1");
   }
   static Check check(const std::string& target) {
-    auto r = run_command(env_for(*s_home) +
-                         "PEDIGREE_BUNDLED_LEDGER=" + shell_quote((*s_home / "bundled").string()) +
-                         " " + shell_quote(PEDIGREE_BINARY) + " check --json " +
-                         shell_quote(target) + " 2>/dev/null");
+    auto r = run_command(
+        env_for(*s_home) + "PEDIGREE_BUNDLED_LEDGER=" + shell_quote(s_bundled.string()) + " " +
+        shell_quote(PEDIGREE_BINARY) + " check --json " + shell_quote(target) + " 2>/dev/null");
     Check c{r.exit_code, nullptr, r.output};
     if (!r.output.empty() && r.output[0] == '{') c.report = nlohmann::json::parse(r.output);
     return c;
   }
   static inline TempDir* s_home = nullptr;
+  static inline std::filesystem::path s_bundled;  // shared_sources_build(): read only
 };
 
 const std::string k_latest_full =

@@ -23,7 +23,7 @@ TEST(TerminalInjection, KeyTrustAttestIndexRemoteAndSyncOutputsAreEscaped) {
   const std::string identity = "Mallory\x1b[2J\n\xe2\x80\xae\xc2\x9b";
   const std::string keyid = home.setup_key_and_ledger(identity, "m\x1b[31m@example.org");
   const std::string ledger = shell_quote(home.ledger().string());
-  std::vector<testing::CliRun> runs;
+  std::vector<testing::LedgerCliRun> runs;
   runs.push_back(home.run("key list"));
   runs.push_back(home.run("trust add " + keyid));
   runs.push_back(home.run("trust list --ledger " + ledger));

@@ -70,7 +70,7 @@ TEST(UntrustedAttest, ParentNamedOnlyByAnUntrustedKeyIsRefused) {
 class WeightsTest : public ::testing::Test {
 protected:
   void SetUp() override { home.setup_key_and_ledger(); }
-  testing::CliRun lineage(const std::string& parents, const std::string& relation) {
+  testing::LedgerCliRun lineage(const std::string& parents, const std::string& relation) {
     return home.run("attest lineage " + std::string(64, 'c') + ledger_arg(home) + parents +
                     " --relation " + relation + " --method test");
   }

@@ -18,6 +18,7 @@
 #include "pedigree/util/bytes.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pedigree::testing {
 
@@ -49,34 +50,6 @@ inline std::string sha256_hex(ByteView bytes) {
   EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
   return to_hex(ByteView(digest, size));
 }
-
-// A temporary directory removed when the object goes out of scope.
-class TempDir {
-public:
-  TempDir() {
-    std::random_device rd;
-    m_path = std::filesystem::temp_directory_path() /
-             ("pedigree-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(m_path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return m_path; }
-  std::filesystem::path write(const std::string& name, std::string_view bytes) const {
-    auto p = m_path / name;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary)
-        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-
-private:
-  std::filesystem::path m_path;
-};
 
 inline ByteView as_bytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};

@@ -11,29 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "support/command.hpp"
+#include "support/temp_dir.hpp"
+
 namespace pedigree::testing {
-
-// A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
-public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    m_path = std::filesystem::temp_directory_path() /
-             ("pedigree-" + std::string(info ? info->name() : "test") + "-" +
-              std::to_string(::getpid()));
-    std::filesystem::remove_all(m_path);
-    std::filesystem::create_directories(m_path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  const std::filesystem::path& path() const { return m_path; }
-  std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
-
-private:
-  std::filesystem::path m_path;
-};
 
 inline void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -54,37 +35,13 @@ inline std::vector<std::uint8_t> pattern_bytes(std::size_t n, std::uint64_t seed
   return out;
 }
 
-struct CommandResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs `command` through /bin/sh and captures its stdout.
-inline CommandResult run_command(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
-  int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 // Output of a command with trailing whitespace removed; fails the test if it fails.
 inline std::string command_output(const std::string& command) {
   auto r = run_command(command);
-  EXPECT_EQ(r.status, 0) << command;
-  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == ' ')) r.out.pop_back();
-  return r.out;
-}
-
-// Single-quotes a path for the shell.
-inline std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  EXPECT_EQ(r.exit_code, 0) << command;
+  while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == ' '))
+    r.output.pop_back();
+  return r.output;
 }
 
 }  // namespace pedigree::testing
