@@ -37,9 +37,10 @@ const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/cs
 const server = createServer((req, res) => {
   const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
   if (path.includes("..")) { res.writeHead(400); res.end(); return; }
-  readFile(join(site, path.endsWith("/") ? path + "index.html" : path), (err, data) => {
+  const file = join(site, path.endsWith("/") ? path + "index.html" : path);
+  readFile(file, (err, data) => {
     if (err) { res.writeHead(404); res.end("not found"); return; }
-    res.writeHead(200, { "Content-Type": (types[extname(path)] || "application/octet-stream") + "; charset=utf-8" });
+    res.writeHead(200, { "Content-Type": (types[extname(file)] || "application/octet-stream") + "; charset=utf-8" });
     res.end(data);
   });
 });
@@ -88,7 +89,7 @@ try {
   check((await page.$eval("#model-name", (n) => n.textContent)) === childName, "the result opens C's page");
   check((await page.$eval("#view-model #verdict", (n) => n.getAttribute("data-verdict"))) === "nai-leak", "C's page reads nai-leak");
   check((await page.$$("#events tbody tr")).length >= 1, "C's events are listed");
-  check((await page.$eval("#model-page", (n) => n.textContent)).includes("Licence"), "the licence consequence is shown");
+  check((await page.$eval("#view-model #licence", (n) => n.getAttribute("data-commercial-use"))) === "not-allowed", "the licence consequence is shown: no commercial use");
   await page.waitForSelector("#graph g.node[data-sha256]");
   await page.screenshot({ path: join(artifacts, "model-page.png"), fullPage: true });
 

@@ -36,10 +36,10 @@ std::string model_file(const std::string& sha, const char* ext) {
 std::vector<json> search_entries(const fs::path& site, const std::string& kind) {
   auto manifest = json::parse(read_text(site / "search" / (kind + ".json")));
   std::vector<json> out;
-  for (const auto& s : manifest["shards"])
-    for (const auto& e :
-         json::parse(read_text(site / "search" / s["file"].get<std::string>()))["entries"])
-      out.push_back(e);
+  for (const auto& s : manifest["shards"]) {
+    const json shard = json::parse(read_text(site / "search" / s["file"].get<std::string>()));
+    for (const auto& e : shard["entries"]) out.push_back(e);
+  }
   return out;
 }
 
@@ -64,7 +64,7 @@ TEST_F(SiteCli, WritesAPagePerModelTheSearchIndexAndThePage) {
     ASSERT_TRUE(page.is_object()) << label;
     EXPECT_EQ(page["schema"], "pedigree-model/1");
     EXPECT_EQ(page["sha256"], sha);
-    EXPECT_EQ(page["name"], label);
+    EXPECT_EQ(page["name"].get<std::string>().rfind(label, 0), 0u) << page["name"];
     const std::string svg = read_text(out / model_file(sha, ".svg"));
     EXPECT_EQ(svg.rfind("<?xml", 0), 0u) << label;
     EXPECT_NE(svg.find("<title>" + sha + "</title>"), std::string::npos) << label;

@@ -27,11 +27,12 @@ const std::string k_sha_b(64, 'b');
 
 TEST(SiteSearchIndex, PageYieldsNamesHashesAndItsSha256) {
   std::vector<SearchEntry> names, hashes;
-  add_page_entries(page(k_sha_a, "Anything V3",
-                        {model("Anything V3", "Anything-V3.0.ckpt",
-                               {{"autov1", "6569E224"}, {"sha256", k_sha_a}}, "trusted"),
-                         model("", "", json::object(), "untrusted")}),
-                   names, hashes);
+  add_page_entries(
+      page(k_sha_a, "Anything V3",
+           json::array({model("Anything V3", "Anything-V3.0.ckpt",
+                              {{"autov1", "6569E224"}, {"sha256", k_sha_a}}, "trusted"),
+                        model("", "", json::object(), "untrusted")})),
+      names, hashes);
   ASSERT_EQ(names.size(), 2u);
   EXPECT_EQ(names[0].key, "anything v3");
   EXPECT_EQ(names[0].name, "Anything V3");
@@ -47,8 +48,9 @@ TEST(SiteSearchIndex, PageYieldsNamesHashesAndItsSha256) {
 
 TEST(SiteSearchIndex, UntrustedStatementsAreSearchableButMarked) {
   std::vector<SearchEntry> names, hashes;
-  add_page_entries(page(k_sha_b, "mine", {model("Mine", "", json::object(), "untrusted")}), names,
-                   hashes);
+  add_page_entries(
+      page(k_sha_b, "mine", json::array({model("Mine", "", json::object(), "untrusted")})), names,
+      hashes);
   ASSERT_EQ(names.size(), 1u);
   EXPECT_FALSE(names[0].trusted);
   ASSERT_EQ(hashes.size(), 1u);

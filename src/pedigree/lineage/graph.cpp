@@ -211,6 +211,12 @@ Result<std::vector<std::string>> render_svgs(const std::vector<std::string>& dot
   while (at != std::string::npos) {
     std::size_t next = svg->find(k_declaration, at + 1);
     svgs.push_back(svg->substr(at, next == std::string::npos ? std::string::npos : next - at));
+    // Graphviz names the top group of every graph after the first of a run
+    // with its multi-page form; each drawing gets the name a run of its own
+    // gives it, so that its bytes never depend on the batch it was drawn in.
+    static constexpr std::string_view k_paged = "<g id=\"page0,1_graph0\" class=\"graph\"";
+    if (auto paged = svgs.back().find(k_paged); paged != std::string::npos)
+      svgs.back().replace(paged, k_paged.size(), "<g id=\"graph0\" class=\"graph\"");
     at = next;
   }
   if (svgs.size() != dots.size())

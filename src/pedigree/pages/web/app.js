@@ -71,6 +71,14 @@ function renderVerdict(r) {
       el("ul", {}, reasons.length ? reasons.map((x) => el("li", {}, x)) : [el("li", {}, "nothing the trust policy accepts decides it")])));
   }
   if (r.licence_note) out.append(el("p", { class: "licence" }, el("strong", {}, "Licence: "), r.licence_note));
+  // The licence consequence (check --json's "licence"): commercial use, why, and the licences seen.
+  if (r.licence) {
+    const l = r.licence;
+    out.append(el("div", { class: "licence", id: "licence", "data-commercial-use": l.commercial_use },
+      el("strong", {}, "Commercial use: " + l.commercial_use),
+      (l.reasons || []).length ? el("ul", {}, l.reasons.map((x) => el("li", {}, x))) : null,
+      (l.licences || []).length ? el("p", { class: "small" }, "Licences: " + l.licences.join("; ")) : null));
+  }
   const t = r.target || {};
   if (t.sha256) out.append(el("p", {}, "Decided on ", modelLink(t.sha256, t.sha256), t.matched_by ? " (matched by " + t.matched_by + (t.weak_match ? ", weak" : "") + ")" : ""));
 
