@@ -5,7 +5,7 @@ namespace {
 
 // query_only: the server never writes to the index, and SQLite enforces it.
 constexpr const char* k_read_pragmas =
-    "PRAGMA query_only = 1; PRAGMA cache_size = -2048; PRAGMA mmap_size = 4294967296;";
+    "PRAGMA query_only = 1; PRAGMA cache_size = -2048;";
 
 }  // namespace
 
@@ -25,9 +25,10 @@ Result<IndexPool::Lease> IndexPool::acquire() {
   PD_ASSIGN_OR_RETURN(auto opened, index::Index::open(m_path));
   // A server connection only reads, and there is one per request in flight:
   // the index's own page cache (128 MiB, sized for rebuilds) per connection
-  // grew the server past 600 MB on a 100,000-artifact index. Small private
-  // caches; reads through one shared read-only map of the file instead (the
-  // kernel's page cache, counted once however many connections there are).
+  // grew the server past 1 GB on a 100,000-artifact index. SQLite's default
+  // 2 MiB instead; the kernel's page cache holds the file once for all of
+  // them. (Not mmap: each connection maps the file on its own, and its
+  // resident pages then count once per connection.)
   PD_TRY(opened.database().exec(k_read_pragmas));
   return Lease(*this, std::make_unique<Connection>(Connection{std::move(opened), -1}));
 }
