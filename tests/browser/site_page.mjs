@@ -89,6 +89,7 @@ try {
   check((await page.$eval("#model-name", (n) => n.textContent)) === childName, "the result opens C's page");
   check((await page.$eval("#view-model #verdict", (n) => n.getAttribute("data-verdict"))) === "nai-leak", "C's page reads nai-leak");
   check((await page.$$("#events tbody tr")).length >= 1, "C's events are listed");
+  check(!/\bnull\b|undefined/.test(await page.$eval("#model-page", (n) => n.textContent)), "no stray null or undefined on the page");
   check((await page.$eval("#view-model #licence", (n) => n.getAttribute("data-commercial-use"))) === "not-allowed", "the licence consequence is shown: no commercial use");
   await page.waitForSelector("#graph g.node[data-sha256]");
   await page.screenshot({ path: join(artifacts, "model-page.png"), fullPage: true });

@@ -307,7 +307,7 @@ async function showModel(sha) {
       " " + e.relation + (e.weight !== null ? " " + num(e.weight) : "") + " ", statusBadge(e.trusted ? "trusted" : "untrusted", e.trusted))));
     page.append(el("h2", {}, "Parents"), m.parents.length ? edgeList(m.parents) : el("p", { class: "small" }, "none declared"));
     page.append(el("h2", {}, "Children"), m.children.length ? edgeList(m.children) : el("p", { class: "small" }, "none declared"),
-      m.children_truncated ? el("p", { class: "small" }, "(first " + m.children.length + " only)") : null);
+      m.children_truncated ? el("p", { class: "small" }, "(first " + m.children.length + " only)") : "");
     page.append(el("h2", {}, "Verdict"), renderVerdict(m.check));
     $("model-page").replaceChildren(page);
   } catch (e) {
