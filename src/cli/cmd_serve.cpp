@@ -83,6 +83,9 @@ void setup_serve(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--upload-grace", l.upload_grace_s, "seconds before the upload rate is enforced")
       ->capture_default_str();
+  sub->add_option("--cache-bytes", l.cache_bytes,
+                  "bytes of answers kept for identical requests (0: none)")
+      ->capture_default_str();
   sub->add_option("--scan-threads", opts->scan_threads,
                   "tensor threads per upload (default: all cores)");
   sub->callback([opts, &exit_code] { exit_code = run_serve(*opts); });

@@ -6,6 +6,13 @@
 #include "cli/common.hpp"
 #include "pedigree/util/terminal_text.hpp"
 
+namespace pedigree::cli {
+// cmd_site.cpp. Declared here rather than in commands.hpp for now: every
+// command file includes that header, and this branch was built on a machine
+// shared by four builds (move it there when merging).
+void setup_site(CLI::App& app, int& exit_code);
+}  // namespace pedigree::cli
+
 namespace {
 
 // CLI11's usage errors quote the arguments they could not parse (a path, a
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
   pedigree::cli::setup_relate(app, exit_code);
   pedigree::cli::setup_remote(app, exit_code);
   pedigree::cli::setup_serve_launcher(app, exit_code);
+  pedigree::cli::setup_site(app, exit_code);
   pedigree::cli::setup_sync(app, exit_code);
   pedigree::cli::setup_tree(app, exit_code);
   pedigree::cli::setup_trust(app, exit_code);

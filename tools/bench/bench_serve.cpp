@@ -2,7 +2,9 @@
 // keep-alive connection (cpp-httplib's client), send REQUESTS GETs in all,
 // cycling through the paths of PATHS (one per line), and report throughput
 // and latency percentiles as JSON. Any status other than 200 is an error.
-// Usage: pedigree_bench_serve PORT CONCURRENCY REQUESTS PATHS
+// Usage: pedigree_bench_serve PORT CONCURRENCY REQUESTS PATHS [FIRST]
+//   FIRST (default 0): the index in PATHS of the first request, so that
+//   successive runs over a long PATHS file ask different things.
 #include <httplib.h>
 
 #include <algorithm>
@@ -15,13 +17,14 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s PORT CONCURRENCY REQUESTS PATHS\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: %s PORT CONCURRENCY REQUESTS PATHS [FIRST]\n", argv[0]);
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const unsigned clients = static_cast<unsigned>(std::atoi(argv[2]));
   const std::size_t total = static_cast<std::size_t>(std::atoll(argv[3]));
+  const std::size_t first = argc == 6 ? static_cast<std::size_t>(std::atoll(argv[5])) : 0;
   std::vector<std::string> paths;
   std::ifstream in(argv[4]);
   for (std::string line; std::getline(in, line);)
@@ -38,7 +41,7 @@ int main(int argc, char** argv) {
       client.set_read_timeout(60, 0);
       for (std::size_t i = next++; i < total; i = next++) {
         const auto t0 = std::chrono::steady_clock::now();
-        auto r = client.Get(paths[i % paths.size()]);
+        auto r = client.Get(paths[(first + i) % paths.size()]);
         const auto t1 = std::chrono::steady_clock::now();
         if (!r || r->status != 200) ++errors;
         latencies[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());

@@ -164,6 +164,12 @@ nlohmann::json to_json(const AncestryGraph& g) {
 }
 
 Result<std::string> render_svg(const std::string& dot) {
+  PD_ASSIGN_OR_RETURN(auto svgs, render_svgs({dot}));
+  return std::move(svgs.front());
+}
+
+Result<std::vector<std::string>> render_svgs(const std::vector<std::string>& dots) {
+  if (dots.empty()) return std::vector<std::string>();
   bool found = false;
   if (const char* path = std::getenv("PATH")) {
     std::string p(path);
@@ -179,18 +185,44 @@ Result<std::string> render_svg(const std::string& dot) {
     return not_supported(
         "Graphviz `dot` is not installed: install it (Debian: apt-get install "
         "graphviz) or use --format dot|json");
-  auto dir =
-      std::filesystem::temp_directory_path() / ("pedigree-graph-" + std::to_string(::getpid()));
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // A directory of its own per call (threads of one process render at once).
+  std::string pattern = (std::filesystem::temp_directory_path() / "pedigree-graph-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return io_error("cannot create a temporary directory for Graphviz");
+  const std::filesystem::path dir = pattern;
+  std::string input;
+  for (const auto& d : dots) input += d + "\n";
   auto in = dir / "g.dot", out = dir / "g.svg";
-  PD_TRY(write_file_atomic(in, dot));
-  std::string cmd = "dot -Tsvg -o '" + out.string() + "' '" + in.string() + "' 2>/dev/null";
-  int rc = std::system(cmd.c_str());
-  auto svg = read_file(out);
+  auto written = write_file_atomic(in, input);
+  // One `dot` for every graph: its start (~50 ms) would otherwise dominate.
+  // With several graphs it writes one SVG document after another on stdout.
+  std::string cmd = "dot -Tsvg '" + in.string() + "' > '" + out.string() + "' 2>/dev/null";
+  int rc = written ? std::system(cmd.c_str()) : -1;
+  auto svg = read_file(out, std::uint64_t(1) << 40);
+  std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+  if (!written) return std::unexpected(written.error());
   if (rc != 0 || !svg) return io_error("Graphviz `dot` failed to render the graph");
-  return *svg;
+  // Each document starts with the XML declaration; names inside are escaped
+  // (`<` as &lt;), so the declaration cannot occur inside one.
+  static constexpr std::string_view k_declaration = "<?xml ";
+  std::vector<std::string> svgs;
+  std::size_t at = svg->find(k_declaration);
+  while (at != std::string::npos) {
+    std::size_t next = svg->find(k_declaration, at + 1);
+    svgs.push_back(svg->substr(at, next == std::string::npos ? std::string::npos : next - at));
+    // Graphviz names the top group of every graph after the first of a run
+    // with its multi-page form; each drawing gets the name a run of its own
+    // gives it, so that its bytes never depend on the batch it was drawn in.
+    static constexpr std::string_view k_paged = "<g id=\"page0,1_graph0\" class=\"graph\"";
+    if (auto paged = svgs.back().find(k_paged); paged != std::string::npos)
+      svgs.back().replace(paged, k_paged.size(), "<g id=\"graph0\" class=\"graph\"");
+    at = next;
+  }
+  if (svgs.size() != dots.size())
+    return io_error("Graphviz `dot` rendered " + std::to_string(svgs.size()) + " of " +
+                    std::to_string(dots.size()) + " graphs");
+  return svgs;
 }
 
 std::string render_tree(const FactBase& facts, const std::string& target) {

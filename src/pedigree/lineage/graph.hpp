@@ -51,6 +51,10 @@ nlohmann::json to_json(const AncestryGraph& graph);
 // Renders DOT to SVG with Graphviz `dot` found on PATH. NotSupported with an
 // install hint when `dot` is missing; IOError when it fails.
 Result<std::string> render_svg(const std::string& dot);
+// Renders several DOT graphs with one `dot` process (its start dominates a
+// small graph), one SVG per graph in order. Errors as render_svg; IOError
+// when Graphviz does not return one document per graph. Thread-safe.
+Result<std::vector<std::string>> render_svgs(const std::vector<std::string>& dots);
 // The ancestry as an indented tree: one line per parent edge with relation,
 // weight and status; repeated subtrees and cycles are cut with a note.
 std::string render_tree(const FactBase& facts, const std::string& target);

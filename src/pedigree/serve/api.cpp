@@ -5,7 +5,7 @@
 #include "pedigree/lineage/graph.hpp"
 #include "pedigree/lineage/index_source.hpp"
 #include "pedigree/lineage/verdict_json.hpp"
-#include "pedigree/serve/model_view.hpp"
+#include "pedigree/pages/model_page.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::serve {
@@ -40,7 +40,8 @@ json limits_json(const Limits& l) {
           {"write_timeout_s", l.write_timeout_s},
           {"min_upload_bytes_per_s", l.min_upload_bytes_per_s},
           {"upload_grace_s", l.upload_grace_s},
-          {"keep_alive_s", l.keep_alive_s}};
+          {"keep_alive_s", l.keep_alive_s},
+          {"cache_bytes", l.cache_bytes}};
 }
 
 // The error's code as the API spells it (docs/serve.md).
@@ -84,26 +85,36 @@ Reply error_reply(const Error& error, Blame blame) {
   return error_reply(status_for(error, blame), code_slug(error.code()), error.message());
 }
 
-Api::Api(const ServeConfig& config) : m_config(config), m_pool(config.index_path) {}
+Api::Api(const ServeConfig& config)
+    : m_config(config),
+      m_pool(config.index_path),
+      m_cache(static_cast<std::size_t>(config.limits.cache_bytes)) {}
+
+template <typename Make>
+Reply Api::cached(const std::string& key, Make&& make) {
+  auto lease = m_pool.acquire();
+  if (!lease) return error_reply(lease.error(), Blame::k_server);
+  auto generation = m_pool.generation(*lease);
+  if (!generation) return error_reply(generation.error(), Blame::k_server);
+  if (auto hit = m_cache.get(key, *generation)) return *hit;
+  Reply reply = make(**lease);
+  if (reply.status == 200) m_cache.put(key, *generation, reply);
+  return reply;
+}
 
 lineage::CheckOptions Api::check_options() const {
-  lineage::CheckOptions options;
-  options.scan.threads = m_config.scan_threads;
-  options.fingerprint = lineage::FingerprintPass::k_build;
-  // Reference bootstrap stores nothing: the server never writes to the ledger.
-  options.references = lineage::ReferenceStore(std::filesystem::path());
-  return options;
+  return pages::read_only_check_options(m_config.scan_threads);
 }
 
 Reply Api::check_text(std::string_view text) {
   text = trim(text);
   if (text.empty()) return error_reply(400, "invalid-argument", "nothing to check: give q=TEXT");
-  auto lease = m_pool.acquire();
-  if (!lease) return error_reply(lease.error(), Blame::k_server);
-  lineage::IndexSource source(**lease, lineage::ReferenceStore(m_config.references_dir));
-  auto report = lineage::check_identifier(source, text, check_options());
-  if (!report) return error_reply(report.error(), Blame::k_server);
-  return json_reply(200, lineage::to_json(*report));
+  return cached("check\n" + std::string(text), [&](index::Index& index) {
+    lineage::IndexSource source(index, lineage::ReferenceStore(m_config.references_dir));
+    auto report = lineage::check_identifier(source, text, check_options());
+    if (!report) return error_reply(report.error(), Blame::k_server);
+    return json_reply(200, lineage::to_json(*report));
+  });
 }
 
 Reply Api::check_picture(std::string_view name, ByteView bytes) {
@@ -127,26 +138,24 @@ Reply Api::check_upload(lineage::FileScanResult scanned, const std::string& name
 Reply Api::model(std::string_view sha256) {
   auto sha = sha256_of(sha256);
   if (!sha) return error_reply(400, "invalid-argument", "a model is named by its 64-hex SHA-256");
-  auto lease = m_pool.acquire();
-  if (!lease) return error_reply(lease.error(), Blame::k_server);
-  auto view = model_view(**lease, m_config.references_dir, *sha, check_options());
-  if (!view) return error_reply(view.error(), Blame::k_server);
-  return json_reply(200, *view);
+  return cached("model\n" + *sha, [&](index::Index& index) {
+    auto page = pages::model_page(index, m_config.references_dir, *sha, check_options());
+    if (!page) return error_reply(page.error(), Blame::k_server);
+    return json_reply(200, page->view);
+  });
 }
 
 Reply Api::graph_svg(std::string_view sha256) {
   auto sha = sha256_of(sha256);
   if (!sha) return error_reply(400, "invalid-argument", "a model is named by its 64-hex SHA-256");
-  auto lease = m_pool.acquire();
-  if (!lease) return error_reply(lease.error(), Blame::k_server);
-  lineage::IndexSource source(**lease, lineage::ReferenceStore(std::filesystem::path()));
-  auto facts = source.load({*sha});
-  if (!facts) return error_reply(facts.error(), Blame::k_server);
-  if ((*facts)->artifact(*sha) == nullptr)
-    return error_reply(404, "not-found", *sha + ": the ledger has no event about it");
-  auto svg = lineage::render_svg(lineage::to_dot(lineage::build_graph(**facts, *sha)));
-  if (!svg) return error_reply(svg.error(), Blame::k_server);
-  return {200, "image/svg+xml", std::move(*svg)};
+  // Graphviz takes tens of milliseconds per drawing: worth keeping.
+  return cached("graph\n" + *sha, [&](index::Index& index) {
+    auto dot = pages::model_graph_dot(index, *sha);
+    if (!dot) return error_reply(dot.error(), Blame::k_server);
+    auto svg = lineage::render_svg(*dot);
+    if (!svg) return error_reply(svg.error(), Blame::k_server);
+    return Reply{200, "image/svg+xml", std::move(*svg)};
+  });
 }
 
 Reply Api::search(std::string_view query, std::size_t limit) {

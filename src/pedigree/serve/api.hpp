@@ -3,7 +3,9 @@
 // the same library functions as the CLI (lineage::check_identifier,
 // check_picture, check_scanned, build_graph, render_svg), so no rule of a
 // verdict is written twice. The documented forms: docs/serve.md.
-// Thread-safe: each call borrows its own index connection.
+// Thread-safe: each call borrows its own index connection. Answers of the
+// read-only GET routes are kept in a ReplyCache for identical requests, under
+// the index generation they were made in.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +17,7 @@
 #include "pedigree/lineage/check.hpp"
 #include "pedigree/serve/config.hpp"
 #include "pedigree/serve/index_pool.hpp"
+#include "pedigree/serve/reply_cache.hpp"
 #include "pedigree/util/bytes.hpp"
 #include "pedigree/util/error.hpp"
 
@@ -69,9 +72,14 @@ public:
 
 private:
   lineage::CheckOptions check_options() const;
+  // The cached reply for `key` under the index's current generation, or the
+  // one `make(index)` gives (stored when it is a 200).
+  template <typename Make>
+  Reply cached(const std::string& key, Make&& make);
 
   ServeConfig m_config;
   IndexPool m_pool;
+  ReplyCache m_cache;
 };
 
 }  // namespace pedigree::serve

@@ -24,6 +24,8 @@ struct Limits {
   std::uint64_t min_upload_bytes_per_s = 64 * 1024;
   unsigned upload_grace_s = 10;
   unsigned keep_alive_s = 5;  // an idle keep-alive connection is closed after this
+  // Bytes of answers kept for identical requests (reply_cache.hpp); 0: none.
+  std::uint64_t cache_bytes = 32ull << 20;
 };
 
 struct ServeConfig {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "pedigree/lineage/upload_scan.hpp"
-#include "pedigree/serve/assets.hpp"
+#include "pedigree/pages/assets.hpp"
 
 namespace pedigree::serve {
 namespace {
@@ -160,7 +160,7 @@ void error_body(const Request& req, Response& res) {
 }
 
 void get_asset(const Request& req, Response& res) {
-  auto asset = find_asset(req.path);
+  auto asset = pages::find_asset(req.path);
   if (!asset) return send(res, error_reply(404, "no-route", "no such page: " + req.path));
   res.set_content(std::string(asset->body),
                   (std::string(asset->content_type) + "; charset=utf-8").c_str());

@@ -95,6 +95,10 @@ Result<void> run_server(const ServeConfig& config,
     httplib::Server server;
     const unsigned threads = limits.threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // Headers and body leave in separate writes: with Nagle's algorithm the
+    // body waited for the client's delayed ACK, ~40 ms per keep-alive answer
+    // (docs/benchmarks.md#serve).
+    server.set_tcp_nodelay(true);
     server.set_read_timeout(static_cast<time_t>(limits.read_timeout_s), 0);
     server.set_write_timeout(static_cast<time_t>(limits.write_timeout_s), 0);
     server.set_keep_alive_timeout(static_cast<time_t>(limits.keep_alive_s));

@@ -1,9 +1,16 @@
 // pedigree's web page: plain DOM, no framework, no build step. Every string
 // from the server (the ledger, a picture, a file) goes through textContent,
 // never innerHTML; the ancestry SVG is rebuilt from an allow-list of elements.
+// The same file runs behind `pedigree serve` (the JSON API) and in a static
+// site written by `pedigree site` (<html data-pedigree="static">): there the
+// same JSON comes from files, and search reads the sharded index in search/.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const STATIC = document.documentElement.dataset.pedigree === "static";
+const isSha = (s) => /^[0-9a-f]{64}$/.test(s || "");
+// A static site's file for a model: model/XX/SHA256.EXT (docs/site.md).
+const modelFile = (sha, ext) => "model/" + sha.slice(0, 2) + "/" + sha + ext;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -64,6 +71,14 @@ function renderVerdict(r) {
       el("ul", {}, reasons.length ? reasons.map((x) => el("li", {}, x)) : [el("li", {}, "nothing the trust policy accepts decides it")])));
   }
   if (r.licence_note) out.append(el("p", { class: "licence" }, el("strong", {}, "Licence: "), r.licence_note));
+  // The licence consequence (check --json's "licence"): commercial use, why, and the licences seen.
+  if (r.licence) {
+    const l = r.licence;
+    out.append(el("div", { class: "licence", id: "licence", "data-commercial-use": l.commercial_use },
+      el("strong", {}, "Commercial use: " + l.commercial_use),
+      (l.reasons || []).length ? el("ul", {}, l.reasons.map((x) => el("li", {}, x))) : null,
+      (l.licences || []).length ? el("p", { class: "small" }, "Licences: " + l.licences.join("; ")) : null));
+  }
   const t = r.target || {};
   if (t.sha256) out.append(el("p", {}, "Decided on ", modelLink(t.sha256, t.sha256), t.matched_by ? " (matched by " + t.matched_by + (t.weak_match ? ", weak" : "") + ")" : ""));
 
@@ -138,7 +153,7 @@ function cleanSvg(node) {
 
 function graphBox(sha) {
   const box = el("div", { class: "graph", id: "graph" }, el("span", { class: "small" }, "drawing the ancestry…"));
-  fetch("/api/graph/" + sha + ".svg").then(async (res) => {
+  fetch(STATIC ? modelFile(sha, ".svg") : "/api/graph/" + sha + ".svg").then(async (res) => {
     if (!res.ok) { box.textContent = "no ancestry graph (HTTP " + res.status + ")"; return; }
     const doc = new DOMParser().parseFromString(await res.text(), "image/svg+xml");
     const svg = cleanSvg(doc.documentElement);
@@ -201,13 +216,62 @@ function setupCheck() {
 
 // ---- browse and model pages -----------------------------------------------------
 
+// ---- the static site's search (docs/site.md): sorted entries cut into shards,
+// a manifest of each shard's first key; keys compare as UTF-8 bytes, as sorted.
+
+const utf8 = new TextEncoder();
+function compareBytes(a, b) {
+  const x = utf8.encode(a), y = utf8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+const lowerAscii = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const manifests = {};
+
+// Entries of search/KIND whose key starts with `key`, at most `limit`.
+async function prefixEntries(kind, key, limit) {
+  const m = manifests[kind] || (manifests[kind] = await getJson("search/" + kind + ".json"));
+  let start = 0, lo = 0, hi = m.shards.length - 1;
+  while (lo <= hi) {  // the last shard whose first key is below `key`
+    const mid = (lo + hi) >> 1;
+    if (compareBytes(m.shards[mid].first, key) < 0) { start = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  const out = [];
+  for (let s = start; s < m.shards.length && out.length < limit; s++) {
+    const shard = await getJson("search/" + m.shards[s].file);
+    for (const e of shard.entries) {
+      if (compareBytes(e[0], key) < 0) continue;
+      if (!e[0].startsWith(key)) return out;
+      out.push(e);
+      if (out.length >= limit) break;
+    }
+  }
+  return out;
+}
+
+// What /api/search answers, from the static index: hashes (8 hex digits or
+// more, any kind, by prefix), then names by prefix.
+async function staticSearch(q, limit) {
+  const key = lowerAscii(q);
+  const results = [], seen = new Set();
+  const add = (e, by) => {
+    if (seen.has(e[1]) || results.length >= limit) return;
+    seen.add(e[1]);
+    results.push({ sha256: e[1], name: e[2], matched_by: by, trusted: e[4] });
+  };
+  if (/^[0-9a-f]{8,64}$/.test(key))
+    for (const e of await prefixEntries("hashes", key, limit)) add(e, e[0] === key ? e[3] : e[3] + "-prefix");
+  for (const e of await prefixEntries("names", key, limit)) add(e, "name-prefix");
+  return { schema: "pedigree-search/1", query: q, results };
+}
+
 async function search(q) {
   $("search-input").value = q;
   $("search-results").replaceChildren();
   if (!q) return;
   setStatus("search-status", "searching…");
   try {
-    const r = await getJson("/api/search?q=" + encodeURIComponent(q));
+    const r = STATIC ? await staticSearch(q, 50) : await getJson("/api/search?q=" + encodeURIComponent(q));
     setStatus("search-status", r.results.length + " result(s)");
     $("search-results").replaceChildren(...r.results.map((m) =>
       el("li", {}, modelLink(m.sha256, m.name || short(m.sha256)), " ", el("span", { class: "hash" }, short(m.sha256)),
@@ -224,7 +288,8 @@ async function showModel(sha) {
   $("model-page").replaceChildren();
   setStatus("model-status", "loading…");
   try {
-    const m = await getJson("/api/model/" + encodeURIComponent(sha));
+    if (STATIC && !isSha(sha)) throw new Error("a model is named by its 64-hex SHA-256");
+    const m = await getJson(STATIC ? modelFile(sha, ".json") : "/api/model/" + encodeURIComponent(sha));
     setStatus("model-status", "");
     const page = el("div", {}, el("h1", { id: "model-name" }, m.name),
       el("p", { class: "hash" }, m.sha256), m.role ? el("p", {}, "reference role: " + m.role) : null,
@@ -242,10 +307,12 @@ async function showModel(sha) {
       " " + e.relation + (e.weight !== null ? " " + num(e.weight) : "") + " ", statusBadge(e.trusted ? "trusted" : "untrusted", e.trusted))));
     page.append(el("h2", {}, "Parents"), m.parents.length ? edgeList(m.parents) : el("p", { class: "small" }, "none declared"));
     page.append(el("h2", {}, "Children"), m.children.length ? edgeList(m.children) : el("p", { class: "small" }, "none declared"),
-      m.children_truncated ? el("p", { class: "small" }, "(first " + m.children.length + " only)") : null);
+      m.children_truncated ? el("p", { class: "small" }, "(first " + m.children.length + " only)") : "");
     page.append(el("h2", {}, "Verdict"), renderVerdict(m.check));
     $("model-page").replaceChildren(page);
-  } catch (e) { setStatus("model-status", "error: " + e.message, true); }
+  } catch (e) {
+    setStatus("model-status", "error: " + (e.status === 404 ? "this ledger has no event about " + sha : e.message), true);
+  }
 }
 
 // ---- routing ------------------------------------------------------------------------
@@ -255,7 +322,12 @@ function route() {
   const [path, query] = h.slice(1).split("?");
   const params = new URLSearchParams(query || "");
   for (const v of ["check", "browse", "model"]) $("view-" + v).hidden = true;
-  if (path.startsWith("/model/")) {
+  // A static site has no checks of pasted text or files (no server): its
+  // front page is the search, which finds any hash or name in the ledger.
+  if (STATIC && !path.startsWith("/model/")) {
+    $("view-browse").hidden = false;
+    search(params.get("q") || "");
+  } else if (path.startsWith("/model/")) {
     $("view-model").hidden = false;
     showModel(path.slice("/model/".length));
   } else if (path === "/browse") {
@@ -269,6 +341,7 @@ function route() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  if (STATIC) $("nav-check").hidden = true;
   setupCheck();
   $("search-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -276,7 +349,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   window.addEventListener("hashchange", route);
   route();
-  getJson("/api/info").then((i) => {
+  getJson(STATIC ? "pedigree-site.json" : "/api/info").then((i) => {
     $("ledger-info").textContent = "pedigree " + i.version + " · ledger " + i.ledger + " · " + i.events.valid + " valid events";
   }).catch(() => {});
 });

@@ -1,10 +1,10 @@
-#include "pedigree/serve/model_view.hpp"
+#include "pedigree/pages/model_page.hpp"
 
 #include "pedigree/lineage/graph.hpp"
 #include "pedigree/lineage/index_source.hpp"
 #include "pedigree/lineage/verdict_json.hpp"
 
-namespace pedigree::serve {
+namespace pedigree::pages {
 namespace {
 
 using nlohmann::json;
@@ -70,30 +70,13 @@ Result<json> events_json(index::Index& index, lineage::IndexSource& source,
   return out;
 }
 
-}  // namespace
-
-Result<json> model_view(index::Index& index, const std::filesystem::path& references,
-                        const std::string& sha256, const lineage::CheckOptions& options) {
-  lineage::IndexSource source(index, lineage::ReferenceStore(references));
-  PD_ASSIGN_OR_RETURN(const lineage::FactBase* facts, source.load({sha256}));
-  const lineage::ArtifactFacts* a = facts->artifact(sha256);
-  if (a == nullptr) return not_found(sha256 + ": the ledger has no event about it");
-  json view = {{"schema", "pedigree-model/1"},
-               {"sha256", sha256},
-               {"name", facts->display_name(sha256)},
-               {"role", facts->role_of(sha256) == lineage::Role::k_none
-                            ? json()
-                            : json(lineage::role_name(facts->role_of(sha256)))},
-               {"published", facts->published(sha256)},
-               {"names", a->names},
-               {"models", models_json(source, *a)},
-               {"claims", claims_json(source, *a)},
-               {"graph", lineage::to_json(lineage::build_graph(*facts, sha256))}};
-  PD_ASSIGN_OR_RETURN(view["events"], events_json(index, source, sha256));
+// Parents and children (at most k_max_children_listed) into `view`.
+Result<void> add_edges(index::Index& index, const lineage::FactBase& facts,
+                       const std::string& sha256, json& view) {
   json parents = json::array();
   PD_ASSIGN_OR_RETURN(auto parent_rows, index.parents(sha256));
   for (const auto& e : parent_rows)
-    parents.push_back(edge_json(e, e.parent, facts->display_name(e.parent)));
+    parents.push_back(edge_json(e, e.parent, facts.display_name(e.parent)));
   view["parents"] = std::move(parents);
   PD_ASSIGN_OR_RETURN(auto child_rows, index.children(sha256));
   const bool truncated = child_rows.size() > k_max_children_listed;
@@ -102,12 +85,55 @@ Result<json> model_view(index::Index& index, const std::filesystem::path& refere
   for (const auto& e : child_rows) children.push_back(edge_json(e, e.child, ""));
   view["children"] = std::move(children);
   view["children_truncated"] = truncated;
+  return {};
+}
+
+}  // namespace
+
+lineage::CheckOptions read_only_check_options(unsigned scan_threads) {
+  lineage::CheckOptions options;
+  options.scan.threads = scan_threads;
+  options.fingerprint = lineage::FingerprintPass::k_build;
+  // Reference bootstrap stores nothing: pages never write to the ledger.
+  options.references = lineage::ReferenceStore(std::filesystem::path());
+  return options;
+}
+
+Result<ModelPage> model_page(index::Index& index, const std::filesystem::path& references,
+                             const std::string& sha256, const lineage::CheckOptions& options) {
+  lineage::IndexSource source(index, lineage::ReferenceStore(references));
+  PD_ASSIGN_OR_RETURN(const lineage::FactBase* facts, source.load({sha256}));
+  const lineage::ArtifactFacts* a = facts->artifact(sha256);
+  if (a == nullptr) return not_found(sha256 + ": the ledger has no event about it");
+  const lineage::AncestryGraph graph = lineage::build_graph(*facts, sha256);
+  const lineage::Role role = facts->role_of(sha256);
+  ModelPage page;
+  page.view = {{"schema", "pedigree-model/1"},
+               {"sha256", sha256},
+               {"name", facts->display_name(sha256)},
+               {"role", role == lineage::Role::k_none ? json() : json(lineage::role_name(role))},
+               {"published", facts->published(sha256)},
+               {"names", a->names},
+               {"models", models_json(source, *a)},
+               {"claims", claims_json(source, *a)},
+               {"graph", lineage::to_json(graph)}};
+  page.dot = lineage::to_dot(graph);
+  PD_ASSIGN_OR_RETURN(page.view["events"], events_json(index, source, sha256));
+  PD_TRY(add_edges(index, *facts, sha256, page.view));
   // The verdict, exactly as `pedigree check SHA256` gives it (a fresh source:
   // its loads are its own).
   lineage::IndexSource check_source(index, lineage::ReferenceStore(references));
   PD_ASSIGN_OR_RETURN(auto report, lineage::check_identifier(check_source, sha256, options));
-  view["check"] = lineage::to_json(report);
-  return view;
+  page.view["check"] = lineage::to_json(report);
+  return page;
 }
 
-}  // namespace pedigree::serve
+Result<std::string> model_graph_dot(index::Index& index, const std::string& sha256) {
+  lineage::IndexSource source(index, lineage::ReferenceStore(std::filesystem::path()));
+  PD_ASSIGN_OR_RETURN(const lineage::FactBase* facts, source.load({sha256}));
+  if (facts->artifact(sha256) == nullptr)
+    return not_found(sha256 + ": the ledger has no event about it");
+  return lineage::to_dot(lineage::build_graph(*facts, sha256));
+}
+
+}  // namespace pedigree::pages
