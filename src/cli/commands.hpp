@@ -18,6 +18,7 @@ void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);
 void setup_graph(CLI::App& app, int& exit_code);
 void setup_relate(CLI::App& app, int& exit_code);
+void setup_site(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
 void setup_index(CLI::App& app, int& exit_code);
 void setup_init(CLI::App& app, int& exit_code);

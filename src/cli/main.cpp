@@ -6,13 +6,6 @@
 #include "cli/common.hpp"
 #include "pedigree/util/terminal_text.hpp"
 
-namespace pedigree::cli {
-// cmd_site.cpp. Declared here rather than in commands.hpp for now: every
-// command file includes that header, and this branch was built on a machine
-// shared by four builds (move it there when merging).
-void setup_site(CLI::App& app, int& exit_code);
-}  // namespace pedigree::cli
-
 namespace {
 
 // CLI11's usage errors quote the arguments they could not parse (a path, a

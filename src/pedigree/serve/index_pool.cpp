@@ -4,8 +4,7 @@ namespace pedigree::serve {
 namespace {
 
 // query_only: the server never writes to the index, and SQLite enforces it.
-constexpr const char* k_read_pragmas =
-    "PRAGMA query_only = 1; PRAGMA cache_size = -2048;";
+constexpr const char* k_read_pragmas = "PRAGMA query_only = 1; PRAGMA cache_size = -2048;";
 
 }  // namespace
 

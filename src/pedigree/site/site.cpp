@@ -166,8 +166,9 @@ Result<std::vector<std::string>> all_artifacts(index::Index& index) {
     out.push_back(st.column_text(0));
     // It becomes a file name: a damaged index must not write elsewhere.
     if (!is_sha256_name(out.back()))
-      return corruption("index: an artifact is not named by a lower-case SHA-256 (run "
-                        "`pedigree index rebuild`)");
+      return corruption(
+          "index: an artifact is not named by a lower-case SHA-256 (run "
+          "`pedigree index rebuild`)");
   }
   return out;
 }
