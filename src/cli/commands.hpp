@@ -18,6 +18,7 @@ void setup_estimate(CLI::App& app, int& exit_code);
 void setup_fingerprint(CLI::App& app, int& exit_code);
 void setup_graph(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
+void setup_import(CLI::App& app, int& exit_code);
 void setup_index(CLI::App& app, int& exit_code);
 void setup_init(CLI::App& app, int& exit_code);
 void setup_inspect(CLI::App& app, int& exit_code);
@@ -25,6 +26,7 @@ void setup_key(CLI::App& app, int& exit_code);
 // `key rotate` and `key revoke` (cmd_key_retire.cpp), under `key`.
 void setup_key_retire(CLI::App* key, int& exit_code);
 void setup_remote(CLI::App& app, int& exit_code);
+void setup_scan(CLI::App& app, int& exit_code);
 void setup_sync(CLI::App& app, int& exit_code);
 void setup_tree(CLI::App& app, int& exit_code);
 void setup_trust(CLI::App& app, int& exit_code);
