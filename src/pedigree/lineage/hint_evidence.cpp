@@ -71,8 +71,10 @@ Result<void> apply_hints(FactSource& source, const std::vector<hints::HintMatch>
                          CheckReport& report) {
   for (const auto& m : matches) {
     HintFinding f{*m.hint, m.matched_by, m.file, "", false, ""};
+    // A version or repository match names no file: the hint's first file stands for it.
+    if (f.file.empty() && !m.hint->files.empty()) f.file = m.hint->files.front().name;
     for (const auto& file : m.hint->files)
-      if (file.name == m.file)
+      if (file.name == f.file)
         if (auto it = file.hashes.find("sha256"); it != file.hashes.end()) f.sha256 = it->second;
     for (const auto& base : m.hint->base_models) {
       PD_ASSIGN_OR_RETURN(f.nai_via, nai_via(source, *m.hint, base));
