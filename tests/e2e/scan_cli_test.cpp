@@ -50,6 +50,7 @@ struct Install {
     mystery_sha = testing::openssl_file_sha256(root / "models" / "VAE" / "mystery.safetensors");
     w.model("sd15", "base", "2022-10-20", nullptr, testing::Signer::k_trusted, base_sha);
     w.model("animefull", "nai-leak", "2022-10-06", nullptr, testing::Signer::k_trusted, nai_sha);
+    fs::create_directories(root / "models" / "Lora");
     auto made = testing::run_command(
         std::string("python3 ") + PEDIGREE_SOURCE_DIR + "/tools/make-lora-fixture " +
         shell_quote((root / "models" / "Lora" / "nailora.safetensors").string()) +

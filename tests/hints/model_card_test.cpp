@@ -28,6 +28,10 @@ TEST(HfModelCard, ReadsBlockAndFlowListsAndSkipsNestedKeys) {
   ASSERT_TRUE(block) << block.error().message();
   EXPECT_EQ(block->base_models, (std::vector<std::string>{"a/one", "b/two"}));
   EXPECT_TRUE(block->relation.empty());
+  // Items at the key's own indentation, as many cards write them.
+  auto flush = parse_hf_model_card("---\nbase_model:\n- a/one\n- b/two\ntags:\n- x\n---\n", "card");
+  ASSERT_TRUE(flush) << flush.error().message();
+  EXPECT_EQ(flush->base_models, (std::vector<std::string>{"a/one", "b/two"}));
   auto flow = parse_hf_model_card("---\r\nbase_model: [a/one, 'b/two']\r\n---\r\n", "card");
   ASSERT_TRUE(flow) << flow.error().message();
   EXPECT_EQ(flow->base_models, (std::vector<std::string>{"a/one", "b/two"}));

@@ -134,7 +134,9 @@ Result<Hint> parse_hf_model_card(std::string_view text, const std::string& docum
     const std::string where = document + ": line " + std::to_string(number);
     const std::string t = trim(raw);
     if (t.empty() || t[0] == '#') continue;
-    if (raw[0] == ' ' || raw[0] == '\t') {
+    // A block list's items may sit at the key's own indentation (`tags:` then `- x`).
+    const bool item_at_key_level = !list_key.empty() && (t.starts_with("- ") || t == "-");
+    if (raw[0] == ' ' || raw[0] == '\t' || item_at_key_level) {
       if (raw.find_first_not_of(' ') != std::string::npos &&
           raw[raw.find_first_not_of(' ')] == '\t')
         return corruption(where + ": a tab in indentation (YAML allows spaces only)");
