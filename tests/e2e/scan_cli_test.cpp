@@ -265,5 +265,27 @@ TEST(ScanCli, AComfyUiInstallAndAPlainFolderAreScannedAndEmptyMeansClean) {
   EXPECT_EQ(missing.exit_code, 3) << missing.err;
 }
 
+// The progress bar goes to stderr only when it is a terminal (`script` gives
+// the process one); stdout and a redirected stderr never get it.
+TEST(ScanCli, ProgressIsDrawnOnlyOnATerminal) {
+  CheckWorld w;
+  Install in(w);
+  auto plain = w.run("scan " + shell_quote(in.root.string()));
+  EXPECT_EQ(plain.err.find("scan: "), std::string::npos) << plain.err;
+  EXPECT_EQ(plain.out.find("\r"), std::string::npos);
+  const auto& d = w.dir();
+  const std::string command =
+      "HOME=" + shell_quote((d / "home").string()) +
+      " XDG_CONFIG_HOME=" + shell_quote((d / "config").string()) +
+      " XDG_DATA_HOME=" + shell_quote((d / "data").string()) +
+      " XDG_CACHE_HOME=" + shell_quote((d / "cache").string()) +
+      " PEDIGREE_BUNDLED_LEDGER=" + shell_quote((d / "no-bundled-ledger").string()) + " " +
+      shell_quote(PEDIGREE_BINARY) + " scan --no-cache " + shell_quote(in.root.string()) +
+      " --ledger " + shell_quote(w.ledger_dir().string()) + " >/dev/null";
+  auto tty = testing::run_command("script -qec " + shell_quote(command) + " /dev/null");
+  EXPECT_NE(tty.output.find("scan: 0/4 files"), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find("scan: 3/4 files"), std::string::npos) << tty.output;
+}
+
 }  // namespace
 }  // namespace pedigree
