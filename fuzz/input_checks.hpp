@@ -25,6 +25,7 @@
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/identifier.hpp"
+#include "pedigree/hints/hints.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/ledger/keys.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
@@ -80,6 +81,32 @@ inline std::optional<std::string> check_identifier(ByteView bytes) {
       return "normalized identifier '" + id->normalized + "' does not read back";
   }
   return std::nullopt;
+}
+
+// A hint read from a site's document: an error, or a hint whose every hash
+// is lower-case hex (what check matches against) and whose site is set.
+inline std::optional<std::string> check_hint(const Result<hints::Hint>& hint, const char* where) {
+  if (!hint) return one_line(where, hint.error().message());
+  for (const auto& f : hint->files)
+    for (const auto& [kind, value] : f.hashes)
+      if (value.empty() || value.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return std::string(where) + ": hash " + kind + " '" + value + "' is not lower-case hex";
+  if (hint->site.empty()) return std::string(where) + ": no site";
+  return std::nullopt;
+}
+
+// Civitai's model-version JSON (pedigree import civitai).
+inline std::optional<std::string> check_civitai(ByteView bytes) {
+  return check_hint(hints::parse_civitai_version(as_text(bytes), "fuzz.json"),
+                    "parse_civitai_version");
+}
+
+// A Hugging Face model card's YAML front matter (pedigree import hf).
+inline std::optional<std::string> check_hf_card(ByteView bytes) {
+  auto hint = hints::parse_hf_model_card(as_text(bytes), "README.md");
+  if (hint && !hint->relation.empty() && hint->base_models.empty())
+    return "a base_model_relation without base_model was accepted";
+  return check_hint(hint, "parse_hf_model_card");
 }
 
 // Safetensors __metadata__ as "key NUL value NUL key NUL value ...": any keys,
@@ -224,6 +251,8 @@ inline constexpr FuzzInput k_fuzz_inputs[] = {
     {"tree", &check_tree},
     {"canonical_json", &check_canonical_json},
     {"identifier", &check_identifier},
+    {"civitai", &check_civitai},
+    {"hf_card", &check_hf_card},
 };
 
 inline const FuzzInput* find_fuzz_input(std::string_view name) {

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/hints_context.hpp"
 #include "cli/ledger_context.hpp"
 #include "cli/verdict_report.hpp"
 #include "pedigree/lineage/check.hpp"
@@ -42,6 +43,9 @@ int run_check(const CheckCliOptions& opts) {
   options.fingerprint =
       opts.no_fingerprint ? lineage::FingerprintPass::k_skip : lineage::FingerprintPass::k_build;
   options.references = references;
+  auto hints = load_hints(ctx->ledger.dir());
+  if (!hints) return report_error(hints.error());
+  options.hints = &*hints;
   const bool progress = stderr_is_terminal() && !opts.json;
   if (progress) {
     options.scan.progress = [](std::uint64_t done, std::uint64_t total) {

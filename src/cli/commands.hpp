@@ -20,6 +20,7 @@ void setup_graph(CLI::App& app, int& exit_code);
 void setup_relate(CLI::App& app, int& exit_code);
 void setup_site(CLI::App& app, int& exit_code);
 void setup_hash(CLI::App& app, int& exit_code);
+void setup_import(CLI::App& app, int& exit_code);
 void setup_index(CLI::App& app, int& exit_code);
 void setup_init(CLI::App& app, int& exit_code);
 void setup_inspect(CLI::App& app, int& exit_code);
@@ -27,6 +28,7 @@ void setup_key(CLI::App& app, int& exit_code);
 // `key rotate` and `key revoke` (cmd_key_retire.cpp), under `key`.
 void setup_key_retire(CLI::App* key, int& exit_code);
 void setup_remote(CLI::App& app, int& exit_code);
+void setup_scan(CLI::App& app, int& exit_code);
 void setup_sync(CLI::App& app, int& exit_code);
 void setup_tree(CLI::App& app, int& exit_code);
 void setup_trust(CLI::App& app, int& exit_code);

@@ -36,12 +36,14 @@ int main(int argc, char** argv) {
   pedigree::cli::setup_fingerprint(app, exit_code);
   pedigree::cli::setup_graph(app, exit_code);
   pedigree::cli::setup_hash(app, exit_code);
+  pedigree::cli::setup_import(app, exit_code);
   pedigree::cli::setup_index(app, exit_code);
   pedigree::cli::setup_init(app, exit_code);
   pedigree::cli::setup_inspect(app, exit_code);
   pedigree::cli::setup_key(app, exit_code);
   pedigree::cli::setup_relate(app, exit_code);
   pedigree::cli::setup_remote(app, exit_code);
+  pedigree::cli::setup_scan(app, exit_code);
   pedigree::cli::setup_serve_launcher(app, exit_code);
   pedigree::cli::setup_site(app, exit_code);
   pedigree::cli::setup_sync(app, exit_code);

@@ -219,6 +219,17 @@ std::string format_check_report(const lineage::CheckReport& r) {
              (c.candidate.trusted ? "" : "  {UNTRUSTED: named only by events that do not count}") +
              "\n";
   }
+  if (!r.hints.empty()) {
+    out += "hints (UNSIGNED, from community sites; below every signed fact, never decisive):\n";
+    for (const auto& f : r.hints) {
+      out += "  " + terminal_safe(f.hint.site) + " (imported " + terminal_safe(f.hint.imported) +
+             "): " + terminal_safe(f.hint.title) + ", matched by " + terminal_safe(f.matched_by);
+      for (const auto& b : f.hint.base_models) out += "; base " + terminal_safe(b);
+      if (!f.hint.relation.empty()) out += " (" + terminal_safe(f.hint.relation) + ")";
+      if (f.names_nai) out += "  ** names NAI: " + terminal_safe(f.nai_via) + " **";
+      out += "\n";
+    }
+  }
   if (!v.next_steps.empty()) {
     out += "unknown / to resolve:\n";
     for (const auto& s : v.next_steps) out += "  - " + terminal_safe(s) + "\n";

@@ -94,6 +94,8 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
     if (name == "recipes")
       return !formats::decode_recipes(metadata_from_bytes(bytes)).recipes.empty();
     if (name == "identifier") return hash::classify_identifier(text).has_value();
+    if (name == "civitai") return hints::parse_civitai_version(text, "seed").has_value();
+    if (name == "hf_card") return hints::parse_hf_model_card(text, "seed").has_value();
     if (name == "image_text")
       return !lineage::parse_a1111_parameters(text).model_hash.empty() ||
              (lineage::comfyui_checkpoints(text, "seed").has_value() &&

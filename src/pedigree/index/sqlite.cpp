@@ -114,6 +114,13 @@ std::string Statement::column_text(int index) const {
               : std::string();
 }
 
+std::string Statement::column_blob(int index) const {
+  const void* data = sqlite3_column_blob(m_stmt.get(), index);
+  int len = sqlite3_column_bytes(m_stmt.get(), index);
+  return data ? std::string(static_cast<const char*>(data), static_cast<std::size_t>(len))
+              : std::string();
+}
+
 std::int64_t Statement::column_int(int index) const {
   return sqlite3_column_int64(m_stmt.get(), index);
 }

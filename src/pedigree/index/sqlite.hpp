@@ -59,6 +59,8 @@ public:
   // Resets for re-use and clears bindings.
   void reset();
   std::string column_text(int index) const;
+  // A BLOB column's bytes (copied; empty for NULL).
+  std::string column_blob(int index) const;
   std::int64_t column_int(int index) const;
   bool column_is_null(int index) const;
 

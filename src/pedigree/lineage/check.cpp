@@ -371,6 +371,8 @@ Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
                                   {}},
                                  "SHA-256 of the file",
                                  report.verdict});
+  if (options.hints)
+    PD_TRY(apply_hints(source, options.hints->for_sha256(report.identity.sha256), report));
   return report;
 }
 
@@ -556,7 +558,6 @@ Result<CheckReport> check_picture(FactSource& source, std::string_view name, Byt
 
 Result<CheckReport> check_identifier(FactSource& source, std::string_view target,
                                      const CheckOptions& options) {
-  (void)options;
   PD_ASSIGN_OR_RETURN(const hash::Identifier id, hash::classify_identifier(target));
   // A pasted settings line names a model twice: its hash, and its name beside it.
   Resolution r;
@@ -584,6 +585,7 @@ Result<CheckReport> check_identifier(FactSource& source, std::string_view target
       report.identity.weak_match = r.weak;
     }
   }
+  if (options.hints) PD_TRY(apply_hints(source, options.hints->for_identifier(id), report));
   return report;
 }
 

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/hints/hints.hpp"
 #include "pedigree/lineage/facts.hpp"
+#include "pedigree/lineage/hint_evidence.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/reference_store.hpp"
@@ -67,6 +69,8 @@ struct CheckReport {
   std::vector<FingerprintCheck> fingerprint_checks;
   // A model file only: the hashes its metadata declares about itself, compared.
   std::vector<DeclaredHashCheck> declared_hashes;
+  // Unsigned hints from community sites that match the target (hint_evidence.hpp).
+  std::vector<HintFinding> hints;
 };
 
 // Whether scan_file_identity also builds the file's fingerprint in its pass.
@@ -76,6 +80,9 @@ struct CheckOptions {
   scan::ScanOptions scan;  // threads, progress
   FingerprintPass fingerprint = FingerprintPass::k_build;
   ReferenceStore references{std::filesystem::path()};  // local reference fingerprints
+  // Unsigned hints imported from community sites (not owned; nullptr: none).
+  // Shown and weighed below signed facts by check_scanned and check_identifier.
+  const hints::HintStore* hints = nullptr;
 };
 
 // What one scan of a model file yields: its identity (SHA-256, weights and

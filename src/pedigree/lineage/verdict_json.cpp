@@ -200,6 +200,17 @@ nlohmann::json to_json(const CheckReport& r) {
                         {"computed", d.computed.empty() ? json() : json(d.computed)},
                         {"matches", d.matches}});
   out["declared_hashes"] = declared;
+  json hint_list = json::array();
+  for (const auto& f : r.hints) {
+    json h = hints::to_json(f.hint);
+    h["matched_by"] = f.matched_by;
+    h["file"] = f.file.empty() ? json() : json(f.file);
+    h["sha256"] = f.sha256.empty() ? json() : json(f.sha256);
+    h["names_nai"] = f.names_nai;
+    h["nai_via"] = f.nai_via.empty() ? json() : json(f.nai_via);
+    hint_list.push_back(std::move(h));
+  }
+  out["hints"] = hint_list;
   if (r.image) {
     json models = json::array();
     for (const auto& m : r.image->models)
