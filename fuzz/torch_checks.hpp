@@ -4,16 +4,19 @@
 // fuzz/corpus/<name>/ through the same checks as a plain test.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pedigree/formats/pickle.hpp"
 #include "pedigree/formats/tensor.hpp"
 #include "pedigree/formats/torch_legacy.hpp"
 #include "pedigree/formats/torch_pickle.hpp"
 #include "pedigree/formats/torch_zip.hpp"
+#include "pedigree/formats/torch_zip_stream.hpp"
 #include "pedigree/formats/zip.hpp"
 
 namespace pedigree::fuzz {
@@ -76,11 +79,61 @@ inline std::optional<std::string> check_pickle(ByteView file) {
   return std::nullopt;
 }
 
+// Reading `file` as a stream, in pieces of `piece` bytes, must never tell
+// another story than parse_torch_zip: when the stream accepts the file, the
+// file reader accepts it too, with the same tensors over the same bytes.
+inline std::optional<std::string> check_torch_zip_stream(ByteView file, std::size_t piece) {
+  formats::TorchZipStream stream(file.size());
+  std::vector<std::uint8_t> payload;
+  auto keep = [&](ByteView bytes) -> Result<void> {
+    payload.insert(payload.end(), bytes.begin(), bytes.end());
+    return {};
+  };
+  ByteView rest = file;
+  while (!rest.empty()) {
+    auto used = stream.feed(rest.first(std::min(piece, rest.size())), keep);
+    if (!used) return check_error(used.error());
+    if (*used == 0) return "the stream consumed nothing";
+    rest = rest.subspan(*used);
+  }
+  auto done = stream.finish();
+  if (!done) return check_error(done.error());
+  if (stream.plan() == nullptr) return "a finished stream without a plan";
+  if (payload.size() != stream.payload_size()) return "payload size differs from the plan";
+  auto parsed = formats::parse_torch_zip(file);
+  if (!parsed)
+    return "the stream accepted a file parse_torch_zip refuses: " + parsed.error().message();
+  const auto& streamed = stream.plan()->tensors;
+  if (streamed.size() != parsed->tensors.size()) return "tensor counts differ";
+  for (std::size_t i = 0; i < streamed.size(); ++i) {
+    const auto& a = streamed[i];
+    const auto& b = parsed->tensors[i];
+    if (a.name != b.name || a.dtype != b.dtype || a.shape != b.shape || a.strides != b.strides)
+      return "tensor '" + a.name + "' differs from the file reader's";
+    if (a.storage_end - a.storage_begin != b.storage_end - b.storage_begin ||
+        a.offset - a.storage_begin != b.offset - b.storage_begin)
+      return "tensor '" + a.name + "' storage differs";
+    if (a.storage_end > payload.size() || b.storage_end > file.size())
+      return "tensor '" + a.name + "' storage lies outside its stream";
+    if (!std::equal(payload.begin() + a.storage_begin, payload.begin() + a.storage_end,
+                    file.begin() + b.storage_begin))
+      return "tensor '" + a.name + "' bytes differ between the stream and the file";
+  }
+  return std::nullopt;
+}
+
 // Runs the named parser's checks; nullopt when every promise holds.
 inline std::optional<std::string> check_torch_input(std::string_view name, ByteView file) {
   if (name == "zip") return check_zip(file);
   if (name == "pickle") return check_pickle(file);
-  if (name == "torch_zip") return check_checkpoint(file, formats::parse_torch_zip(file));
+  if (name == "torch_zip") {
+    if (auto bad = check_checkpoint(file, formats::parse_torch_zip(file))) return bad;
+    for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, file.size()}) {
+      if (piece == 0) continue;
+      if (auto bad = check_torch_zip_stream(file, piece)) return bad;
+    }
+    return std::nullopt;
+  }
   if (name == "torch_legacy") return check_checkpoint(file, formats::parse_torch_legacy(file));
   return "unknown parser " + std::string(name);
 }

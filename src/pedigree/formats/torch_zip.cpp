@@ -12,6 +12,14 @@ namespace {
 constexpr std::string_view k_pickle_name = "data.pkl";
 constexpr std::int64_t k_max_version = 64;  // torch 1.13 writes 3; torch 2.x up to 10
 
+std::string without_line_end(std::string_view text) {
+  std::string out(text);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) {
+    out.pop_back();
+  }
+  return out;
+}
+
 // The <dir> of the single "<dir>/data.pkl" entry.
 Result<std::string> archive_dir(const ZipArchive& zip) {
   std::optional<std::string> dir;
@@ -29,11 +37,7 @@ Result<std::string> archive_dir(const ZipArchive& zip) {
 
 Result<std::string> small_text(ByteView file, const ZipEntry& entry) {
   PD_ASSIGN_OR_RETURN(auto bytes, zip_read_small_entry(file, entry, 64));
-  std::string text(bytes.begin(), bytes.end());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
+  return std::string(bytes.begin(), bytes.end());
 }
 
 Result<void> check_version(ByteView file, const ZipArchive& zip, const std::string& dir) {
@@ -41,29 +45,38 @@ Result<void> check_version(ByteView file, const ZipArchive& zip, const std::stri
   if (entry == nullptr) entry = zip.find(dir + "/.data/version");
   if (entry == nullptr) return corruption("torch zip has no " + dir + "/version entry");
   PD_ASSIGN_OR_RETURN(auto text, small_text(file, *entry));
-  std::int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9' || v > k_max_version)
-      return corruption(entry->name + ": bad version '" + text + "'");
-    v = v * 10 + (c - '0');
-  }
-  if (text.empty() || v < 1 || v > k_max_version) {
-    return not_supported(entry->name + ": torch zip format version '" + text +
-                         "' is not supported");
-  }
-  return {};
+  return check_torch_version_record(text, entry->name);
 }
 
 Result<bool> read_big_endian(ByteView file, const ZipArchive& zip, const std::string& dir) {
   const ZipEntry* entry = zip.find(dir + "/byteorder");
   if (entry == nullptr) return false;  // written since torch 2.1; older files are little-endian
   PD_ASSIGN_OR_RETURN(auto text, small_text(file, *entry));
-  if (text == "little") return false;
-  if (text == "big") return true;
-  return corruption(entry->name + ": byte order '" + text + "' is neither 'little' nor 'big'");
+  return torch_byteorder_is_big(text, entry->name);
 }
 
 }  // namespace
+
+Result<void> check_torch_version_record(std::string_view record, const std::string& name) {
+  const std::string text = without_line_end(record);
+  std::int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > k_max_version)
+      return corruption(name + ": bad version '" + text + "'");
+    v = v * 10 + (c - '0');
+  }
+  if (text.empty() || v < 1 || v > k_max_version) {
+    return not_supported(name + ": torch zip format version '" + text + "' is not supported");
+  }
+  return {};
+}
+
+Result<bool> torch_byteorder_is_big(std::string_view record, const std::string& name) {
+  const std::string text = without_line_end(record);
+  if (text == "little") return false;
+  if (text == "big") return true;
+  return corruption(name + ": byte order '" + text + "' is neither 'little' nor 'big'");
+}
 
 Result<Checkpoint> parse_torch_zip(ByteView file) {
   PD_ASSIGN_OR_RETURN(auto zip, parse_zip(file));

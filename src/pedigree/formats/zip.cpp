@@ -9,8 +9,8 @@
 namespace pedigree::formats {
 namespace {
 
-constexpr std::uint32_t k_local_sig = 0x04034b50;
-constexpr std::uint32_t k_central_sig = 0x02014b50;
+constexpr std::uint32_t k_local_sig = k_zip_local_signature;
+constexpr std::uint32_t k_central_sig = k_zip_central_signature;
 constexpr std::uint32_t k_eocd_sig = 0x06054b50;
 constexpr std::uint32_t k_zip64_eocd_sig = 0x06064b50;
 constexpr std::uint32_t k_zip64_locator_sig = 0x07064b50;
@@ -18,7 +18,7 @@ constexpr std::size_t k_eocd_size = 22;
 constexpr std::size_t k_zip64_locator_size = 20;
 constexpr std::size_t k_zip64_eocd_size = 56;
 constexpr std::size_t k_central_size = 46;
-constexpr std::size_t k_local_size = 30;
+constexpr std::size_t k_local_size = k_zip_local_header_fixed;
 constexpr std::size_t k_max_comment = 65535;
 constexpr std::uint16_t k_zip64_extra_id = 0x0001;
 constexpr std::uint32_t k_sat32 = 0xFFFFFFFF;
@@ -27,6 +27,14 @@ constexpr std::uint16_t k_sat16 = 0xFFFF;
 std::string at(std::uint64_t offset) {
   return " at offset " + std::to_string(offset);
 }
+
+// The bytes of a file from offset `base` to its end: the whole file, or (for a
+// reader that saw the archive stream by) the part holding its central directory.
+struct Window {
+  ByteView bytes;
+  std::uint64_t base = 0;
+  std::uint64_t end() const { return base + bytes.size(); }
+};
 
 // End of central directory values, after ZIP64 substitution.
 struct Directory {
@@ -54,9 +62,11 @@ Result<std::size_t> find_eocd(ByteView file) {
 }
 
 // Reads the ZIP64 end of central directory record that the locator before `eocd_pos` points to.
-Result<void> read_zip64(ByteView file, std::size_t eocd_pos, Directory& dir) {
-  const std::size_t loc_pos = eocd_pos - k_zip64_locator_size;
-  ByteReader loc(file.subspan(loc_pos, k_zip64_locator_size), loc_pos);
+// `eocd_pos` is relative to the window; offsets in messages and results are absolute.
+Result<void> read_zip64(Window file, std::size_t eocd_pos, Directory& dir) {
+  const std::size_t loc_rel = eocd_pos - k_zip64_locator_size;
+  const std::uint64_t loc_pos = file.base + loc_rel;
+  ByteReader loc(file.bytes.subspan(loc_rel, k_zip64_locator_size), loc_pos);
   PD_TRY(loc.skip(4, "zip64 locator signature"));
   PD_ASSIGN_OR_RETURN(auto disk, loc.read_le32("zip64 locator disk"));
   PD_ASSIGN_OR_RETURN(auto rec_off, loc.read_le64("zip64 locator record offset"));
@@ -69,7 +79,11 @@ Result<void> read_zip64(ByteView file, std::size_t eocd_pos, Directory& dir) {
     return corruption("zip64 end of central directory offset " + std::to_string(rec_off) +
                       " does not leave room for the record before the locator" + at(loc_pos));
   }
-  ByteReader rec(file.subspan(rec_off, loc_pos - rec_off), rec_off);
+  if (rec_off < file.base) {
+    return corruption("zip64 end of central directory" + at(rec_off) +
+                      " lies before the bytes read" + at(file.base));
+  }
+  ByteReader rec(file.bytes.subspan(rec_off - file.base, loc_pos - rec_off), rec_off);
   PD_ASSIGN_OR_RETURN(auto sig, rec.read_le32("zip64 end of central directory signature"));
   if (sig != k_zip64_eocd_sig) {
     return corruption("bad zip64 end of central directory signature" + at(rec_off));
@@ -91,14 +105,14 @@ Result<void> read_zip64(ByteView file, std::size_t eocd_pos, Directory& dir) {
                          ")");
   }
   // Where the classic record holds a real value, it must agree with the ZIP64 one.
-  const std::uint8_t* e = file.data() + eocd_pos;
+  const std::uint8_t* e = file.bytes.data() + eocd_pos;
   const std::uint16_t classic_total = load_le16(e + 10);
   const std::uint32_t classic_size = load_le32(e + 12);
   const std::uint32_t classic_offset = load_le32(e + 16);
   if ((classic_total != k_sat16 && classic_total != total) ||
       (classic_size != k_sat32 && classic_size != cd_size) ||
       (classic_offset != k_sat32 && classic_offset != cd_offset)) {
-    return corruption("zip end of central directory" + at(eocd_pos) +
+    return corruption("zip end of central directory" + at(file.base + eocd_pos) +
                       " disagrees with its zip64 record" + at(rec_off));
   }
   dir.entries = total;
@@ -109,9 +123,9 @@ Result<void> read_zip64(ByteView file, std::size_t eocd_pos, Directory& dir) {
   return {};
 }
 
-Result<Directory> read_directory(ByteView file) {
-  PD_ASSIGN_OR_RETURN(auto eocd_pos, find_eocd(file));
-  const std::uint8_t* e = file.data() + eocd_pos;
+Result<Directory> read_directory(Window file) {
+  PD_ASSIGN_OR_RETURN(auto eocd_pos, find_eocd(file.bytes));
+  const std::uint8_t* e = file.bytes.data() + eocd_pos;
   Directory dir;
   const std::uint16_t disk = load_le16(e + 4);
   const std::uint16_t cd_disk = load_le16(e + 6);
@@ -119,22 +133,22 @@ Result<Directory> read_directory(ByteView file) {
   const std::uint16_t total = load_le16(e + 10);
   const bool has_locator =
       eocd_pos >= k_zip64_locator_size &&
-      load_le32(file.data() + eocd_pos - k_zip64_locator_size) == k_zip64_locator_sig;
+      load_le32(file.bytes.data() + eocd_pos - k_zip64_locator_size) == k_zip64_locator_sig;
   if (has_locator) {
     PD_TRY(read_zip64(file, eocd_pos, dir));
   } else {
     if (total == k_sat16 || load_le32(e + 12) == k_sat32 || load_le32(e + 16) == k_sat32) {
-      return corruption("zip end of central directory" + at(eocd_pos) +
+      return corruption("zip end of central directory" + at(file.base + eocd_pos) +
                         " needs a zip64 record but has no zip64 locator");
     }
     if ((disk != 0 || cd_disk != 0 || here != total)) {
       return not_supported("multi-disk zip archives are not supported (end of central directory" +
-                           at(eocd_pos) + ")");
+                           at(file.base + eocd_pos) + ")");
     }
     dir.entries = total;
     dir.cd_size = load_le32(e + 12);
     dir.cd_offset = load_le32(e + 16);
-    dir.cd_limit = eocd_pos;
+    dir.cd_limit = file.base + eocd_pos;
   }
   if (dir.cd_offset > dir.cd_limit || dir.cd_size > dir.cd_limit - dir.cd_offset) {
     return corruption("zip central directory [" + std::to_string(dir.cd_offset) + ", +" +
@@ -145,6 +159,10 @@ Result<Directory> read_directory(ByteView file) {
     return corruption("zip entry count " + std::to_string(dir.entries) +
                       " cannot fit a central directory of " + std::to_string(dir.cd_size) +
                       " bytes" + at(dir.cd_offset));
+  }
+  if (dir.cd_offset < file.base) {
+    return corruption("zip central directory" + at(dir.cd_offset) + " lies before the bytes read" +
+                      at(file.base));
   }
   return dir;
 }
@@ -237,34 +255,25 @@ Result<void> read_local_header(ByteView file, ZipEntry& entry, std::uint64_t lim
   if (off > limit || limit - off < k_local_size) {
     return corruption(where + at(off) + " lies beyond the central directory" + at(limit));
   }
-  ByteReader r(file.subspan(off, limit - off), off);
-  PD_ASSIGN_OR_RETURN(auto fixed, r.read_bytes(k_local_size, where));
-  const std::uint8_t* h = fixed.data();
-  if (load_le32(h) != k_local_sig) return corruption("bad signature of " + where + at(off));
-  const std::uint16_t flags = load_le16(h + 6);
-  const std::uint16_t method = load_le16(h + 8);
-  PD_ASSIGN_OR_RETURN(auto name, r.read_bytes(load_le16(h + 26), where + " name"));
-  const std::uint64_t extra_at = r.file_offset();
-  PD_ASSIGN_OR_RETURN(auto extra, r.read_bytes(load_le16(h + 28), where + " extra field"));
-  if (as_string_view(name) != entry.name) {
-    return corruption(where + at(off) + " names '" + std::string(as_string_view(name)) +
-                      "' instead");
+  const ByteView rest = file.subspan(off, limit - off);
+  auto length = zip_local_header_length(rest, off);
+  if (!length) return corruption("bad signature of " + where + at(off));
+  if (*length > rest.size()) {
+    return corruption(where + at(off) + " runs past the central directory" + at(limit));
   }
-  if (method != static_cast<std::uint16_t>(entry.method)) {
+  PD_ASSIGN_OR_RETURN(auto local, parse_zip_local_header(rest.first(*length), off));
+  if (local.name != entry.name) {
+    return corruption(where + at(off) + " names '" + local.name + "' instead");
+  }
+  if (local.method != static_cast<std::uint16_t>(entry.method)) {
     return corruption(where + at(off) + " has a different compression method");
   }
-  if ((flags & 0x0008) == 0) {  // sizes are in the local header, not in a data descriptor
-    std::uint64_t csize = load_le32(h + 18);
-    std::uint64_t usize = load_le32(h + 22);
-    Zip64Fields want;
-    if (usize == k_sat32 || csize == k_sat32) want = {&usize, &csize, nullptr};
-    PD_TRY(apply_zip64_extra(extra, extra_at, want));
-    if (csize != entry.compressed_size || usize != entry.uncompressed_size ||
-        load_le32(h + 14) != entry.crc32) {
-      return corruption(where + at(off) + " disagrees with the central directory");
-    }
+  if (!local.has_data_descriptor() &&
+      (local.compressed_size != entry.compressed_size ||
+       local.uncompressed_size != entry.uncompressed_size || local.crc32 != entry.crc32)) {
+    return corruption(where + at(off) + " disagrees with the central directory");
   }
-  entry.data_offset = r.file_offset();
+  entry.data_offset = local.data_offset;
   if (entry.compressed_size > limit - entry.data_offset) {
     return corruption("zip entry '" + entry.name + "' data [" + std::to_string(entry.data_offset) +
                       ", +" + std::to_string(entry.compressed_size) +
@@ -290,6 +299,27 @@ Result<void> check_no_overlap(const std::vector<ZipEntry>& entries) {
   return {};
 }
 
+// The central directory's entries (local headers not read, data_offset 0).
+Result<ZipArchive> read_central_entries(Window file, const Directory& dir) {
+  ZipArchive archive;
+  archive.zip64 = dir.zip64;
+  archive.entries.reserve(static_cast<std::size_t>(dir.entries));
+  ByteReader r(file.bytes.subspan(dir.cd_offset - file.base, dir.cd_size), dir.cd_offset);
+  std::unordered_set<std::string> names;
+  for (std::uint64_t i = 0; i < dir.entries; ++i) {
+    PD_ASSIGN_OR_RETURN(auto entry, read_central_entry(r));
+    if (!names.insert(entry.name).second) {
+      return corruption("duplicate zip entry name '" + entry.name + "'");
+    }
+    archive.entries.push_back(std::move(entry));
+  }
+  if (!r.at_end()) {
+    return corruption("zip central directory has " + std::to_string(r.remaining()) +
+                      " unexplained bytes" + at(r.file_offset()));
+  }
+  return archive;
+}
+
 }  // namespace
 
 const ZipEntry* ZipArchive::find(std::string_view name) const {
@@ -303,27 +333,56 @@ bool looks_like_zip(ByteView file) {
   return file.size() >= 4 && load_le32(file.data()) == k_local_sig;
 }
 
+Result<std::size_t> zip_local_header_length(ByteView fixed, std::uint64_t offset) {
+  if (fixed.size() < k_local_size) {
+    return corruption("zip local header" + at(offset) + " is cut short");
+  }
+  if (load_le32(fixed.data()) != k_local_sig) {
+    return corruption("bad zip local header signature" + at(offset));
+  }
+  return k_local_size + load_le16(fixed.data() + 26) + load_le16(fixed.data() + 28);
+}
+
+Result<ZipLocalHeader> parse_zip_local_header(ByteView header, std::uint64_t offset) {
+  PD_ASSIGN_OR_RETURN(auto length, zip_local_header_length(header, offset));
+  if (header.size() != length) {
+    return corruption("zip local header" + at(offset) + " is " + std::to_string(length) +
+                      " bytes, not " + std::to_string(header.size()));
+  }
+  const std::uint8_t* h = header.data();
+  ZipLocalHeader local;
+  local.flags = load_le16(h + 6);
+  local.method = load_le16(h + 8);
+  local.crc32 = load_le32(h + 14);
+  local.compressed_size = load_le32(h + 18);
+  local.uncompressed_size = load_le32(h + 22);
+  local.header_offset = offset;
+  local.data_offset = offset + length;
+  const std::size_t name_len = load_le16(h + 26);
+  local.name.assign(as_string_view(header.subspan(k_local_size, name_len)));
+  if (!local.has_data_descriptor()) {  // the sizes are here, not after the data
+    Zip64Fields want;
+    if (local.uncompressed_size == k_sat32 || local.compressed_size == k_sat32)
+      want = {&local.uncompressed_size, &local.compressed_size, nullptr};
+    PD_TRY(apply_zip64_extra(header.subspan(k_local_size + name_len),
+                             offset + k_local_size + name_len, want));
+  }
+  return local;
+}
+
 Result<ZipArchive> parse_zip(ByteView file) {
-  PD_ASSIGN_OR_RETURN(auto dir, read_directory(file));
-  ZipArchive archive;
-  archive.zip64 = dir.zip64;
-  archive.entries.reserve(static_cast<std::size_t>(dir.entries));
-  ByteReader r(file.subspan(dir.cd_offset, dir.cd_size), dir.cd_offset);
-  std::unordered_set<std::string> names;
-  for (std::uint64_t i = 0; i < dir.entries; ++i) {
-    PD_ASSIGN_OR_RETURN(auto entry, read_central_entry(r));
-    if (!names.insert(entry.name).second) {
-      return corruption("duplicate zip entry name '" + entry.name + "'");
-    }
-    PD_TRY(read_local_header(file, entry, dir.cd_offset));
-    archive.entries.push_back(std::move(entry));
-  }
-  if (!r.at_end()) {
-    return corruption("zip central directory has " + std::to_string(r.remaining()) +
-                      " unexplained bytes" + at(r.file_offset()));
-  }
+  const Window whole{file, 0};
+  PD_ASSIGN_OR_RETURN(auto dir, read_directory(whole));
+  PD_ASSIGN_OR_RETURN(auto archive, read_central_entries(whole, dir));
+  for (auto& entry : archive.entries) PD_TRY(read_local_header(file, entry, dir.cd_offset));
   PD_TRY(check_no_overlap(archive.entries));
   return archive;
+}
+
+Result<ZipArchive> parse_zip_directory(ByteView tail, std::uint64_t tail_offset) {
+  const Window window{tail, tail_offset};
+  PD_ASSIGN_OR_RETURN(auto dir, read_directory(window));
+  return read_central_entries(window, dir);
 }
 
 Result<ByteView> zip_stored_bytes(ByteView file, const ZipEntry& entry) {

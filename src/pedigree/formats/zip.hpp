@@ -64,4 +64,42 @@ Result<std::vector<std::uint8_t>> zip_read_small_entry(ByteView file, const ZipE
 // True when `file` starts with a local file header signature ("PK\3\4").
 bool looks_like_zip(ByteView file);
 
+// Reading an archive front to back, as its bytes arrive (formats/torch_zip_stream.hpp),
+// sees local headers, not the central directory, until the end.
+
+// Signatures that can follow an entry's data.
+inline constexpr std::uint32_t k_zip_local_signature = 0x04034b50;       // "PK\3\4"
+inline constexpr std::uint32_t k_zip_central_signature = 0x02014b50;     // "PK\1\2"
+inline constexpr std::uint32_t k_zip_descriptor_signature = 0x08074b50;  // "PK\7\8"
+inline constexpr std::size_t k_zip_local_header_fixed = 30;              // bytes before the name
+
+// A local file header as it stands in the stream.
+struct ZipLocalHeader {
+  std::string name;
+  std::uint16_t flags = 0;
+  std::uint16_t method = 0;
+  std::uint32_t crc32 = 0;            // 0 when a data descriptor follows the data
+  std::uint64_t compressed_size = 0;  // likewise (ZIP64 extra field applied)
+  std::uint64_t uncompressed_size = 0;
+  std::uint64_t header_offset = 0;
+  std::uint64_t data_offset = 0;
+  // Sizes and CRC come after the data (general purpose flag bit 3), as
+  // PyTorch's writer does.
+  bool has_data_descriptor() const { return (flags & 0x0008) != 0; }
+};
+
+// The whole length of the local header whose first k_zip_local_header_fixed
+// bytes start `fixed`. Corruption when they are fewer or the signature is wrong.
+Result<std::size_t> zip_local_header_length(ByteView fixed, std::uint64_t offset);
+
+// Parses a complete local header (exactly zip_local_header_length bytes)
+// found at file offset `offset`.
+Result<ZipLocalHeader> parse_zip_local_header(ByteView header, std::uint64_t offset);
+
+// The central directory of an archive whose last bytes, from file offset
+// `tail_offset` to the end, are `tail` (they must hold the whole directory
+// and its end records): its entries in directory order, validated as by
+// parse_zip except that local headers are not read (data_offset is 0).
+Result<ZipArchive> parse_zip_directory(ByteView tail, std::uint64_t tail_offset);
+
 }  // namespace pedigree::formats

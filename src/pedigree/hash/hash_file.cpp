@@ -121,6 +121,7 @@ struct StreamHasher::State {
   FileSinks file_sinks;
   std::unique_ptr<WeightsHasher> weights;
   std::unique_ptr<scan::StreamScan> scan;
+  std::unique_ptr<scan::StreamScan> payload;  // start_with_payload: the tensors' stream
 };
 
 StreamHasher::StreamHasher(std::unique_ptr<State> state) : m_state(std::move(state)) {}
@@ -158,8 +159,51 @@ Result<std::unique_ptr<StreamHasher>> StreamHasher::start(std::string display, s
   return std::unique_ptr<StreamHasher>(new StreamHasher(std::move(st)));
 }
 
+Result<std::unique_ptr<StreamHasher>> StreamHasher::start_with_payload(
+    std::string display, std::uint64_t size, const formats::Checkpoint& checkpoint,
+    const HashOptions& options) {
+  if (checkpoint.source_sizes.size() != 1)
+    return invalid_argument("a payload stream needs exactly one source size");
+  auto st = std::make_unique<State>();
+  st->out.file = display;
+  st->out.size = size;
+  st->out.computed = options.sets;
+  st->out.format = std::string(formats::format_name(checkpoint.format));
+  st->file_sinks = make_file_sinks(options.sets, size, &checkpoint);
+  formats::Checkpoint bytes_only;
+  bytes_only.sources = {std::filesystem::path(display)};
+  bytes_only.source_sizes = {size};
+  const auto byte_sinks = st->file_sinks.list();
+  PD_ASSIGN_OR_RETURN(st->scan,
+                      scan::StreamScan::start(std::move(bytes_only), byte_sinks, {}, options.scan));
+
+  st->table = checkpoint;
+  st->table.sources = {std::filesystem::path(display + " (payload)")};
+  for (auto& t : st->table.tensors) t.source = 0;
+  if (options.sets & k_set_weights)
+    st->weights = std::make_unique<WeightsHasher>(st->table, formats::canonicalize(st->table));
+  std::vector<scan::TensorSink*> tensor_sinks;
+  if (st->weights) tensor_sinks.push_back(st->weights.get());
+  tensor_sinks.insert(tensor_sinks.end(), options.extra_tensor_sinks.begin(),
+                      options.extra_tensor_sinks.end());
+  PD_ASSIGN_OR_RETURN(st->payload,
+                      scan::StreamScan::start(st->table, {}, tensor_sinks, options.scan));
+  return std::unique_ptr<StreamHasher>(new StreamHasher(std::move(st)));
+}
+
 Result<void> StreamHasher::write(ByteView bytes) {
   return m_state->scan->write(bytes);
+}
+
+Result<void> StreamHasher::write_payload(ByteView bytes) {
+  if (!m_state->payload) return invalid_argument("this stream has no payload");
+  return m_state->payload->write(bytes);
+}
+
+void StreamHasher::abandon_payload(const Error& why) {
+  m_state->payload.reset();  // aborts the scan and joins its threads
+  m_state->weights.reset();
+  if (m_state->out.computed & k_set_weights) m_state->out.weights_error = why;
 }
 
 std::uint64_t StreamHasher::received() const {
@@ -168,6 +212,7 @@ std::uint64_t StreamHasher::received() const {
 
 Result<ModelHashes> StreamHasher::finish() {
   PD_TRY(m_state->scan->finish());
+  if (m_state->payload) PD_TRY(m_state->payload->finish());
   ModelHashes out = std::move(m_state->out);
   collect_file_hashes(m_state->file_sinks, out);
   if (m_state->weights) {

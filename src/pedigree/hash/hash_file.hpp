@@ -46,9 +46,24 @@ public:
                                                      const formats::Checkpoint* checkpoint,
                                                      const std::optional<Error>& why_not,
                                                      const HashOptions& options);
+  // As start(), for a checkpoint whose tensor offsets refer not to the file
+  // but to a second stream of checkpoint.source_sizes[0] bytes, its payload
+  // (the storages of a PyTorch zip as they pass: formats/torch_zip_stream.hpp).
+  // The file's bytes go to write() and feed the whole-file hashes; the
+  // payload goes to write_payload() and feeds the weights hashes and
+  // options.extra_tensor_sinks.
+  static Result<std::unique_ptr<StreamHasher>> start_with_payload(
+      std::string display, std::uint64_t size, const formats::Checkpoint& checkpoint,
+      const HashOptions& options);
   ~StreamHasher();
   // The next bytes, in order (scan::StreamScan::write).
   Result<void> write(ByteView bytes);
+  // The next payload bytes (start_with_payload only).
+  Result<void> write_payload(ByteView bytes);
+  // Stops the payload stream for good: its tensor sinks get no call after
+  // this returns, and the result has no weights hashes, `why` standing in
+  // their place (weights_error). For a payload that turned out unreadable.
+  void abandon_payload(const Error& why);
   std::uint64_t received() const;
   // Ends the stream; Corruption when it is shorter than `size`.
   Result<ModelHashes> finish();

@@ -1,6 +1,7 @@
 #include "pedigree/lineage/upload_scan.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/formats/inspect.hpp"
@@ -42,13 +43,12 @@ std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
 // Why a stream whose leading bytes are `head` cannot be read for its weights.
 Error why_not_streamable(ByteView head, const std::string& display) {
   auto format = formats::detect_format(head);
-  if (format == formats::Format::k_torch_zip || format == formats::Format::k_torch_legacy)
+  if (format == formats::Format::k_torch_legacy)
     return Error(ErrorCode::k_not_supported,
                  display +
-                     ": a PyTorch checkpoint cannot be read as it arrives (its tensor table "
-                     "is at the end of the file and its pickle is read by seeking); upload "
-                     "a .safetensors file, or check the file where it is stored, for weight "
-                     "evidence");
+                     ": a legacy (pre-1.6) PyTorch checkpoint cannot be read as it arrives (its "
+                     "pickle is read by seeking); upload a .safetensors file, or check the file "
+                     "where it is stored, for weight evidence");
   return Error(ErrorCode::k_corruption,
                display + ": not a checkpoint (" + formats::describe_content(head) + ")");
 }
@@ -115,7 +115,7 @@ Result<void> UploadScan::start_scan() {
     } else {
       m_why_not = parsed.error().with_context(m_display);
     }
-  } else {
+  } else if (!m_why_not) {
     m_why_not = why_not_streamable(head, m_display);
   }
   hash::HashOptions options;
@@ -141,6 +141,25 @@ Result<void> UploadScan::start_scan() {
 
 Result<void> UploadScan::write(ByteView bytes) {
   while (!m_hasher && !bytes.empty()) {
+    if (m_zip) {
+      PD_TRY(write_zip_head(bytes));
+      continue;
+    }
+    if (m_head.size() < 4) {  // enough to tell a zip
+      const std::size_t take = std::min<std::size_t>(4 - m_head.size(), bytes.size());
+      if (m_head.size() + take > m_size)
+        return invalid_argument(m_display + ": more than the declared " + std::to_string(m_size) +
+                                " bytes");
+      m_head.insert(m_head.end(), bytes.begin(), bytes.begin() + take);
+      bytes = bytes.subspan(take);
+      if (m_head.size() == 4 && formats::looks_like_zip(ByteView(m_head.data(), 4))) {
+        m_zip.emplace(m_size);
+        const std::vector<std::uint8_t> magic = std::exchange(m_head, {});
+        ByteView head(magic.data(), magic.size());
+        PD_TRY(write_zip_head(head));  // 4 bytes never complete a plan
+      }
+      continue;
+    }
     const std::size_t wanted = head_wanted();
     if (wanted == 0) {
       PD_TRY(start_scan());
@@ -153,16 +172,100 @@ Result<void> UploadScan::write(ByteView bytes) {
     m_head.insert(m_head.end(), bytes.begin(), bytes.begin() + take);
     bytes = bytes.subspan(take);
   }
-  if (m_hasher && !bytes.empty()) return m_hasher->write(bytes);
+  if (m_hasher && !bytes.empty()) return push(bytes);
   return {};
 }
 
+Result<void> UploadScan::write_zip_head(ByteView& bytes) {
+  if (bytes.size() > m_size - m_head.size())
+    return invalid_argument(m_display + ": more than the declared " + std::to_string(m_size) +
+                            " bytes");
+  auto no_payload = [](ByteView) -> Result<void> {
+    return internal_error("storage bytes before the tensor table");
+  };
+  auto used = m_zip->feed(bytes, no_payload);
+  if (!used) {  // not a zip pedigree can follow as it arrives: bytes only
+    m_why_not = used.error().with_context(m_display);
+    m_zip.reset();
+    m_head.insert(m_head.end(), bytes.begin(), bytes.end());
+    bytes = {};
+    if (m_head.size() == m_size) return {};  // finish() starts the bytes-only scan
+    return start_scan();
+  }
+  m_head.insert(m_head.end(), bytes.begin(), bytes.begin() + *used);
+  bytes = bytes.subspan(*used);
+  if (m_zip->plan()) return start_zip_scan();
+  if (m_head.size() > k_upload_max_header) {
+    m_why_not =
+        Error(ErrorCode::k_not_supported,
+              m_display + ": the PyTorch zip's tensor table does not end within its first " +
+                  std::to_string(k_upload_max_header) +
+                  " bytes; check the file where it is stored for weight evidence");
+    m_zip.reset();
+    return start_scan();
+  }
+  return {};
+}
+
+Result<void> UploadScan::start_zip_scan() {
+  m_checkpoint = *m_zip->plan();
+  m_checkpoint->sources = {m_display};
+  hash::HashOptions options;
+  options.sets = hash::k_set_sha256 | hash::k_set_weights;
+  options.scan = m_scan;
+  if (m_pass == FingerprintPass::k_build) {
+    auto plan = fingerprint::plan_checkpoint(*m_checkpoint);
+    if (plan)
+      m_builder.emplace(std::move(*plan));
+    else
+      m_sketch_error = plan.error().message();
+  }
+  if (m_builder) options.extra_tensor_sinks.push_back(&*m_builder);
+  PD_ASSIGN_OR_RETURN(
+      m_hasher, hash::StreamHasher::start_with_payload(m_display, m_size, *m_checkpoint, options));
+  std::vector<std::uint8_t> head_bytes;
+  head_bytes.swap(m_head);  // already read by m_zip: the file hashes still need them
+  return m_hasher->write(ByteView(head_bytes.data(), head_bytes.size()));
+}
+
+Result<void> UploadScan::push(ByteView bytes) {
+  PD_TRY(m_hasher->write(bytes));
+  if (!m_zip) return {};
+  auto to_payload = [this](ByteView payload) { return m_hasher->write_payload(payload); };
+  while (!bytes.empty()) {
+    auto used = m_zip->feed(bytes, to_payload);
+    if (!used) {
+      give_up_zip(used.error().with_context(m_display));
+      return {};
+    }
+    bytes = bytes.subspan(*used);
+  }
+  return {};
+}
+
+void UploadScan::give_up_zip(const Error& why) {
+  m_hasher->abandon_payload(why);  // the builder gets no more tensor data
+  m_builder.reset();
+  m_sketch_error = why.message();
+  m_zip.reset();
+}
+
 Result<FileScanResult> UploadScan::finish() {
+  if (!m_hasher && m_zip) {  // ended before the zip's tensor table was known
+    auto why = m_zip->finish();
+    m_why_not = why ? Error(ErrorCode::k_corruption, m_display + ": no tensor table")
+                    : why.error().with_context(m_display);
+    m_zip.reset();
+  }
   if (!m_hasher) {
-    if (m_head.size() != m_size || head_wanted() != 0)
+    if (m_head.size() != m_size || (!m_why_not && head_wanted() != 0))
       return corruption(m_display + ": upload ended after " + std::to_string(m_head.size()) +
                         " of " + std::to_string(m_size) + " bytes");
     PD_TRY(start_scan());
+  }
+  if (m_zip) {
+    auto complete = m_zip->finish();
+    if (!complete) give_up_zip(complete.error().with_context(m_display));
   }
   PD_ASSIGN_OR_RETURN(auto hashes, m_hasher->finish());
   return file_scan_result(m_display, hashes, m_checkpoint ? &*m_checkpoint : nullptr,

@@ -1,15 +1,18 @@
 // A model file checked as it is uploaded: the scan of scan_file_identity
 // (check.hpp) over bytes pushed in order, with nothing of the file kept
-// beyond the scan's bounded ring (no temporary file, no whole-file buffer).
+// beyond the scan's bounded rings (no temporary file, no whole-file buffer).
 //
-// The tensor table must come first in the stream. A safetensors file has it
-// at the front (u64 length + JSON header), so its weights hash, component
-// hashes and fingerprint are computed exactly as for a file on disk. A
-// PyTorch .ckpt (zip) keeps its table in the central directory at the end
-// and its pickle is read by seeking; it is hashed as bytes only (SHA-256 and
-// the other whole-file hashes) and the result says why there is no weights
-// hash or fingerprint (weights_error / sketch_error), so the verdict can only
-// rest on what the ledger knows of its SHA-256.
+// The tensor table must come before the tensors. A safetensors file has it
+// at the front (u64 length + JSON header); a PyTorch zip .ckpt written by
+// torch.save has its object pickle first and its storages after it, in an
+// order the pickle fixes (formats/torch_zip_stream.hpp). For both the weights
+// hash, component hashes and fingerprint are computed exactly as for the
+// file on disk. Anything else (a legacy pre-1.6 torch file, a zip laid out
+// otherwise, or one whose central directory disagrees with its local
+// headers) is hashed as bytes only (SHA-256 and the other whole-file hashes)
+// and the result says why there is no weights hash or fingerprint
+// (weights_error / sketch_error), so the verdict can only rest on what the
+// ledger knows of its SHA-256.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 
 #include "pedigree/fingerprint/builder.hpp"
 #include "pedigree/formats/tensor.hpp"
+#include "pedigree/formats/torch_zip_stream.hpp"
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/hash/model_hashes.hpp"
 #include "pedigree/lineage/check.hpp"
@@ -52,6 +56,14 @@ private:
   // Bytes still wanted in m_head before the format can be decided (0: decide now).
   std::size_t head_wanted() const;
   Result<void> start_scan();
+  // A PyTorch zip: its leading bytes go to m_zip until it knows the tensor
+  // table, then the scan starts with the payload stream.
+  Result<void> write_zip_head(ByteView& bytes);
+  Result<void> start_zip_scan();
+  // Bytes after the scan started: to the hasher, and through m_zip if any.
+  Result<void> push(ByteView bytes);
+  // m_zip failed after the scan started: no weights evidence, and why.
+  void give_up_zip(const Error& why);
 
   std::string m_display;
   std::uint64_t m_size;
@@ -63,6 +75,7 @@ private:
   std::string m_sketch_error;
   std::optional<fingerprint::FingerprintBuilder> m_builder;  // outlives m_hasher
   std::unique_ptr<hash::StreamHasher> m_hasher;
+  std::optional<formats::TorchZipStream> m_zip;  // while it is followed
 };
 
 // The FileScanResult of one finished scan (shared by scan_file_identity and
