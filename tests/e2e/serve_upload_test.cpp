@@ -114,23 +114,69 @@ TEST_F(ServeUpload, UploadedReferenceIsIdentifiedAndNothingIsStored) {
   EXPECT_EQ(ledger_snapshot(m_world.ledger_dir()), before);
 }
 
-TEST_F(ServeUpload, NonSafetensorsUploadsAreHashedAsBytesAndSaySo) {
+// A torch.save .ckpt of a merge (written by PyTorch from the same weights):
+// the upload reads its storages as they arrive and gets the verdict, hashes
+// and fingerprint that `check FILE` gives the same file on disk.
+TEST_F(ServeUpload, UploadedCkptGetsTheVerdictOfCheckFile) {
+  for (const auto& f : {m_sd14, m_sd15, m_nai})  // the CLI bootstraps the reference fingerprints
+    ASSERT_NE(m_world.check(shell_quote(f.string())).exit_code, 1);
+  const auto merge = m_world.dir() / "models" / "merge.safetensors";
+  testing::write_family_model(
+      m_family, fingerprint::testing::combine({{0.75, &m_sd15_w}, {0.25, &m_nai_w}}), merge);
+  const auto ckpt = m_world.dir() / "models" / "merge.ckpt";
+  auto made = testing::run_command(std::string("/usr/bin/python3 ") + PEDIGREE_SOURCE_DIR +
+                                   "/tools/safetensors-to-ckpt " + shell_quote(merge.string()) +
+                                   " " + shell_quote(ckpt.string()) + " --state-dict");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto cli = m_world.check(shell_quote(ckpt.string()));
+  ASSERT_EQ(cli.exit_code, 12) << cli.out;
+  ServeProcess server(m_world);
+  auto r = upload(server, ckpt);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = body_json(r);
+  EXPECT_EQ(j["verdict"], "nai") << j.dump();
+  EXPECT_EQ(j["target"]["sha256"], openssl_file_sha256(ckpt));
+  for (const char* key : {"sha256", "weights", "unet"})
+    EXPECT_EQ(j["target"][key], cli.json["target"][key]) << key;
+  // The same weights as the safetensors file: the weights hash ignores the container.
+  auto st = m_world.check(shell_quote(merge.string()));
+  EXPECT_EQ(j["target"]["weights"], st.json["target"]["weights"]);
+  for (const char* key : {"verdict", "confidence", "summary", "nai_share", "fingerprint",
+                          "evidence", "components", "references", "paths", "unknowns"})
+    EXPECT_EQ(j[key], cli.json[key]) << key;
+  EXPECT_NEAR(j["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.25, 0.03);
+}
+
+TEST_F(ServeUpload, UnreadableUploadsAreHashedAsBytesAndSaySo) {
   // A file starting like a PyTorch zip whose SHA-256 the ledger knows as a NAI leak.
   const std::string bytes = std::string("PK\x03\x04", 4) + std::string(5000, 'x');
   const auto file = m_world.dir() / "model.ckpt";
   testing::write_text(file, bytes);
   m_world.model("leaked-ckpt", "nai-leak", "2022-10-06", nullptr, testing::Signer::k_trusted,
                 openssl_file_sha256(file));
+  // The same weights in the legacy (pre-1.6) format, which is read by seeking.
+  const auto legacy = m_world.dir() / "legacy.ckpt";
+  auto made = testing::run_command(std::string("/usr/bin/python3 ") + PEDIGREE_SOURCE_DIR +
+                                   "/tools/safetensors-to-ckpt " + shell_quote(m_nai.string()) +
+                                   " " + shell_quote(legacy.string()) + " --legacy");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
   const auto junk = m_world.dir() / "notes.txt";
   testing::write_text(junk, "hello, not a model\n");
   ServeProcess server(m_world);
+  auto says = [](const json& j, const std::string& text) {
+    for (const auto& n : j["notes"])
+      if (n.get<std::string>().find(text) != std::string::npos) return true;
+    return false;
+  };
   auto known = body_json(upload(server, file));
   EXPECT_EQ(known["verdict"], "nai-leak") << known.dump();
   EXPECT_EQ(known["target"]["sha256"], openssl_file_sha256(file));
-  bool said = false;
-  for (const auto& n : known["notes"])
-    said |= n.get<std::string>().find("cannot be read as it arrives") != std::string::npos;
-  EXPECT_TRUE(said) << known.dump();
+  EXPECT_TRUE(says(known, "model.ckpt: ")) << known.dump();  // why there is no weight evidence
+  auto old = body_json(upload(server, legacy));
+  EXPECT_EQ(old["target"]["sha256"], openssl_file_sha256(legacy));
+  EXPECT_TRUE(says(old, "cannot be read as it arrives")) << old.dump();
+  EXPECT_NE(old["verdict"], "no-nai-found") << old.dump();
   auto unknown = body_json(upload(server, junk));
   EXPECT_EQ(unknown["verdict"], "unknown") << unknown.dump();
   EXPECT_EQ(unknown["target"]["sha256"], openssl_file_sha256(junk));

@@ -14,6 +14,7 @@ namespace pedigree::lineage {
 namespace {
 
 constexpr std::size_t k_length_field = 8;
+constexpr std::size_t k_format_probe = 64;  // bytes detect_format needs to name a pickle
 
 // Parents named by the file's own metadata recipes (not nested ancestors).
 std::vector<MetadataRecipe> recipes_of(const formats::Checkpoint& checkpoint) {
@@ -99,7 +100,13 @@ std::size_t UploadScan::head_wanted() const {
   if (m_size < k_length_field) return 0;  // too short for anything: bytes only, at finish
   if (m_head.size() < k_length_field) return k_length_field - m_head.size();
   const std::uint64_t length = load_le64(m_head.data());
-  if (length == 0 || length > k_upload_max_header || length > m_size - k_length_field) return 0;
+  if (length == 0 || length > k_upload_max_header || length > m_size - k_length_field) {
+    // Not a safetensors header. A pickle (a legacy torch file starts with
+    // one) needs a few more bytes to be told apart from other content.
+    if (m_head[0] == 0x80 && m_size >= k_format_probe && m_head.size() < k_format_probe)
+      return k_format_probe - m_head.size();
+    return 0;
+  }
   const std::uint64_t total = k_length_field + length;
   return total > m_head.size() ? static_cast<std::size_t>(total - m_head.size()) : 0;
 }
