@@ -1,5 +1,6 @@
 #include "pedigree/hash/hash_file.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -186,8 +187,13 @@ Result<std::unique_ptr<StreamHasher>> StreamHasher::start_with_payload(
   if (st->weights) tensor_sinks.push_back(st->weights.get());
   tensor_sinks.insert(tensor_sinks.end(), options.extra_tensor_sinks.begin(),
                       options.extra_tensor_sinks.end());
+  // The payload trails the file's bytes by at most one storage: half the
+  // file ring's chunks keep the lanes busy and the memory of two rings near one's.
+  scan::ScanOptions payload_options = options.scan;
+  payload_options.ring_chunks = std::max<std::size_t>(2, options.scan.ring_chunks / 2);
+  payload_options.progress = nullptr;  // the file's stream reports progress
   PD_ASSIGN_OR_RETURN(st->payload,
-                      scan::StreamScan::start(st->table, {}, tensor_sinks, options.scan));
+                      scan::StreamScan::start(st->table, {}, tensor_sinks, payload_options));
   return std::unique_ptr<StreamHasher>(new StreamHasher(std::move(st)));
 }
 
