@@ -69,6 +69,31 @@ protected:
                   "application/octet-stream");
   }
   fs::path references() const { return m_world.ledger_dir() / ".git" / "pedigree" / "references"; }
+  // The CLI stores the reference fingerprints the first time it checks them.
+  void bootstrap_references() {
+    for (const auto& f : {m_sd14, m_sd15, m_nai})
+      ASSERT_NE(m_world.check(shell_quote(f.string())).exit_code, 1);
+  }
+  // Uploads `file` (a NAI merge) and expects the report `check --json FILE` gives it.
+  json upload_matches_check(const fs::path& file) {
+    auto cli = m_world.check(shell_quote(file.string()));
+    EXPECT_EQ(cli.exit_code, 12) << cli.out;
+    ServeProcess server(m_world);
+    auto r = upload(server, file);
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << (r ? r->body : "no answer");
+      return json::object();
+    }
+    auto j = body_json(r);
+    EXPECT_EQ(j["verdict"], "nai") << j.dump();
+    EXPECT_EQ(j["target"]["sha256"], openssl_file_sha256(file));
+    for (const char* key : {"sha256", "weights", "unet"})
+      EXPECT_EQ(j["target"][key], cli.json["target"][key]) << key;
+    for (const char* key : {"verdict", "confidence", "summary", "nai_share", "fingerprint",
+                            "evidence", "components", "references", "paths", "unknowns"})
+      EXPECT_EQ(j[key], cli.json[key]) << key;
+    return j;
+  }
 
   CheckWorld m_world;
   Family m_family{42};
@@ -78,27 +103,13 @@ protected:
 };
 
 TEST_F(ServeUpload, UploadedMergeGetsTheVerdictOfCheckFile) {
-  for (const auto& f : {m_sd14, m_sd15, m_nai})  // the CLI bootstraps the reference fingerprints
-    ASSERT_NE(m_world.check(shell_quote(f.string())).exit_code, 1);
+  bootstrap_references();
   auto merge = m_world.dir() / "models" / "merge.safetensors";
   testing::write_family_model(
       m_family, fingerprint::testing::combine({{0.7, &m_sd15_w}, {0.3, &m_nai_w}}), merge);
-  auto cli = m_world.check(shell_quote(merge.string()));
-  ASSERT_EQ(cli.exit_code, 12) << cli.out;
-  ServeProcess server(m_world);
-  auto r = upload(server, merge);
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200) << r->body;
-  auto j = body_json(r);
-  EXPECT_EQ(j["verdict"], "nai");
+  auto j = upload_matches_check(merge);
   EXPECT_EQ(j["target"]["kind"], "file");
   EXPECT_EQ(j["target"]["input"], "merge.safetensors");
-  EXPECT_EQ(j["target"]["sha256"], openssl_file_sha256(merge));
-  for (const char* key : {"sha256", "weights", "unet"})
-    EXPECT_EQ(j["target"][key], cli.json["target"][key]) << key;
-  for (const char* key : {"verdict", "confidence", "summary", "nai_share", "fingerprint",
-                          "evidence", "components", "references", "paths", "unknowns"})
-    EXPECT_EQ(j[key], cli.json[key]) << key;
   EXPECT_NEAR(j["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.3, 0.03);
 }
 
@@ -118,8 +129,7 @@ TEST_F(ServeUpload, UploadedReferenceIsIdentifiedAndNothingIsStored) {
 // the upload reads its storages as they arrive and gets the verdict, hashes
 // and fingerprint that `check FILE` gives the same file on disk.
 TEST_F(ServeUpload, UploadedCkptGetsTheVerdictOfCheckFile) {
-  for (const auto& f : {m_sd14, m_sd15, m_nai})  // the CLI bootstraps the reference fingerprints
-    ASSERT_NE(m_world.check(shell_quote(f.string())).exit_code, 1);
+  bootstrap_references();
   const auto merge = m_world.dir() / "models" / "merge.safetensors";
   testing::write_family_model(
       m_family, fingerprint::testing::combine({{0.75, &m_sd15_w}, {0.25, &m_nai_w}}), merge);
@@ -128,23 +138,10 @@ TEST_F(ServeUpload, UploadedCkptGetsTheVerdictOfCheckFile) {
                                    "/tools/safetensors-to-ckpt " + shell_quote(merge.string()) +
                                    " " + shell_quote(ckpt.string()) + " --state-dict");
   ASSERT_EQ(made.exit_code, 0) << made.output;
-  auto cli = m_world.check(shell_quote(ckpt.string()));
-  ASSERT_EQ(cli.exit_code, 12) << cli.out;
-  ServeProcess server(m_world);
-  auto r = upload(server, ckpt);
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200) << r->body;
-  auto j = body_json(r);
-  EXPECT_EQ(j["verdict"], "nai") << j.dump();
-  EXPECT_EQ(j["target"]["sha256"], openssl_file_sha256(ckpt));
-  for (const char* key : {"sha256", "weights", "unet"})
-    EXPECT_EQ(j["target"][key], cli.json["target"][key]) << key;
+  auto j = upload_matches_check(ckpt);
   // The same weights as the safetensors file: the weights hash ignores the container.
   auto st = m_world.check(shell_quote(merge.string()));
   EXPECT_EQ(j["target"]["weights"], st.json["target"]["weights"]);
-  for (const char* key : {"verdict", "confidence", "summary", "nai_share", "fingerprint",
-                          "evidence", "components", "references", "paths", "unknowns"})
-    EXPECT_EQ(j[key], cli.json[key]) << key;
   EXPECT_NEAR(j["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.25, 0.03);
 }
 
