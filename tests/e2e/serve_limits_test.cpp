@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "e2e/check_world.hpp"
@@ -162,6 +163,21 @@ TEST_F(ServeLimits, NonLoopbackAddressIsWarnedAbout) {
       << server.stderr_text();
   ServeProcess local(m_world);
   EXPECT_EQ(local.stderr_text().find("warning"), std::string::npos) << local.stderr_text();
+}
+
+// 50 clients connecting at once must not overflow the accept queue (a refused
+// SYN is retried a second later): the listening socket's backlog, which `ss`
+// shows as Send-Q, is raised from httplib's 5.
+TEST_F(ServeLimits, ListensWithARoomyAcceptQueue) {
+  ServeProcess server(m_world);
+  auto ss = testing::run_command("ss -Hltn 'sport = :" + std::to_string(server.port()) + "'");
+  ASSERT_EQ(ss.exit_code, 0) << ss.output;
+  std::istringstream row(ss.output);
+  std::string state;
+  long queued = -1, backlog = -1;
+  row >> state >> queued >> backlog;
+  EXPECT_EQ(state, "LISTEN") << ss.output;
+  EXPECT_GE(backlog, 128) << ss.output;
 }
 
 TEST_F(ServeLimits, BadOptionsAreRefused) {

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <exception>
@@ -14,6 +15,14 @@ namespace {
 
 // Requests one keep-alive connection may carry before it is closed (httplib's default is 5).
 constexpr std::size_t k_keep_alive_requests = 1000;
+
+// Connections the kernel queues before the server accepts them. httplib
+// listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
+// Debian's shared library): 50 clients connecting at once overflow it, and
+// each refused SYN is retried by the client's kernel after one second.
+// Linux takes a second listen() on a listening socket as a new backlog
+// (capped by net.core.somaxconn).
+constexpr int k_listen_backlog = 1024;
 
 // Waits for SIGINT/SIGTERM (blocked in every thread, so only this one takes
 // them) and stops the server; returns when `done` is set.
@@ -41,6 +50,13 @@ Result<void> check_limits(const Limits& l) {
 
 Result<void> serve_blocking(httplib::Server& server, const ServeConfig& config,
                             const std::function<void(const std::string&, int)>& on_ready) {
+  // httplib hands each socket it creates to this hook before binding it; the
+  // last one is the listening socket when the bind succeeds.
+  int listening = -1;
+  server.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);  // what httplib sets without the hook
+    listening = sock;
+  });
   int port = config.port;
   if (port == 0) {
     port = server.bind_to_any_port(config.host);
@@ -49,6 +65,7 @@ Result<void> serve_blocking(httplib::Server& server, const ServeConfig& config,
     return io_error("serve: cannot listen on " + config.host + ":" + std::to_string(port) +
                     " (in use, or not an address of this machine)");
   }
+  if (listening >= 0) (void)::listen(listening, k_listen_backlog);  // best effort: 5 otherwise
   on_ready(config.host, port);
   server.listen_after_bind();
   return {};
