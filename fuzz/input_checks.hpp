@@ -28,6 +28,7 @@
 #include "pedigree/hints/hints.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/ledger/keys.hpp"
+#include "pedigree/ledger/ledger_json.hpp"
 #include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/sync/tree_check.hpp"
 #include "pedigree/util/error.hpp"
@@ -171,6 +172,29 @@ inline std::optional<std::string> check_key(ByteView bytes) {
   return std::nullopt;
 }
 
+// LEDGER.json (it arrives with every clone and sync): an accepted file names
+// format 1, its pinned keys are SHA-256 hex, and what pedigree writes for it
+// reads back the same.
+inline std::optional<std::string> check_ledger_json(ByteView bytes) {
+  auto info = ledger::parse_ledger_json(as_text(bytes), "fuzz LEDGER.json");
+  if (!info) return one_line("parse_ledger_json", info.error().message());
+  if (info->format != ledger::k_ledger_format) return "an accepted LEDGER.json of another format";
+  for (const auto& pin : info->pinned_keys)
+    if (!ledger::is_sha256_hex(pin.keyid)) return "an accepted pin whose keyid is not hex";
+  auto again = ledger::parse_ledger_json(ledger::ledger_json_text(*info), "fuzz rewritten");
+  if (!again)
+    return "LEDGER.json as pedigree writes it does not read back: " + again.error().message();
+  if (again->name != info->name || again->pinned_keys.size() != info->pinned_keys.size())
+    return "LEDGER.json does not survive being written and read";
+  for (std::size_t i = 0; i < info->pinned_keys.size(); ++i) {
+    const auto& a = info->pinned_keys[i];
+    const auto& b = again->pinned_keys[i];
+    if (a.keyid != b.keyid || a.predicates != b.predicates || a.reference != b.reference)
+      return "a pinned key changes when LEDGER.json is written and read";
+  }
+  return std::nullopt;
+}
+
 // An in-toto statement (an event's payload): parse + validate + re-serialize.
 inline std::optional<std::string> check_event(ByteView bytes) {
   auto statement = ledger::parse_statement(as_text(bytes), "fuzz event");
@@ -247,6 +271,7 @@ inline constexpr FuzzInput k_fuzz_inputs[] = {
     {"dsse", &check_dsse},
     {"event", &check_event},
     {"key", &check_key},
+    {"ledger_json", &check_ledger_json},
     {"fp", &check_fp},
     {"tree", &check_tree},
     {"canonical_json", &check_canonical_json},

@@ -84,6 +84,7 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
     if (name == "dsse") return crypto::parse_envelope(text, "seed", 1u << 20).has_value();
     if (name == "event") return ledger::parse_statement(text, "seed").has_value();
     if (name == "key") return ledger::verify_key_file(k_key_seed_path, text).has_value();
+    if (name == "ledger_json") return ledger::parse_ledger_json(text, "seed").has_value();
     if (name == "fp") return fingerprint::parse(bytes).has_value();
     if (name == "tree") {
       std::vector<sync::RawTreeEntry> entries;

@@ -97,6 +97,23 @@ TEST(Ledger, TheRepositorysBundledLedgerIsValid) {
   ASSERT_TRUE(info) << info.error().message();
 }
 
+// LEDGER.json comes from remotes: only format 1 is read, however it is
+// written, and a value that would narrow to 1 is not it.
+TEST(Ledger, LedgerJsonFormatIsComparedBeforeNarrowing) {
+  for (const char* format :
+       {"4294967297", "18446744073709551617", "-4294967295", "1.0", "\"1\"", "2"}) {
+    auto info =
+        parse_ledger_json(std::string("{\"format\":") + format + ",\"name\":\"x\"}", "LEDGER.json");
+    EXPECT_FALSE(info) << format;
+  }
+  auto one = parse_ledger_json(R"({"format":1,"name":"x"})", "LEDGER.json");
+  ASSERT_TRUE(one) << one.error().message();
+  EXPECT_EQ(one->format, 1);
+  auto again = parse_ledger_json(ledger_json_text(*one), "LEDGER.json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->name, "x");
+}
+
 TEST(Layout, ClassifiesEveryKindOfPath) {
   std::string s = artifact(4), e = artifact(5);
   EXPECT_EQ(classify_path(event_path(s, e)).kind, EntryKind::k_event);

@@ -12,36 +12,10 @@
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/ledger/git.hpp"
 #include "pedigree/ledger/keys.hpp"
+#include "pedigree/ledger/ledger_json.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::ledger {
-
-inline constexpr int k_ledger_format = 1;
-
-// The trust scope, beside the predicates, for giving a model a reference role
-// (base, nai-leak, nai-official, nai-vae, ...) in a model event. Written
-// "reference" in the "for" lists of LEDGER.json and trust.json; it implies
-// `model` (the role is a field of a model event). docs/trust.md.
-inline constexpr std::string_view k_reference_scope = "reference";
-
-// A key pinned by a ledger's LEDGER.json ("pinned_keys"): trusted for `predicates`
-// (and for reference roles when `reference`) when that ledger is the bundled one.
-struct PinnedKey {
-  std::string keyid;
-  std::vector<PredicateKind> predicates;
-  bool reference = false;
-};
-
-// LEDGER.json: {"format":1,"name":"...","pinned_keys":[{"keyid":..,"for":[..]}]}.
-struct LedgerInfo {
-  int format = k_ledger_format;
-  std::string name;
-  std::vector<PinnedKey> pinned_keys;
-};
-
-// Parses LEDGER.json bytes; Corruption naming `what` and the field otherwise.
-Result<LedgerInfo> parse_ledger_json(std::string_view bytes, std::string_view what);
-std::string ledger_json_text(const LedgerInfo& info);
 
 // A CommitSigner that signs commits with `key` as git does with gpg.format=ssh:
 // an armored SSHSIG in namespace "git" (crypto/sshsig.hpp), which
