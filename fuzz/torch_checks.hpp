@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 #include "pedigree/formats/tensor.hpp"
 #include "pedigree/formats/torch_legacy.hpp"
 #include "pedigree/formats/torch_pickle.hpp"

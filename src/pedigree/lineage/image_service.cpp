@@ -41,7 +41,7 @@ std::string source_hash(std::string_view source) {
 
 }  // namespace
 
-std::optional<NovelAiService> novelai_service(const ImageMetadata& meta) {
+std::optional<NovelAiService> novelai_service(const pictures::ImageMetadata& meta) {
   NovelAiService s{meta.software, meta.source, source_hash(meta.source), ""};
   for (const auto& [hash, model] : k_service_models)
     if (s.model_hash == hash) s.model = model;
