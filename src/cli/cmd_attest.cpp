@@ -12,11 +12,11 @@
 #include "cli/signing_key.hpp"
 #include "pedigree/crypto/canonical_json.hpp"
 #include "pedigree/examine/attest.hpp"
+#include "pedigree/hash/hash_kind.hpp"
 #include "pedigree/index/resolve_artifact.hpp"
 #include "pedigree/ledger/attest.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/text.hpp"
-#include "pedigree/hash/hash_kind.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -72,7 +72,7 @@ public:
   Result<ledger::Subject> subject(const std::string& text) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(text, ec)) {
-      PD_ASSIGN_OR_RETURN(auto file, examine(text, examine::FingerprintPass::k_skip));
+      PD_ASSIGN_OR_RETURN(auto file, read_model_file(text, examine::FingerprintPass::k_skip));
       return ledger::subject_of(file.facts);
     }
     const std::string lower = to_lower_ascii(text);
@@ -83,8 +83,8 @@ public:
   }
 
   // One read of the file at most, for its hashes and (k_build) its fingerprint.
-  Result<examine::ModelFile> examine(const std::filesystem::path& path,
-                                     examine::FingerprintPass fingerprint) {
+  Result<examine::ModelFile> read_model_file(const std::filesystem::path& path,
+                                             examine::FingerprintPass fingerprint) {
     std::optional<hash::HashCache> cache;
     if (auto p = hash::HashCache::default_path()) cache = hash::HashCache::load(*p);
     auto file = examine::examine_model_file(path, cache ? &*cache : nullptr, fingerprint);
@@ -134,9 +134,9 @@ private:
 };
 
 Result<void> attest_model(Session& s, const AttestOptions& o) {
-  PD_ASSIGN_OR_RETURN(auto file,
-                      s.examine(o.target, o.no_fingerprint ? examine::FingerprintPass::k_skip
-                                                           : examine::FingerprintPass::k_build));
+  PD_ASSIGN_OR_RETURN(
+      auto file, s.read_model_file(o.target, o.no_fingerprint ? examine::FingerprintPass::k_skip
+                                                              : examine::FingerprintPass::k_build));
   PD_ASSIGN_OR_RETURN(auto model, ledger::model_statement(file.facts, o.details));
   PD_TRY(s.add(model));
   if (o.no_fingerprint) return {};
@@ -153,7 +153,7 @@ Result<void> attest_model(Session& s, const AttestOptions& o) {
 }
 
 Result<void> attest_fingerprint(Session& s, const AttestOptions& o) {
-  PD_ASSIGN_OR_RETURN(auto file, s.examine(o.target, examine::FingerprintPass::k_build));
+  PD_ASSIGN_OR_RETURN(auto file, s.read_model_file(o.target, examine::FingerprintPass::k_build));
   if (!file.fp_file) {
     return std::unexpected(
         file.fp_error.value_or(Error(ErrorCode::k_internal, o.target + ": no fingerprint")));

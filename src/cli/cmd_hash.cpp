@@ -97,10 +97,10 @@ int run_hash(const HashCommandOptions& opts) {
         bar->update(done, total);
       };
     }
-    examine::ExamineOptions examine;
-    examine.hashes = options;
-    examine.cache = cache ? &*cache : nullptr;
-    auto examined = examine::examine_path(file, examine);
+    examine::ExamineOptions wanted;
+    wanted.hashes = options;
+    wanted.cache = cache ? &*cache : nullptr;
+    auto examined = examine::examine_path(file, wanted);
     bar.reset();
     if (!examined) {
       int code = report_error(examined.error());

@@ -98,12 +98,12 @@ Result<fingerprint::Fingerprint> fingerprint_path(const std::filesystem::path& p
                                                   const scan::ScanOptions& options,
                                                   fingerprint::SketchParams sketch) {
   PD_ASSIGN_OR_RETURN(auto checkpoint, formats::open_checkpoint(path));
-  ExamineOptions examine;
-  examine.hashes.sets = 0;
-  examine.hashes.scan = options;
-  examine.fingerprint = FingerprintPass::k_build;
-  examine.sketch = sketch;
-  PD_ASSIGN_OR_RETURN(auto examined, examine_opened(path, std::move(checkpoint), {}, examine));
+  ExamineOptions wanted;  // no hash: the pass only feeds the fingerprint builder
+  wanted.hashes.sets = 0;
+  wanted.hashes.scan = options;
+  wanted.fingerprint = FingerprintPass::k_build;
+  wanted.sketch = sketch;
+  PD_ASSIGN_OR_RETURN(auto examined, examine_opened(path, std::move(checkpoint), {}, wanted));
   if (!examined.fingerprint)
     return std::unexpected(examined.fingerprint_error->with_context(path.string()));
   return std::move(*examined.fingerprint);

@@ -19,5 +19,6 @@ std::string_view trim(std::string_view text, std::string_view blanks = k_blanks)
 // ASCII lower-casing; other bytes (UTF-8 included) are kept as they are, so
 // the result does not depend on the process's locale.
 std::string to_lower_ascii(std::string_view text);
+std::string to_upper_ascii(std::string_view text);
 
 }  // namespace pedigree
