@@ -89,9 +89,9 @@ std::vector<SiteFile> shard_entries(std::vector<SearchEntry> entries, const std:
     files.push_back({"search/" + file, site_json_text({{"entries", std::move(rows)}})});
   }
   files.push_back({"search/" + kind + ".json", site_json_text({{"schema", "pedigree-site-search/1"},
-                                                     {"kind", kind},
-                                                     {"entries", merged.size()},
-                                                     {"shards", std::move(shards)}})});
+                                                               {"kind", kind},
+                                                               {"entries", merged.size()},
+                                                               {"shards", std::move(shards)}})});
   return files;
 }
 
