@@ -29,7 +29,7 @@
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/ledger/keys.hpp"
 #include "pedigree/ledger/ledger_json.hpp"
-#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 #include "pedigree/sync/tree_check.hpp"
 #include "pedigree/util/error.hpp"
 
@@ -49,11 +49,11 @@ inline std::optional<std::string> one_line(std::string_view where, const std::st
 
 // A whole picture file (PNG text chunks, JPEG EXIF/COM, WebP EXIF).
 inline std::optional<std::string> check_image(ByteView file) {
-  (void)lineage::detect_image_format(file);
-  auto meta = lineage::read_image_metadata(file, "fuzz.png");
+  (void)pictures::detect_image_format(file);
+  auto meta = pictures::read_image_metadata(file, "fuzz.png");
   if (!meta) return one_line("read_image_metadata", meta.error().message());
   for (const auto& text : {meta->parameters, meta->comfy_prompt, meta->comfy_workflow}) {
-    if (text.size() > lineage::k_max_image_text) return "a text field exceeds k_max_image_text";
+    if (text.size() > pictures::k_max_image_text) return "a text field exceeds k_max_image_text";
   }
   return std::nullopt;
 }
@@ -61,10 +61,10 @@ inline std::optional<std::string> check_image(ByteView file) {
 // The text inside a picture: A1111 parameters, ComfyUI JSON, EXIF UserComment.
 inline std::optional<std::string> check_image_text(ByteView bytes) {
   std::vector<std::string> warnings;
-  (void)lineage::a1111_resources(lineage::parse_a1111_parameters(as_text(bytes)), warnings);
-  (void)lineage::swarmui_resources(as_text(bytes));
-  (void)lineage::decode_user_comment(bytes);
-  auto models = lineage::comfyui_checkpoints(as_text(bytes), "fuzz prompt");
+  (void)pictures::a1111_resources(pictures::parse_a1111_parameters(as_text(bytes)), warnings);
+  (void)pictures::swarmui_resources(as_text(bytes));
+  (void)pictures::decode_user_comment(bytes);
+  auto models = pictures::comfyui_checkpoints(as_text(bytes), "fuzz prompt");
   if (!models) return one_line("comfyui_checkpoints", models.error().message());
   return std::nullopt;
 }

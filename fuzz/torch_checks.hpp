@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 #include "pedigree/formats/tensor.hpp"
 #include "pedigree/formats/torch_legacy.hpp"
 #include "pedigree/formats/torch_pickle.hpp"

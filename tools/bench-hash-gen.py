@@ -6,24 +6,16 @@ Values are random (hashing cost does not depend on them). Usage: bench-hash-gen.
 import json, os, struct, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sd15_layout  # noqa: E402
+import sd1_layout  # noqa: E402
+import safetensors_file  # noqa: E402
 
 def write_safetensors(path, layout):
-    header, offset = {"__metadata__": {"format": "pt"}}, 0
-    for name, shape in layout:
-        dtype, size = ("I64", 8) if name.endswith("position_ids") else ("F16", 2)
-        nbytes = sd15_layout.numel(shape) * size
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text)
-        for name, shape in layout:
-            if name.endswith("position_ids"):
-                f.write(b"".join(struct.pack("<q", i) for i in range(77)))
-            else:
-                f.write(os.urandom(sd15_layout.numel(shape) * 2))
+    """Random F16 values (int64 0..76 for position_ids), generated tensor by tensor."""
+    def tensor(name, shape):
+        if name.endswith("position_ids"):
+            return (name, "I64", shape, b"".join(struct.pack("<q", i) for i in range(77)))
+        return (name, "F16", shape, lambda: os.urandom(sd1_layout.numel(shape) * 2))
+    safetensors_file.write_safetensors(path, [tensor(n, s) for n, s in layout], {"format": "pt"})
 
 def write_ckpt(path, layout):
     import torch
@@ -38,7 +30,7 @@ def write_ckpt(path, layout):
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    layout = sd15_layout.sd15()
+    layout = sd1_layout.sd1_tensors()
     st, ck = os.path.join(out, "sd15-fp16.safetensors"), os.path.join(out, "sd15-fp32.ckpt")
     if not os.path.exists(st):
         write_safetensors(st, layout)

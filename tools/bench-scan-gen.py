@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sd1_layout import sd1_tensors  # noqa: E402
+import safetensors_file  # noqa: E402
 
 
 def tensors_for(mib):
@@ -53,20 +54,9 @@ _shared = None
 
 
 def write_safetensors(path, layout, arrays):
-    header, blobs, offset = {}, [], 0
-    for (name, shape), array in zip(layout, arrays):
-        data = array.tobytes()
-        header[name] = {"dtype": "F16", "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":"))
-    text += " " * ((8 - len(text) % 8) % 8)
     tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text.encode())
-        for b in blobs:
-            f.write(b)
+    safetensors_file.write_safetensors(
+        tmp, [(name, "F16", shape, array.tobytes()) for (name, shape), array in zip(layout, arrays)])
     os.replace(tmp, path)
 
 

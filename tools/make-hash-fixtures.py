@@ -12,6 +12,8 @@ Usage: /usr/bin/python3 tools/make-hash-fixtures.py [OUT_DIR]"""
 import json, os, struct, sys
 import torch
 
+import safetensors_file
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data", "hash")
 DT = {torch.float16: ("F16", 2), torch.float32: ("F32", 4), torch.bfloat16: ("BF16", 2), torch.int64: ("I64", 8)}
 
@@ -36,18 +38,10 @@ def raw_bytes(t):
     return t.numpy().tobytes()
 
 def write_safetensors(path, items, metadata=None):
-    header, offset, blobs = {}, 0, []
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, t in items:
-        b = raw_bytes(t)
-        header[name] = {"dtype": DT[t.dtype][0], "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    """json.dumps's default separators: the committed fixtures were written so."""
+    safetensors_file.write_safetensors(
+        path, [(name, DT[t.dtype][0], t.shape, raw_bytes(t)) for name, t in items], metadata,
+        separators=None)
 
 def torch_names(d):
     out = {}

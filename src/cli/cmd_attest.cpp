@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -12,9 +11,12 @@
 #include "cli/ledger_context.hpp"
 #include "cli/signing_key.hpp"
 #include "pedigree/crypto/canonical_json.hpp"
+#include "pedigree/examine/attest.hpp"
+#include "pedigree/hash/hash_kind.hpp"
 #include "pedigree/index/resolve_artifact.hpp"
 #include "pedigree/ledger/attest.hpp"
 #include "pedigree/util/file.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -70,23 +72,24 @@ public:
   Result<ledger::Subject> subject(const std::string& text) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(text, ec)) {
-      PD_ASSIGN_OR_RETURN(auto facts, examine(text));
-      return ledger::subject_of(facts);
+      PD_ASSIGN_OR_RETURN(auto file, read_model_file(text, examine::FingerprintPass::k_skip));
+      return ledger::subject_of(file.facts);
     }
-    std::string lower = text;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = to_lower_ascii(text);
     if (ledger::is_sha256_hex(lower)) return ledger::Subject{"", lower, ""};
     PD_ASSIGN_OR_RETURN(index::Index * idx, index());
     PD_ASSIGN_OR_RETURN(auto ref, index::resolve_artifact(*idx, text, m_key->key.keyid()));
     return ledger::Subject{ref.name, ref.sha256, ""};
   }
 
-  Result<ledger::FileFacts> examine(const std::filesystem::path& path) {
+  // One read of the file at most, for its hashes and (k_build) its fingerprint.
+  Result<examine::ModelFile> read_model_file(const std::filesystem::path& path,
+                                             examine::FingerprintPass fingerprint) {
     std::optional<hash::HashCache> cache;
     if (auto p = hash::HashCache::default_path()) cache = hash::HashCache::load(*p);
-    auto facts = ledger::examine_file(path, cache ? &*cache : nullptr);
+    auto file = examine::examine_model_file(path, cache ? &*cache : nullptr, fingerprint);
     if (cache) (void)cache->save();  // a cache that cannot be saved only costs time later
-    return facts;
+    return file;
   }
 
   // Signs and commits `st`; records what to print.
@@ -131,24 +134,32 @@ private:
 };
 
 Result<void> attest_model(Session& s, const AttestOptions& o) {
-  PD_ASSIGN_OR_RETURN(auto facts, s.examine(o.target));
-  PD_ASSIGN_OR_RETURN(auto model, ledger::model_statement(facts, o.details));
+  PD_ASSIGN_OR_RETURN(
+      auto file, s.read_model_file(o.target, o.no_fingerprint ? examine::FingerprintPass::k_skip
+                                                              : examine::FingerprintPass::k_build));
+  PD_ASSIGN_OR_RETURN(auto model, ledger::model_statement(file.facts, o.details));
   PD_TRY(s.add(model));
   if (o.no_fingerprint) return {};
-  if (!facts.hashes.format) {
+  if (!file.facts.hashes.format) {
     s.warn(o.target + ": not a checkpoint, no fingerprint event");
     return {};
   }
-  auto fp = ledger::fingerprint_statement(o.target, model.subject);
-  if (!fp) {
-    return std::unexpected(fp.error().with_context("model event recorded, fingerprint not"));
+  if (!file.fp_file) {
+    return std::unexpected(file.fp_error.value_or(Error(ErrorCode::k_internal, "no fingerprint"))
+                               .with_context("model event recorded, fingerprint not"));
   }
-  return s.add(*fp);
+  PD_ASSIGN_OR_RETURN(auto fp, ledger::fingerprint_statement(model.subject, *file.fp_file));
+  return s.add(fp);
 }
 
 Result<void> attest_fingerprint(Session& s, const AttestOptions& o) {
-  PD_ASSIGN_OR_RETURN(auto facts, s.examine(o.target));
-  PD_ASSIGN_OR_RETURN(auto fp, ledger::fingerprint_statement(o.target, ledger::subject_of(facts)));
+  PD_ASSIGN_OR_RETURN(auto file, s.read_model_file(o.target, examine::FingerprintPass::k_build));
+  if (!file.fp_file) {
+    return std::unexpected(
+        file.fp_error.value_or(Error(ErrorCode::k_internal, o.target + ": no fingerprint")));
+  }
+  PD_ASSIGN_OR_RETURN(auto fp,
+                      ledger::fingerprint_statement(ledger::subject_of(file.facts), *file.fp_file));
   return s.add(fp);
 }
 
@@ -172,11 +183,7 @@ Result<std::pair<std::string, std::string>> split_weight(const std::string& text
     return std::pair{text, std::string()};
   }
   std::string head = text.substr(0, colon), tail = text.substr(colon + 1);
-  std::string kind = head;
-  for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  static const std::set<std::string> k_prefixes = {"sha256",    "autov1", "autov2", "autov3",
-                                                   "sha256_12", "crc32",  "blake3", "weights"};
-  if (k_prefixes.contains(kind)) return std::pair{text, std::string()};
+  if (hash::is_hash_kind_prefix(to_lower_ascii(head))) return std::pair{text, std::string()};
   if (!ledger::is_decimal_string(tail)) {
     if (looks_numeric(tail))
       return invalid_argument("--parent '" + text + "': weight '" + tail +
@@ -209,7 +216,7 @@ Result<void> attest_lineage(Session& s, const AttestOptions& o) {
   PD_ASSIGN_OR_RETURN(auto child, s.subject(o.target));
   if (o.from_metadata) {
     if (!o.parents.empty()) return invalid_argument("--from-metadata takes no --parent");
-    PD_ASSIGN_OR_RETURN(auto lineage, ledger::lineage_from_metadata(o.target, child));
+    PD_ASSIGN_OR_RETURN(auto lineage, examine::lineage_from_metadata(o.target, child));
     for (auto& w : lineage.skipped) s.warn(o.target + ": " + w);
     return s.add(lineage.statement);
   }
@@ -258,8 +265,7 @@ Result<void> attest_claim(Session& s, const AttestOptions& o) {
 }
 
 Result<void> attest_revoke(Session& s, const AttestOptions& o) {
-  std::string id = o.event_id;
-  for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string id = to_lower_ascii(o.event_id);
   if (!ledger::is_sha256_hex(id)) return invalid_argument("EVENT_ID must be 64 hex digits");
   PD_ASSIGN_OR_RETURN(index::Index * idx, s.index());
   PD_ASSIGN_OR_RETURN(auto row, idx->event(id));

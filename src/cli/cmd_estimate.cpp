@@ -7,8 +7,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/estimate.hpp"
-#include "pedigree/fingerprint/load.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -78,7 +78,7 @@ void print_text(const fingerprint::Estimate& e) {
 int run_estimate(const EstimateCliOptions& opts) {
   scan::ScanOptions scan_options;
   auto load = [&](const std::string& path) {
-    return fingerprint::load_fingerprint(path, scan_options);
+    return examine::load_fingerprint(path, scan_options);
   };
   auto base_named = split_named(opts.base, "--base");
   if (!base_named) return report_error(base_named.error());

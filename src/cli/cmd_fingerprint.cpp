@@ -6,7 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "pedigree/fingerprint/load.hpp"
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/util/file.hpp"
 
@@ -30,7 +30,7 @@ std::string_view component_label(fingerprint::Component c) {
     case fingerprint::Component::k_unet: return "unet";
     case fingerprint::Component::k_text_encoder: return "text_encoder";
     case fingerprint::Component::k_vae: return "vae";
-    case fingerprint::Component::k_ema_unet: return "unet_ema";
+    case fingerprint::Component::k_unet_ema: return "unet_ema";
   }
   return "?";
 }
@@ -45,7 +45,7 @@ int run_fingerprint(const FingerprintOptions& opts) {
   }
   fingerprint::SketchParams sketch;
   sketch.of(fingerprint::Component::k_unet) = {opts.matrix_side, opts.flat_buckets};
-  auto fp = fingerprint::fingerprint_file(opts.file, scan_options, sketch);
+  auto fp = examine::fingerprint_path(opts.file, scan_options, sketch);
   if (stderr_is_terminal()) std::fprintf(stderr, "\r                 \r");
   if (!fp) return report_error(fp.error());
   const std::string bytes = fingerprint::serialize(*fp);

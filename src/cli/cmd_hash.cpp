@@ -6,7 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "pedigree/hash/hash_path.hpp"
+#include "pedigree/examine/examine.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -97,22 +97,26 @@ int run_hash(const HashCommandOptions& opts) {
         bar->update(done, total);
       };
     }
-    auto hashes = hash::hash_path(file, options, cache ? &*cache : nullptr);
+    examine::ExamineOptions wanted;
+    wanted.hashes = options;
+    wanted.cache = cache ? &*cache : nullptr;
+    auto examined = examine::examine_path(file, wanted);
     bar.reset();
-    if (!hashes) {
-      int code = report_error(hashes.error());
+    if (!examined) {
+      int code = report_error(examined.error());
       if (exit_code == k_exit_ok) exit_code = code;
       continue;
     }
-    if (hashes->weights_error && (options.sets & hash::k_set_weights)) {
+    const hash::ModelHashes& hashes = examined->hashes;
+    if (hashes.weights_error && (options.sets & hash::k_set_weights)) {
       // The reason names the file already (reader errors start with the path).
       std::fprintf(stderr, "pedigree: warning: no weights hash: %s\n",
-                   terminal_safe(hashes->weights_error->message()).c_str());
+                   terminal_safe(hashes.weights_error->message()).c_str());
     }
     if (opts.json) {
-      all.push_back(hash::to_json(*hashes));
+      all.push_back(hash::to_json(hashes));
     } else {
-      print_human(*hashes);
+      print_human(hashes);
     }
   }
   if (opts.json) print_json(all);

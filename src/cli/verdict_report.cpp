@@ -6,6 +6,7 @@
 #include "cli/common.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/util/terminal_text.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::cli {
 namespace {
@@ -26,12 +27,6 @@ std::string confidence(double value) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", value);
   return buf;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string share_text(const lineage::ShareEstimate& s) {
@@ -91,7 +86,7 @@ void resource_lines(const lineage::CheckReport& r, std::string& out) {
     out += "  " + lineage::resource_role_label(m.role) + " " +
            (m.name.empty() ? std::string("?") : terminal_safe(m.name)) +
            (m.hash.empty() ? "" : " [" + terminal_safe(m.hash) + "]") + " -> " +
-           upper(lineage::verdict_name(res.verdict.verdict)) + " " +
+           to_upper_ascii(lineage::verdict_name(res.verdict.verdict)) + " " +
            confidence(res.verdict.confidence) + "  (" + terminal_safe(m.origin) + ")\n";
     if (!res.verdict.ancestry.paths.empty())
       out += "      " + path_text(res.verdict.ancestry.paths.front()) + "\n";
@@ -162,11 +157,11 @@ int exit_severity(int code) {
 std::string format_check_report(const lineage::CheckReport& r) {
   const lineage::Verdict& v = r.verdict;
   std::string out = terminal_safe(r.input) + "\n";
-  out += "  verdict:    " + upper(lineage::verdict_name(v.verdict)) + " (confidence " +
+  out += "  verdict:    " + to_upper_ascii(lineage::verdict_name(v.verdict)) + " (confidence " +
          confidence(v.confidence) + ")\n";
   out += "  summary:    " + terminal_safe(v.summary) + "\n";
   if (!v.licence_note.empty()) out += "  licence:    " + terminal_safe(v.licence_note) + "\n";
-  out += "  commercial: " + upper(v.licence.commercial_use);
+  out += "  commercial: " + to_upper_ascii(v.licence.commercial_use);
   if (!v.licence.reasons.empty()) out += " - " + terminal_safe(v.licence.reasons.front());
   out += "\n";
   for (std::size_t i = 1; i < v.licence.reasons.size(); ++i)

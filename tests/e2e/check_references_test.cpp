@@ -6,6 +6,7 @@
 
 #include "e2e/check_world.hpp"
 #include "e2e/model_files.hpp"
+#include "pedigree/examine/attest.hpp"
 #include "pedigree/ledger/attest.hpp"
 
 namespace pedigree {
@@ -25,14 +26,16 @@ using testing::shell_quote;
 // with a UNet, its fingerprint event.
 std::vector<ledger::Statement> model_events(const fs::path& file,
                                             const ledger::ModelDetails& details) {
-  auto facts = ledger::examine_file(file, nullptr);
-  EXPECT_TRUE(facts) << (facts ? "" : facts.error().message());
-  if (!facts) return {};
-  auto model = ledger::model_statement(*facts, details);
+  auto examined = examine::examine_model_file(file, nullptr, examine::FingerprintPass::k_build);
+  EXPECT_TRUE(examined) << (examined ? "" : examined.error().message());
+  if (!examined) return {};
+  auto model = ledger::model_statement(examined->facts, details);
   EXPECT_TRUE(model) << (model ? "" : model.error().message());
   if (!model) return {};
   std::vector<ledger::Statement> out{*model};
-  if (auto fp = ledger::fingerprint_statement(file, ledger::subject_of(*facts))) out.push_back(*fp);
+  if (examined->fp_file)
+    if (auto fp = ledger::fingerprint_statement(model->subject, *examined->fp_file))
+      out.push_back(*fp);
   return out;
 }
 

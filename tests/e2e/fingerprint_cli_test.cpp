@@ -65,7 +65,7 @@ TEST_F(FingerprintCli, FingerprintsARealSafetensorsFileAndWritesAParsableFp) {
   ASSERT_TRUE(fp) << fp.error().message();
   EXPECT_EQ(j["sketch"]["unet"]["matrix_side"], fp->params.of(Component::k_unet).matrix_side);
   EXPECT_EQ(j["sketch"]["unet_ema"]["flat_buckets"],
-            fp->params.of(Component::k_ema_unet).flat_buckets);
+            fp->params.of(Component::k_unet_ema).flat_buckets);
   EXPECT_EQ(j["tensors"].get<std::size_t>(), fp->tensors.size());
   EXPECT_EQ(j["fp_bytes"].get<std::uintmax_t>(), fs::file_size(out));
   EXPECT_GT(fp->tensors.size(), 0u);

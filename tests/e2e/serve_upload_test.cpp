@@ -11,7 +11,7 @@
 #include "e2e/model_files.hpp"
 #include "e2e/serve_process.hpp"
 #include "fingerprint/family.hpp"
-#include "pedigree/hash/sha256.hpp"
+#include "pedigree/crypto/digest.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree {
@@ -192,7 +192,7 @@ TEST_F(ServeUpload, LargeUploadStreamsWithBoundedMemory) {
   head += header;
   const std::uint64_t total = head.size() + k_data;
   const std::string block(1 << 20, '\x3c');
-  hash::Sha256 expected;
+  crypto::Sha256 expected;
   ServeProcess server(m_world);
   const int pid = server.pid();
   ASSERT_GT(pid, 0);

@@ -145,7 +145,7 @@ TEST(FingerprintBuilder, PlacesTensorsInMbwBlocks) {
   EXPECT_EQ(block_name(place_tensor("model.diffusion_model.output_blocks.0.0.x")->block), "OUT00");
   EXPECT_EQ(block_name(place_tensor("model.diffusion_model.out.0.bias")->block), "OUT11");
   EXPECT_EQ(place_tensor("cond_stage_model.transformer.x")->component, Component::k_text_encoder);
-  EXPECT_EQ(place_tensor("model_ema.diffusion_modelout2weight")->component, Component::k_ema_unet);
+  EXPECT_EQ(place_tensor("model_ema.diffusion_modelout2weight")->component, Component::k_unet_ema);
   EXPECT_FALSE(place_tensor("model_ema.decay"));
   EXPECT_FALSE(place_tensor("alphas_cumprod"));
   EXPECT_FALSE(place_tensor("model.diffusion_model.input_blocks.12.0.x"));

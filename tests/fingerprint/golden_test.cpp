@@ -8,7 +8,7 @@
 
 #include "formats/fixtures.hpp"
 #include "pedigree/crypto/digest.hpp"
-#include "pedigree/fingerprint/load.hpp"
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 
 namespace pedigree::fingerprint {
@@ -20,7 +20,7 @@ TEST(FingerprintGolden, CellsMatchTheSpecAndTheFileBytesArePinned) {
   ASSERT_EQ(crypto::sha256_hex(testing::read_data("fingerprint/golden_input.safetensors")),
             expected["input_sha256"])
       << "the input changed: regenerate with tools/make-fingerprint-golden";
-  auto fp = fingerprint_file(input);
+  auto fp = examine::fingerprint_path(input);
   ASSERT_TRUE(fp) << fp.error().message();
   // Exactly the float tensors, every float dtype included (the I64 buffer is left out).
   std::vector<std::string> names;

@@ -15,7 +15,7 @@ namespace pedigree::fuzz {
 namespace {
 
 bool read_image_ok(ByteView bytes) {
-  auto meta = lineage::read_image_metadata(bytes, "seed");
+  auto meta = pictures::read_image_metadata(bytes, "seed");
   return meta && !meta->models.empty();
 }
 
@@ -98,9 +98,9 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
     if (name == "civitai") return hints::parse_civitai_version(text, "seed").has_value();
     if (name == "hf_card") return hints::parse_hf_model_card(text, "seed").has_value();
     if (name == "image_text")
-      return !lineage::parse_a1111_parameters(text).model_hash.empty() ||
-             (lineage::comfyui_checkpoints(text, "seed").has_value() &&
-              !lineage::comfyui_checkpoints(text, "seed")->empty());
+      return !pictures::parse_a1111_parameters(text).model_hash.empty() ||
+             (pictures::comfyui_checkpoints(text, "seed").has_value() &&
+              !pictures::comfyui_checkpoints(text, "seed")->empty());
     return false;
   };
   for (const auto& input : k_fuzz_inputs) {

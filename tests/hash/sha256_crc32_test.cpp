@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "hash/testing.hpp"
+#include "pedigree/crypto/digest.hpp"
 #include "pedigree/hash/crc32.hpp"
-#include "pedigree/hash/sha256.hpp"
 #include "pedigree/util/hex.hpp"
 
 #include <zlib.h>
@@ -17,7 +17,7 @@ TEST(Sha256, MatchesSha256sumOnAFileHashedInPieces) {
   pedigree::testing::TempDir dir;
   const auto bytes = pedigree::testing::pattern_bytes(300001, 1);
   pedigree::testing::write_bytes(dir / "f", bytes);
-  Sha256 h;
+  crypto::Sha256 h;
   for (std::size_t pos = 0; pos < bytes.size(); pos += 4099) {
     h.update(ByteView(bytes).subspan(pos, std::min<std::size_t>(4099, bytes.size() - pos)));
   }

@@ -4,7 +4,7 @@
 
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/crypto/digest.hpp"
-#include "pedigree/fingerprint/load.hpp"
+#include "pedigree/examine/attest.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/ledger/attest.hpp"
 #include "pedigree/ledger/keys.hpp"
@@ -29,8 +29,10 @@ TEST(Attest, DecimalStringsAreShortAndValid) {
 }
 
 TEST(Attest, ModelAndFingerprintStatementsOfARealCheckpoint) {
-  auto facts = ledger::examine_file(k_sample, nullptr);
-  ASSERT_TRUE(facts) << facts.error().message();
+  // One pass gives the hashes and the fingerprint (examine/attest.hpp).
+  auto file = examine::examine_model_file(k_sample, nullptr, examine::FingerprintPass::k_build);
+  ASSERT_TRUE(file) << file.error().message();
+  const ledger::FileFacts* facts = &file->facts;
   EXPECT_EQ(facts->architecture, "sd1");
   auto model = ledger::model_statement(*facts, {"Tiny", "2022-10", "", "", "base"});
   ASSERT_TRUE(model) << model.error().message();
@@ -40,9 +42,11 @@ TEST(Attest, ModelAndFingerprintStatementsOfARealCheckpoint) {
   EXPECT_FALSE(ledger::model_statement(*facts, {"", "2022-13-01", "", "", ""}));
   EXPECT_FALSE(ledger::model_statement(*facts, {"", "", "", "", "grandparent"}));
 
-  auto fp = ledger::fingerprint_statement(k_sample, model->subject);
+  ASSERT_TRUE(file->fp_file) << file->fp_error->message();
+  auto fp = ledger::fingerprint_statement(model->subject, *file->fp_file);
   ASSERT_TRUE(fp) << fp.error().message();
-  auto expected = fingerprint::serialize(*fingerprint::fingerprint_file(k_sample));
+  // The same bytes as a pass that only fingerprints.
+  auto expected = fingerprint::serialize(*examine::fingerprint_path(k_sample));
   EXPECT_EQ(*crypto::base64_decode(fp->predicate["data"].get<std::string>()), expected);
   EXPECT_EQ(fp->predicate["sha256"], crypto::sha256_hex(expected));
 }

@@ -12,7 +12,7 @@ using namespace pedigree::testing;
 
 TEST(Ledger, AttestWritesASignedEventThatGitReadsAndFsckAccepts) {
   LedgerFixture fx;
-  auto added = fx.attest(model_statement(artifact(1), {{"autov1", "925997e9"}}));
+  auto added = fx.attest(testing::model_statement(artifact(1), {{"autov1", "925997e9"}}));
   EXPECT_FALSE(added.already_present);
   EXPECT_EQ(added.path, event_path(artifact(1), added.event_id));
   std::string bytes = read_text(fx.dir() / added.path);
@@ -38,8 +38,8 @@ TEST(Ledger, AttestWritesASignedEventThatGitReadsAndFsckAccepts) {
 
 TEST(Ledger, AttestingTheSameStatementTwiceAddsOneEvent) {
   LedgerFixture fx;
-  auto first = fx.attest(model_statement(artifact(2)));
-  auto second = fx.attest(model_statement(artifact(2)));
+  auto first = fx.attest(testing::model_statement(artifact(2)));
+  auto second = fx.attest(testing::model_statement(artifact(2)));
   EXPECT_TRUE(second.already_present);
   EXPECT_EQ(first.event_id, second.event_id);
   auto count =
@@ -54,7 +54,8 @@ TEST(Ledger, ConcurrentWritersLoseNothing) {
     auto ledger = Ledger::open(fx.dir());  // each writer has its own repository handle
     ASSERT_TRUE(ledger);
     for (int i = 0; i < k_per_writer; ++i) {
-      auto r = ledger->add_event(fx.key(), {"W", "w@e"}, model_statement(artifact(base + i)));
+      auto r =
+          ledger->add_event(fx.key(), {"W", "w@e"}, testing::model_statement(artifact(base + i)));
       ASSERT_TRUE(r) << r.error().message();
     }
   };
@@ -77,7 +78,7 @@ TEST(Ledger, InitRefusesANonEmptyDirectoryAndOpenNeedsLedgerJson) {
 
 TEST(Ledger, FirstUseCopiesTheBundledLedger) {
   LedgerFixture bundled;
-  auto added = bundled.attest(model_statement(artifact(3)));
+  auto added = bundled.attest(testing::model_statement(artifact(3)));
   TempDir dir;
   auto copy = Ledger::open_or_create(dir / "user", bundled.dir());
   ASSERT_TRUE(copy) << copy.error().message();

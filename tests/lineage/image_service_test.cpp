@@ -17,13 +17,13 @@ protected:
                                   "/tools/make-image-fixtures " + m_dir.path().string());
     ASSERT_EQ(r.exit_code, 0);
   }
-  ImageMetadata read(const std::string& name) {
+  pictures::ImageMetadata read(const std::string& name) {
     auto text = read_file(m_dir / name);
     EXPECT_TRUE(text) << name;
-    auto meta = read_image_metadata(
+    auto meta = pictures::read_image_metadata(
         ByteView(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()), name);
     EXPECT_TRUE(meta) << name;
-    return meta ? *meta : ImageMetadata{};
+    return meta ? *meta : pictures::ImageMetadata{};
   }
   testing::TempDir m_dir;
 };
@@ -43,7 +43,7 @@ TEST_F(ImageService, RecognisesTheServiceMarkerAndItsModel) {
 }
 
 TEST_F(ImageService, SourceAloneCountsOnlyForAKnownServiceModel) {
-  ImageMetadata meta;
+  pictures::ImageMetadata meta;
   meta.source = "Stable Diffusion 81274d13";  // case as a re-encoder may write it
   ASSERT_TRUE(novelai_service(meta));
   meta.source = "Stable Diffusion 12345678";  // an unknown hash without Software: NovelAI

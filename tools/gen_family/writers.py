@@ -4,7 +4,8 @@ header length, JSON header padded with spaces to a multiple of 8, then the data 
 import json, struct
 import numpy as np
 
-import layout as L
+import sd1_layout as L
+import safetensors_file
 
 
 def to_dtype(w, dtype):
@@ -25,18 +26,10 @@ def write(path, fmt, dtype, layout, weights):
 
 
 def write_safetensors(path, dtype, tensors):
-    header, offset = {}, 0
-    for name, a in sorted(tensors):
-        nbytes = a.nbytes
-        header[name] = {"dtype": "I64" if a.dtype == np.int64 else dtype, "shape": list(a.shape),
-                        "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text)
-        for _, a in sorted(tensors):
-            f.write(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
+    safetensors_file.write_safetensors(path, [
+        (name, "I64" if a.dtype == np.int64 else dtype, a.shape,
+         lambda a=a: a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
+        for name, a in sorted(tensors, key=lambda t: t[0])])
 
 
 def write_ckpt(path, dtype, tensors):

@@ -1,5 +1,6 @@
 #include "pedigree/crypto/digest.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include <openssl/evp.h>
@@ -7,37 +8,51 @@
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::crypto {
+namespace {
 
-void Sha256::CtxDeleter::operator()(void* ctx) const {
-  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx));
+[[noreturn]] void openssl_failed(const char* what) {
+  std::fprintf(stderr, "pedigree: fatal: OpenSSL %s failed\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+void MdCtxFree::operator()(evp_md_ctx_st* ctx) const {
+  EVP_MD_CTX_free(ctx);
 }
 
 Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
-  if (!m_ctx ||
-      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx.get()), EVP_sha256(), nullptr) != 1) {
-    std::abort();  // out of memory or a broken OpenSSL: nothing sensible to return
+  if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1) {
+    openssl_failed("SHA-256 init");
   }
 }
 
 void Sha256::update(ByteView bytes) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_ctx.get()), bytes.data(), bytes.size());
+  if (bytes.empty()) return;
+  if (EVP_DigestUpdate(m_ctx.get(), bytes.data(), bytes.size()) != 1) {
+    openssl_failed("SHA-256 update");
+  }
 }
 
 void Sha256::update(std::string_view text) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_ctx.get()), text.data(), text.size());
+  update(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 Sha256Digest Sha256::finish() {
   Sha256Digest out{};
   unsigned int len = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(m_ctx.get()), out.data(), &len);
+  if (EVP_DigestFinal_ex(m_ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+    openssl_failed("SHA-256 final");
+  }
   return out;
 }
 
 Sha256Digest sha256(ByteView bytes) {
   Sha256Digest out{};
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1) {
+    openssl_failed("SHA-256");
+  }
   return out;
 }
 
@@ -46,8 +61,11 @@ Sha256Digest sha256(std::string_view text) {
 }
 
 std::string sha256_hex(std::string_view text) {
-  Sha256Digest d = sha256(text);
-  return to_hex(d);
+  return to_hex(sha256(text));
+}
+
+std::string sha256_hex(ByteView bytes) {
+  return to_hex(sha256(bytes));
 }
 
 }  // namespace pedigree::crypto

@@ -1,4 +1,7 @@
-// SHA-256 through OpenSSL's EVP interface (one-shot and incremental).
+// SHA-256 through OpenSSL's EVP interface (which uses the CPU's SHA
+// extensions when present): one-shot and incremental. The one SHA-256 of
+// pedigree: event ids, key ids, file hashes during a scan, fingerprint
+// checksums. Also the one owner type of an OpenSSL digest context.
 #pragma once
 
 #include <array>
@@ -9,32 +12,41 @@
 
 #include "pedigree/util/bytes.hpp"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
+
 namespace pedigree::crypto {
 
-using Sha256Digest = std::array<std::uint8_t, 32>;
+// Frees an OpenSSL digest context; every EVP_MD_CTX in pedigree is held by an MdCtxPtr.
+struct MdCtxFree {
+  void operator()(evp_md_ctx_st* ctx) const;
+};
+using MdCtxPtr = std::unique_ptr<evp_md_ctx_st, MdCtxFree>;
 
-// SHA-256 of `bytes`. Never fails (OpenSSL's SHA-256 cannot fail on valid input;
-// an allocation failure aborts).
+inline constexpr std::size_t k_sha256_bytes = 32;
+using Sha256Digest = std::array<std::uint8_t, k_sha256_bytes>;
+
+// SHA-256 of `bytes`. Never fails: OpenSSL failures here can only mean memory
+// exhaustion or a broken library, and abort the process with a message.
 Sha256Digest sha256(ByteView bytes);
 Sha256Digest sha256(std::string_view text);
 
-// Lower-case hex SHA-256 of `text`.
+// Lower-case hex SHA-256 of `text` or `bytes`.
 std::string sha256_hex(std::string_view text);
+std::string sha256_hex(ByteView bytes);
 
-// Incremental SHA-256. Move-only; owns its EVP_MD_CTX.
+// Incremental SHA-256. Move-only; owns its EVP_MD_CTX; aborts as sha256() does.
 class Sha256 {
 public:
+  using Digest = Sha256Digest;
+
   Sha256();
   void update(ByteView bytes);
   void update(std::string_view text);
   // Returns the digest; the object must not be updated afterwards.
-  Sha256Digest finish();
+  Digest finish();
 
 private:
-  struct CtxDeleter {
-    void operator()(void* ctx) const;
-  };
-  std::unique_ptr<void, CtxDeleter> m_ctx;
+  MdCtxPtr m_ctx;
 };
 
 }  // namespace pedigree::crypto

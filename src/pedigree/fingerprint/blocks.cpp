@@ -26,7 +26,7 @@ std::optional<Placement> place_tensor(std::string_view name) {
     return Placement{Component::k_text_encoder, k_block_te};
   if (name.starts_with("first_stage_model.")) return Placement{Component::k_vae, k_block_vae};
   if (name.starts_with("model_ema.diffusion_model")) {
-    return Placement{Component::k_ema_unet, k_block_ema};
+    return Placement{Component::k_unet_ema, k_block_ema};
   }
   return std::nullopt;
 }

@@ -12,7 +12,7 @@ namespace {
 // The component a name's prefix implies, for tensors place_tensor cannot place.
 std::optional<Component> component_by_prefix(std::string_view name) {
   if (name.starts_with(formats::k_unet_prefix)) return Component::k_unet;
-  if (name.starts_with(formats::k_unet_ema_prefix)) return Component::k_ema_unet;
+  if (name.starts_with(formats::k_unet_ema_prefix)) return Component::k_unet_ema;
   if (name.starts_with("cond_stage_model.")) return Component::k_text_encoder;
   if (name.starts_with(formats::k_vae_prefix)) return Component::k_vae;
   return std::nullopt;

@@ -27,7 +27,7 @@ namespace pedigree::fingerprint {
 inline constexpr std::uint32_t k_spec_version = 2;
 
 // Which part of an SD1.x checkpoint a tensor belongs to.
-enum class Component : std::uint8_t { k_unet = 0, k_text_encoder = 1, k_vae = 2, k_ema_unet = 3 };
+enum class Component : std::uint8_t { k_unet = 0, k_text_encoder = 1, k_vae = 2, k_unet_ema = 3 };
 inline constexpr std::size_t k_component_count = 4;
 
 // Sketch dimensions of one component.

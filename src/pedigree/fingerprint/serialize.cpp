@@ -1,13 +1,12 @@
 #include "pedigree/fingerprint/serialize.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#include "pedigree/crypto/digest.hpp"
 #include "pedigree/fingerprint/sketcher.hpp"
 #include "pedigree/util/file.hpp"
 
@@ -25,11 +24,6 @@ void put_u8(std::string& out, std::uint8_t v) {
 }
 void put_le(std::string& out, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-void sha256(ByteView data, std::uint8_t out[32]) {
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
 }
 
 // The int16 quantization of one tensor: scale = max|cell| / 32767.
@@ -132,9 +126,8 @@ std::string serialize(const Fingerprint& fp) {
     put_le(out, std::bit_cast<std::uint64_t>(scale), 8);
     for (double v : t.cells) put_le(out, static_cast<std::uint16_t>(quantize_cell(v, scale)), 2);
   }
-  std::uint8_t digest[32];
-  sha256({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}, digest);
-  out.append(reinterpret_cast<const char*>(digest), sizeof digest);
+  const crypto::Sha256Digest digest = crypto::sha256(std::string_view(out));
+  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   return out;
 }
 
@@ -156,9 +149,9 @@ Result<Fingerprint> parse(ByteView bytes) {
     return not_supported("fingerprint spec version " + std::to_string(fp.spec_version) +
                          " at offset 8; this pedigree reads versions 1 and 2");
   }
-  std::uint8_t digest[32];
-  sha256(bytes.first(bytes.size() - k_checksum_size), digest);
-  if (std::memcmp(digest, bytes.data() + bytes.size() - k_checksum_size, k_checksum_size) != 0) {
+  const crypto::Sha256Digest digest = crypto::sha256(bytes.first(bytes.size() - k_checksum_size));
+  if (std::memcmp(digest.data(), bytes.data() + bytes.size() - k_checksum_size, k_checksum_size) !=
+      0) {
     return corruption("fingerprint checksum mismatch (SHA-256 trailer at offset " +
                       std::to_string(bytes.size() - k_checksum_size) + ")");
   }

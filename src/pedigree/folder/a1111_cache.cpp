@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::folder {
 namespace {

@@ -7,24 +7,19 @@
 #include <utility>
 
 #include "pedigree/formats/checkpoint.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::folder {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 // Extensions model files carry in the WebUIs' folders (.sft: Forge/ComfyUI's
 // short safetensors name; .pt/.pth/.bin: PyTorch, embeddings, hypernetworks).
 bool has_model_extension(const fs::path& path) {
   static const std::array<std::string, 6> k_extensions = {".safetensors", ".sft", ".ckpt",
                                                           ".pt",          ".pth", ".bin"};
-  const std::string ext = lower(path.extension().string());
+  const std::string ext = to_lower_ascii(path.extension().string());
   return std::find(k_extensions.begin(), k_extensions.end(), ext) != k_extensions.end();
 }
 
@@ -157,7 +152,7 @@ std::string kind_from_path(const std::string& relative) {
   }};
   const fs::path parent = fs::path(relative).parent_path();
   std::vector<std::string> parts;
-  for (const auto& part : parent) parts.push_back(lower(part.string()));
+  for (const auto& part : parent) parts.push_back(to_lower_ascii(part.string()));
   for (auto it = parts.rbegin(); it != parts.rend(); ++it)
     for (const auto& [folder, kind] : k_folders)
       if (*it == folder) return kind;

@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/folder/a1111_cache.hpp"
 #include "pedigree/hash/hash_file.hpp"
@@ -116,12 +117,14 @@ private:
       as_stored(s);
       return s;
     }
-    hash::HashOptions options;
-    options.sets = hash::k_set_sha256;
-    options.scan = m_options.check.scan;
-    PD_ASSIGN_OR_RETURN(auto hashes,
-                        hash::hash_checkpoint(display, file.path, nullptr, std::nullopt, options));
-    return lineage::file_scan_result(display, hashes, nullptr, nullptr, k_sha256_only);
+    // --quick: the SHA-256 alone, the file never parsed.
+    examine::ExamineOptions options;
+    options.hashes.sets = hash::k_set_sha256;
+    options.hashes.scan = m_options.check.scan;
+    PD_ASSIGN_OR_RETURN(auto examined,
+                        examine::examine_opened(file.path, std::nullopt, std::nullopt, options));
+    return lineage::file_scan_result(display, examined.hashes, nullptr, std::nullopt,
+                                     k_sha256_only);
   }
 
   Scanned remember(const FoundFile& file, Scanned s) {

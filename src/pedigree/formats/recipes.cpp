@@ -8,6 +8,7 @@
 #include "pedigree/formats/names.hpp"
 #include "pedigree/formats/recipes_detail.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::formats {
 namespace detail {

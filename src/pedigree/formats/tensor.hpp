@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pedigree/formats/pickle/pickle.hpp"
+
 namespace pedigree::formats {
 
 // Element types, spelled as safetensors spells them (dtype_name).
@@ -50,13 +52,6 @@ struct TensorInfo {
 
 // Row-major element strides for `shape`.
 std::vector<std::uint64_t> contiguous_strides(const std::vector<std::uint64_t>& shape);
-
-// A global a pickle referenced, and whether pedigree's allowlist permitted it.
-struct PickleGlobal {
-  std::string module;
-  std::string name;
-  bool allowed = false;
-};
 
 // Everything a reader learns about a checkpoint without reading tensor data.
 struct Checkpoint {

@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 #include "pedigree/formats/torch_pickle.hpp"
 
 namespace pedigree::formats {

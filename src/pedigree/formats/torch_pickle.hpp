@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 #include "pedigree/formats/tensor.hpp"
 #include "pedigree/util/error.hpp"
 

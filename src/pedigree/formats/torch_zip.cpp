@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 #include "pedigree/formats/torch_pickle.hpp"
 #include "pedigree/formats/zip.hpp"
 

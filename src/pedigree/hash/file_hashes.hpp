@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "pedigree/crypto/digest.hpp"
 #include "pedigree/hash/blake3.hpp"
 #include "pedigree/hash/crc32.hpp"
-#include "pedigree/hash/sha256.hpp"
 #include "pedigree/scan/scan.hpp"
 
 namespace pedigree::hash {
@@ -35,8 +35,8 @@ public:
 private:
   std::uint64_t m_begin;
   std::uint64_t m_end;
-  Sha256 m_sha;
-  std::optional<Sha256::Digest> m_digest;
+  crypto::Sha256 m_sha;
+  std::optional<crypto::Sha256Digest> m_digest;
 };
 
 class Crc32Sink : public scan::ByteSink {

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::hash {
 namespace {
@@ -42,12 +43,15 @@ constexpr std::array<Prefix, 10> k_prefixes = {{
     {"0x", {K::k_autov3}, 1},
 }};
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
+}  // namespace
+
+bool is_hash_kind_prefix(std::string_view name) {
+  for (const auto& p : k_prefixes)
+    if (p.text == name) return name != "model hash" && name != "0x";
+  return false;
 }
+
+namespace {
 
 // Splits "<prefix>[:=] <hex>" (or "0x<hex>"); nullptr when no prefix is present.
 const Prefix* split_prefix(std::string& lower, std::string_view& hex_part) {

@@ -39,6 +39,11 @@ std::string_view hash_kind_name(HashKind kind);
 // True for kinds whose value is a prefix of a longer hash (autov2, sha256_12, autov3_12).
 bool is_prefix_kind(HashKind kind);
 
+// Whether `name` (lower case) is a kind prefix written before ':' or '=' in a
+// pasted hash ("sha256", "autov1", ..., "weights"): what classify_hash reads
+// as a prefix, less A1111's "model hash" label and ModelSpec's "0x".
+bool is_hash_kind_prefix(std::string_view name);
+
 struct PastedHash {
   std::string hex;              // lower-case hex digits, prefix and whitespace removed
   std::vector<HashKind> kinds;  // every kind it could be, strongest first

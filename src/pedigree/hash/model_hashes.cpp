@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::hash {
 namespace {
@@ -20,12 +21,6 @@ constexpr std::array<std::pair<std::string_view, unsigned>, 10> k_key_sets = {{
     {"weights", k_set_weights},
     {"components", k_set_weights},
 }};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 nlohmann::json optional_json(const std::optional<std::string>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
@@ -46,7 +41,7 @@ Result<unsigned> parse_hash_sets(std::string_view list) {
   unsigned sets = 0;
   while (true) {
     const auto comma = list.find(',');
-    const auto item = to_lower_ascii(trim(list.substr(0, comma)));
+    const auto item = to_lower_ascii(trim(list.substr(0, comma), " \t"));
     bool known = false;
     for (const auto& [name, set] : k_key_sets) {
       if (item == name) {

@@ -7,6 +7,7 @@
 #include "pedigree/hints/hints.hpp"
 #include "pedigree/util/hex.hpp"
 #include "pedigree/util/json_depth.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::hints {
 namespace {

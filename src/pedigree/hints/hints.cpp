@@ -5,6 +5,7 @@
 
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::hints {
 namespace {

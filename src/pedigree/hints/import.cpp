@@ -9,6 +9,7 @@
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::hints {
 namespace {

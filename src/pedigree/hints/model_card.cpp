@@ -9,26 +9,23 @@
 #include <vector>
 
 #include "pedigree/hints/hints.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::hints {
 namespace {
+
+// What a line of YAML front matter may carry around a value.
+constexpr std::string_view k_yaml_blanks = " \t\r";
 
 struct Line {
   std::size_t number;
   std::string text;
 };
 
-std::string trim(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 // One scalar: 'single' (with '' for a quote), "double" (with \" and \\), or
 // plain up to a ` #` comment. nullopt for an unterminated quote.
 std::optional<std::string> scalar(const std::string& raw) {
-  std::string s = trim(raw);
+  std::string s(trim(raw, k_yaml_blanks));
   if (s.empty()) return s;
   if (s[0] == '\'' || s[0] == '"') {
     const char q = s[0];
@@ -40,7 +37,7 @@ std::optional<std::string> scalar(const std::string& raw) {
           ++i;
           continue;
         }
-        std::string rest = trim(s.substr(i + 1));
+        std::string rest(trim(std::string_view(s).substr(i + 1), k_yaml_blanks));
         if (!rest.empty() && rest[0] != '#') return std::nullopt;  // text after the quote
         return out;
       }
@@ -52,7 +49,8 @@ std::optional<std::string> scalar(const std::string& raw) {
     }
     return std::nullopt;
   }
-  if (auto hash = s.find(" #"); hash != std::string::npos) s = trim(s.substr(0, hash));
+  if (auto hash = s.find(" #"); hash != std::string::npos)
+    s = std::string(trim(std::string_view(s).substr(0, hash), k_yaml_blanks));
   return s;
 }
 
@@ -132,7 +130,7 @@ Result<Hint> parse_hf_model_card(std::string_view text, const std::string& docum
   bool have_base = false;
   for (const auto& [number, raw] : lines) {
     const std::string where = document + ": line " + std::to_string(number);
-    const std::string t = trim(raw);
+    const std::string t(trim(raw, k_yaml_blanks));
     if (t.empty() || t[0] == '#') continue;
     // A block list's items may sit at the key's own indentation (`tags:` then `- x`).
     const bool item_at_key_level = !list_key.empty() && (t.starts_with("- ") || t == "-");
@@ -153,8 +151,8 @@ Result<Hint> parse_hf_model_card(std::string_view text, const std::string& docum
     const auto colon = t.find(':');
     if (colon == std::string::npos || colon == 0)
       return corruption(where + ": expected `key: value`");
-    const std::string key = trim(t.substr(0, colon));
-    const std::string value = trim(t.substr(colon + 1));
+    const std::string key(trim(std::string_view(t).substr(0, colon), k_yaml_blanks));
+    const std::string value(trim(std::string_view(t).substr(colon + 1), k_yaml_blanks));
     list_key = value.empty() ? key : "";
     if (key == "base_model") {
       if (have_base) return corruption(where + ": base_model given twice");

@@ -8,6 +8,7 @@
 #include "pedigree/index/integrity.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::index {
 namespace {

@@ -10,15 +10,10 @@
 #include "pedigree/hash/identifier.hpp"
 #include "pedigree/index/integrity.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::index {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string without_extension(const std::string& name) {
   auto dot = name.rfind('.');
@@ -41,7 +36,7 @@ void add_hit(std::map<std::string, Hit>& hits, const std::string& sha, Hit hit) 
 // Names given to artifacts by valid model events, matched against `text`.
 Result<std::map<std::string, Hit>> by_name(Index& index, std::string_view text,
                                            std::string_view own_keyid) {
-  std::string wanted = lower(text);
+  std::string wanted = to_lower_ascii(text);
   PD_ASSIGN_OR_RETURN(
       Statement st,
       index.database().prepare(
@@ -66,7 +61,7 @@ Result<std::map<std::string, Hit>> by_name(Index& index, std::string_view text,
     names.push_back(p.value("title", ""));
     for (const auto& n : names) {
       if (n.empty()) continue;
-      std::string l = lower(n);
+      std::string l = to_lower_ascii(n);
       if (l == wanted || without_extension(l) == wanted)
         add_hit(hits, e.subject, {n, st.column_int(0) != 0, e.id, e.signer});
     }

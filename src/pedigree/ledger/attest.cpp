@@ -1,16 +1,11 @@
 #include "pedigree/ledger/attest.hpp"
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/crypto/digest.hpp"
-#include "pedigree/fingerprint/load.hpp"
-#include "pedigree/fingerprint/serialize.hpp"
-#include "pedigree/formats/inspect.hpp"
-#include "pedigree/hash/hash_path.hpp"
 
 namespace pedigree::ledger {
 namespace {
@@ -49,20 +44,6 @@ Result<Statement> checked(Statement st) {
   return st;
 }
 
-// The relation a recipe's method implies: kohya's ss_* keys name the model a
-// LoRA was trained on (trained-on: it carries none of its weights) or a
-// full checkpoint was fine-tuned from.
-std::string relation_for(const formats::Recipe& recipe, formats::Architecture architecture) {
-  if (recipe.source == formats::RecipeSource::k_kohya)
-    return architecture == formats::Architecture::k_lora ? "trained-on" : "finetune";
-  std::string m;
-  for (char c : recipe.method) m += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (m.find("add") != std::string::npos && m.find("diff") != std::string::npos) {
-    return "add-difference";
-  }
-  return "merge";
-}
-
 }  // namespace
 
 std::string decimal_string(double value) {
@@ -73,20 +54,6 @@ std::string decimal_string(double value) {
   if (!s.empty() && s.back() == '.') s.pop_back();
   if (s == "-0") s = "0";
   return s;
-}
-
-Result<FileFacts> examine_file(const std::filesystem::path& path, hash::HashCache* cache) {
-  FileFacts facts;
-  PD_ASSIGN_OR_RETURN(facts.hashes, hash::hash_path(path.string(), {}, cache));
-  if (!facts.hashes.sha256) {
-    return not_supported(path.string() +
-                         ": a diffusers folder has no single file SHA-256; attest its files");
-  }
-  if (facts.hashes.format) {
-    auto report = formats::inspect_path(path);
-    if (report) facts.architecture = formats::architecture_name(report->architecture);
-  }
-  return facts;
 }
 
 Subject subject_of(const FileFacts& facts) {
@@ -114,6 +81,8 @@ Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& de
   put("crc32", h.crc32);
   put("blake3", h.blake3);
   put("weights", h.weights);
+  // Events name the EMA UNet's hash "ema_unet" (schema/, fixed by signed
+  // events); hash/ and inspect call the component "unet_ema".
   for (const auto& [component, value] : h.components) {
     hashes[component == "unet_ema" ? "ema_unet" : component] = value;
   }
@@ -137,16 +106,14 @@ Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& de
   return checked(std::move(st));
 }
 
-Result<Statement> fingerprint_statement(const std::filesystem::path& path, const Subject& subject) {
-  PD_ASSIGN_OR_RETURN(auto fp, fingerprint::fingerprint_file(path));
-  std::string bytes = fingerprint::serialize(fp);
+Result<Statement> fingerprint_statement(const Subject& subject, std::string_view fp_file) {
   Statement st;
   st.subject = subject;
   st.kind = PredicateKind::k_fingerprint;
   st.predicate = {{"spec", k_fingerprint_spec},
                   {"encoding", "base64"},
-                  {"data", crypto::base64_encode(std::string_view(bytes))},
-                  {"sha256", crypto::sha256_hex(bytes)}};
+                  {"data", crypto::base64_encode(fp_file)},
+                  {"sha256", crypto::sha256_hex(fp_file)}};
   return checked(std::move(st));
 }
 
@@ -224,66 +191,6 @@ Result<std::vector<std::string>> check_parent_weights(const std::vector<ParentRe
                        "sum to 1; add difference A + a(B - C): 1, a, -a); check the recipe");
   }
   return warnings;
-}
-
-Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,
-                                              const Subject& child) {
-  PD_ASSIGN_OR_RETURN(auto report, formats::inspect_path(path));
-  MetadataLineage out;
-  std::vector<ParentRef> parents;
-  std::vector<std::string> methods;
-  std::string relation;
-  const formats::Recipe* flattened = nullptr;  // sd_merge_models: used only when nothing else is
-  auto take = [&](const formats::Recipe& recipe) {
-    std::string source(formats::recipe_source_name(recipe.source));
-    for (const auto& rp : recipe.parents) {
-      if (!is_sha256_hex(rp.sha256)) {
-        out.skipped.push_back(source + " parent '" + rp.name + "'" +
-                              (rp.short_hash.empty() ? "" : " (" + rp.short_hash + ")") +
-                              ": no full SHA-256 stated");
-        continue;
-      }
-      bool seen = false;
-      for (const auto& p : parents) seen = seen || p.sha256 == rp.sha256;
-      if (seen) continue;
-      ParentRef ref{rp.sha256, "", rp.name.substr(0, 1024), "", {}};
-      if (rp.weight) ref.weight = decimal_string(*rp.weight);
-      if (rp.block_weights.size() == 26) {
-        for (double w : rp.block_weights) ref.block_weights.push_back(decimal_string(w));
-      }
-      parents.push_back(std::move(ref));
-    }
-    methods.push_back(source + ": " + recipe.method);
-    if (relation.empty() || relation == "merge")
-      relation = relation_for(recipe, report.architecture);
-  };
-  for (const auto& recipe : report.recipes.recipes) {
-    if (!recipe.subject_sha256.empty()) continue;  // how an ancestor was made, not this file
-    if (recipe.source == formats::RecipeSource::k_a1111_models) {
-      flattened = &recipe;
-      continue;
-    }
-    take(recipe);
-  }
-  if (parents.empty() && flattened) take(*flattened);
-  if (parents.size() > 16) {
-    return invalid_argument(path.string() + ": metadata names " + std::to_string(parents.size()) +
-                            " parents, more than the 16 a lineage event holds");
-  }
-  if (parents.empty()) {
-    return not_found(path.string() +
-                     ": no merge recipe in the metadata names a parent by its "
-                     "full SHA-256");
-  }
-  LineageDetails details;
-  details.relation = relation;
-  details.basis = "file-metadata";
-  std::string method;
-  for (const auto& m : methods) method += (method.empty() ? "" : "; ") + m;
-  details.method = method.substr(0, 64);
-  if (method.size() > 64) details.note = "recipes: " + method.substr(0, 4000);
-  PD_ASSIGN_OR_RETURN(out.statement, lineage_statement(child, parents, details));
-  return out;
 }
 
 Result<Statement> claim_statement(const Subject& subject, const std::string& contains_nai,

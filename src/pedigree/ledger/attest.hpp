@@ -1,5 +1,6 @@
-// Building the statements `pedigree attest` signs, from model files and from
-// what the user typed. Nothing here signs or writes: Ledger::add_event does.
+// Building the statements `pedigree attest` signs, from what a model file is
+// (examine/attest.hpp reads the file) and from what the user typed. Nothing
+// here reads a model file, signs or writes: Ledger::add_event does.
 // Predicate fields: docs/formats/ledger.md.
 #pragma once
 
@@ -8,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "pedigree/hash/hash_cache.hpp"
 #include "pedigree/hash/model_hashes.hpp"
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/util/error.hpp"
@@ -24,10 +24,6 @@ struct FileFacts {
   std::string architecture;  // formats::architecture_name, "" when not a checkpoint
 };
 
-// Hashes `path` (every identity, through `cache` when given) and guesses its
-// architecture. NotSupported for a diffusers folder (no single file SHA-256).
-Result<FileFacts> examine_file(const std::filesystem::path& path, hash::HashCache* cache);
-
 // The subject of events about a hashed file: its SHA-256, weights hash, file name.
 Subject subject_of(const FileFacts& facts);
 
@@ -41,9 +37,9 @@ struct ModelDetails {
 // be YYYY-MM-DD, YYYY-MM or YYYY; role base|nai-leak|nai-official|nai-vae|independent).
 Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& details);
 
-// A fingerprint statement about `subject` holding the spec v1 fingerprint of
-// `path` (base64), computed in one streaming pass.
-Result<Statement> fingerprint_statement(const std::filesystem::path& path, const Subject& subject);
+// A fingerprint statement about `subject` holding `fp_file`, a serialized
+// fingerprint (fingerprint::serialize, the bytes of a `.fp`), in base64.
+Result<Statement> fingerprint_statement(const Subject& subject, std::string_view fp_file);
 
 // One parent of a lineage statement, already resolved to digests.
 struct ParentRef {
@@ -77,17 +73,6 @@ Result<std::vector<std::string>> check_parent_weights(const std::vector<ParentRe
 // A lineage statement; InvalidArgument naming the field when it is not valid.
 Result<Statement> lineage_statement(const Subject& child, const std::vector<ParentRef>& parents,
                                     const LineageDetails& details);
-
-// The lineage statement that the merge recipes in `path`'s metadata state
-// (basis "file-metadata"), plus one line per recipe parent that could not be
-// recorded (no full SHA-256 stated). NotFound when the metadata names no
-// parent with a full SHA-256.
-struct MetadataLineage {
-  Statement statement;
-  std::vector<std::string> skipped;
-};
-Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,
-                                              const Subject& child);
 
 // A claim statement; `evidence` items are "url:URL", "text:TEXT" or
 // "image-sha256:HEX". InvalidArgument naming the item otherwise.

@@ -14,13 +14,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pedigree/hash/weights_hash.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::ledger {
 
 inline constexpr std::string_view k_statement_type = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view k_in_toto_payload_type = "application/vnd.in-toto+json";
-inline constexpr std::string_view k_weights_digest_name = "pedigree-weights-v1";
+// A subject or parent digest may name the weights hash by its own domain.
+inline constexpr std::string_view k_weights_digest_name = hash::k_weights_domain;
 // Largest event file accepted. Only fingerprint events come near it (a full
 // SD1 spec-v2 .fp is ~836 KB without EMA and under 1 MiB with it, 4/3 of that
 // as base64, and 4/3 again once the envelope base64-encodes the payload: about

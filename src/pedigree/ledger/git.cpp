@@ -1,11 +1,11 @@
 #include "pedigree/ledger/git.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <mutex>
 
 #include <git2.h>
 
+#include "pedigree/ledger/git_handles.hpp"
 #include "pedigree/ledger/git_head.hpp"
 #include "pedigree/util/fault.hpp"
 #include "pedigree/util/file.hpp"
@@ -13,25 +13,12 @@
 namespace pedigree::ledger {
 namespace {
 
-using IndexPtr = UniqueHandle<git_index, git_index_free>;
-using TreePtr = UniqueHandle<git_tree, git_tree_free>;
-using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
-using SigPtr = UniqueHandle<git_signature, git_signature_free>;
-using BlobPtr = UniqueHandle<git_blob, git_blob_free>;
-using RefPtr = UniqueHandle<git_reference, git_reference_free>;
-using OdbPtr = UniqueHandle<git_odb, git_odb_free>;
-
 void ensure_libgit2() {
   static std::once_flag once;
   std::call_once(once, [] {
     git_libgit2_init();
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, std::size_t{1} << 20);
   });
-}
-
-std::unexpected<Error> git_failure(const std::string& what) {
-  const ::git_error* e = git_error_last();
-  return io_error(what + ": " + (e && e->message ? e->message : "libgit2 error"));
 }
 
 Result<git_oid> parse_oid(const std::string& hex) {
@@ -48,16 +35,12 @@ std::string oid_hex(const git_oid* oid) {
   return buf;
 }
 
-Result<TreePtr> commit_tree(git_repository* repo, const std::string& commit_hex) {
-  PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(commit_hex));
-  git_commit* raw_commit = nullptr;
-  if (git_commit_lookup(&raw_commit, repo, &oid) != 0) {
-    return not_found("commit " + commit_hex + " not in the ledger repository");
-  }
-  CommitPtr commit(raw_commit);
+Result<GitTreePtr> commit_tree(git_repository* repo, const std::string& commit_hex) {
+  PD_TRY(parse_oid(commit_hex));  // InvalidArgument for what is not an id at all
+  PD_ASSIGN_OR_RETURN(GitCommitPtr commit, lookup_commit(repo, commit_hex));
   git_tree* tree = nullptr;
   if (git_commit_tree(&tree, commit.get()) != 0) return git_failure("cannot read tree");
-  return TreePtr(tree);
+  return GitTreePtr(tree);
 }
 
 }  // namespace
@@ -137,7 +120,7 @@ Result<std::string> GitRepo::commit_files(
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
   git_index* raw_index = nullptr;
   if (git_repository_index(&raw_index, repo) != 0) return git_failure("cannot open index");
-  IndexPtr index(raw_index);
+  GitIndexPtr index(raw_index);
   if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
   for (const auto& [path, bytes] : files) {
     auto full = m_workdir / path;
@@ -172,13 +155,13 @@ Result<std::string> GitRepo::create_commit(const std::string& tree_hex,
   PD_ASSIGN_OR_RETURN(git_oid tree_oid, parse_oid(tree_hex));
   git_tree* raw_tree = nullptr;
   if (git_tree_lookup(&raw_tree, repo, &tree_oid) != 0) return git_failure("cannot read tree");
-  TreePtr tree(raw_tree);
+  GitTreePtr tree(raw_tree);
   git_signature* raw_sig = nullptr;
   if (git_signature_now(&raw_sig, author_name.c_str(), author_email.c_str()) != 0) {
     return git_failure("invalid author identity");
   }
-  SigPtr sig(raw_sig);
-  std::vector<CommitPtr> parents;
+  GitSignaturePtr sig(raw_sig);
+  std::vector<GitCommitPtr> parents;
   std::vector<const git_commit*> parent_ptrs;
   for (const auto& id : parent_ids) {
     PD_ASSIGN_OR_RETURN(git_oid parent_oid, parse_oid(id));
@@ -220,7 +203,7 @@ Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
   if (git_reference_lookup(&raw_head, repo, "HEAD") != 0) {
     return git_failure("cannot read HEAD");
   }
-  RefPtr head_ref(raw_head);
+  GitReferencePtr head_ref(raw_head);
   if (git_reference_type(head_ref.get()) != GIT_REFERENCE_SYMBOLIC) {
     return not_supported(m_workdir.string() + ": HEAD is detached; check out a branch first");
   }
@@ -235,7 +218,7 @@ Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
   } else {
     rc = git_reference_create(&raw_out, repo, branch.c_str(), &target, 0, "pedigree");
   }
-  RefPtr out(raw_out);
+  GitReferencePtr out(raw_out);
   if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
     return conflict(branch + " moved while pedigree was writing; nothing was lost, try again");
   }
@@ -245,18 +228,14 @@ Result<void> GitRepo::advance_head(const std::optional<std::string>& expected,
 
 Result<std::string> GitRepo::tree_of(const std::string& commit) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
-  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(repo, commit));
+  PD_ASSIGN_OR_RETURN(GitTreePtr tree, commit_tree(repo, commit));
   return oid_hex(git_tree_id(tree.get()));
 }
 
 Result<std::vector<std::string>> GitRepo::parents_of(const std::string& commit_hex) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
-  PD_ASSIGN_OR_RETURN(git_oid oid, parse_oid(commit_hex));
-  git_commit* raw = nullptr;
-  if (git_commit_lookup(&raw, repo, &oid) != 0) {
-    return not_found("commit " + commit_hex + " not in the ledger repository");
-  }
-  CommitPtr commit(raw);
+  PD_TRY(parse_oid(commit_hex));  // InvalidArgument for what is not an id at all
+  PD_ASSIGN_OR_RETURN(GitCommitPtr commit, lookup_commit(repo, commit_hex));
   std::vector<std::string> out;
   for (unsigned i = 0; i < git_commit_parentcount(commit.get()); ++i) {
     out.push_back(oid_hex(git_commit_parent_id(commit.get(), i)));
@@ -266,7 +245,7 @@ Result<std::vector<std::string>> GitRepo::parents_of(const std::string& commit_h
 
 Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& commit) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
-  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(repo, commit));
+  PD_ASSIGN_OR_RETURN(GitTreePtr tree, commit_tree(repo, commit));
   std::vector<TreeEntry> out;
   auto cb = [](const char* root, const git_tree_entry* entry, void* payload) -> int {
     auto* list = static_cast<std::vector<TreeEntry>*>(payload);
@@ -284,7 +263,7 @@ Result<std::vector<GitRepo::TreeEntry>> GitRepo::list_tree(const std::string& co
 
 Result<bool> GitRepo::has_file(const std::string& commit, const std::string& path) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
-  PD_ASSIGN_OR_RETURN(TreePtr tree, commit_tree(repo, commit));
+  PD_ASSIGN_OR_RETURN(GitTreePtr tree, commit_tree(repo, commit));
   git_tree_entry* raw = nullptr;
   if (git_tree_entry_bypath(&raw, tree.get(), path.c_str()) != 0) return false;
   const bool blob = git_tree_entry_type(raw) == GIT_OBJECT_BLOB;
@@ -299,7 +278,7 @@ Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t 
   // inflate to gigabytes, and git_blob_lookup inflates it whole.
   git_odb* raw_odb = nullptr;
   if (git_repository_odb(&raw_odb, repo) != 0) return git_failure("cannot open objects");
-  OdbPtr odb(raw_odb);
+  GitOdbPtr odb(raw_odb);
   std::size_t header_size = 0;
   git_object_t type = GIT_OBJECT_INVALID;
   if (git_odb_read_header(&header_size, &type, odb.get(), &oid) != 0 || type != GIT_OBJECT_BLOB) {
@@ -311,7 +290,7 @@ Result<std::string> GitRepo::read_blob(const std::string& oid_text, std::size_t 
   }
   git_blob* raw = nullptr;
   if (git_blob_lookup(&raw, repo, &oid) != 0) return not_found("blob " + oid_text);
-  BlobPtr blob(raw);
+  GitBlobPtr blob(raw);
   auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob.get()));
   if (size > max_bytes) {
     return corruption("oversized file (" + std::to_string(size) + " bytes, limit " +
@@ -326,12 +305,12 @@ namespace {
 Result<void> list_all(git_repository* repo, const git_tree* tree, const std::string& prefix,
                       GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out);
 
-Result<TreePtr> subtree(git_repository* repo, const git_tree_entry* entry) {
+Result<GitTreePtr> subtree(git_repository* repo, const git_tree_entry* entry) {
   git_tree* raw = nullptr;
   if (git_tree_lookup(&raw, repo, git_tree_entry_id(entry)) != 0) {
     return git_failure(std::string("cannot read tree ") + git_tree_entry_name(entry));
   }
-  return TreePtr(raw);
+  return GitTreePtr(raw);
 }
 
 // One side of a difference: a whole subtree or a single entry.
@@ -339,7 +318,7 @@ Result<void> emit(git_repository* repo, const git_tree_entry* entry, const std::
                   GitRepo::ChangeKind kind, std::vector<GitRepo::Change>& out) {
   std::string path = prefix + git_tree_entry_name(entry);
   if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
-    PD_ASSIGN_OR_RETURN(TreePtr t, subtree(repo, entry));
+    PD_ASSIGN_OR_RETURN(GitTreePtr t, subtree(repo, entry));
     return list_all(repo, t.get(), path + "/", kind, out);
   }
   GitRepo::Change c;
@@ -379,8 +358,8 @@ Result<void> diff_trees(git_repository* repo, const git_tree* old_tree, const gi
     bool old_is_tree = git_tree_entry_type(o) == GIT_OBJECT_TREE;
     bool new_is_tree = git_tree_entry_type(n) == GIT_OBJECT_TREE;
     if (old_is_tree && new_is_tree) {
-      PD_ASSIGN_OR_RETURN(TreePtr ot, subtree(repo, o));
-      PD_ASSIGN_OR_RETURN(TreePtr nt, subtree(repo, n));
+      PD_ASSIGN_OR_RETURN(GitTreePtr ot, subtree(repo, o));
+      PD_ASSIGN_OR_RETURN(GitTreePtr nt, subtree(repo, n));
       PD_TRY(diff_trees(repo, ot.get(), nt.get(), prefix + git_tree_entry_name(n) + "/", out));
     } else if (!old_is_tree && !new_is_tree) {
       PD_TRY(emit(repo, n, prefix, Kind::k_modified, out));
@@ -403,11 +382,11 @@ Result<void> diff_trees(git_repository* repo, const git_tree* old_tree, const gi
 Result<std::vector<GitRepo::Change>> GitRepo::diff(const std::string& from,
                                                    const std::string& to) const {
   PD_ASSIGN_OR_RETURN(git_repository * repo, handle());
-  TreePtr old_tree;  // null: the empty tree
+  GitTreePtr old_tree;  // null: the empty tree
   if (!from.empty()) {
     PD_ASSIGN_OR_RETURN(old_tree, commit_tree(repo, from));
   }
-  PD_ASSIGN_OR_RETURN(TreePtr new_tree, commit_tree(repo, to));
+  PD_ASSIGN_OR_RETURN(GitTreePtr new_tree, commit_tree(repo, to));
   std::vector<Change> out;
   PD_TRY(diff_trees(repo, old_tree.get(), new_tree.get(), "", out));
   std::sort(out.begin(), out.end(),
@@ -421,9 +400,7 @@ Result<bool> GitRepo::is_ancestor(const std::string& ancestor,
   PD_ASSIGN_OR_RETURN(git_oid a, parse_oid(ancestor));
   PD_ASSIGN_OR_RETURN(git_oid d, parse_oid(descendant));
   if (git_oid_equal(&a, &d)) return true;
-  git_commit* probe = nullptr;
-  if (git_commit_lookup(&probe, repo, &a) != 0) return false;
-  git_commit_free(probe);
+  if (!has_commit(repo, a)) return false;
   int rc = git_graph_descendant_of(repo, &d, &a);
   if (rc < 0) return git_failure("cannot compare history");
   return rc == 1;

@@ -1,5 +1,4 @@
 #include "pedigree/ledger/recovery.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -12,33 +11,14 @@
 #include <git2.h>
 #include <nlohmann/json.hpp>
 
+#include "pedigree/ledger/git_handles.hpp"
 #include "pedigree/util/fault.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::ledger {
 namespace {
 
-using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
-using TreePtr = UniqueHandle<git_tree, git_tree_free>;
-using EntryPtr = UniqueHandle<git_tree_entry, git_tree_entry_free>;
-using IndexPtr = UniqueHandle<git_index, git_index_free>;
-
 constexpr std::size_t k_max_journal_bytes = 1 << 20;
-
-std::unexpected<Error> git_failure(const std::string& what) {
-  const git_error* e = git_error_last();
-  return io_error(what + ": " + (e && e->message ? e->message : "libgit2 error"));
-}
-
-Result<CommitPtr> lookup_commit(git_repository* repo, const std::string& hex) {
-  git_oid oid;
-  git_commit* raw = nullptr;
-  if (hex.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, hex.c_str()) != 0 ||
-      git_commit_lookup(&raw, repo, &oid) != 0) {
-    return not_found("commit " + hex + " not in the ledger repository");
-  }
-  return CommitPtr(raw);
-}
 
 // Lock files libgit2 leaves when its process is killed mid-write. The caller
 // holds the pedigree lock, so no pedigree process owns them; one younger than
@@ -73,7 +53,7 @@ Result<void> roll_back_files(GitRepo& repo, const std::vector<std::string>& path
   PD_ASSIGN_OR_RETURN(git_repository * native, repo.handle());
   git_index* raw = nullptr;
   if (git_repository_index(&raw, native) != 0) return git_failure("cannot open index");
-  IndexPtr index(raw);
+  GitIndexPtr index(raw);
   if (git_index_read(index.get(), /*force=*/1) != 0) return git_failure("cannot read index");
   bool staged = false;
   for (const auto& path : paths) {
@@ -213,13 +193,13 @@ Result<bool> commit_has_file(GitRepo& repo, const std::optional<std::string>& co
                              const std::string& path) {
   if (!commit) return false;
   PD_ASSIGN_OR_RETURN(git_repository * native, repo.handle());
-  PD_ASSIGN_OR_RETURN(CommitPtr c, lookup_commit(native, *commit));
+  PD_ASSIGN_OR_RETURN(GitCommitPtr c, lookup_commit(native, *commit));
   git_tree* raw_tree = nullptr;
   if (git_commit_tree(&raw_tree, c.get()) != 0) return git_failure("cannot read tree");
-  TreePtr tree(raw_tree);
+  GitTreePtr tree(raw_tree);
   git_tree_entry* raw_entry = nullptr;
   int rc = git_tree_entry_bypath(&raw_entry, tree.get(), path.c_str());
-  EntryPtr entry(raw_entry);
+  GitTreeEntryPtr entry(raw_entry);
   if (rc == GIT_ENOTFOUND) return false;
   if (rc != 0) return git_failure("cannot read tree of " + *commit);
   return git_tree_entry_type(entry.get()) == GIT_OBJECT_BLOB;
@@ -229,17 +209,17 @@ Result<KeyRing> committed_keys(GitRepo& repo, const std::optional<std::string>& 
   KeyRing ring;
   if (!commit) return ring;
   PD_ASSIGN_OR_RETURN(git_repository * native, repo.handle());
-  PD_ASSIGN_OR_RETURN(CommitPtr c, lookup_commit(native, *commit));
+  PD_ASSIGN_OR_RETURN(GitCommitPtr c, lookup_commit(native, *commit));
   git_tree* raw_tree = nullptr;
   if (git_commit_tree(&raw_tree, c.get()) != 0) return git_failure("cannot read tree");
-  TreePtr root(raw_tree);
+  GitTreePtr root(raw_tree);
   const git_tree_entry* keys_entry = git_tree_entry_byname(root.get(), "keys");
   if (!keys_entry || git_tree_entry_type(keys_entry) != GIT_OBJECT_TREE) return ring;
   git_tree* raw_keys = nullptr;
   if (git_tree_lookup(&raw_keys, native, git_tree_entry_id(keys_entry)) != 0) {
     return git_failure("cannot read keys/ of " + *commit);
   }
-  TreePtr keys(raw_keys);
+  GitTreePtr keys(raw_keys);
   char hex[GIT_OID_HEXSZ + 1];
   for (std::size_t i = 0; i < git_tree_entrycount(keys.get()); ++i) {
     const git_tree_entry* e = git_tree_entry_byindex(keys.get(), i);
@@ -295,7 +275,7 @@ Result<void> publish_staging_dir(const std::filesystem::path& staging,
 
 Result<void> check_out_commit(GitRepo& repo, const std::string& commit_hex) {
   PD_ASSIGN_OR_RETURN(git_repository * native, repo.handle());
-  PD_ASSIGN_OR_RETURN(CommitPtr commit, lookup_commit(native, commit_hex));
+  PD_ASSIGN_OR_RETURN(GitCommitPtr commit, lookup_commit(native, commit_hex));
   git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
   opts.checkout_strategy = GIT_CHECKOUT_FORCE;
   if (git_checkout_tree(native, reinterpret_cast<const git_object*>(commit.get()), &opts) != 0) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/builder.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/formats/checkpoint.hpp"
@@ -17,6 +18,7 @@
 #include "pedigree/lineage/vae_evidence.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -151,7 +153,7 @@ Result<Resolution> resolve_hash_or_name(FactSource& source, const std::string& h
 }
 
 // Resolves and judges one resource a picture names; its candidates join the report's.
-Result<ResourceVerdict> judge_resource(FactSource& source, const ImageModelReference& ref,
+Result<ResourceVerdict> judge_resource(FactSource& source, const pictures::ImageModelReference& ref,
                                        CheckReport& report) {
   PD_ASSIGN_OR_RETURN(Resolution r, resolve_hash_or_name(source, ref.hash, ref.name));
   if (r.candidates.empty() && !ref.air.empty()) {
@@ -183,7 +185,7 @@ Result<CheckReport> check_image(FactSource& source, const std::filesystem::path&
   report.kind = "image";
   report.identity.input = path.string();
   report.identity.kind = "image";
-  PD_ASSIGN_OR_RETURN(auto meta, read_image_metadata(bytes, path.string()));
+  PD_ASSIGN_OR_RETURN(auto meta, pictures::read_image_metadata(bytes, path.string()));
   if (auto service = novelai_service(meta)) {
     if (meta.models.empty()) {  // NovelAI's service writes no local generator's parameters
       report.verdict = novelai_service_verdict(*service);
@@ -378,38 +380,37 @@ Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
 
 Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, FingerprintPass pass,
                                           const scan::ScanOptions& scan) {
-  FileScanResult out;
   auto checkpoint = formats::open_checkpoint(path);
   std::optional<Error> why_not;
   if (!checkpoint) why_not = checkpoint.error();
-  hash::HashOptions options;
-  options.sets = hash::k_set_sha256 | hash::k_set_weights;
+  examine::ExamineOptions options;
+  options.hashes.sets = hash::k_set_sha256 | hash::k_set_weights;
   // A file declaring its own tensor-data hash gets it computed in the same pass.
   std::vector<DeclaredHashCheck> declared;
   if (checkpoint)
     for (const char* key : {"modelspec.hash_sha256", "sshs_model_hash"})
       if (auto it = checkpoint->metadata.find(key); it != checkpoint->metadata.end())
         declared.push_back({key, it->second.substr(0, 200), "autov3", "", false});
-  if (!declared.empty()) options.sets |= hash::k_set_autov3;
-  options.scan = scan;
-  // The fingerprint builder is one more sink of the hashing pass: one read of the file.
-  std::optional<fingerprint::FingerprintBuilder> builder;
-  if (pass == FingerprintPass::k_build && checkpoint) {
-    auto plan = fingerprint::plan_checkpoint(*checkpoint);
-    if (plan)
-      builder.emplace(std::move(*plan));
-    else
-      out.sketch_error = plan.error().message();
-  } else if (pass == FingerprintPass::k_build) {
-    out.sketch_error = why_not ? why_not->message() : "not a checkpoint";
-  }
-  if (builder) options.extra_tensor_sinks.push_back(&*builder);
-  PD_ASSIGN_OR_RETURN(
-      auto hashes, hash::hash_checkpoint(path.string(), path, checkpoint ? &*checkpoint : nullptr,
-                                         why_not, options));
+  if (!declared.empty()) options.hashes.sets |= hash::k_set_autov3;
+  options.hashes.scan = scan;
+  // The fingerprint is built by the hashing pass: one read of the file.
+  options.fingerprint = pass;
+  std::string sketch_error;
+  if (pass == FingerprintPass::k_build && !checkpoint)
+    sketch_error = why_not ? why_not->message() : "not a checkpoint";
+  std::optional<formats::Checkpoint> opened;
+  if (checkpoint) opened = std::move(*checkpoint);
+  PD_ASSIGN_OR_RETURN(auto examined,
+                      examine::examine_opened(path, std::move(opened), why_not, options));
+  std::optional<Result<fingerprint::Fingerprint>> built;
+  if (examined.fingerprint)
+    built = std::move(*examined.fingerprint);
+  else if (examined.fingerprint_error)
+    built = std::unexpected(*examined.fingerprint_error);
+  const hash::ModelHashes& hashes = examined.hashes;
   FileScanResult result =
-      file_scan_result(path.string(), hashes, checkpoint ? &*checkpoint : nullptr,
-                       builder ? &*builder : nullptr, std::move(out.sketch_error));
+      file_scan_result(path.string(), hashes, examined.checkpoint ? &*examined.checkpoint : nullptr,
+                       std::move(built), std::move(sketch_error));
   for (auto& d : declared) {
     d.computed = hashes.autov3.value_or("");
     std::string value = to_lower_ascii(d.declared);
@@ -532,7 +533,7 @@ Result<CheckReport> check_target(FactSource& source, std::string_view target,
       PD_ASSIGN_OR_RETURN(auto file, File::open_read(path));
       std::uint8_t head[16] = {};
       PD_ASSIGN_OR_RETURN(auto got, file.read_some(0, head));
-      if (detect_image_format(ByteView(head, got))) {
+      if (pictures::detect_image_format(ByteView(head, got))) {
         if (file.size() > k_max_image_bytes)
           return invalid_argument(path.string() + ": image larger than " +
                                   std::to_string(k_max_image_bytes) + " bytes");
@@ -551,7 +552,7 @@ Result<CheckReport> check_picture(FactSource& source, std::string_view name, Byt
   if (bytes.size() > k_max_image_bytes)
     return invalid_argument(std::string(name) + ": image larger than " +
                             std::to_string(k_max_image_bytes) + " bytes");
-  if (!detect_image_format(bytes.first(std::min<std::size_t>(bytes.size(), 16))))
+  if (!pictures::detect_image_format(bytes.first(std::min<std::size_t>(bytes.size(), 16))))
     return invalid_argument(std::string(name) + ": not a PNG, JPEG or WebP picture");
   return check_image(source, std::filesystem::path(name), bytes);
 }

@@ -8,16 +8,17 @@
 #include <string_view>
 #include <vector>
 
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/fingerprint.hpp"
 #include "pedigree/hints/hints.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/hint_evidence.hpp"
-#include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/lineage/source.hpp"
 #include "pedigree/lineage/verdict.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 #include "pedigree/scan/scan.hpp"
 #include "pedigree/util/error.hpp"
 
@@ -56,7 +57,7 @@ struct CheckReport {
   std::string input;
   std::string kind;         // "file", "hash", "name", "image"
   TargetIdentity identity;  // for a file: its hashes; otherwise what was typed
-  std::optional<ImageMetadata> image;
+  std::optional<pictures::ImageMetadata> image;
   // Artifacts the input may denote (several for AutoV1 collisions, names, images).
   std::vector<CandidateVerdict> candidates;
   // A picture: every resource it names, each judged (lineage/picture_verdict.hpp).
@@ -74,7 +75,7 @@ struct CheckReport {
 };
 
 // Whether scan_file_identity also builds the file's fingerprint in its pass.
-enum class FingerprintPass { k_skip, k_build };
+using FingerprintPass = examine::FingerprintPass;
 
 struct CheckOptions {
   scan::ScanOptions scan;  // threads, progress
@@ -98,7 +99,7 @@ struct FileScanResult {
   std::vector<DeclaredHashCheck> declared_hashes;  // self-declared hashes, compared
 };
 
-// Hashes a model file or diffusers folder in one pass (hash::hash_checkpoint,
+// Hashes a model file or diffusers folder in one pass (examine::examine_opened,
 // with the fingerprint builder as one more sink of the same pass when asked)
 // and decodes the recipes in its metadata. A file that is not a readable
 // checkpoint still gets its SHA-256.

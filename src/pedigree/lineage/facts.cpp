@@ -129,9 +129,10 @@ Result<void> FactBase::add_event(const EventInput& event) {
       Edge e;
       e.child = event.subject_sha256;
       e.parent = string_field(q["digest"], "sha256");
-      e.parent_weights = string_field(q["digest"], k_weights_digest);
+      e.parent_weights = string_field(q["digest"], ledger::k_weights_digest_name);
       if (e.parent.empty() && e.parent_weights.empty())
-        return corruption(where + ".digest: neither sha256 nor " + std::string(k_weights_digest));
+        return corruption(where + ".digest: neither sha256 nor " +
+                          std::string(ledger::k_weights_digest_name));
       e.parent_name = string_field(q, "name");
       e.relation = string_field(q, "relation");
       e.weight = decimal_field(q, "weight");

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pedigree/ledger/event.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::lineage {
@@ -65,11 +66,10 @@ struct ModelFact {
   Provenance from;
 };
 
-// The digest name a lineage parent may be given by instead of "sha256".
-inline constexpr std::string_view k_weights_digest = "pedigree-weights-v1";
 // Node id of a parent named only by its weights hash that no known artifact
 // carries: this prefix and the hash, never 64 hex, so never a SHA-256.
 inline constexpr std::string_view k_weights_node_prefix = "pedigree-weights-v1:";
+static_assert(k_weights_node_prefix.starts_with(ledger::k_weights_digest_name));
 
 // A node id for display: the first 10 hex of a SHA-256, or "weights:" and
 // the first 10 hex of a weights-hash node.

@@ -2,6 +2,7 @@
 
 #include "pedigree/lineage/check.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::lineage {
 namespace {

@@ -1,4 +1,5 @@
 #include "pedigree/lineage/image_service.hpp"
+#include "pedigree/util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -34,14 +35,12 @@ std::string source_hash(std::string_view source) {
   if (source.size() != 8 ||
       !std::all_of(source.begin(), source.end(), [](unsigned char c) { return std::isxdigit(c); }))
     return "";
-  std::string out(source);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+  return to_upper_ascii(source);
 }
 
 }  // namespace
 
-std::optional<NovelAiService> novelai_service(const ImageMetadata& meta) {
+std::optional<NovelAiService> novelai_service(const pictures::ImageMetadata& meta) {
   NovelAiService s{meta.software, meta.source, source_hash(meta.source), ""};
   for (const auto& [hash, model] : k_service_models)
     if (s.model_hash == hash) s.model = model;

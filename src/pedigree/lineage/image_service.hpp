@@ -14,8 +14,8 @@
 #include <optional>
 #include <string>
 
-#include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/lineage/verdict.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 
 namespace pedigree::lineage {
 
@@ -28,7 +28,7 @@ struct NovelAiService {
 
 // The NovelAI service marker of a picture: Software "NovelAI", or a Source
 // naming one of NovelAI's known model hashes. nullopt when neither is there.
-std::optional<NovelAiService> novelai_service(const ImageMetadata& meta);
+std::optional<NovelAiService> novelai_service(const pictures::ImageMetadata& meta);
 
 // The verdict for a picture NovelAI's service made: `nai-official`, with a
 // `service` evidence saying it is not leak use, and what is still unknown.

@@ -7,19 +7,14 @@
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::lineage {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // The lower-case names a model name may be stored as (with and without extension).
 std::vector<std::string> name_variants(std::string_view text) {
-  std::string name = to_lower_ascii(trim(text));
+  std::string name = to_lower_ascii(trim(text, " \t\n\v\f\r"));
   std::vector<std::string> out{name};
   for (std::string_view ext : {".safetensors", ".ckpt", ".pt", ".pth", ".bin"}) {
     if (name.size() > ext.size() && name.ends_with(ext)) {
@@ -67,7 +62,7 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
     const auto& digest = q["digest"];
     if (auto d = digest.find("sha256"); d != digest.end() && d->is_string()) {
       out.push_back(d->get<std::string>());
-    } else if (auto w = digest.find(std::string(k_weights_digest));
+    } else if (auto w = digest.find(std::string(ledger::k_weights_digest_name));
                w != digest.end() && w->is_string()) {
       // Named by weights hash only: load every artifact carrying that hash, so
       // FactBase::finalize can resolve the parent among them.

@@ -5,6 +5,7 @@
 
 #include "pedigree/lineage/verdict.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::lineage {
 namespace {

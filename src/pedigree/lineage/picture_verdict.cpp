@@ -44,12 +44,12 @@ Evidence resource_evidence(const ResourceVerdict& r) {
 }  // namespace
 
 std::string resource_role_label(std::string_view role) {
-  if (role == k_role_vae) return "VAE";
-  if (role == k_role_lora) return "LoRA";
+  if (role == pictures::k_role_vae) return "VAE";
+  if (role == pictures::k_role_lora) return "LoRA";
   return std::string(role);
 }
 
-Verdict unresolved_resource_verdict(const ImageModelReference& resource) {
+Verdict unresolved_resource_verdict(const pictures::ImageModelReference& resource) {
   Verdict v;
   v.summary = "the ledger does not know this " + resource_role_label(resource.role);
   v.licence.reasons.emplace_back(
@@ -66,7 +66,7 @@ Verdict combine_resources(const std::vector<ResourceVerdict>& resources) {
   for (const auto& r : resources) {
     if (carries_nai(r.verdict.verdict)) nai.push_back(&r);
     if (r.verdict.verdict == VerdictClass::k_unknown) unknown.push_back(&r);
-    checkpoint = checkpoint || r.resource.role == k_role_checkpoint;
+    checkpoint = checkpoint || r.resource.role == pictures::k_role_checkpoint;
   }
   Verdict out;
   if (!nai.empty()) {

@@ -11,15 +11,15 @@
 
 #include <vector>
 
-#include "pedigree/lineage/image_metadata.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/lineage/verdict.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 
 namespace pedigree::lineage {
 
 // One resource of a picture, resolved and judged.
 struct ResourceVerdict {
-  ImageModelReference resource;
+  pictures::ImageModelReference resource;
   std::string resolved_as;  // the identifier kind resolved ("hash", "name", "air"; "" if none)
   std::string sha256;       // the artifact decided on, "" unless exactly one trusted candidate
   std::string artifact_name;
@@ -30,7 +30,7 @@ struct ResourceVerdict {
 std::string resource_role_label(std::string_view role);
 
 // The verdict for a resource the ledger could not resolve.
-Verdict unresolved_resource_verdict(const ImageModelReference& resource);
+Verdict unresolved_resource_verdict(const pictures::ImageModelReference& resource);
 
 // The picture's verdict (see the file comment). `resources` is not empty.
 Verdict combine_resources(const std::vector<ResourceVerdict>& resources);

@@ -7,10 +7,11 @@
 #include <map>
 #include <set>
 
-#include "pedigree/fingerprint/load.hpp"
+#include "pedigree/examine/examine.hpp"
 #include "pedigree/lineage/check.hpp"
 #include "pedigree/util/hex.hpp"
 #include "pedigree/util/terminal_text.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::lineage {
 
@@ -102,7 +103,7 @@ Result<FolderRelation> relate_files(FactSource& source, std::span<const fs::path
   std::optional<fingerprint::Fingerprint> base_fp;
   std::string base_sha;
   if (options.base) {
-    auto fp = fingerprint::load_fingerprint(*options.base, options.scan);
+    auto fp = examine::load_fingerprint(*options.base, options.scan);
     if (!fp) return std::unexpected(fp.error().with_context("--base"));
     base_fp = std::move(*fp);
     out.base = options.base->string();
@@ -128,7 +129,7 @@ Result<FolderRelation> relate_files(FactSource& source, std::span<const fs::path
     m.name = f.filename().string();
     std::optional<fingerprint::Fingerprint> fp;
     if (to_lower_ascii(f.extension().string()) == ".fp") {
-      auto loaded = fingerprint::load_fingerprint(f, options.scan);
+      auto loaded = examine::load_fingerprint(f, options.scan);
       if (!loaded) {
         out.skipped.push_back({f.string(), loaded.error().message()});
         continue;

@@ -4,6 +4,7 @@
 
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::lineage {
 namespace {

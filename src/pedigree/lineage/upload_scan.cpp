@@ -58,7 +58,7 @@ Error why_not_streamable(ByteView head, const std::string& display) {
 
 FileScanResult file_scan_result(const std::string& input, const hash::ModelHashes& hashes,
                                 const formats::Checkpoint* checkpoint,
-                                fingerprint::FingerprintBuilder* builder,
+                                std::optional<Result<fingerprint::Fingerprint>> built,
                                 std::string sketch_error) {
   FileScanResult out;
   out.sketch_error = std::move(sketch_error);
@@ -78,12 +78,11 @@ FileScanResult file_scan_result(const std::string& input, const hash::ModelHashe
     if (auto it = checkpoint->metadata.find("modelspec.license"); it != checkpoint->metadata.end())
       out.identity.declared_licence = it->second.substr(0, 256);
   }
-  if (builder) {
-    auto fp = builder->finish();
-    if (fp && !fp->tensors.empty())
-      out.sketch = std::move(*fp);
+  if (built) {
+    if (*built && !(*built)->tensors.empty())
+      out.sketch = std::move(**built);
     else
-      out.sketch_error = fp ? "no tensor to fingerprint" : fp.error().message();
+      out.sketch_error = *built ? "no tensor to fingerprint" : built->error().message();
   }
   return out;
 }
@@ -275,8 +274,10 @@ Result<FileScanResult> UploadScan::finish() {
     if (!complete) give_up_zip(complete.error().with_context(m_display));
   }
   PD_ASSIGN_OR_RETURN(auto hashes, m_hasher->finish());
+  std::optional<Result<fingerprint::Fingerprint>> built;
+  if (m_builder) built = m_builder->finish();
   return file_scan_result(m_display, hashes, m_checkpoint ? &*m_checkpoint : nullptr,
-                          m_builder ? &*m_builder : nullptr, m_sketch_error);
+                          std::move(built), m_sketch_error);
 }
 
 }  // namespace pedigree::lineage

@@ -80,9 +80,10 @@ private:
 
 // The FileScanResult of one finished scan (shared by scan_file_identity and
 // UploadScan): identity from `hashes`, recipes from the checkpoint's
-// metadata, the fingerprint from `builder` when there is one.
+// metadata, the fingerprint a builder finished (or its error) when one was built.
 FileScanResult file_scan_result(const std::string& input, const hash::ModelHashes& hashes,
                                 const formats::Checkpoint* checkpoint,
-                                fingerprint::FingerprintBuilder* builder, std::string sketch_error);
+                                std::optional<Result<fingerprint::Fingerprint>> built,
+                                std::string sketch_error);
 
 }  // namespace pedigree::lineage

@@ -219,7 +219,7 @@ nlohmann::json to_json(const CheckReport& r) {
                         {"origin", m.origin},
                         {"role", m.role},
                         {"air", m.air.empty() ? json() : json(m.air)}});
-    out["image"] = {{"format", image_format_name(r.image->format)},
+    out["image"] = {{"format", pictures::image_format_name(r.image->format)},
                     {"models", models},
                     {"software", r.image->software.empty() ? json() : json(r.image->software)},
                     {"source", r.image->source.empty() ? json() : json(r.image->source)},

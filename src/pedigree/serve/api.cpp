@@ -7,6 +7,7 @@
 #include "pedigree/lineage/verdict_json.hpp"
 #include "pedigree/pages/model_page.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::serve {
 namespace {
@@ -14,13 +15,6 @@ namespace {
 using nlohmann::json;
 
 // Leading and trailing blanks of pasted text (a copied line keeps its newline).
-std::string_view trim(std::string_view text) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
-  return text;
-}
-
 // The lower-case SHA-256 `text` spells, or nullopt.
 std::optional<std::string> sha256_of(std::string_view text) {
   if (text.size() != 64 ||

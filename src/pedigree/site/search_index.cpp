@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::site {
 namespace {
@@ -20,11 +21,11 @@ bool model_trusted(const json& model) {
   return from != model.end() && from->is_object() && text_of(*from, "status") == "trusted";
 }
 
-std::string dump(const json& value) {
+}  // namespace
+
+std::string site_json_text(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
-
-}  // namespace
 
 void add_page_entries(const json& view, std::vector<SearchEntry>& names,
                       std::vector<SearchEntry>& hashes) {
@@ -85,12 +86,12 @@ std::vector<SiteFile> shard_entries(std::vector<SearchEntry> entries, const std:
       rows.push_back(json::array({e.key, e.sha256, e.name, e.matched_by, e.trusted}));
     }
     shards.push_back({{"first", merged[begin].key}, {"file", file}});
-    files.push_back({"search/" + file, dump({{"entries", std::move(rows)}})});
+    files.push_back({"search/" + file, site_json_text({{"entries", std::move(rows)}})});
   }
-  files.push_back({"search/" + kind + ".json", dump({{"schema", "pedigree-site-search/1"},
-                                                     {"kind", kind},
-                                                     {"entries", merged.size()},
-                                                     {"shards", std::move(shards)}})});
+  files.push_back({"search/" + kind + ".json", site_json_text({{"schema", "pedigree-site-search/1"},
+                                                               {"kind", kind},
+                                                               {"entries", merged.size()},
+                                                               {"shards", std::move(shards)}})});
   return files;
 }
 

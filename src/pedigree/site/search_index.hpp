@@ -26,6 +26,10 @@ struct SearchEntry {
   bool trusted = false;    // some event giving this key is signed by a key trusted for `model`
 };
 
+// The text of every JSON file of the site: compact, invalid UTF-8 replaced
+// (U+FFFD), a final newline; the same bytes for the same value.
+std::string site_json_text(const nlohmann::json& value);
+
 // The entries of one model page (pages::model_page's view): names from every
 // model event's title and file name, hashes from every model event's
 // identities plus the SHA-256 (trusted when any model event is). Appended to

@@ -23,6 +23,7 @@
 #include "pedigree/site/search_index.hpp"
 #include "pedigree/util/file.hpp"
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/text.hpp"
 
 namespace pedigree::site {
 namespace {
@@ -36,10 +37,6 @@ constexpr std::size_t k_batch = 128;
 
 bool is_sha256_name(std::string_view text) {
   return text.size() == 64 && is_hex(text) && to_lower_ascii(text) == text;
-}
-
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 // Where a model's files go: model/XX/SHA256.{json,svg}, XX its first two
@@ -96,7 +93,7 @@ Result<void> build_batch(index::Index& index, const SiteOptions& options,
   for (std::size_t i = 0; i < count; ++i) {
     PD_ASSIGN_OR_RETURN(auto page,
                         pages::model_page(index, options.references_dir, shas[i], check));
-    PD_TRY(writer.write(model_path(shas[i], ".json"), dump(page.view)));
+    PD_TRY(writer.write(model_path(shas[i], ".json"), site_json_text(page.view)));
     add_page_entries(page.view, out.names, out.hashes);
     dots.push_back(std::move(page.dot));
   }

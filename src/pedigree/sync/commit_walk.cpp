@@ -8,8 +8,8 @@
 
 #include <git2.h>
 
+#include "pedigree/ledger/git_handles.hpp"
 #include "pedigree/sync/object_bounds.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 namespace pedigree::sync {
 namespace {
@@ -66,7 +66,7 @@ public:
     if (!refusal.empty()) return refusal;
     git_commit* raw = nullptr;
     if (git_commit_lookup(&raw, m_repo, &oid) != 0) return std::string("cannot be parsed");
-    UniqueHandle<git_commit, git_commit_free> commit(raw);
+    GitCommitPtr commit(raw);
     const unsigned count = git_commit_parentcount(commit.get());
     if (count > k_max_commit_parents) {
       return "has " + std::to_string(count) + " parents (limit " +
@@ -183,7 +183,7 @@ Result<NewCommits> walk_new_commits(git_repository* repo, const std::string& tip
     git_oid oid;
     git_odb* raw = nullptr;
     if (git_oid_fromstr(&oid, k.c_str()) != 0 || git_repository_odb(&raw, repo) != 0) continue;
-    UniqueHandle<git_odb, git_odb_free> odb(raw);
+    GitOdbPtr odb(raw);
     std::size_t size = 0;
     git_object_t type = GIT_OBJECT_INVALID;
     if (git_odb_read_header(&size, &type, odb.get(), &oid) != 0 || type != GIT_OBJECT_COMMIT)

@@ -1,5 +1,4 @@
 #include "pedigree/sync/incoming.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <map>

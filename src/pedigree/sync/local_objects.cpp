@@ -1,5 +1,4 @@
 #include "pedigree/sync/local_objects.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -13,20 +12,11 @@
 #include <git2/sys/repository.h>
 #include <zlib.h>
 
+#include "pedigree/ledger/git_handles.hpp"
 #include "pedigree/sync/pack_file.hpp"
 
 namespace pedigree::sync {
 namespace {
-
-using WalkPtr = UniqueHandle<git_revwalk, git_revwalk_free>;
-using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
-using TreePtr = UniqueHandle<git_tree, git_tree_free>;
-using OdbObjectPtr = UniqueHandle<git_odb_object, git_odb_object_free>;
-
-std::string git_message() {
-  const git_error* e = git_error_last();
-  return e && e->message ? e->message : "libgit2 error";
-}
 
 std::string hex_of(const git_oid& oid) {
   char hex[GIT_OID_HEXSZ + 1];
@@ -58,9 +48,9 @@ public:
     if (is_present(id)) return {};
     git_commit* raw = nullptr;
     if (git_commit_lookup(&raw, m_repo, &id) != 0) {
-      return io_error("cannot read commit " + hex_of(id) + ": " + git_message());
+      return io_error("cannot read commit " + hex_of(id) + ": " + last_git_error());
     }
-    CommitPtr commit(raw);
+    GitCommitPtr commit(raw);
     PD_TRY(add_tree(*git_commit_tree_id(commit.get())));
     return queue(id);
   }
@@ -74,9 +64,9 @@ private:
     if (is_present(id)) return {};
     git_tree* raw = nullptr;
     if (git_tree_lookup(&raw, m_repo, &id) != 0) {
-      return io_error("cannot read tree " + hex_of(id) + ": " + git_message());
+      return io_error("cannot read tree " + hex_of(id) + ": " + last_git_error());
     }
-    TreePtr tree(raw);
+    GitTreePtr tree(raw);
     for (std::size_t i = 0, n = git_tree_entrycount(tree.get()); i < n; ++i) {
       const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
       const git_oid& child = *git_tree_entry_id(e);
@@ -132,7 +122,7 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
     ledger::GitRepo& repo, const std::filesystem::path& remote_objects) {
   git_odb* own = nullptr;
   if (git_repository_odb(&own, repo.native()) != 0) {
-    return io_error("cannot open the ledger's objects: " + git_message());
+    return io_error("cannot open the ledger's objects: " + last_git_error());
   }
   git_buf own_path = GIT_BUF_INIT;
   git_odb* mixed = nullptr;
@@ -151,7 +141,7 @@ Result<std::unique_ptr<BorrowedObjects>> BorrowedObjects::borrow(
   std::filesystem::path objects_dir = own_path.ptr ? own_path.ptr : "";
   git_buf_dispose(&own_path);
   if (!ok) {
-    std::string why = git_message();
+    std::string why = last_git_error();
     git_odb_free(sink);
     git_odb_free(mixed);
     git_odb_free(own);
@@ -180,11 +170,11 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
                                             const std::vector<std::string>& known) {
   git_revwalk* raw = nullptr;
   if (git_revwalk_new(&raw, m_repo.native()) != 0) return io_error("cannot walk history");
-  WalkPtr walk(raw);
+  GitRevwalkPtr walk(raw);
   git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
   git_oid oid;
   if (git_oid_fromstr(&oid, tip.c_str()) != 0 || git_revwalk_push(walk.get(), &oid) != 0) {
-    return io_error("cannot walk history from " + tip + ": " + git_message());
+    return io_error("cannot walk history from " + tip + ": " + last_git_error());
   }
   for (const auto& k : known) {
     git_oid hide;
@@ -202,9 +192,9 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
   for (const git_oid& id : plan.order()) {
     git_odb_object* raw_object = nullptr;
     if (git_odb_read(&raw_object, m_mixed, &id) != 0) {
-      return corruption("object " + hex_of(id) + " of the remote: " + git_message());
+      return corruption("object " + hex_of(id) + " of the remote: " + last_git_error());
     }
-    OdbObjectPtr object(raw_object);
+    GitOdbObjectPtr object(raw_object);
     const auto* data = static_cast<const unsigned char*>(git_odb_object_data(object.get()));
     std::size_t size = git_odb_object_size(object.get());
     git_object_t type = git_odb_object_type(object.get());
@@ -216,7 +206,7 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
     }
     git_oid written;
     if (git_odb_write(&written, m_sink, data, size, type) != 0) {
-      return io_error("cannot store object " + hex_of(id) + ": " + git_message());
+      return io_error("cannot store object " + hex_of(id) + ": " + last_git_error());
     }
     if (!git_oid_equal(&written, &id)) {
       return corruption("object " + hex_of(id) + " of the remote hashes to " + hex_of(written));
@@ -226,7 +216,7 @@ Result<std::size_t> BorrowedObjects::import(const std::string& tip,
     PD_TRY(pack->finish());
     // Make libgit2 see the new pack, and check that it finds every object in it.
     if (git_odb_refresh(m_own) != 0)
-      return io_error("cannot read the copied pack: " + git_message());
+      return io_error("cannot read the copied pack: " + last_git_error());
     for (const git_oid& id : plan.order()) {
       if (!git_odb_exists(m_own, &id)) {
         return corruption("object " + hex_of(id) + " of the remote is not in the copied pack");

@@ -1,5 +1,4 @@
 #include "pedigree/sync/merge.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "pedigree/ledger/git_handles.hpp"
 #include "pedigree/ledger/git_index_file.hpp"
 #include "pedigree/ledger/recovery.hpp"
 #include "pedigree/util/fault.hpp"
@@ -23,29 +23,11 @@
 namespace pedigree::sync {
 namespace {
 
-using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
-using TreePtr = UniqueHandle<git_tree, git_tree_free>;
-using IndexPtr = UniqueHandle<git_index, git_index_free>;
-
 // Largest file written into the working tree (events and keys are far smaller).
 constexpr std::size_t k_max_checkout_bytes = 64u << 20;
 
-std::unexpected<Error> git_failure(const std::string& what) {
-  const git_error* e = git_error_last();
-  return io_error(what + ": " + (e && e->message ? e->message : "libgit2 error"));
-}
-
 std::filesystem::path journal_path(const ledger::Ledger& ledger) {
   return ledger::sync_journal_path(ledger.dir());
-}
-
-Result<CommitPtr> lookup_commit(git_repository* repo, const std::string& hex) {
-  git_oid oid;
-  git_commit* raw = nullptr;
-  if (git_oid_fromstr(&oid, hex.c_str()) != 0 || git_commit_lookup(&raw, repo, &oid) != 0) {
-    return not_found("commit " + hex + " not in the ledger repository");
-  }
-  return CommitPtr(raw);
 }
 
 // Stages `added` (files just written, with their stat data) through
@@ -56,7 +38,7 @@ Result<void> stage_with_libgit2(git_repository* repo,
                                 const std::vector<ledger::GitIndexAddition>& added) {
   git_index* raw = nullptr;
   if (git_repository_index(&raw, repo) != 0) return git_failure("cannot open index");
-  IndexPtr index(raw);
+  GitIndexPtr index(raw);
   // Not forced: git_repository_index has just read the file, and reads it
   // again only if it changed on disk since (a forced read parses all of it again).
   if (git_index_read(index.get(), /*force=*/0) != 0) return git_failure("cannot read index");
@@ -135,15 +117,15 @@ Result<void> apply_additions(ledger::GitRepo& repo, const std::string& old_head,
 // The union of HEAD and `tip` as a tree id; Conflict listing the paths that differ.
 Result<std::string> union_tree(git_repository* repo, const std::string& head,
                                const std::string& tip) {
-  PD_ASSIGN_OR_RETURN(CommitPtr ours, lookup_commit(repo, head));
-  PD_ASSIGN_OR_RETURN(CommitPtr theirs, lookup_commit(repo, tip));
+  PD_ASSIGN_OR_RETURN(GitCommitPtr ours, lookup_commit(repo, head));
+  PD_ASSIGN_OR_RETURN(GitCommitPtr theirs, lookup_commit(repo, tip));
   git_index* raw = nullptr;
   git_merge_options opts = GIT_MERGE_OPTIONS_INIT;
   opts.flags = static_cast<git_merge_flag_t>(0);  // collect conflicts to report them
   if (git_merge_commits(&raw, repo, ours.get(), theirs.get(), &opts) != 0) {
     return git_failure("cannot merge " + tip);
   }
-  IndexPtr index(raw);
+  GitIndexPtr index(raw);
   if (git_index_has_conflicts(index.get())) {
     std::string paths;
     git_index_conflict_iterator* it = nullptr;

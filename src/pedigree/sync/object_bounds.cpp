@@ -1,5 +1,5 @@
 #include "pedigree/sync/object_bounds.hpp"
-#include "pedigree/util/unique_handle.hpp"
+#include "pedigree/ledger/git_handles.hpp"
 
 #include <git2.h>
 
@@ -9,7 +9,7 @@ Result<std::string> object_refusal(git_repository* repo, const git_oid& id, git_
                                    std::size_t limit) {
   git_odb* raw = nullptr;
   if (git_repository_odb(&raw, repo) != 0) return io_error("cannot open the object database");
-  UniqueHandle<git_odb, git_odb_free> odb(raw);
+  GitOdbPtr odb(raw);
   std::size_t size = 0;
   git_object_t actual = GIT_OBJECT_INVALID;
   if (git_odb_read_header(&size, &actual, odb.get(), &id) != 0) return std::string("is missing");

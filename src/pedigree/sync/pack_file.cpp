@@ -1,4 +1,5 @@
 #include "pedigree/sync/pack_file.hpp"
+#include "pedigree/crypto/digest.hpp"
 #include "pedigree/util/file.hpp"
 
 #include <algorithm>
@@ -85,16 +86,14 @@ Result<void> write_then_rename(const std::filesystem::path& path,
 struct PackFileWriter::Codec {
   z_stream trees{};
   z_stream others{};
-  EVP_MD_CTX* sha1 = EVP_MD_CTX_new();       // each object's id
-  EVP_MD_CTX* pack_sha1 = EVP_MD_CTX_new();  // the whole pack, its trailer
+  crypto::MdCtxPtr sha1{EVP_MD_CTX_new()};       // each object's id
+  crypto::MdCtxPtr pack_sha1{EVP_MD_CTX_new()};  // the whole pack, its trailer
   bool ready = deflateInit(&trees, k_tree_level) == Z_OK &&
                deflateInit(&others, k_other_level) == Z_OK && sha1 && pack_sha1 &&
-               EVP_DigestInit_ex(pack_sha1, EVP_sha1(), nullptr) == 1;
+               EVP_DigestInit_ex(pack_sha1.get(), EVP_sha1(), nullptr) == 1;
   ~Codec() {
     deflateEnd(&trees);  // Z_STREAM_ERROR, harmless, for a stream never initialised
     deflateEnd(&others);
-    EVP_MD_CTX_free(sha1);
-    EVP_MD_CTX_free(pack_sha1);
   }
 };
 
@@ -124,7 +123,7 @@ Result<void> PackFileWriter::flush() {
                       ": cannot create a pack: " + std::strerror(err));
     }
   }
-  if (EVP_DigestUpdate(m_codec->pack_sha1, m_pack.data(), m_pack.size()) != 1) {
+  if (EVP_DigestUpdate(m_codec->pack_sha1.get(), m_pack.data(), m_pack.size()) != 1) {
     return internal_error("SHA-1 failed");
   }
   if (int err = write_fully(m_fd, m_pack.data(), m_pack.size())) {
@@ -143,10 +142,11 @@ Result<void> PackFileWriter::add(const ObjectId& id, ObjectType type,
   std::string header = std::string(type_name(type)) + ' ' + std::to_string(data.size());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (EVP_DigestInit_ex(m_codec->sha1, EVP_sha1(), nullptr) != 1 ||
-      EVP_DigestUpdate(m_codec->sha1, header.c_str(), header.size() + 1) != 1 ||
-      EVP_DigestUpdate(m_codec->sha1, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(m_codec->sha1, digest, &digest_len) != 1 || digest_len != id.size()) {
+  if (EVP_DigestInit_ex(m_codec->sha1.get(), EVP_sha1(), nullptr) != 1 ||
+      EVP_DigestUpdate(m_codec->sha1.get(), header.c_str(), header.size() + 1) != 1 ||
+      EVP_DigestUpdate(m_codec->sha1.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(m_codec->sha1.get(), digest, &digest_len) != 1 ||
+      digest_len != id.size()) {
     return internal_error("SHA-1 failed");
   }
   if (std::memcmp(digest, id.data(), id.size()) != 0) {
@@ -215,7 +215,7 @@ Result<std::filesystem::path> PackFileWriter::finish() {
   if (m_entries.size() != m_count) return invalid_argument("fewer objects than the pack announced");
   PD_TRY(flush());
   ObjectId pack_hash;
-  if (EVP_DigestFinal_ex(m_codec->pack_sha1, pack_hash.data(), nullptr) != 1) {
+  if (EVP_DigestFinal_ex(m_codec->pack_sha1.get(), pack_hash.data(), nullptr) != 1) {
     return internal_error("SHA-1 failed");
   }
   m_pack.assign(pack_hash.begin(), pack_hash.end());

@@ -1,5 +1,4 @@
 #include "pedigree/sync/transport.hpp"
-#include "pedigree/util/unique_handle.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,6 +7,7 @@
 
 #include <git2.h>
 
+#include "pedigree/ledger/git_handles.hpp"
 #include "pedigree/sync/credentials.hpp"
 #include "pedigree/sync/object_bounds.hpp"
 #include "pedigree/sync/tree_check.hpp"
@@ -15,13 +15,6 @@
 
 namespace pedigree::sync {
 namespace {
-
-using RemotePtr = UniqueHandle<git_remote, git_remote_free>;
-
-std::string last_git_error() {
-  const git_error* e = git_error_last();
-  return e && e->message ? e->message : "libgit2 error";
-}
 
 // State shared with libgit2's C callbacks through their payload pointer.
 struct CallbackState {
@@ -106,14 +99,14 @@ Result<void> configure_tls_trust() {
   return {};
 }
 
-Result<RemotePtr> anonymous_remote(ledger::GitRepo& repo, const std::string& url) {
+Result<GitRemotePtr> anonymous_remote(ledger::GitRepo& repo, const std::string& url) {
   PD_TRY(repo.handle());  // initialises libgit2 (done lazily)
   if (auto parsed = parse_remote_url(url); parsed && parsed->scheme == "https") {
     PD_TRY(configure_tls_trust());
   }
   git_remote* raw = nullptr;
   int rc = git_remote_create_anonymous(&raw, repo.native(), url.c_str());
-  RemotePtr remote(raw);
+  GitRemotePtr remote(raw);
   if (rc != 0) {
     return invalid_argument("invalid remote URL '" + redact_url(url) +
                             "': " + redact_url_in(last_git_error(), url));
@@ -152,13 +145,6 @@ std::string transfer_error(const CallbackState& state, const std::string& url) {
   return why;
 }
 
-bool have_commit(git_repository* repo, const git_oid* oid) {
-  git_commit* commit = nullptr;
-  if (git_commit_lookup(&commit, repo, oid) != 0) return false;
-  git_commit_free(commit);
-  return true;
-}
-
 // fetch_branch for a repository on this machine, read in place: its refs
 // directly, its objects borrowed (nothing is written into the ledger).
 Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::path& dir,
@@ -166,7 +152,7 @@ Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::
   PD_TRY(repo.handle());  // opens the ledger and initialises libgit2 (done lazily)
   git_repository* raw = nullptr;
   int rc = git_repository_open_ext(&raw, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
-  UniqueHandle<git_repository, git_repository_free> remote(raw);
+  GitRepositoryPtr remote(raw);
   if (rc != 0) {
     return io_error("cannot reach remote " + redact_url(url) + ": " +
                     redact_url_in(last_git_error(), url));
@@ -187,7 +173,7 @@ Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, &tip);
   result.tip = hex;
-  if (have_commit(repo.native(), &tip)) return result;  // nothing to read
+  if (has_commit(repo.native(), tip)) return result;  // nothing to read
   git_buf objects = GIT_BUF_INIT;
   if (git_repository_item_path(&objects, remote.get(), GIT_REPOSITORY_ITEM_OBJECTS) != 0) {
     return io_error("cannot locate the objects of " + url + ": " + last_git_error());
@@ -195,7 +181,7 @@ Result<FetchResult> borrow_branch(ledger::GitRepo& repo, const std::filesystem::
   std::filesystem::path objects_dir = objects.ptr;
   git_buf_dispose(&objects);
   PD_ASSIGN_OR_RETURN(result.borrowed, BorrowedObjects::borrow(repo, objects_dir));
-  if (!have_commit(repo.native(), &tip)) {
+  if (!has_commit(repo.native(), tip)) {
     return io_error("remote " + url + " lacks its own tip commit " + result.tip);
   }
   return result;
@@ -209,7 +195,7 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
   if (local == LocalFetch::k_borrow) {
     if (auto dir = local_remote_dir(url)) return borrow_branch(repo, *dir, url, branch);
   }
-  PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
+  PD_ASSIGN_OR_RETURN(GitRemotePtr remote, anonymous_remote(repo, url));
   CallbackState state(url, progress);
   git_remote_callbacks callbacks = make_callbacks(state);
   const std::string shown = redact_url(url);
@@ -237,7 +223,7 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, &found->oid);
   result.tip = hex;
-  if (have_commit(repo.native(), &found->oid)) return result;  // nothing to download
+  if (has_commit(repo.native(), found->oid)) return result;  // nothing to download
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
   opts.callbacks = callbacks;
   opts.update_fetchhead = 0;
@@ -248,7 +234,7 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
   if (git_remote_download(remote.get(), &refspecs, &opts) != 0) {
     return io_error("cannot fetch from " + shown + ": " + transfer_error(state, url));
   }
-  if (!have_commit(repo.native(), &found->oid)) {
+  if (!has_commit(repo.native(), found->oid)) {
     return io_error("fetch from " + shown + " did not bring commit " + result.tip);
   }
   result.downloaded = true;
@@ -257,7 +243,7 @@ Result<FetchResult> fetch_branch(ledger::GitRepo& repo, const std::string& url,
 
 Result<void> push_branch(ledger::GitRepo& repo, const std::string& url, const std::string& branch,
                          const ProgressFn* progress) {
-  PD_ASSIGN_OR_RETURN(RemotePtr remote, anonymous_remote(repo, url));
+  PD_ASSIGN_OR_RETURN(GitRemotePtr remote, anonymous_remote(repo, url));
   CallbackState state(url, progress);
   const std::string shown = redact_url(url);
   git_push_options opts = GIT_PUSH_OPTIONS_INIT;
@@ -296,18 +282,18 @@ Result<bool> has_ledger_json(ledger::GitRepo& repo, const std::string& commit) {
   if (git_commit_lookup(&raw_commit, repo.native(), &oid) != 0) {
     return not_found("commit " + commit + " missing");
   }
-  UniqueHandle<git_commit, git_commit_free> c(raw_commit);
+  GitCommitPtr c(raw_commit);
   // Read raw: libgit2 cannot parse some hand-made trees, and its lookup by
   // name assumes sorted entries.
   git_odb* raw_odb = nullptr;
   if (git_repository_odb(&raw_odb, repo.native()) != 0) return io_error("cannot open objects");
-  UniqueHandle<git_odb, git_odb_free> odb(raw_odb);
+  GitOdbPtr odb(raw_odb);
   PD_ASSIGN_OR_RETURN(auto tree_refusal, object_refusal(repo.native(), *git_commit_tree_id(c.get()),
                                                         GIT_OBJECT_TREE, k_max_tree_bytes));
   if (!tree_refusal.empty()) return true;
   git_odb_object* raw_tree = nullptr;
   if (git_odb_read(&raw_tree, odb.get(), git_commit_tree_id(c.get())) != 0) return true;
-  UniqueHandle<git_odb_object, git_odb_object_free> tree(raw_tree);
+  GitOdbObjectPtr tree(raw_tree);
   if (git_odb_object_type(tree.get()) != GIT_OBJECT_TREE) return true;
   std::vector<RawTreeEntry> entries;
   if (parse_canonical_tree({static_cast<const std::byte*>(git_odb_object_data(tree.get())),

@@ -1,5 +1,6 @@
 #include "pedigree/sync/tree_check.hpp"
-#include "pedigree/util/unique_handle.hpp"
+#include "pedigree/ledger/git_handles.hpp"
+#include "pedigree/util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,11 +11,6 @@
 
 namespace pedigree::sync {
 namespace {
-
-using TreePtr = UniqueHandle<git_tree, git_tree_free>;
-using CommitPtr = UniqueHandle<git_commit, git_commit_free>;
-using OdbPtr = UniqueHandle<git_odb, git_odb_free>;
-using OdbObjectPtr = UniqueHandle<git_odb_object, git_odb_object_free>;
 
 // The modes git itself writes; anything else (100664, 0100644, 040000...)
 // is a hand-made tree.
@@ -61,8 +57,7 @@ int git_order(std::string_view a, bool a_tree, std::string_view b, bool b_tree) 
 // A name that git (and a checkout on a case-insensitive or Windows file
 // system) would take for ".git".
 bool names_git_dir(std::string_view name) {
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = to_lower_ascii(name);
   while (!lower.empty() && (lower.back() == '.' || lower.back() == ' ')) lower.pop_back();
   return lower == ".git" || lower == "git~1";
 }
@@ -143,7 +138,7 @@ struct NewTreeChecker::Walk {
   // Checks the tree `id` at `path` ("" or "dir/sub/") against `olds`, the
   // parents' trees at the same path (possibly none).
   Result<void> tree(const git_oid& id, const std::string& path, std::size_t depth,
-                    const std::vector<TreePtr>& olds) {
+                    const std::vector<GitTreePtr>& olds) {
     std::string key(reinterpret_cast<const char*>(id.id), GIT_OID_RAWSZ);
     if (passed.contains(key)) return {};
     for (const auto& o : olds) {
@@ -174,7 +169,7 @@ struct NewTreeChecker::Walk {
     }
     git_odb_object* raw = nullptr;
     if (git_odb_read(&raw, odb, &id) != 0) return io_error("cannot read tree " + hex_of(key));
-    OdbObjectPtr object(raw);
+    GitOdbObjectPtr object(raw);
     std::vector<RawTreeEntry> entries;
     auto problem =
         parse_canonical_tree({static_cast<const std::byte*>(git_odb_object_data(object.get())),
@@ -199,7 +194,7 @@ struct NewTreeChecker::Walk {
         same_name.push_back(oe);
       }
       if (unchanged) continue;
-      std::vector<TreePtr> old_children;
+      std::vector<GitTreePtr> old_children;
       for (const git_tree_entry* oe : same_name) {
         git_tree* t = nullptr;
         if (git_tree_lookup(&t, repo, git_tree_entry_id(oe)) == 0) old_children.emplace_back(t);
@@ -217,22 +212,14 @@ Result<std::vector<TreeOffense>> NewTreeChecker::check(const std::string& commit
   if (!repo) return io_error("cannot open the ledger repository");
   git_odb* raw_odb = nullptr;
   if (git_repository_odb(&raw_odb, repo) != 0) return io_error("cannot open the object store");
-  OdbPtr odb(raw_odb);
-  auto lookup = [&](const std::string& hex) -> Result<CommitPtr> {
-    git_oid oid;
-    git_commit* c = nullptr;
-    if (git_oid_fromstr(&oid, hex.c_str()) != 0 || git_commit_lookup(&c, repo, &oid) != 0) {
-      return not_found("commit " + hex + " not in the ledger repository");
-    }
-    return CommitPtr(c);
-  };
-  std::vector<TreePtr> olds;
+  GitOdbPtr odb(raw_odb);
+  std::vector<GitTreePtr> olds;
   for (const auto& p : parents) {
-    PD_ASSIGN_OR_RETURN(CommitPtr parent, lookup(p));
+    PD_ASSIGN_OR_RETURN(GitCommitPtr parent, lookup_commit(repo, p));
     git_tree* t = nullptr;
     if (git_commit_tree(&t, parent.get()) == 0) olds.emplace_back(t);
   }
-  PD_ASSIGN_OR_RETURN(CommitPtr c, lookup(commit));
+  PD_ASSIGN_OR_RETURN(GitCommitPtr c, lookup_commit(repo, commit));
   Walk walk{repo, odb.get(), m_passed, {}};
   PD_TRY(walk.tree(*git_commit_tree_id(c.get()), "", 0, olds));
   return std::move(walk.offenses);

@@ -1,4 +1,5 @@
 #include "pedigree/sync/url.hpp"
+#include "pedigree/util/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,12 +12,6 @@ bool valid_scheme(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
   });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Where the userinfo and the host of `scheme://authority/...` lie in the URL.
@@ -102,7 +97,7 @@ std::optional<RemoteUrl> parse_remote_url(std::string_view url) {
     return parse_scp_like(url);
   }
   RemoteUrl out;
-  out.scheme = lower(url.substr(0, url.find("://")));
+  out.scheme = to_lower_ascii(url.substr(0, url.find("://")));
   if (out.scheme == "file") return std::nullopt;
   std::size_t host_begin = authority->begin;
   if (authority->at != std::string_view::npos) {

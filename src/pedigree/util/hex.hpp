@@ -19,7 +19,4 @@ std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
 // True when every character is a hex digit (either case) and text is non-empty.
 bool is_hex(std::string_view text);
 
-// ASCII lower-casing (hex digests, hash prefixes).
-std::string to_lower_ascii(std::string_view text);
-
 }  // namespace pedigree

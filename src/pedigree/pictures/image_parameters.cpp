@@ -2,20 +2,16 @@
 // graphs and EXIF UserComment charsets.
 #include <nlohmann/json.hpp>
 
-#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 
 #include "pedigree/util/json_depth.hpp"
+#include "pedigree/util/text.hpp"
 
-namespace pedigree::lineage {
+namespace pedigree::pictures {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+// A line of parameters keeps its LF split off already; CR and tabs are noise.
+constexpr std::string_view k_line_blanks = " \t\r";
 
 // The line holding the settings: the last one starting with "Steps: ", or the last line.
 std::string_view settings_line(std::string_view text) {
@@ -25,7 +21,7 @@ std::string_view settings_line(std::string_view text) {
   while (start <= text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim(text.substr(start, end - start));
+    std::string_view line = trim(text.substr(start, end - start), k_line_blanks);
     if (!line.empty()) last = line;
     if (line.starts_with("Steps: ")) steps = line;
     start = end + 1;
@@ -142,7 +138,7 @@ A1111Parameters parse_a1111_parameters(std::string_view text) {
   while (pos < line.size()) {
     std::size_t colon = line.find(':', pos);
     if (colon == std::string_view::npos) break;
-    std::string_view key = trim(line.substr(pos, colon - pos));
+    std::string_view key = trim(line.substr(pos, colon - pos), k_line_blanks);
     std::size_t v = colon + 1;
     while (v < line.size() && line[v] == ' ') ++v;
     std::string value;
@@ -159,8 +155,8 @@ A1111Parameters parse_a1111_parameters(std::string_view text) {
       next = line.find(',', end);
     } else {
       next = line.find(',', v);
-      value =
-          std::string(trim(line.substr(v, next == std::string_view::npos ? line.npos : next - v)));
+      value = std::string(trim(
+          line.substr(v, next == std::string_view::npos ? line.npos : next - v), k_line_blanks));
     }
     if (key == "Model hash")
       out.model_hash = value;
@@ -250,4 +246,4 @@ std::string decode_user_comment(ByteView value) {
   return out;
 }
 
-}  // namespace pedigree::lineage
+}  // namespace pedigree::pictures

@@ -1,5 +1,5 @@
 // The restricted pickle interpreter (see pickle.hpp and docs/formats/pickle-subset.md).
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 
 #include <bit>
 #include <charconv>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "pedigree/formats/pickle_machine.hpp"
+#include "pedigree/formats/pickle/pickle_machine.hpp"
 
 namespace pedigree::formats::pickle {
 namespace detail {

@@ -1,4 +1,4 @@
-#include "pedigree/formats/pickle.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,20 +3,18 @@
 // only after its nesting is bounded, and nothing here fails.
 #include <nlohmann/json.hpp>
 
-#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 #include "pedigree/util/hex.hpp"
 #include "pedigree/util/json_depth.hpp"
+#include "pedigree/util/text.hpp"
 
-namespace pedigree::lineage {
+namespace pedigree::pictures {
 namespace {
 
-using nlohmann::json;
+// Resource lists are comma lists on one line: only spaces and tabs surround an item.
+constexpr std::string_view k_item_blanks = " \t";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using nlohmann::json;
 
 // A resource name compared without case, folders or extension.
 std::string name_key(std::string_view name) {
@@ -99,12 +97,13 @@ void name_hash_list(const std::string& value, const std::string& role, const std
   std::string_view rest = value;
   while (!rest.empty()) {
     const std::size_t comma = rest.find(',');
-    std::string_view item = trim(rest.substr(0, comma));
+    std::string_view item = trim(rest.substr(0, comma), k_item_blanks);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const std::size_t colon = item.rfind(':');
     if (colon == std::string_view::npos) continue;
-    add(out, {std::string(trim(item.substr(colon + 1))), std::string(trim(item.substr(0, colon))),
-              "parameters (" + label + ")", role, ""});
+    add(out, {std::string(trim(item.substr(colon + 1), k_item_blanks)),
+              std::string(trim(item.substr(0, colon), k_item_blanks)), "parameters (" + label + ")",
+              role, ""});
   }
 }
 
@@ -179,7 +178,7 @@ std::vector<ImageModelReference> a1111_resources(const A1111Parameters& params,
 }
 
 std::optional<std::vector<ImageModelReference>> swarmui_resources(std::string_view text) {
-  std::string_view t = trim(text);
+  std::string_view t = trim(text, k_item_blanks);
   if (!t.starts_with('{') || t.find("sui_image_params") == std::string_view::npos)
     return std::nullopt;
   auto doc = parse_json(t);
@@ -211,4 +210,4 @@ std::optional<std::vector<ImageModelReference>> swarmui_resources(std::string_vi
   return out;
 }
 
-}  // namespace pedigree::lineage
+}  // namespace pedigree::pictures

@@ -2,7 +2,7 @@
 // TIFF structure inside EXIF. Specs: PNG (W3C, 3rd ed.) §11.3.3, JPEG
 // (ITU T.81 B.1.1), Exif 2.32 §4.6 (UserComment 0x9286 in the Exif IFD,
 // pointer 0x8769 in IFD0), WebP container (RFC 9649 §2.7).
-#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 
 #include <zlib.h>
 
@@ -10,7 +10,7 @@
 #include <array>
 #include <cstring>
 
-namespace pedigree::lineage {
+namespace pedigree::pictures {
 namespace {
 
 constexpr std::array<std::uint8_t, 8> k_png_magic = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -344,4 +344,4 @@ Result<ImageMetadata> read_image_metadata(ByteView file, std::string_view what) 
   return meta;
 }
 
-}  // namespace pedigree::lineage
+}  // namespace pedigree::pictures

@@ -1,6 +1,6 @@
 // Image metadata: pictures written by tools/make-image-fixtures (python,
 // from the PNG/EXIF/RIFF specs) and hostile variants of them.
-#include "pedigree/lineage/image_metadata.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "pedigree/util/file.hpp"
 #include "support/ledger_support.hpp"
 
-namespace pedigree::lineage {
+namespace pedigree::pictures {
 namespace {
 
 using testing::TempDir;
@@ -147,4 +147,4 @@ TEST(ImageParameters, UserCommentCharsets) {
 }
 
 }  // namespace
-}  // namespace pedigree::lineage
+}  // namespace pedigree::pictures

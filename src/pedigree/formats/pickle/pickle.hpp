@@ -22,9 +22,20 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/formats/tensor.hpp"
 #include "pedigree/util/bytes.hpp"
 #include "pedigree/util/error.hpp"
+
+namespace pedigree::formats {
+
+// A global a pickle referenced, and whether pedigree's allowlist permitted it
+// (Checkpoint::globals lists them for `inspect`).
+struct PickleGlobal {
+  std::string module;
+  std::string name;
+  bool allowed = false;
+};
+
+}  // namespace pedigree::formats
 
 namespace pedigree::formats::pickle {
 

@@ -17,7 +17,7 @@
 #include "pedigree/util/bytes.hpp"
 #include "pedigree/util/error.hpp"
 
-namespace pedigree::lineage {
+namespace pedigree::pictures {
 
 // Largest text kept from one chunk or EXIF field (bytes, after inflation).
 inline constexpr std::size_t k_max_image_text = 4u << 20;
@@ -121,4 +121,4 @@ Result<ImageMetadata> read_image_metadata(ByteView file, std::string_view what);
 // from where the zero bytes fall, or an unknown/empty prefix read as UTF-8).
 std::string decode_user_comment(ByteView value);
 
-}  // namespace pedigree::lineage
+}  // namespace pedigree::pictures

@@ -1,7 +1,7 @@
 // Applying allowed callables and BUILD for the restricted pickle interpreter.
 #include <string>
 
-#include "pedigree/formats/pickle_machine.hpp"
+#include "pedigree/formats/pickle/pickle_machine.hpp"
 
 namespace pedigree::formats::pickle::detail {
 

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pedigree/formats/pickle.hpp"
-#include "pedigree/formats/pickle_detail.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
+#include "pedigree/formats/pickle/pickle_detail.hpp"
 
 namespace pedigree::formats::pickle::detail {
 

@@ -4,8 +4,8 @@
 #include <set>
 #include <utility>
 
-#include "pedigree/formats/pickle.hpp"
-#include "pedigree/formats/pickle_detail.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
+#include "pedigree/formats/pickle/pickle_detail.hpp"
 
 namespace pedigree::formats::pickle {
 namespace detail {

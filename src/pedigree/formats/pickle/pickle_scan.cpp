@@ -3,8 +3,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "pedigree/formats/pickle.hpp"
-#include "pedigree/formats/pickle_detail.hpp"
+#include "pedigree/formats/pickle/pickle.hpp"
+#include "pedigree/formats/pickle/pickle_detail.hpp"
 
 namespace pedigree::formats::pickle {
 namespace {
