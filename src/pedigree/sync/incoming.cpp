@@ -120,11 +120,12 @@ private:
       PD_ASSIGN_OR_RETURN(bytes[i], read_addition(*batch[i]));
     }
     std::vector<std::string> problems(batch.size());
+    std::vector<std::pair<std::string, std::string>> signed_by(batch.size());
     unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
     if (batch.size() < 64) threads = 1;
     auto work = [&](std::size_t first) {
       for (std::size_t i = first; i < batch.size(); i += threads) {
-        if (bytes[i]) problems[i] = check_bytes(*batch[i], *bytes[i], ring);
+        if (bytes[i]) problems[i] = check_bytes(*batch[i], *bytes[i], ring, signed_by[i]);
       }
     };
     {
@@ -134,6 +135,7 @@ private:
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!problems[i].empty()) offend(batch[i]->first_commit, batch[i]->path, problems[i]);
+      if (!signed_by[i].first.empty()) m_out.verified_signatures.push_back(std::move(signed_by[i]));
     }
     batch.clear();
     return {};
@@ -160,12 +162,15 @@ private:
     return std::optional<std::string>(std::move(*bytes));
   }
 
-  // Why the bytes of `a` are refused, or "" (thread-safe: no libgit2).
+  // Why the bytes of `a` are refused, or "" (thread-safe: no libgit2); an
+  // event's (id, signer) in `signed_by` once its signature verified.
   static std::string check_bytes(const Addition& a, const std::string& bytes,
-                                 const ledger::KeyRing& ring) {
+                                 const ledger::KeyRing& ring,
+                                 std::pair<std::string, std::string>& signed_by) {
     if (a.kind == ledger::EntryKind::k_event) {
       auto ev = ledger::verify_event_file(a.path, bytes, ring);
       if (!ev) return ev.error().message();
+      signed_by = {std::move(ev->event_id), std::move(ev->signer)};
     } else if (a.kind == ledger::EntryKind::k_ledger_json) {
       auto info = ledger::parse_ledger_json(bytes, a.path);
       if (!info) return info.error().message();
