@@ -59,10 +59,11 @@ Result<void> apply_collected(Database& db, Indexer& indexer, Collected& files,
   }
   stats.events += files.events.size();
   PD_ASSIGN_OR_RETURN(const auto remembered, remembered_signatures(db, files.events));
-  stats.signatures_remembered = remembered.size();
   return verify_in_order(
       files.events, read, indexer.keys(),
-      [&indexer](const EventFile& file, CheckedEvent checked) {
+      [&indexer, &stats](const EventFile& file, CheckedEvent checked) {
+        if (checked.verified && checked.verified->signature_remembered)
+          ++stats.signatures_remembered;
         return indexer.apply_event(file.path, file.ref, checked.bytes, std::move(checked.verified));
       },
       &remembered);
