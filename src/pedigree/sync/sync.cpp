@@ -270,7 +270,10 @@ Result<SyncReport> clone_ledger(const std::string& url, const std::filesystem::p
                     redact_url(url) + "; nothing was cloned");
   }
   if (fetched->borrowed) {
-    PD_TRY(fetched->borrowed->import(*report.remote_tip, {}));
+    PD_ASSIGN_OR_RETURN(std::size_t copied, fetched->borrowed->import(*report.remote_tip, {}));
+    if (options.progress) {  // a local remote has no transfer of its own to show
+      options.progress(TransferProgress{TransferProgress::Phase::k_fetch, copied, copied, 0});
+    }
     fetched->borrowed.reset();
     report.seconds.fetch += lap(clock);
   }
