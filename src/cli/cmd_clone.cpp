@@ -1,5 +1,6 @@
 // pedigree clone URL [DIR] [--json]
 // A first, verified copy of a shared ledger (docs/sync.md).
+#include <chrono>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -26,9 +27,12 @@ int run_clone(const CloneCommandOptions& opts) {
   if (!report) return report_error(report.error());
   if (report->outcome == sync::SyncOutcome::k_ok) {
     // Build the index now so the first query is fast.
+    auto start = std::chrono::steady_clock::now();
     auto ctx = open_ledger_context(where->dir.string());
     if (!ctx) return report_error(ctx.error());
     report->index = ctx->update;
+    report->seconds.index =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   if (opts.json) {
     print_json(sync_report_json(*report));

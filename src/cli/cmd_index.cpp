@@ -52,6 +52,7 @@ int run_rebuild(const IndexOptions& o) {
     print_json({{"commit", stats->commit},
                 {"files", stats->files},
                 {"events", stats->events},
+                {"signatures_remembered", stats->signatures_remembered},
                 {"seconds", seconds},
                 {"counts", counts_json(*counts)}});
   } else {
@@ -81,7 +82,11 @@ int run_status(const IndexOptions& o) {
     print_json({{"ledger", ctx->ledger.dir().string()},
                 {"index", ctx->ledger.index_path().string()},
                 {"last_commit", last->value_or("")},
-                {"update", {{"rebuilt", u.rebuilt}, {"files", u.files}, {"events", u.events}}},
+                {"update",
+                 {{"rebuilt", u.rebuilt},
+                  {"files", u.files},
+                  {"events", u.events},
+                  {"signatures_remembered", u.signatures_remembered}}},
                 {"keys", keys->size()},
                 {"counts", counts_json(*counts)}});
   } else {

@@ -80,7 +80,8 @@ nlohmann::json sync_report_json(const sync::SyncReport& r) {
     index = {{"rebuilt", r.index->rebuilt},
              {"commit", r.index->commit},
              {"files", r.index->files},
-             {"events", r.index->events}};
+             {"events", r.index->events},
+             {"signatures_remembered", r.index->signatures_remembered}};
   }
   return {{"remote", r.remote},
           {"url", r.url},

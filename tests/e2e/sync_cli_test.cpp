@@ -73,6 +73,53 @@ TEST(SyncCli, CloneRemoteListAndSyncWithJson) {
   EXPECT_EQ(fx.run("sync" + fx.bob_ledger()).status, 3);  // no remote left
 }
 
+// Clone and sync check each incoming signature once: the index built after
+// them finds every one in its table of verified signatures (issue 19), the
+// working tree and git index written by clone are what git sees, and
+// `pedigree verify` (which checks every signature again) agrees.
+TEST(SyncCli, ACloneIsVerifiedOnceAndItsWorkingTreeIsWhatGitSees) {
+  CliFixture fx;
+  for (int n = 2; n <= 40; ++n) fx.attest(model_statement(artifact(n)));
+  ASSERT_EQ(fx.sync_alice().outcome, sync::SyncOutcome::k_ok);  // pushes to the remote
+  auto cloned =
+      fx.run("clone --json " + shell_quote(fx.remote_url()) + " " + shell_quote(fx.bob.string()));
+  ASSERT_EQ(cloned.status, 0) << cloned.err;
+  auto index = cloned.json()["index"];
+  EXPECT_EQ(index["events"], 40);
+  EXPECT_EQ(index["signatures_remembered"], 40);
+  const std::string bob = cd(fx.bob);
+  EXPECT_EQ(run_command(bob + "git status --porcelain --ignored=no").output, "");
+  EXPECT_EQ(run_command(bob + "git ls-files | wc -l").output,
+            run_command(bob + "git ls-tree -r --name-only HEAD | wc -l").output);
+  auto fsck = run_command(bob + "git fsck --full --strict 2>&1");
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.output;
+  auto verified = fx.run("verify --json" + fx.bob_ledger());
+  EXPECT_EQ(verified.status, 0) << verified.out << verified.err;
+
+  fx.attest(model_statement(artifact(41)));
+  ASSERT_EQ(fx.sync_alice().outcome, sync::SyncOutcome::k_ok);
+  auto synced = fx.run("sync --json" + fx.bob_ledger());
+  ASSERT_EQ(synced.status, 0) << synced.err;
+  EXPECT_EQ(synced.json()["index"]["events"], 1);
+  EXPECT_EQ(synced.json()["index"]["signatures_remembered"], 1);
+  EXPECT_EQ(run_command(bob + "git status --porcelain").output, "");
+
+  // The index deleted: the next command checks every signature again, same answers.
+  std::filesystem::remove(fx.bob / ".git" / "pedigree" / "index.sqlite");
+  auto status = fx.run("index status --json" + fx.bob_ledger());
+  ASSERT_EQ(status.status, 0) << status.out << status.err;
+  EXPECT_EQ(status.json()["update"]["rebuilt"], true);
+  EXPECT_EQ(status.json()["update"]["signatures_remembered"], 0);
+  auto counted = [](const nlohmann::json& c) {
+    return c["valid"].get<int>() + c["untrusted"].get<int>();  // no key is trusted here
+  };
+  EXPECT_EQ(counted(status.json()["counts"]), 41);
+  auto rebuilt = fx.run("index rebuild --json" + fx.bob_ledger());
+  ASSERT_EQ(rebuilt.status, 0) << rebuilt.out << rebuilt.err;
+  EXPECT_EQ(rebuilt.json()["signatures_remembered"], 41);
+  EXPECT_EQ(counted(rebuilt.json()["counts"]), 41);
+}
+
 TEST(SyncCli, TransferProgressIsDrawnOnlyOnATerminal) {
   CliFixture fx;
   if (run_command("command -v script >/dev/null").exit_code != 0) {

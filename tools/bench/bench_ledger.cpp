@@ -167,6 +167,74 @@ double tree_bytes(const std::filesystem::path& dir) {
   return total;
 }
 
+// The floor: bare Ed25519 verifications per second of a PAE of `pae_size`
+// bytes on `threads` threads (4,000 each).
+double verify_floor(std::size_t pae_size, unsigned threads) {
+  auto key = must(crypto::PrivateKey::generate(), "key");
+  std::string pae(pae_size, 'x');
+  auto sig = must(key.sign(pae), "sign");
+  ByteView sig_bytes(reinterpret_cast<const std::uint8_t*>(sig.data()), sig.size());
+  const auto& pub = key.public_key();
+  const int per_thread = 4000;
+  auto start = Clock::now();
+  std::vector<std::jthread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) (void)pub.verify(pae, sig_bytes);
+    });
+  }
+  pool.clear();  // joins
+  return threads * per_thread / seconds_since(start);
+}
+
+// A full index build of `repo` into a new index at `index_path`, as the first
+// `pedigree` command after a copy without an index does it (every signature
+// checked), then `pedigree index rebuild` of the same index (the signatures
+// remembered), each beside the floor measured just before and after it.
+int measure_rebuilds(const std::filesystem::path& dir, const std::filesystem::path& index_path) {
+  auto repo = must(ledger::GitRepo::open(dir), "open repo");
+  auto policy =
+      must(ledger::TrustPolicy::load(index_path.string() + ".no-trust.json", nullptr), "policy");
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(index_path.string() + suffix);
+  }
+  auto head = must(repo.head(), "head");
+  std::size_t pae_size = 1000;
+  for (const auto& e : must(repo.list_tree(*head), "list")) {
+    if (ledger::classify_path(e.path).kind != ledger::EntryKind::k_event) continue;
+    pae_size = must(repo.read_blob(e.oid, ledger::k_max_event_bytes), "read").size() * 3 / 4;
+    break;
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  auto idx = must(index::Index::open(index_path), "open index");
+  for (const char* label :
+       {"first build (every signature checked)", "rebuild (signatures remembered)"}) {
+    double floor_before = verify_floor(pae_size, cores);
+    auto t0 = Clock::now();
+    double cpu0 = cpu_seconds();
+    auto stats = must(idx.rebuild(repo, policy), "rebuild");
+    double wall = seconds_since(t0), cpu = cpu_seconds() - cpu0;
+    double floor_after = verify_floor(pae_size, cores);
+    double floor = (floor_before + floor_after) / 2;
+    std::printf(
+        "%s: %zu events (%zu signatures remembered) in %.2f s = %.0f events/s; %.2f s of CPU = "
+        "%.0f us per event\n  floor: bare Ed25519 verify of %zu bytes on %u threads: %.0f/s "
+        "before, %.0f/s after; build time = %.2fx the floor's time for as many events\n",
+        label, stats.events, stats.signatures_remembered, wall, stats.events / wall, cpu,
+        cpu * 1e6 / stats.events, pae_size, cores, floor_before, floor_after,
+        wall / (stats.events / floor));
+  }
+  std::printf("  one-thread floor: %.0f/s; load %s\n", verify_floor(pae_size, 1), [] {
+    static char buf[64] = "?";
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+      if (!std::fgets(buf, sizeof buf, f)) buf[0] = 0;
+      std::fclose(f);
+    }
+    return buf;
+  }());
+  return 0;
+}
+
 struct Signers {
   std::vector<crypto::PrivateKey> keys;
   ledger::LedgerInfo info;  // pins every signer, so events count as trusted
@@ -175,8 +243,11 @@ struct Signers {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--rebuild") return measure_rebuilds(argv[2], argv[3]);
   if (argc < 4) {
-    std::fprintf(stderr, "usage: pedigree_bench_ledger DIR ARTIFACTS EVENTS [INCREMENTAL]\n");
+    std::fprintf(stderr,
+                 "usage: pedigree_bench_ledger DIR ARTIFACTS EVENTS [INCREMENTAL]\n"
+                 "       pedigree_bench_ledger --rebuild LEDGER INDEX\n");
     return 2;
   }
   const std::filesystem::path dir = argv[1];
@@ -322,6 +393,16 @@ int main(int argc, char** argv) {
         "  baseline: verify_event_file alone, one thread: %.0f events/s (%zu/%zu ok); "
         "index build = %.2fx of it\n",
         sample.size() / s, ok, sample.size(), (stats.events / full) / (sample.size() / s));
+  }
+  {
+    t0 = Clock::now();
+    double cpu1 = cpu_seconds();
+    auto again = must(idx.rebuild(repo, policy), "rebuild");
+    double wall = seconds_since(t0);
+    std::printf(
+        "rebuild of the same index (%zu of %zu signatures remembered): %.2f s = %.0f events/s; "
+        "%.2f s of CPU\n",
+        again.signatures_remembered, again.events, wall, again.events / wall, cpu_seconds() - cpu1);
   }
   auto counts = must(idx.counts(), "counts");
   std::printf("  index counts: valid %zu, untrusted %zu, invalid %zu\n", counts.valid,

@@ -27,6 +27,8 @@ struct UpdateStats {
   std::string commit;      // the commit now indexed
   std::size_t files = 0;   // files examined
   std::size_t events = 0;  // event files (re)verified
+  // Of those, signatures found in the table of verified signatures (no Ed25519 check).
+  std::size_t signatures_remembered = 0;
 };
 
 struct HashMatch {
@@ -116,6 +118,14 @@ public:
   // what is on disk, including symlinks and stray files. One transaction.
   Result<UpdateStats> index_directory(const std::filesystem::path& dir,
                                       const ledger::TrustPolicy& policy);
+
+  // Records signatures checked with Ed25519 elsewhere (sync's verification of
+  // incoming commits: ledger::VerifiedEvent's event_id and signer), so that the
+  // next update or rebuild does not check them again (docs/formats/index.md,
+  // "Verified signatures"). One transaction; pairs that are not two SHA-256
+  // digests in hex are skipped.
+  Result<void> remember_signatures(
+      const std::vector<std::pair<std::string, std::string>>& event_and_signer);
 
   // Artifacts matching `value` (any case) as any hash kind, or only as `kind`
   // when given. AutoV1 and CRC32 values may match several artifacts: all are

@@ -4,6 +4,7 @@
 
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/index/integrity.hpp"
+#include "pedigree/index/signature_memo.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/util/hex.hpp"
 
@@ -158,6 +159,10 @@ Result<void> Indexer::apply_event(const std::string& path, const std::string& bl
     PD_TRY(seal_event_row(m_db, taken_path));
   }
   const ledger::VerifiedEvent& ev = *verified;
+  if (!ev.signature_remembered) {
+    PD_ASSIGN_OR_RETURN(Statement * memo, sql(k_remember_signature));
+    PD_TRY(remember_signature(*memo, ev.event_id, ev.signer));
+  }
   const std::string predicate(ledger::predicate_name(ev.statement.kind));
   // Duplicates: the same statement signed twice by one key. The smallest event id wins.
   PD_ASSIGN_OR_RETURN(Statement * dup,

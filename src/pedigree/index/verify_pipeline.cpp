@@ -20,8 +20,9 @@ constexpr std::size_t k_min_parallel = 32;
 
 class Pipeline {
 public:
-  Pipeline(const std::vector<EventFile>& files, const ReadFn& read, const ledger::KeyRing& keys)
-      : m_files(files), m_read(read), m_keys(keys), m_slots(k_window) {}
+  Pipeline(const std::vector<EventFile>& files, const ReadFn& read, const ledger::KeyRing& keys,
+           const ledger::VerifiedSignatures* remembered)
+      : m_files(files), m_read(read), m_keys(keys), m_remembered(remembered), m_slots(k_window) {}
 
   CheckedEvent check(const EventFile& file) {
     Result<std::string> bytes = [&] {
@@ -29,7 +30,7 @@ public:
       return m_read(file.ref);
     }();
     if (!bytes) return {{}, std::unexpected(bytes.error().with_context(file.path))};
-    auto verified = ledger::verify_event_file(file.path, *bytes, m_keys);
+    auto verified = ledger::verify_event_file(file.path, *bytes, m_keys, m_remembered);
     return {std::move(*bytes), std::move(verified)};
   }
 
@@ -85,6 +86,7 @@ private:
   const std::vector<EventFile>& m_files;
   const ReadFn& m_read;
   const ledger::KeyRing& m_keys;
+  const ledger::VerifiedSignatures* m_remembered;
   std::mutex m_read_mutex;  // `read` is used by one thread at a time
   std::mutex m_mutex;       // guards everything below
   std::condition_variable m_ready, m_space;
@@ -104,8 +106,9 @@ struct StopOnExit {
 }  // namespace
 
 Result<void> verify_in_order(const std::vector<EventFile>& files, const ReadFn& read,
-                             const ledger::KeyRing& keys, const ApplyFn& apply) {
-  Pipeline pipeline(files, read, keys);
+                             const ledger::KeyRing& keys, const ApplyFn& apply,
+                             const ledger::VerifiedSignatures* remembered) {
+  Pipeline pipeline(files, read, keys, remembered);
   if (files.size() < k_min_parallel) {
     for (const auto& file : files) PD_TRY(apply(file, pipeline.check(file)));
     return {};

@@ -37,10 +37,13 @@ using ApplyFn = std::function<Result<void>(const EventFile& file, CheckedEvent c
 // and verify the files ahead of it, at most 1,024 files and 64 MiB ahead
 // (memory stays flat on large ledgers). `read` is called by one thread at a time, so
 // it need not be thread-safe; `keys` must not change until this returns.
+// `remembered` (may be null; must not change until this returns) holds
+// signatures already verified (ledger::verify_event_file).
 // A file that fails to read or verify is not an error here: its result goes
 // to `apply` like any other. Returns the first error `apply` returns, after
 // stopping the workers; the files after it are not applied.
 Result<void> verify_in_order(const std::vector<EventFile>& files, const ReadFn& read,
-                             const ledger::KeyRing& keys, const ApplyFn& apply);
+                             const ledger::KeyRing& keys, const ApplyFn& apply,
+                             const ledger::VerifiedSignatures* remembered = nullptr);
 
 }  // namespace pedigree::index

@@ -239,11 +239,22 @@ Result<void> stat_for_index(const std::filesystem::path& full_path, GitIndexAddi
 Result<bool> add_to_git_index(const std::filesystem::path& git_dir,
                               std::vector<GitIndexAddition> additions) {
   std::error_code ec;
-  if (!std::filesystem::exists(git_dir / "index", ec)) return false;
-  PD_ASSIGN_OR_RETURN(std::string file, read_file(git_dir / "index", k_max_index_bytes));
-  if (file.size() < k_hash_size) return false;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
+  std::string file;
+  if (std::filesystem::exists(git_dir / "index", ec)) {
+    PD_ASSIGN_OR_RETURN(file, read_file(git_dir / "index", k_max_index_bytes));
+  } else {
+    // No index yet (a new clone): as git reads it, an empty version-2 index.
+    file.append("DIRC", 4);
+    put_be32(file, 2);
+    put_be32(file, 0);
+    if (EVP_Digest(file.data(), file.size(), digest, &digest_size, EVP_sha1(), nullptr) != 1) {
+      return internal_error("SHA-1 failed");
+    }
+    file.append(reinterpret_cast<const char*>(digest), k_hash_size);
+  }
+  if (file.size() < k_hash_size) return false;
   const std::size_t body = file.size() - k_hash_size;
   if (EVP_Digest(file.data(), body, digest, &digest_size, EVP_sha1(), nullptr) != 1 ||
       digest_size != k_hash_size || std::memcmp(digest, file.data() + body, k_hash_size) != 0) {

@@ -45,9 +45,9 @@ struct GitIndexAddition {
 Result<void> stat_for_index(const std::filesystem::path& full_path, GitIndexAddition& addition);
 
 // Inserts `additions` into the git index of the repository whose git
-// directory is `git_dir`. True when done; false when the index is in a form
-// left to libgit2 (see above; nothing written). IOError when the index
-// cannot be read or written.
+// directory is `git_dir` (an absent index is read as an empty one). True when done; false when the
+// index is in a form left to libgit2 (see above; nothing written). IOError when the index cannot be
+// read or written.
 Result<bool> add_to_git_index(const std::filesystem::path& git_dir,
                               std::vector<GitIndexAddition> additions);
 

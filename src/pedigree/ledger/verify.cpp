@@ -7,8 +7,22 @@
 
 namespace pedigree::ledger {
 
+void VerifiedSignatures::add(std::string_view event_sha256, std::string_view keyid) {
+  std::string entry(event_sha256);
+  entry += ' ';
+  entry += keyid;
+  m_entries.insert(std::move(entry));
+}
+
+bool VerifiedSignatures::holds(std::string_view event_sha256, std::string_view keyid) const {
+  std::string entry(event_sha256);
+  entry += ' ';
+  entry += keyid;
+  return m_entries.contains(entry);
+}
+
 Result<VerifiedEvent> verify_event_file(std::string_view rel_path, std::string_view bytes,
-                                        const KeyRing& keys) {
+                                        const KeyRing& keys, const VerifiedSignatures* remembered) {
   std::string w(rel_path);
   if (bytes.size() > k_max_event_bytes) {
     return corruption(w + ": oversized event (" + std::to_string(bytes.size()) + " bytes, limit " +
@@ -29,8 +43,9 @@ Result<VerifiedEvent> verify_event_file(std::string_view rel_path, std::string_v
   ev.signer = env.signatures[0].keyid;
   const KeyRecord* key = keys.find(ev.signer);
   if (!key) return not_found(w + ": unknown key " + ev.signer);
-  auto ok = crypto::verify_envelope(env, key->key);
-  if (!ok)
+  // ev.event_id is the SHA-256 of these very bytes, computed above.
+  ev.signature_remembered = remembered && remembered->holds(ev.event_id, ev.signer);
+  if (!ev.signature_remembered && !crypto::verify_envelope(env, key->key))
     return untrusted(w + ": signature by key " + ev.signer.substr(0, 16) + " does not verify");
   // The signature covers env.payload exactly; parsing starts only now.
   PD_ASSIGN_OR_RETURN(ev.statement, parse_statement(env.payload, w));

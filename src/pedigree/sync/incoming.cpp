@@ -94,14 +94,27 @@ public:
       }
       ring.add(std::move(*record));
     }
+    // Batches are read on this thread (libgit2 handles are not shared) while
+    // the batch read before is checked on every core, then reported in order.
     std::vector<const Addition*> batch;
+    std::unique_ptr<Checking> checking;
+    auto next = [&]() -> Result<void> {
+      PD_ASSIGN_OR_RETURN(auto read, read_batch(std::move(batch), ring));
+      batch.clear();
+      if (checking) report(*checking);
+      checking = std::move(read);
+      checking->start();
+      return {};
+    };
     for (const auto& a : m_additions) {
       ++m_out.files_added;
       if (a.kind == ledger::EntryKind::k_key) continue;
       batch.push_back(&a);
-      if (batch.size() == k_batch) PD_TRY(verify_batch(batch, ring));
+      if (batch.size() == k_batch) PD_TRY(next());
     }
-    return verify_batch(batch, ring);
+    if (!batch.empty()) PD_TRY(next());
+    if (checking) report(*checking);
+    return {};
   }
 
 private:
@@ -111,47 +124,69 @@ private:
     return buf;
   }
 
-  // Reads the blobs of `batch` (libgit2 is used from this thread only), then
-  // checks them on every core; offenses are reported in the batch's order.
-  Result<void> verify_batch(std::vector<const Addition*>& batch, const ledger::KeyRing& ring) {
-    std::vector<std::optional<std::string>> bytes(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      PD_ASSIGN_OR_RETURN(bytes[i], read_addition(*batch[i]));
-    }
-    std::vector<std::string> problems(batch.size());
-    unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-    if (batch.size() < 64) threads = 1;
-    auto work = [&](std::size_t first) {
-      for (std::size_t i = first; i < batch.size(); i += threads) {
-        if (bytes[i]) problems[i] = check_bytes(*batch[i], *bytes[i], ring);
+  // One batch of additions, read, and checked on worker threads (one per
+  // core) from start() until it is destroyed or reported.
+  struct Checking {
+    std::vector<const Addition*> batch;
+    const ledger::KeyRing* ring = nullptr;
+    std::vector<std::optional<std::string>> bytes;
+    std::vector<std::string> problems;  // why each was refused, "" when accepted
+    std::vector<std::pair<std::string, std::string>> signed_by;
+    std::vector<std::jthread> pool;  // last: joined before the vectors go
+
+    void start() {
+      unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+      if (batch.size() < 64) threads = 1;
+      for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([this, t, threads] {
+          for (std::size_t i = t; i < batch.size(); i += threads) {
+            if (bytes[i]) problems[i] = check_bytes(*batch[i], *bytes[i], *ring, signed_by[i]);
+          }
+        });
       }
-    };
-    {
-      std::vector<std::jthread> pool;
-      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-      work(0);
     }
+  };
+
+  // Reads the blobs of `batch`; a blob that cannot be used is a problem of
+  // its file. Errors are local failures.
+  Result<std::unique_ptr<Checking>> read_batch(std::vector<const Addition*> batch,
+                                               const ledger::KeyRing& ring) {
+    auto c = std::make_unique<Checking>();
+    c->ring = &ring;
+    c->bytes.resize(batch.size());
+    c->problems.resize(batch.size());
+    c->signed_by.resize(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (!problems[i].empty()) offend(batch[i]->first_commit, batch[i]->path, problems[i]);
+      PD_ASSIGN_OR_RETURN(c->bytes[i], read_addition(*batch[i], c->problems[i]));
     }
-    batch.clear();
-    return {};
+    c->batch = std::move(batch);
+    return c;
   }
 
-  // The blob of `a`, or nullopt after reporting why it cannot be used.
-  Result<std::optional<std::string>> read_addition(const Addition& a) {
+  // Waits for `c`'s checks and reports them in the batch's order.
+  void report(Checking& c) {
+    c.pool.clear();  // joins
+    for (std::size_t i = 0; i < c.batch.size(); ++i) {
+      if (!c.problems[i].empty()) offend(c.batch[i]->first_commit, c.batch[i]->path, c.problems[i]);
+      if (!c.signed_by[i].first.empty()) {
+        m_out.verified_signatures.push_back(std::move(c.signed_by[i]));
+      }
+    }
+  }
+
+  // The blob of `a`, or nullopt with `problem` saying why it cannot be used.
+  Result<std::optional<std::string>> read_addition(const Addition& a, std::string& problem) {
     std::size_t limit = a.kind == ledger::EntryKind::k_event    ? ledger::k_max_event_bytes
                         : a.kind == ledger::EntryKind::k_readme ? k_max_readme_bytes
                                                                 : k_max_ledger_json_bytes;
     auto bytes = m_repo.read_blob(a.blob, limit);
     if (!bytes) {
       if (bytes.error().code() == ErrorCode::k_corruption) {
-        offend(a.first_commit, a.path, bytes.error().message());
+        problem = bytes.error().message();
         return std::nullopt;
       }
       if (bytes.error().code() == ErrorCode::k_not_found) {  // missing, or a tree or commit
-        offend(a.first_commit, a.path,
-               "is a file whose blob " + a.blob + " is missing or not a blob");
+        problem = "is a file whose blob " + a.blob + " is missing or not a blob";
         return std::nullopt;
       }
       return std::unexpected(bytes.error().with_context(a.path));
@@ -159,12 +194,15 @@ private:
     return std::optional<std::string>(std::move(*bytes));
   }
 
-  // Why the bytes of `a` are refused, or "" (thread-safe: no libgit2).
+  // Why the bytes of `a` are refused, or "" (thread-safe: no libgit2); an
+  // event's (id, signer) in `signed_by` once its signature verified.
   static std::string check_bytes(const Addition& a, const std::string& bytes,
-                                 const ledger::KeyRing& ring) {
+                                 const ledger::KeyRing& ring,
+                                 std::pair<std::string, std::string>& signed_by) {
     if (a.kind == ledger::EntryKind::k_event) {
       auto ev = ledger::verify_event_file(a.path, bytes, ring);
       if (!ev) return ev.error().message();
+      signed_by = {std::move(ev->event_id), std::move(ev->signer)};
     } else if (a.kind == ledger::EntryKind::k_ledger_json) {
       auto info = ledger::parse_ledger_json(bytes, a.path);
       if (!info) return info.error().message();

@@ -34,6 +34,10 @@ struct IncomingCheck {
   std::size_t commits = 0;        // commits examined
   std::size_t files_added = 0;    // distinct (path, blob) additions verified
   std::vector<Offense> offenses;  // empty when everything may be accepted
+  // (event id, signer keyid) of every event file whose signature verified, for
+  // the index's table of verified signatures (Index::remember_signatures), so
+  // the index does not check them again.
+  std::vector<std::pair<std::string, std::string>> verified_signatures;
 };
 
 // Checks the commits reachable from `tip` and from none of `known` (commit

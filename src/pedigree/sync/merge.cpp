@@ -205,7 +205,11 @@ Result<bool> complete_interrupted(ledger::Ledger& ledger) {
 
 Result<void> check_out_first(ledger::GitRepo& repo, const std::string& tip) {
   PD_TRY(repo.advance_head(std::nullopt, tip));
-  return ledger::check_out_commit(repo, tip);
+  // Into an empty working tree every file of `tip` is an addition: written as
+  // sync writes new files (one open, write, close and stat each; a mkdir per
+  // new directory) and staged in one write of the git index. libgit2's
+  // checkout compared each path with the working tree and its attributes first.
+  return apply_additions(repo, "", tip);
 }
 
 }  // namespace pedigree::sync

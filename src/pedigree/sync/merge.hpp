@@ -49,7 +49,9 @@ Result<MergeResult> merge_verified(ledger::Ledger& ledger, const std::string& ti
 Result<bool> complete_interrupted(ledger::Ledger& ledger);
 
 // Points a freshly initialised repository (no commits) at `tip` and checks
-// it out (used by clone).
+// it out into its empty working tree, every file written as an addition and
+// the git index written once (used by clone, whose tip's tree is verified:
+// regular files in the ledger layout).
 Result<void> check_out_first(ledger::GitRepo& repo, const std::string& tip);
 
 }  // namespace pedigree::sync
