@@ -57,7 +57,7 @@ private:
   bool m_drawn = false;
 };
 
-void print_human(const hash::ModelHashes& h) {
+void print_hashes(const hash::ModelHashes& h) {
   auto line = [](const char* key, const std::optional<std::string>& value) {
     std::cout << "  " << key << std::string(15 - std::string_view(key).size(), ' ')
               << (value ? terminal_safe(*value) : std::string("-")) << '\n';
@@ -116,7 +116,7 @@ int run_hash(const HashCommandOptions& opts) {
     if (opts.json) {
       all.push_back(hash::to_json(hashes));
     } else {
-      print_human(hashes);
+      print_hashes(hashes);
     }
   }
   if (opts.json) print_json(all);

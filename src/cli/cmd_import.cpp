@@ -22,7 +22,7 @@ struct ImportCliOptions {
 
 enum class Site { k_civitai, k_hf };
 
-int run_import(Site site, const ImportCliOptions& opts) {
+int run_site_import(Site site, const ImportCliOptions& opts) {
   auto ctx = open_ledger_context(opts.ledger);  // creates the user's ledger on first use
   if (!ctx) return report_error(ctx.error());
   auto result = site == Site::k_civitai ? hints::import_civitai(ctx->ledger.dir(), opts.path)
@@ -69,7 +69,7 @@ void setup_import(CLI::App& app, int& exit_code) {
   c->add_option("FILE", civ->path, "the JSON as the API returned it")->required();
   c->add_flag("--json", civ->json, "print what was recorded as JSON");
   add_ledger_option(c, civ->ledger);
-  c->callback([civ, &exit_code] { exit_code = run_import(Site::k_civitai, *civ); });
+  c->callback([civ, &exit_code] { exit_code = run_site_import(Site::k_civitai, *civ); });
   auto hf = std::make_shared<ImportCliOptions>();
   auto* h = sub->add_subcommand(
       "hf", "a Hugging Face model card (README.md, or a downloaded repository folder)");
@@ -78,7 +78,7 @@ void setup_import(CLI::App& app, int& exit_code) {
   h->add_option("--repo", hf->repo, "the repository the card belongs to (owner/name)");
   h->add_flag("--json", hf->json, "print what was recorded as JSON");
   add_ledger_option(h, hf->ledger);
-  h->callback([hf, &exit_code] { exit_code = run_import(Site::k_hf, *hf); });
+  h->callback([hf, &exit_code] { exit_code = run_site_import(Site::k_hf, *hf); });
 }
 
 }  // namespace pedigree::cli

@@ -101,7 +101,7 @@ void print_clip(std::ostream& os, const InspectReport& r) {
   os << "\n";
 }
 
-void print_human(std::ostream& os, const InspectReport& r) {
+void print_inspect_report(std::ostream& os, const InspectReport& r) {
   os << clip_text(r.path.string(), 200) << "\n";
   os << "  format        " << formats::format_name(r.format) << ", " << grouped(r.size) << " bytes";
   if (r.sources.size() > 1) os << " in " << r.sources.size() << " files";
@@ -160,7 +160,7 @@ int run_inspect(const InspectOptions& options) {
   if (options.json) {
     print_json(formats::inspect_to_json(*report));
   } else {
-    print_human(std::cout, *report);
+    print_inspect_report(std::cout, *report);
   }
   return k_exit_ok;
 }

@@ -57,7 +57,7 @@ int run_generate(const KeyOptions& o) {
   return k_exit_ok;
 }
 
-int run_list(const KeyOptions& o) {
+int run_key_list(const KeyOptions& o) {
   auto keys = store();
   if (!keys) return report_error(keys.error());
   auto list = keys->list();
@@ -115,7 +115,7 @@ int run_export(const KeyOptions& o) {
   return k_exit_ok;
 }
 
-int run_import(const KeyOptions& o) {
+int run_key_import(const KeyOptions& o) {
   auto pem = read_file(o.pem, 64 * 1024);
   if (!pem) return report_error(pem.error());
   auto passphrase = read_passphrase(o.passphrase_file);
@@ -151,7 +151,7 @@ void setup_key(CLI::App& app, int& exit_code) {
 
   auto* list = key->add_subcommand("list", "List the user's signing keys");
   list->add_flag("--json", o->json, "print a JSON array");
-  list->callback([o, &exit_code] { exit_code = run_list(*o); });
+  list->callback([o, &exit_code] { exit_code = run_key_list(*o); });
 
   auto* exp = key->add_subcommand("export", "Print a key's public half (PEM)");
   exp->add_option("KEYID", o->keyid,
@@ -167,7 +167,7 @@ void setup_key(CLI::App& app, int& exit_code) {
   imp->add_option("--email", o->email, "identity email");
   add_passphrase_option(imp, o->passphrase_file);
   imp->add_flag("--json", o->json, "print the imported key as JSON");
-  imp->callback([o, &exit_code] { exit_code = run_import(*o); });
+  imp->callback([o, &exit_code] { exit_code = run_key_import(*o); });
 
   setup_key_retire(key, exit_code);
 }

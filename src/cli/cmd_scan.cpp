@@ -55,7 +55,7 @@ std::string human_size(std::uint64_t bytes) {
   return buf;
 }
 
-void print_human(const folder::FolderReport& r) {
+void print_folder_report(const folder::FolderReport& r) {
   const auto& d = r.discovery;
   std::string walked;
   for (const auto& w : d.walked) walked += (walked.empty() ? "" : ", ") + terminal_safe(w);
@@ -144,7 +144,7 @@ int run_scan(const ScanCliOptions& opts) {
     json["exit_code"] = scan_exit_code(*report);
     print_json(json);
   } else {
-    print_human(*report);
+    print_folder_report(*report);
   }
   return scan_exit_code(*report);
 }

@@ -181,7 +181,7 @@ KeyReferences key_references(const std::string& ledger_dir) {
   return out;
 }
 
-int run_list(const TrustOptions& o) {
+int run_trust_list(const TrustOptions& o) {
   auto policy = load_trust_policy();
   if (!policy) return report_error(policy.error());
   auto bundled = load_bundled_info();
@@ -287,7 +287,7 @@ void setup_trust(CLI::App& app, int& exit_code) {
   auto* list = trust->add_subcommand("list", "Trusted keys: pinned and yours, and why");
   list->add_flag("--json", o->json, "print a JSON array");
   add_ledger_option(list, o->ledger_dir);
-  list->callback([o, &exit_code] { exit_code = run_list(*o); });
+  list->callback([o, &exit_code] { exit_code = run_trust_list(*o); });
 }
 
 }  // namespace pedigree::cli

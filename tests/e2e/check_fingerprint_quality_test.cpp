@@ -64,8 +64,8 @@ std::vector<std::uint8_t> encode(const std::vector<double>& values, DType dtype)
 }
 
 // Writes `w` as safetensors, tensor t in dtypes[t] (F16 when dtypes is empty).
-void write_model(const Family& family, const Weights& w, const fs::path& path,
-                 const std::vector<DType>& dtypes = {}) {
+void write_model_in_dtypes(const Family& family, const Weights& w, const fs::path& path,
+                           const std::vector<DType>& dtypes = {}) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   std::string data;
   for (std::size_t t = 0; t < w.size(); ++t) {
@@ -104,7 +104,7 @@ protected:
     const char* dates[] = {"2022-08-22", "2022-10-20", "2022-10-06"};
     for (int i = 0; i < 3; ++i) {
       const fs::path path = dir / (std::string(refs[i].first) + ".safetensors");
-      write_model(m_family, *refs[i].second, path);
+      write_model_in_dtypes(m_family, *refs[i].second, path);
       m_world.model(refs[i].first, roles[i], dates[i], nullptr, testing::Signer::k_trusted,
                     openssl_sha256(path));
       auto r = m_world.check(shell_quote(path.string()));  // stores its reference fingerprint
@@ -114,7 +114,7 @@ protected:
   testing::CliRun check(const std::string& name, const Weights& w,
                         const std::vector<DType>& dtypes = {}) {
     auto path = m_world.dir() / "models" / (name + ".safetensors");
-    write_model(m_family, w, path, dtypes);
+    write_model_in_dtypes(m_family, w, path, dtypes);
     return m_world.check(shell_quote(path.string()));
   }
   std::size_t tensor(const std::string& suffix) const {
@@ -175,7 +175,7 @@ TEST_F(CheckFingerprintQuality, OneIndependentInTwoPrecisionsCountsOnce) {
       {"wd13-float16", &wd, {}}, {"wd13-float32", &wd, f32}, {"trinart", &trinart, {}}};
   for (const auto& [name, weights, dtypes] : files) {
     const fs::path path = dir / (std::string(name) + ".safetensors");
-    write_model(m_family, *weights, path, dtypes);
+    write_model_in_dtypes(m_family, *weights, path, dtypes);
     m_world.model(name, "independent", "2022-10-08", nullptr, testing::Signer::k_trusted,
                   openssl_sha256(path));
     auto stored = m_world.check(shell_quote(path.string()));  // stores its fingerprint

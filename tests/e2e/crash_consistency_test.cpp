@@ -30,7 +30,7 @@ bool in_head(const std::filesystem::path& repo, const std::string& path) {
   return run_command("git -C " + q(repo) + " cat-file -e HEAD:" + shell_quote(path) + " 2>&1")
              .exit_code == 0;
 }
-std::string git(const std::filesystem::path& repo, const std::string& args) {
+std::string run_git(const std::filesystem::path& repo, const std::string& args) {
   auto r = run_command("git -C " + q(repo) + " " + args + " 2>&1");
   EXPECT_EQ(r.exit_code, 0) << "git " << args << ": " << r.output;
   return r.output;
@@ -137,14 +137,14 @@ TEST(CrashConsistency, SyncNeverPushesAnEventWhoseKeyHeadLacks) {
   const std::string event_path = made["path"];
   std::filesystem::create_directories((home.ledger() / event_path).parent_path());
   std::filesystem::copy_file(scratch / event_path, home.ledger() / event_path);
-  git(home.ledger(), "add " + shell_quote(event_path));
-  git(home.ledger(), "-c user.name=x -c user.email=x@x commit -q -m keyless");
-  const std::string remote_before = git(s.remote, "rev-parse main");
+  run_git(home.ledger(), "add " + shell_quote(event_path));
+  run_git(home.ledger(), "-c user.name=x -c user.email=x@x commit -q -m keyless");
+  const std::string remote_before = run_git(s.remote, "rev-parse main");
   auto r = home.run("sync" + s.L());
   EXPECT_NE(r.status, 0) << r.out;
   EXPECT_NE((r.out + r.err).find("unknown key"), std::string::npos) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find(event_path), std::string::npos) << r.out << r.err;
-  EXPECT_EQ(git(s.remote, "rev-parse main"), remote_before) << "the keyless event was pushed";
+  EXPECT_EQ(run_git(s.remote, "rev-parse main"), remote_before) << "the keyless event was pushed";
 }
 
 TEST(CrashConsistency, AnAttestKilledAtEveryWriteStepIsUndoneAndARerunCommitsIt) {
@@ -169,7 +169,7 @@ TEST(CrashConsistency, AnAttestKilledAtEveryWriteStepIsUndoneAndARerunCommitsIt)
         const std::string at = "killed at step " + std::to_string(n);
         auto v = home.run("verify" + s.L());
         EXPECT_EQ(v.status, 0) << at << ": verify\n" << v.out << v.err;
-        EXPECT_EQ(git(home.ledger(), "status --porcelain --untracked-files=all"), "")
+        EXPECT_EQ(run_git(home.ledger(), "status --porcelain --untracked-files=all"), "")
             << at << ": leftovers in the working tree";
         auto again = home.run(attest);
         ASSERT_EQ(again.status, 0) << at << ": " << again.err;
@@ -178,7 +178,7 @@ TEST(CrashConsistency, AnAttestKilledAtEveryWriteStepIsUndoneAndARerunCommitsIt)
         EXPECT_TRUE(in_head(home.ledger(), "keys/" + bob + ".json")) << at;
         EXPECT_EQ(home.run("sync" + s.L()).status, 0) << at;
         s.expect_clone_verifies(at);
-        git(home.ledger(), "fsck --no-dangling");
+        run_git(home.ledger(), "fsck --no-dangling");
       });
   EXPECT_GE(kills, 8) << "attest has fewer write steps than expected (hook not active?)";
 }
@@ -209,7 +209,7 @@ TEST(CrashConsistency, InitCloneKeyTrustAndIndexKilledAtEveryStepLeaveNothingHal
           [&](int n) {
             // Either nothing (killed before the rename) or a whole clone.
             if (std::filesystem::exists(copy)) {
-              EXPECT_EQ(git(copy, "rev-parse HEAD"), git(s.remote, "rev-parse main"))
+              EXPECT_EQ(run_git(copy, "rev-parse HEAD"), run_git(s.remote, "rev-parse main"))
                   << "clone killed at step " << n;
               EXPECT_EQ(home.run("sync --ledger " + q(copy)).status, 0);
             } else {
@@ -336,9 +336,9 @@ TEST(CrashConsistency, ASyncKilledAtEveryWriteStepIsCompletedByTheNext) {
         auto again = home.run(sync);
         ASSERT_EQ(again.status, 0) << at << ": " << again.err;
         EXPECT_EQ(home.run("verify --ledger " + q(bob)).status, 0) << at;
-        EXPECT_EQ(git(bob, "status --porcelain --untracked-files=all"), "") << at;
-        EXPECT_EQ(git(bob, "rev-parse HEAD"), git(s.remote, "rev-parse main")) << at;
-        git(bob, "fsck --no-dangling");
+        EXPECT_EQ(run_git(bob, "status --porcelain --untracked-files=all"), "") << at;
+        EXPECT_EQ(run_git(bob, "rev-parse HEAD"), run_git(s.remote, "rev-parse main")) << at;
+        run_git(bob, "fsck --no-dangling");
         s.expect_clone_verifies(at);
       });
   EXPECT_GE(kills, 5);

@@ -17,16 +17,6 @@ namespace fs = std::filesystem;
 using testing::CheckWorld;
 using testing::shell_quote;
 
-void write_model(const fs::path& path, const std::string& label) {
-  std::string data(256, 'x');
-  for (std::size_t i = 0; i < label.size() && i < data.size(); ++i) data[i] = label[i];
-  std::string header = R"({"t":{"dtype":"U8","shape":[256],"data_offsets":[0,256]}})";
-  while (header.size() % 8 != 0) header.push_back(' ');
-  std::string file(8, '\0');
-  file[0] = static_cast<char>(header.size());
-  testing::write_text(path, file + header + data);
-}
-
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -60,7 +50,7 @@ TEST(ImportCli, ACivitaiHintIsShownAsUnsignedAndFoundByAnyOfItsHashes) {
   CheckWorld w;
   w.model("sd15", "base", "2022-10-20");
   const fs::path model = w.dir() / "some_merge.safetensors";
-  write_model(model, "merge");
+  testing::write_labelled_safetensors(model, "merge");
   const std::string sha = testing::openssl_file_sha256(model);
   const fs::path doc = w.dir() / "v130072.json";
   testing::write_text(doc, civitai_version(sha, "SD 1.5").dump());
@@ -104,7 +94,7 @@ struct CleanModel {
   std::string sha;
   CleanModel(CheckWorld& w) : dir(w.dir() / "repo"), file(dir / "clean.safetensors") {
     w.model("sd15", "base", "2022-10-20");
-    write_model(file, "clean");
+    testing::write_labelled_safetensors(file, "clean");
     sha = testing::openssl_file_sha256(file);
     w.model("clean", "", "2023-01-01", nullptr, testing::Signer::k_trusted, sha);
     w.lineage("clean", {{"sd15", "finetune", ""}}, testing::Signer::k_trusted, sha);
@@ -139,7 +129,7 @@ TEST(ImportCli, AHintNeverMakesAVerdictNaiNorClean) {
   CheckWorld w;
   w.model("sd15", "base", "2022-10-20");
   const fs::path dir = w.dir() / "repo";
-  write_model(dir / "x.safetensors", "unknown-model");
+  testing::write_labelled_safetensors(dir / "x.safetensors", "unknown-model");
   // A card naming the base SD1.5 repo the ledger does not know, and one naming NAI.
   for (const std::string base : {"runwayml/stable-diffusion-v1-5", "NovelAI/nai-anime-v1-full"}) {
     testing::write_text(dir / "README.md", "---\nbase_model: " + base + "\n---\n");

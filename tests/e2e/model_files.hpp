@@ -19,6 +19,21 @@ namespace pedigree::testing {
 // Writes named F16 tensors (name, shape, values) as a safetensors file
 // (layout per the safetensors README: u64 LE header size, JSON header padded
 // to 8 bytes, data buffer).
+// A small safetensors file whose one U8 tensor spells `label` over and over:
+// distinct labels, distinct files and hashes (for scans and imports, not weights).
+inline void write_labelled_safetensors(const std::filesystem::path& path, const std::string& label,
+                                       std::size_t bytes = 4096) {
+  std::string data;
+  while (data.size() < bytes) data += label + ";";
+  data.resize(bytes);
+  std::string header = R"({"t":{"dtype":"U8","shape":[)" + std::to_string(bytes) +
+                       R"(],"data_offsets":[0,)" + std::to_string(bytes) + "]}}";
+  while (header.size() % 8 != 0) header.push_back(' ');
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  write_text(path, file + header + data);
+}
+
 inline void write_f16_safetensors(
     const std::vector<std::pair<fingerprint::testing::Spec, const std::vector<double>*>>& tensors,
     const std::filesystem::path& path) {

@@ -20,17 +20,6 @@ using testing::CliRun;
 using testing::shell_quote;
 
 // A minimal safetensors file (one U8 tensor) whose bytes depend on `label`.
-void write_model(const fs::path& path, const std::string& label, std::size_t bytes = 4096) {
-  std::string data;
-  while (data.size() < bytes) data += label + ";";
-  data.resize(bytes);
-  std::string header = R"({"t":{"dtype":"U8","shape":[)" + std::to_string(bytes) +
-                       R"(],"data_offsets":[0,)" + std::to_string(bytes) + "]}}";
-  while (header.size() % 8 != 0) header.push_back(' ');
-  std::string file(8, '\0');
-  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  testing::write_text(path, file + header + data);
-}
 
 // An install: a NAI checkpoint, a base checkpoint in a subfolder, a LoRA
 // trained on NAI, an unknown VAE, plus things that are not model files.
@@ -40,10 +29,11 @@ struct Install {
 
   explicit Install(CheckWorld& w) : root(w.dir() / "webui") {
     const fs::path sd = root / "models" / "Stable-diffusion";
-    write_model(sd / "nai.safetensors", "nai");
-    write_model(sd / "sub" / "base.safetensors", "base");
-    write_model(root / "models" / "VAE" / "mystery.safetensors", "mystery");
-    write_model(root / "venv" / "lib" / "never.safetensors", "never");  // outside models/
+    testing::write_labelled_safetensors(sd / "nai.safetensors", "nai");
+    testing::write_labelled_safetensors(sd / "sub" / "base.safetensors", "base");
+    testing::write_labelled_safetensors(root / "models" / "VAE" / "mystery.safetensors", "mystery");
+    testing::write_labelled_safetensors(root / "venv" / "lib" / "never.safetensors",
+                                        "never");  // outside models/
     testing::write_text(root / "embeddings" / "notes.bin", "just some text, not a model\n");
     nai_sha = testing::openssl_file_sha256(sd / "nai.safetensors");
     base_sha = testing::openssl_file_sha256(sd / "sub" / "base.safetensors");
@@ -243,9 +233,10 @@ TEST(ScanCli, QuickReusesTheSha256A1111StoredWhenItsMtimeAgrees) {
 TEST(ScanCli, AComfyUiInstallAndAPlainFolderAreScannedAndEmptyMeansClean) {
   CheckWorld w;
   const fs::path comfy = w.dir() / "ComfyUI";
-  write_model(comfy / "models" / "checkpoints" / "a.safetensors", "a");
-  write_model(comfy / "models" / "loras" / "b.safetensors", "b");
-  write_model(comfy / "custom_nodes" / "x" / "c.safetensors", "c");  // not under models/
+  testing::write_labelled_safetensors(comfy / "models" / "checkpoints" / "a.safetensors", "a");
+  testing::write_labelled_safetensors(comfy / "models" / "loras" / "b.safetensors", "b");
+  testing::write_labelled_safetensors(comfy / "custom_nodes" / "x" / "c.safetensors",
+                                      "c");  // not under models/
   auto r = w.run("scan --json " + shell_quote(comfy.string()));
   EXPECT_EQ(r.json["layout"], "comfyui") << r.out;
   ASSERT_EQ(r.json["files"].size(), 2u) << r.out;

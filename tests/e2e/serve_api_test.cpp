@@ -17,7 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::body_json;
 using testing::CheckWorld;
+using testing::ledger_snapshot;
 using testing::RawClient;
 using testing::ServeProcess;
 using testing::sha_of_label;
@@ -38,25 +40,11 @@ std::string url_encode(const std::string& text) {
   return out;
 }
 
-json body_json(const httplib::Result& r) {
-  if (!r) return nullptr;
-  return json::parse(r->body, nullptr, false);
-}
-
 // The fields of a check report that say what was decided and why.
 json decision(const json& report) {
   return {report["verdict"],          report["confidence"], report["summary"],
           report["nai_share"],        report["paths"],      report["evidence"],
           report["target"]["sha256"], report["candidates"], report["unknowns"]};
-}
-
-// Every file under the ledger except git's own bookkeeping and the index
-// (which the server only reads), with its size and content hash.
-std::string ledger_snapshot(const fs::path& dir) {
-  auto r = testing::run_command("cd " + shell_quote(dir.string()) +
-                                " && find . -path ./.git/pedigree/index.sqlite\\* -prune -o "
-                                "-type f -print | LC_ALL=C sort | xargs sha256sum");
-  return r.output;
 }
 
 class ServeApi : public ::testing::Test {

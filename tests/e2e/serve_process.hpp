@@ -13,10 +13,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
 
 #include "e2e/check_world.hpp"
 
@@ -163,6 +167,21 @@ inline void serve_demo_chain(CheckWorld& w) {
 }
 
 // The status code of a raw HTTP response ("HTTP/1.1 413 ..."), 0 if none.
+// A response body as JSON: null when the request failed or the body is not JSON.
+inline nlohmann::json body_json(const httplib::Result& r) {
+  return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+}
+
+// Every file under a ledger except git's own bookkeeping and the index (which
+// the server only reads), with its content hash: equal before and after means
+// the server wrote nothing.
+inline std::string ledger_snapshot(const std::filesystem::path& dir) {
+  return run_command("cd " + shell_quote(dir.string()) +
+                     " && find . -path ./.git/pedigree/index.sqlite\\* -prune -o "
+                     "-type f -print | LC_ALL=C sort | xargs sha256sum")
+      .output;
+}
+
 inline int raw_status(const std::string& response) {
   if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
   return std::stoi(response.substr(9, 3));

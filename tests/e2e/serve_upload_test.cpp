@@ -21,21 +21,12 @@ namespace fs = std::filesystem;
 using fingerprint::testing::Family;
 using fingerprint::testing::Weights;
 using nlohmann::json;
+using testing::body_json;
 using testing::CheckWorld;
+using testing::ledger_snapshot;
 using testing::openssl_file_sha256;
 using testing::ServeProcess;
 using testing::shell_quote;
-
-json body_json(const httplib::Result& r) {
-  return r ? json::parse(r->body, nullptr, false) : json();
-}
-
-std::string ledger_snapshot(const fs::path& dir) {
-  return testing::run_command("cd " + shell_quote(dir.string()) +
-                              " && find . -path ./.git/pedigree/index.sqlite\\* -prune -o "
-                              "-type f -print | LC_ALL=C sort | xargs sha256sum")
-      .output;
-}
 
 // Process `pid`'s peak resident memory in KiB (VmHWM), 0 if unreadable.
 std::uint64_t peak_rss_kib(int pid) {

@@ -14,7 +14,7 @@ using testing::TempDir;
 using testing::write_text;
 
 // The smallest safetensors header detect_format accepts: u64 length, then '{'.
-void write_safetensors(const fs::path& p) {
+void write_tiny_safetensors(const fs::path& p) {
   std::string header = "{}      ";
   std::string file(8, '\0');
   file[0] = static_cast<char>(header.size());
@@ -34,8 +34,8 @@ TEST(Discover, KindComesFromTheNearestWebUiFolder) {
 
 TEST(Discover, ReadsOnlyFilesWhoseExtensionAndMagicBothSayModel) {
   TempDir dir;
-  write_safetensors(dir / "a.safetensors");
-  write_safetensors(dir / "b.txt");                     // wrong extension: ignored
+  write_tiny_safetensors(dir / "a.safetensors");
+  write_tiny_safetensors(dir / "b.txt");                // wrong extension: ignored
   write_text(dir / "c.bin", "plain text, no model\n");  // model extension, other content
   write_text(dir / "d.ckpt", std::string("PK\x03\x04", 4) + "rest");
   write_text(dir / ".hidden" / "e.safetensors", "x");  // hidden folders are not walked
@@ -54,7 +54,7 @@ TEST(Discover, ReadsOnlyFilesWhoseExtensionAndMagicBothSayModel) {
 
 TEST(Discover, ASymlinkLoopAndADanglingLinkAreProblemsNotFailures) {
   TempDir dir;
-  write_safetensors(dir / "models" / "a.safetensors");
+  write_tiny_safetensors(dir / "models" / "a.safetensors");
   fs::create_directory_symlink(dir.path(), dir / "models" / "up");
   fs::create_symlink(dir / "gone.safetensors", dir / "models" / "dangling.safetensors");
   auto d = discover(dir.path());
@@ -69,9 +69,9 @@ TEST(Discover, ASymlinkLoopAndADanglingLinkAreProblemsNotFailures) {
 
 TEST(Discover, AnA1111InstallIsWalkedInItsModelFoldersOnly) {
   TempDir dir;
-  write_safetensors(dir / "models" / "Stable-diffusion" / "a.safetensors");
-  write_safetensors(dir / "embeddings" / "e.safetensors");
-  write_safetensors(dir / "venv" / "lib" / "v.safetensors");
+  write_tiny_safetensors(dir / "models" / "Stable-diffusion" / "a.safetensors");
+  write_tiny_safetensors(dir / "embeddings" / "e.safetensors");
+  write_tiny_safetensors(dir / "venv" / "lib" / "v.safetensors");
   auto d = discover(dir.path());
   ASSERT_TRUE(d);
   EXPECT_EQ(d->layout, Layout::k_a1111);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,9 @@ Streamed stream_in_pieces(const std::vector<std::uint8_t>& file, std::size_t pie
       return out;
     }
     // The plan comes before the first storage byte, and feed stops right there.
-    if (!had_plan && stream.plan() != nullptr) EXPECT_TRUE(out.payload.empty());
+    if (!had_plan && stream.plan() != nullptr) {
+      EXPECT_TRUE(out.payload.empty());
+    }
     rest = rest.subspan(*used);
   }
   out.status = stream.finish();
@@ -147,6 +150,59 @@ TEST(TorchZipStream, CentralDirectoryDisagreeingWithLocalHeadersFails) {
   EXPECT_FALSE(stream_in_pieces(moved, 4096).status);
 }
 
+// A record the stream interprets (data.pkl) whose bytes no longer match its
+// CRC-32: the file reader refuses it, so the stream must too, whether the CRC
+// sits in the local header or in a data descriptor after the data. The change
+// renames a tensor, so the pickle still parses (found by fuzz_torch_zip).
+TEST(TorchZipStream, PickleFailingItsCrcIsRefusedLikeTheFileReaderDoes) {
+  for (const bool sizes_in_headers : {false, true}) {
+    auto file = sizes_in_headers ? rewritten("good_zip_dtypes", "n")
+                                 : torch_fixture("good_zip_dtypes.ckpt");
+    ASSERT_FALSE(file.empty());
+    auto parsed = parse_torch_zip(ByteView(file.data(), file.size()));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    const std::string name = parsed->tensors.front().name;
+    const auto hit = std::search(file.begin(), file.end(), name.begin(), name.end());
+    ASSERT_NE(hit, file.end()) << name;
+    *hit = static_cast<std::uint8_t>(*hit == 'Z' ? 'Y' : 'Z');
+    const auto refused = parse_torch_zip(ByteView(file.data(), file.size()));
+    ASSERT_FALSE(refused);
+    ASSERT_NE(refused.error().message().find("CRC-32"), std::string::npos);
+    for (std::size_t piece : {std::size_t{1}, std::size_t{4096}, file.size()}) {
+      auto s = stream_in_pieces(file, piece);
+      ASSERT_FALSE(s.status) << "sizes in headers: " << sizes_in_headers << ", piece " << piece;
+      EXPECT_EQ(s.status.error().code(), ErrorCode::k_corruption);
+      EXPECT_NE(s.status.error().message().find("fails its CRC-32 check"), std::string::npos)
+          << s.status.error().message();
+    }
+  }
+}
+
+// A stored entry whose local header gives two different sizes: the file
+// reader holds both to the central directory and refuses it; so does the stream.
+TEST(TorchZipStream, LocalHeaderWithTwoSizesIsRefused) {
+  auto file = rewritten("good_zip_dtypes", "n");  // sizes in the local headers
+  ASSERT_FALSE(file.empty());
+  std::size_t storage_header = 0;
+  for (std::size_t i = 0; i + 30 <= file.size(); ++i) {
+    if (load_le32(file.data() + i) != k_zip_local_signature) continue;
+    const std::size_t name_len = load_le16(file.data() + i + 26);
+    const std::string name(reinterpret_cast<const char*>(file.data() + i + 30), name_len);
+    if (name.find("/data/") != std::string::npos) {
+      storage_header = i;
+      break;
+    }
+  }
+  ASSERT_GT(storage_header, 0u);
+  file[storage_header + 22] ^= 0x01;  // its uncompressed size
+  ASSERT_FALSE(parse_torch_zip(ByteView(file.data(), file.size())));
+  auto s = stream_in_pieces(file, 4096);
+  ASSERT_FALSE(s.status);
+  EXPECT_EQ(s.status.error().code(), ErrorCode::k_corruption);
+  EXPECT_NE(s.status.error().message().find("uncompressed"), std::string::npos)
+      << s.status.error().message();
+}
+
 TEST(TorchZipStream, TruncatedOrOverlongStreamsFail) {
   const auto file = torch_fixture("good_zip_dtypes.ckpt");
   ASSERT_GT(file.size(), 100u);
@@ -176,7 +232,9 @@ TEST(TorchZipStream, NotAZipFailsAndStaysFailed) {
   auto keep = [](ByteView) -> Result<void> { return {}; };
   const ByteView bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   auto used = stream.feed(bytes, keep);  // the header's lengths ask for more than there is
-  if (used) EXPECT_FALSE(stream.finish());
+  if (used) {
+    EXPECT_FALSE(stream.finish());
+  }
   EXPECT_FALSE(stream.feed(ByteView(), keep));  // finished or failed: nothing more
 }
 

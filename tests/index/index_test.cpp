@@ -12,9 +12,7 @@ namespace {
 
 using namespace pedigree::testing;
 
-ledger::TrustPolicy no_trust(const TempDir& dir) {
-  return *ledger::TrustPolicy::load(dir / "trust.json", nullptr);
-}
+using testing::no_trust;
 
 // Every ledger-derived table as text, for comparing two indexes.
 std::string dump(Index& index) {

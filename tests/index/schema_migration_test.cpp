@@ -15,9 +15,7 @@ using namespace pedigree::testing;
 
 const std::string k_schema_dir = std::string(PEDIGREE_SOURCE_DIR) + "/schema/";
 
-ledger::TrustPolicy no_trust(const TempDir& dir) {
-  return *ledger::TrustPolicy::load(dir / "trust.json", nullptr);
-}
+using testing::no_trust;
 
 ledger::Statement fingerprint_statement(const std::string& sha, const std::string& data) {
   return {{"", sha, ""},

@@ -18,9 +18,7 @@ namespace {
 
 using namespace pedigree::testing;
 
-ledger::TrustPolicy no_trust(const TempDir& dir) {
-  return *ledger::TrustPolicy::load(dir / "trust.json", nullptr);
-}
+using testing::no_trust;
 
 // The events table as text (id, path, status, error), for comparing two builds.
 std::string events_dump(Index& index) {

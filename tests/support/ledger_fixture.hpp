@@ -8,12 +8,18 @@
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/ledger.hpp"
+#include "pedigree/ledger/trust.hpp"
 #include "pedigree/ledger/verify.hpp"
 #include "support/ledger_support.hpp"
 
 namespace pedigree::testing {
 
 // A deterministic fake artifact digest: SHA-256 of "artifact-<n>".
+// A trust policy that trusts no key (no trust.json in `dir`).
+inline ledger::TrustPolicy no_trust(const TempDir& dir) {
+  return *ledger::TrustPolicy::load(dir / "trust.json", nullptr);
+}
+
 inline std::string artifact(int n) {
   return crypto::sha256_hex("artifact-" + std::to_string(n));
 }

@@ -17,13 +17,10 @@ constexpr std::uint8_t k_magic_pickle[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0
 constexpr std::string_view k_magic_text = "0x1950a86a20f9469cfc6c";
 constexpr std::int64_t k_protocol_version = 1001;
 
-std::string at(std::uint64_t offset) {
-  return " at offset " + std::to_string(offset);
-}
-
 // Interprets the next pickle at `offset`; returns it and advances `offset` past its STOP.
 Result<pickle::Pickle> next_pickle(ByteView file, std::uint64_t& offset, std::string_view what) {
-  if (offset >= file.size()) return corruption(std::string(what) + " is missing" + at(offset));
+  if (offset >= file.size())
+    return corruption(std::string(what) + " is missing" + at_offset(offset));
   PD_ASSIGN_OR_RETURN(auto p, torch::parse_checked_pickle(file.subspan(offset), offset, what));
   offset = p.end_offset;
   return p;
@@ -31,7 +28,8 @@ Result<pickle::Pickle> next_pickle(ByteView file, std::uint64_t& offset, std::st
 
 Result<bool> read_little_endian(const pickle::Pickle& info, std::uint64_t offset) {
   const auto& root = info.at(info.root);
-  if (root.kind != Kind::k_dict) return corruption("legacy sys_info is not a dict" + at(offset));
+  if (root.kind != Kind::k_dict)
+    return corruption("legacy sys_info is not a dict" + at_offset(offset));
   for (std::size_t i = 0; i + 1 < root.items.size(); i += 2) {
     const auto& k = info.at(root.items[i]);
     const auto& v = info.at(root.items[i + 1]);
@@ -46,16 +44,16 @@ Result<bool> read_little_endian(const pickle::Pickle& info, std::uint64_t offset
 Result<std::vector<std::string>> read_keys(const pickle::Pickle& keys, std::uint64_t offset) {
   const auto& root = keys.at(keys.root);
   if (root.kind != Kind::k_list) {
-    return corruption("legacy storage key list is not a list" + at(offset));
+    return corruption("legacy storage key list is not a list" + at_offset(offset));
   }
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (auto id : root.items) {
     const auto& k = keys.at(id);
     if (k.kind != Kind::k_string)
-      return corruption("legacy storage key is not a string" + at(offset));
+      return corruption("legacy storage key is not a string" + at_offset(offset));
     if (!seen.insert(k.text).second) {
-      return corruption("legacy storage key '" + k.text + "' is listed twice" + at(offset));
+      return corruption("legacy storage key '" + k.text + "' is listed twice" + at_offset(offset));
     }
     out.push_back(k.text);
   }
@@ -80,7 +78,7 @@ Result<Checkpoint> parse_torch_legacy(ByteView file) {
   PD_ASSIGN_OR_RETURN(auto version, next_pickle(file, offset, "legacy protocol version"));
   const auto& v = version.at(version.root);
   if (v.kind != Kind::k_int)
-    return corruption("legacy protocol version is not an integer" + at(version_at));
+    return corruption("legacy protocol version is not an integer" + at_offset(version_at));
   if (v.integer != k_protocol_version) {
     return not_supported("legacy PyTorch protocol version " + std::to_string(v.integer) +
                          " is not supported (only 1001)");
@@ -100,7 +98,7 @@ Result<Checkpoint> parse_torch_legacy(ByteView file) {
     auto decl = object.storages.find(key);
     if (decl == object.storages.end()) {
       return corruption("legacy storage key '" + key + "' names no storage of the object" +
-                        at(keys_at));
+                        at_offset(keys_at));
     }
     const std::uint64_t count_at = r.file_offset();
     PD_ASSIGN_OR_RETURN(auto raw, r.read_le64("legacy storage '" + key + "' element count"));
@@ -108,21 +106,21 @@ Result<Checkpoint> parse_torch_legacy(ByteView file) {
     if (count != decl->second.numel) {
       return corruption("legacy storage '" + key + "' holds " + std::to_string(count) +
                         " elements but the object declares " + std::to_string(decl->second.numel) +
-                        at(count_at));
+                        at_offset(count_at));
     }
     const std::uint64_t bytes = count * dtype_size(decl->second.dtype);
     begins[key] = r.file_offset();
     if (bytes > r.remaining()) {
       return corruption("legacy storage '" + key + "' needs " + std::to_string(bytes) + " bytes" +
-                        at(r.file_offset()) + " but the file has " + std::to_string(r.remaining()) +
-                        " left");
+                        at_offset(r.file_offset()) + " but the file has " +
+                        std::to_string(r.remaining()) + " left");
     }
     PD_TRY(r.skip(static_cast<std::size_t>(bytes), "legacy storage data"));
   }
   for (const auto& [key, decl] : object.storages) {
     if (!begins.contains(key)) {
       return corruption("legacy storage '" + key + "' is used but missing from the key list" +
-                        at(keys_at));
+                        at_offset(keys_at));
     }
   }
   Checkpoint checkpoint;

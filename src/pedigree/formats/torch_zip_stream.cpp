@@ -14,10 +14,6 @@ constexpr std::uint16_t k_zip64_extra_id = 0x0001;
 constexpr std::string_view k_cannot_follow =
     ": this archive is not laid out as PyTorch writes it and cannot be read as it arrives";
 
-std::string at(std::uint64_t offset) {
-  return " at offset " + std::to_string(offset);
-}
-
 std::uint32_t crc_of(ByteView bytes) {
   uLong crc = crc32(0L, Z_NULL, 0);
   // zlib takes uInt lengths: records are bounded by k_torch_stream_max_record.
@@ -90,12 +86,13 @@ Result<std::size_t> TorchZipStream::step(ByteView bytes, const PayloadSink& payl
       if (sig == k_zip_local_signature) {
         m_state = State::k_header;
       } else if (sig == k_zip_central_signature && !m_seen.empty()) {
-        if (!m_object) return corruption("zip archive has no <dir>/data.pkl entry" + at(where));
+        if (!m_object)
+          return corruption("zip archive has no <dir>/data.pkl entry" + at_offset(where));
         if (!m_plan) PD_TRY(make_plan());
         m_state = State::k_directory;
         m_directory_offset = where;
       } else {
-        return corruption("bytes" + at(where) +
+        return corruption("bytes" + at_offset(where) +
                           " are neither a zip local header nor the central directory");
       }
       return take;
@@ -144,21 +141,27 @@ Result<std::size_t> TorchZipStream::step(ByteView bytes, const PayloadSink& payl
         if (load_le32(m_buf.data() + p) != k_zip_descriptor_signature) continue;
         const Descriptor d = read_descriptor(m_buf.data() + p + 4, zip64_descriptor);
         if (d.compressed != p || d.uncompressed != p) continue;
-        if (d.crc32 != crc_of(ByteView(m_buf.data(), p))) continue;
+        if (d.crc32 != crc_of(ByteView(m_buf.data(), p))) {
+          m_descriptor_crc_failed = true;
+          continue;
+        }
         const std::size_t used = p + dl - old_size;
         m_buf.resize(p);
         m_data_done = p;
         m_length = p;
+        m_descriptor_crc_failed = false;
         m_seen.back().crc32 = d.crc32;
         PD_TRY(on_entry_data_end());
         m_state = State::k_signature;  // the descriptor is consumed already
         m_buf.clear();
         return used;
       }
-      if (m_buf.size() >= k_torch_stream_max_record + dl)
+      if (m_buf.size() >= k_torch_stream_max_record + dl) {
+        if (m_descriptor_crc_failed) return descriptor_crc_error();
         return not_supported("zip entry '" + m_header.name + "' has no data descriptor within " +
                              std::to_string(k_torch_stream_max_record) + " bytes" +
                              std::string(k_cannot_follow));
+      }
       return take;
     }
     case State::k_descriptor: {
@@ -179,17 +182,18 @@ Result<std::size_t> TorchZipStream::step(ByteView bytes, const PayloadSink& payl
           read_descriptor(m_buf.data() + (signed_descriptor ? 4 : 0), zip64_descriptor);
       if (d.compressed != *m_length || d.uncompressed != *m_length)
         return corruption("zip data descriptor of '" + m_header.name + "'" +
-                          at(m_offset + take - m_buf.size()) + " gives size " +
+                          at_offset(m_offset + take - m_buf.size()) + " gives size " +
                           std::to_string(d.compressed) + ", not the " + std::to_string(*m_length) +
                           " bytes its entry holds");
       m_seen.back().crc32 = d.crc32;
+      PD_TRY(check_record_crc(m_seen.back()));
       m_buf.clear();
       m_state = State::k_signature;
       return take;
     }
     case State::k_directory: {
       if (bytes.size() > k_torch_stream_max_directory - m_buf.size())
-        return not_supported("zip central directory" + at(m_directory_offset) + " is over " +
+        return not_supported("zip central directory" + at_offset(m_directory_offset) + " is over " +
                              std::to_string(k_torch_stream_max_directory) + " bytes" +
                              std::string(k_cannot_follow));
       m_buf.insert(m_buf.end(), bytes.begin(), bytes.end());
@@ -207,7 +211,7 @@ Result<void> TorchZipStream::on_header(std::uint64_t header_offset) {
   m_descriptor_zip64 = has_zip64_extra(ByteView(m_buf.data(), m_buf.size()), name.size());
   m_buf.clear();
   if ((m_header.flags & 0x0041) != 0)
-    return not_supported("zip entry '" + name + "' is encrypted" + at(header_offset));
+    return not_supported("zip entry '" + name + "' is encrypted" + at_offset(header_offset));
   for (const auto& seen : m_seen)
     if (seen.name == name) return corruption("duplicate zip entry name '" + name + "'");
   if (m_header.method != static_cast<std::uint16_t>(ZipMethod::k_stored))
@@ -216,7 +220,16 @@ Result<void> TorchZipStream::on_header(std::uint64_t header_offset) {
   const auto slash = name.find('/');
   const bool is_pickle = slash != std::string::npos && name.substr(slash + 1) == "data.pkl";
   m_length.reset();
-  if (!m_header.has_data_descriptor()) m_length = m_header.compressed_size;
+  if (!m_header.has_data_descriptor()) {
+    // A stored entry's two sizes are one; the file reader holds both to the
+    // central directory, so a header whose sizes differ is refused here too.
+    if (m_header.compressed_size != m_header.uncompressed_size)
+      return corruption("zip local header of '" + name + "'" + at_offset(header_offset) +
+                        " gives " + std::to_string(m_header.compressed_size) +
+                        " stored bytes but " + std::to_string(m_header.uncompressed_size) +
+                        " uncompressed");
+    m_length = m_header.compressed_size;
+  }
   if (m_seen.empty()) {
     if (!is_pickle)
       return not_supported("the first zip entry is '" + name + "', not <dir>/data.pkl" +
@@ -233,7 +246,8 @@ Result<void> TorchZipStream::on_header(std::uint64_t header_offset) {
     const std::string key = name.substr(prefix.size());
     if (!m_plan) PD_TRY(make_plan());
     if (m_next_storage >= m_order.size() || m_order[m_next_storage] != key)
-      return not_supported("storage '" + key + "' arrives" + at(header_offset) + " before '" +
+      return not_supported("storage '" + key + "' arrives" + at_offset(header_offset) +
+                           " before '" +
                            (m_next_storage < m_order.size() ? m_order[m_next_storage] : "") + "'" +
                            std::string(k_cannot_follow));
     const auto& decl = m_object->storages.at(key);
@@ -241,7 +255,7 @@ Result<void> TorchZipStream::on_header(std::uint64_t header_offset) {
     if (m_length && *m_length != want)
       return corruption(name + ": storage holds " + std::to_string(*m_length) + " bytes but its " +
                         std::to_string(decl.numel) + " " + std::string(dtype_name(decl.dtype)) +
-                        " elements need " + std::to_string(want) + at(m_header.data_offset));
+                        " elements need " + std::to_string(want) + at_offset(m_header.data_offset));
     m_length = want;
   } else if (name == m_dir + "/byteorder") {
     m_role = Role::k_byteorder;
@@ -255,7 +269,8 @@ Result<void> TorchZipStream::on_header(std::uint64_t header_offset) {
     return not_supported("zip entry '" + name + "' is " + std::to_string(*m_length) +
                          " bytes, more than " + std::to_string(k_torch_stream_max_record) +
                          std::string(k_cannot_follow));
-  m_seen.push_back({name, m_header.method, header_offset, m_length.value_or(0), m_header.crc32});
+  m_seen.push_back({name, m_header.method, header_offset, m_length.value_or(0), m_header.crc32,
+                    std::nullopt, m_header.data_offset});
   m_data_done = 0;
   m_state = State::k_data;
   if (m_length && *m_length == 0) return on_entry_data_end();
@@ -266,6 +281,12 @@ Result<void> TorchZipStream::on_entry_data_end() {
   Seen& seen = m_seen.back();
   seen.size = *m_length;
   const ByteView record(m_buf.data(), m_buf.size());
+  if (m_role != Role::k_storage && m_role != Role::k_other) {
+    seen.content_crc32 = crc_of(record);
+    // Without a descriptor the local header's CRC is final; with one, the
+    // descriptor is checked when it arrives.
+    if (!m_header.has_data_descriptor()) PD_TRY(check_record_crc(seen));
+  }
   switch (m_role) {
     case Role::k_pickle: {
       PD_ASSIGN_OR_RETURN(auto parsed,
@@ -296,6 +317,19 @@ Result<void> TorchZipStream::on_entry_data_end() {
   return {};
 }
 
+Result<void> TorchZipStream::check_record_crc(const Seen& seen) {
+  if (seen.content_crc32 && *seen.content_crc32 != seen.crc32)
+    return corruption("zip entry '" + seen.name + "' fails its CRC-32 check" +
+                      at_offset(seen.data_offset));
+  return {};
+}
+
+std::unexpected<Error> TorchZipStream::descriptor_crc_error() const {
+  return corruption("zip entry '" + m_header.name + "' fails its CRC-32 check" +
+                    at_offset(m_header.data_offset) +
+                    ": no data descriptor after it matches its bytes");
+}
+
 Result<void> TorchZipStream::make_plan() {
   std::map<std::string, std::uint64_t> begins;
   std::uint64_t at_byte = 0;
@@ -316,7 +350,9 @@ Result<void> TorchZipStream::make_plan() {
 
 Result<void> TorchZipStream::finish() {
   if (m_state == State::k_failed) return invalid_argument("torch zip stream already failed");
+  const bool inside_unsized_entry = m_state == State::k_data && !m_length;
   m_state = State::k_failed;  // whatever happens, nothing more
+  if (inside_unsized_entry && m_descriptor_crc_failed) return descriptor_crc_error();
   if (m_offset != m_file_size)
     return corruption("torch zip stream ended after " + std::to_string(m_offset) + " of " +
                       std::to_string(m_file_size) + " bytes");
@@ -340,7 +376,8 @@ Result<void> TorchZipStream::finish() {
         entry.compressed_size != seen->size || entry.uncompressed_size != seen->size ||
         entry.crc32 != seen->crc32)
       return corruption("the zip central directory's entry '" + entry.name + "'" +
-                        at(entry.header_offset) + " disagrees with the archive's local headers");
+                        at_offset(entry.header_offset) +
+                        " disagrees with the archive's local headers");
   }
   if (m_next_storage != m_order.size())
     return corruption("torch zip has no entry " + m_dir + "/data/" + m_order[m_next_storage] +

@@ -84,10 +84,16 @@ private:
     std::uint64_t header_offset = 0;
     std::uint64_t size = 0;
     std::uint32_t crc32 = 0;
+    // CRC-32 of the bytes read for a record the stream interprets (pickle,
+    // version, byteorder): the file reader checks those, so the stream must too.
+    std::optional<std::uint32_t> content_crc32;
+    std::uint64_t data_offset = 0;
   };
 
   Result<void> on_header(std::uint64_t header_offset);
   Result<void> on_entry_data_end();
+  static Result<void> check_record_crc(const Seen& seen);
+  std::unexpected<Error> descriptor_crc_error() const;
   Result<void> on_record(Role role, ByteView bytes);
   Result<void> make_plan();
   Result<std::size_t> step(ByteView bytes, const PayloadSink& payload);
@@ -102,6 +108,10 @@ private:
   Role m_role = Role::k_other;
   std::optional<std::uint64_t> m_length;  // known data length (else: found by its descriptor)
   std::uint64_t m_data_done = 0;
+  // A descriptor whose sizes fit the entry but whose CRC-32 does not: the
+  // scan goes on (data may hold such bytes), and if no other descriptor is
+  // found, this is the error worth reporting.
+  bool m_descriptor_crc_failed = false;
   bool m_descriptor_zip64 = false;  // its data descriptor has 8-byte sizes
 
   std::string m_dir;  // <dir> of <dir>/data.pkl

@@ -24,10 +24,6 @@ constexpr std::uint16_t k_zip64_extra_id = 0x0001;
 constexpr std::uint32_t k_sat32 = 0xFFFFFFFF;
 constexpr std::uint16_t k_sat16 = 0xFFFF;
 
-std::string at(std::uint64_t offset) {
-  return " at offset " + std::to_string(offset);
-}
-
 // The bytes of a file from offset `base` to its end: the whole file, or (for a
 // reader that saw the archive stream by) the part holding its central directory.
 struct Window {
@@ -72,26 +68,27 @@ Result<void> read_zip64(Window file, std::size_t eocd_pos, Directory& dir) {
   PD_ASSIGN_OR_RETURN(auto rec_off, loc.read_le64("zip64 locator record offset"));
   PD_ASSIGN_OR_RETURN(auto disks, loc.read_le32("zip64 locator disk count"));
   if (disk != 0 || disks > 1) {
-    return not_supported("multi-disk zip archives are not supported (zip64 locator" + at(loc_pos) +
-                         ")");
+    return not_supported("multi-disk zip archives are not supported (zip64 locator" +
+                         at_offset(loc_pos) + ")");
   }
   if (rec_off > loc_pos || loc_pos - rec_off < k_zip64_eocd_size) {
     return corruption("zip64 end of central directory offset " + std::to_string(rec_off) +
-                      " does not leave room for the record before the locator" + at(loc_pos));
+                      " does not leave room for the record before the locator" +
+                      at_offset(loc_pos));
   }
   if (rec_off < file.base) {
-    return corruption("zip64 end of central directory" + at(rec_off) +
-                      " lies before the bytes read" + at(file.base));
+    return corruption("zip64 end of central directory" + at_offset(rec_off) +
+                      " lies before the bytes read" + at_offset(file.base));
   }
   ByteReader rec(file.bytes.subspan(rec_off - file.base, loc_pos - rec_off), rec_off);
   PD_ASSIGN_OR_RETURN(auto sig, rec.read_le32("zip64 end of central directory signature"));
   if (sig != k_zip64_eocd_sig) {
-    return corruption("bad zip64 end of central directory signature" + at(rec_off));
+    return corruption("bad zip64 end of central directory signature" + at_offset(rec_off));
   }
   PD_ASSIGN_OR_RETURN(auto rec_size, rec.read_le64("zip64 end of central directory size"));
   if (rec_size < k_zip64_eocd_size - 12 || rec_size > loc_pos - rec_off - 12) {
     return corruption("zip64 end of central directory size " + std::to_string(rec_size) +
-                      " is inconsistent" + at(rec_off + 4));
+                      " is inconsistent" + at_offset(rec_off + 4));
   }
   PD_TRY(rec.skip(4, "zip64 versions"));
   PD_ASSIGN_OR_RETURN(auto this_disk, rec.read_le32("zip64 disk number"));
@@ -101,8 +98,8 @@ Result<void> read_zip64(Window file, std::size_t eocd_pos, Directory& dir) {
   PD_ASSIGN_OR_RETURN(auto cd_size, rec.read_le64("zip64 central directory size"));
   PD_ASSIGN_OR_RETURN(auto cd_offset, rec.read_le64("zip64 central directory offset"));
   if (this_disk != 0 || cd_disk != 0 || here != total) {
-    return not_supported("multi-disk zip archives are not supported (zip64 record" + at(rec_off) +
-                         ")");
+    return not_supported("multi-disk zip archives are not supported (zip64 record" +
+                         at_offset(rec_off) + ")");
   }
   // Where the classic record holds a real value, it must agree with the ZIP64 one.
   const std::uint8_t* e = file.bytes.data() + eocd_pos;
@@ -112,8 +109,8 @@ Result<void> read_zip64(Window file, std::size_t eocd_pos, Directory& dir) {
   if ((classic_total != k_sat16 && classic_total != total) ||
       (classic_size != k_sat32 && classic_size != cd_size) ||
       (classic_offset != k_sat32 && classic_offset != cd_offset)) {
-    return corruption("zip end of central directory" + at(file.base + eocd_pos) +
-                      " disagrees with its zip64 record" + at(rec_off));
+    return corruption("zip end of central directory" + at_offset(file.base + eocd_pos) +
+                      " disagrees with its zip64 record" + at_offset(rec_off));
   }
   dir.entries = total;
   dir.cd_size = cd_size;
@@ -138,12 +135,12 @@ Result<Directory> read_directory(Window file) {
     PD_TRY(read_zip64(file, eocd_pos, dir));
   } else {
     if (total == k_sat16 || load_le32(e + 12) == k_sat32 || load_le32(e + 16) == k_sat32) {
-      return corruption("zip end of central directory" + at(file.base + eocd_pos) +
+      return corruption("zip end of central directory" + at_offset(file.base + eocd_pos) +
                         " needs a zip64 record but has no zip64 locator");
     }
     if ((disk != 0 || cd_disk != 0 || here != total)) {
       return not_supported("multi-disk zip archives are not supported (end of central directory" +
-                           at(file.base + eocd_pos) + ")");
+                           at_offset(file.base + eocd_pos) + ")");
     }
     dir.entries = total;
     dir.cd_size = load_le32(e + 12);
@@ -153,16 +150,16 @@ Result<Directory> read_directory(Window file) {
   if (dir.cd_offset > dir.cd_limit || dir.cd_size > dir.cd_limit - dir.cd_offset) {
     return corruption("zip central directory [" + std::to_string(dir.cd_offset) + ", +" +
                       std::to_string(dir.cd_size) + ") lies beyond its end record" +
-                      at(dir.cd_limit));
+                      at_offset(dir.cd_limit));
   }
   if (dir.entries > dir.cd_size / k_central_size || dir.entries > k_zip_max_entries) {
     return corruption("zip entry count " + std::to_string(dir.entries) +
                       " cannot fit a central directory of " + std::to_string(dir.cd_size) +
-                      " bytes" + at(dir.cd_offset));
+                      " bytes" + at_offset(dir.cd_offset));
   }
   if (dir.cd_offset < file.base) {
-    return corruption("zip central directory" + at(dir.cd_offset) + " lies before the bytes read" +
-                      at(file.base));
+    return corruption("zip central directory" + at_offset(dir.cd_offset) +
+                      " lies before the bytes read" + at_offset(file.base));
   }
   return dir;
 }
@@ -183,7 +180,8 @@ Result<void> apply_zip64_extra(ByteView extra, std::uint64_t base, Zip64Fields f
     PD_ASSIGN_OR_RETURN(auto size, r.read_le16("zip extra field size"));
     PD_ASSIGN_OR_RETURN(auto body, r.read_bytes(size, "zip extra field"));
     if (id != k_zip64_extra_id) continue;
-    if (found) return corruption("duplicate zip64 extra field" + at(r.file_offset() - size - 4));
+    if (found)
+      return corruption("duplicate zip64 extra field" + at_offset(r.file_offset() - size - 4));
     found = true;
     ByteReader z(body, r.file_offset() - size);
     for (std::uint64_t* field : {fields.uncompressed, fields.compressed, fields.local_offset}) {
@@ -193,7 +191,7 @@ Result<void> apply_zip64_extra(ByteView extra, std::uint64_t base, Zip64Fields f
   }
   const bool wanted = fields.uncompressed || fields.compressed || fields.local_offset;
   if (wanted && !found) {
-    return corruption("zip entry needs a zip64 extra field but has none" + at(base));
+    return corruption("zip entry needs a zip64 extra field but has none" + at_offset(base));
   }
   return {};
 }
@@ -203,7 +201,7 @@ Result<ZipEntry> read_central_entry(ByteReader& r) {
   PD_ASSIGN_OR_RETURN(auto fixed, r.read_bytes(k_central_size, "zip central directory entry"));
   const std::uint8_t* h = fixed.data();
   if (load_le32(h) != k_central_sig) {
-    return corruption("bad zip central directory entry signature" + at(start));
+    return corruption("bad zip central directory entry signature" + at_offset(start));
   }
   const std::uint16_t flags = load_le16(h + 8);
   const std::uint16_t method = load_le16(h + 10);
@@ -219,11 +217,11 @@ Result<ZipEntry> read_central_entry(ByteReader& r) {
   ZipEntry entry;
   entry.name.assign(as_string_view(name));
   if ((flags & 0x0041) != 0) {
-    return not_supported("zip entry '" + entry.name + "' is encrypted" + at(start));
+    return not_supported("zip entry '" + entry.name + "' is encrypted" + at_offset(start));
   }
   if (method != 0 && method != 8) {
     return not_supported("zip entry '" + entry.name + "' uses compression method " +
-                         std::to_string(method) + " (only stored and deflated)" + at(start));
+                         std::to_string(method) + " (only stored and deflated)" + at_offset(start));
   }
   entry.method = static_cast<ZipMethod>(method);
   entry.crc32 = load_le32(h + 16);
@@ -239,11 +237,11 @@ Result<ZipEntry> read_central_entry(ByteReader& r) {
     return not_supported("zip entry '" + entry.name + "' is on disk " + std::to_string(disk) +
                          " (multi-disk archives are not supported)");
   }
-  if (entry.name.empty()) return corruption("zip entry with an empty name" + at(start));
+  if (entry.name.empty()) return corruption("zip entry with an empty name" + at_offset(start));
   if (entry.method == ZipMethod::k_stored && entry.compressed_size != entry.uncompressed_size) {
     return corruption("stored zip entry '" + entry.name + "' has compressed size " +
                       std::to_string(entry.compressed_size) + " != uncompressed size " +
-                      std::to_string(entry.uncompressed_size) + at(start));
+                      std::to_string(entry.uncompressed_size) + at_offset(start));
   }
   return entry;
 }
@@ -253,31 +251,33 @@ Result<void> read_local_header(ByteView file, ZipEntry& entry, std::uint64_t lim
   const std::uint64_t off = entry.header_offset;
   const std::string where = "zip local header of '" + entry.name + "'";
   if (off > limit || limit - off < k_local_size) {
-    return corruption(where + at(off) + " lies beyond the central directory" + at(limit));
+    return corruption(where + at_offset(off) + " lies beyond the central directory" +
+                      at_offset(limit));
   }
   const ByteView rest = file.subspan(off, limit - off);
   auto length = zip_local_header_length(rest, off);
-  if (!length) return corruption("bad signature of " + where + at(off));
+  if (!length) return corruption("bad signature of " + where + at_offset(off));
   if (*length > rest.size()) {
-    return corruption(where + at(off) + " runs past the central directory" + at(limit));
+    return corruption(where + at_offset(off) + " runs past the central directory" +
+                      at_offset(limit));
   }
   PD_ASSIGN_OR_RETURN(auto local, parse_zip_local_header(rest.first(*length), off));
   if (local.name != entry.name) {
-    return corruption(where + at(off) + " names '" + local.name + "' instead");
+    return corruption(where + at_offset(off) + " names '" + local.name + "' instead");
   }
   if (local.method != static_cast<std::uint16_t>(entry.method)) {
-    return corruption(where + at(off) + " has a different compression method");
+    return corruption(where + at_offset(off) + " has a different compression method");
   }
   if (!local.has_data_descriptor() &&
       (local.compressed_size != entry.compressed_size ||
        local.uncompressed_size != entry.uncompressed_size || local.crc32 != entry.crc32)) {
-    return corruption(where + at(off) + " disagrees with the central directory");
+    return corruption(where + at_offset(off) + " disagrees with the central directory");
   }
   entry.data_offset = local.data_offset;
   if (entry.compressed_size > limit - entry.data_offset) {
     return corruption("zip entry '" + entry.name + "' data [" + std::to_string(entry.data_offset) +
                       ", +" + std::to_string(entry.compressed_size) +
-                      ") runs past the central directory" + at(limit));
+                      ") runs past the central directory" + at_offset(limit));
   }
   return {};
 }
@@ -293,7 +293,7 @@ Result<void> check_no_overlap(const std::vector<ZipEntry>& entries) {
     const ZipEntry& prev = *order[i - 1];
     if (prev.data_offset + prev.compressed_size > order[i]->header_offset) {
       return corruption("zip entries '" + prev.name + "' and '" + order[i]->name + "' overlap" +
-                        at(order[i]->header_offset));
+                        at_offset(order[i]->header_offset));
     }
   }
   return {};
@@ -315,7 +315,7 @@ Result<ZipArchive> read_central_entries(Window file, const Directory& dir) {
   }
   if (!r.at_end()) {
     return corruption("zip central directory has " + std::to_string(r.remaining()) +
-                      " unexplained bytes" + at(r.file_offset()));
+                      " unexplained bytes" + at_offset(r.file_offset()));
   }
   return archive;
 }
@@ -335,10 +335,10 @@ bool looks_like_zip(ByteView file) {
 
 Result<std::size_t> zip_local_header_length(ByteView fixed, std::uint64_t offset) {
   if (fixed.size() < k_local_size) {
-    return corruption("zip local header" + at(offset) + " is cut short");
+    return corruption("zip local header" + at_offset(offset) + " is cut short");
   }
   if (load_le32(fixed.data()) != k_local_sig) {
-    return corruption("bad zip local header signature" + at(offset));
+    return corruption("bad zip local header signature" + at_offset(offset));
   }
   return k_local_size + load_le16(fixed.data() + 26) + load_le16(fixed.data() + 28);
 }
@@ -346,7 +346,7 @@ Result<std::size_t> zip_local_header_length(ByteView fixed, std::uint64_t offset
 Result<ZipLocalHeader> parse_zip_local_header(ByteView header, std::uint64_t offset) {
   PD_ASSIGN_OR_RETURN(auto length, zip_local_header_length(header, offset));
   if (header.size() != length) {
-    return corruption("zip local header" + at(offset) + " is " + std::to_string(length) +
+    return corruption("zip local header" + at_offset(offset) + " is " + std::to_string(length) +
                       " bytes, not " + std::to_string(header.size()));
   }
   const std::uint8_t* h = header.data();
@@ -423,14 +423,14 @@ Result<std::vector<std::uint8_t>> zip_read_small_entry(ByteView file, const ZipE
     inflateEnd(&zs);
     if (!complete) {
       return corruption("zip entry '" + entry.name + "' does not inflate to its recorded " +
-                        std::to_string(out.size()) + " bytes" + at(entry.data_offset));
+                        std::to_string(out.size()) + " bytes" + at_offset(entry.data_offset));
     }
   }
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32(crc, out.data(), static_cast<uInt>(out.size()));
   if (static_cast<std::uint32_t>(crc) != entry.crc32) {
     return corruption("zip entry '" + entry.name + "' fails its CRC-32 check" +
-                      at(entry.data_offset));
+                      at_offset(entry.data_offset));
   }
   return out;
 }

@@ -132,7 +132,7 @@ void hash_chunks_portable(const std::uint8_t* input, std::size_t count, std::uin
 
 namespace {
 const bool k_have_avx2 = __builtin_cpu_supports("avx2");
-}
+}  // namespace
 
 bool Blake3::uses_avx2() {
   return k_have_avx2;

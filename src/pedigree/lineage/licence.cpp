@@ -20,7 +20,7 @@ enum class LicenceKind { k_commercial, k_openrail, k_non_commercial, k_unrecogni
 // "not permitted" as MIT. Any non-commercial marker anywhere makes it
 // non-commercial (the careful reading); everything else is unrecognised, which
 // keeps commercial_use unknown.
-LicenceKind classify(const std::string& licence) {
+LicenceKind licence_kind_of(const std::string& licence) {
   std::string l = to_lower_ascii(licence);
   for (std::string_view nc : {"-nc", " nc", "non-commercial", "noncommercial", "non commercial"})
     if (l.find(nc) != std::string::npos) return LicenceKind::k_non_commercial;
@@ -103,7 +103,7 @@ LicenceFinding licence_finding(const FactBase& facts, const Verdict& v,
   bool openrail = false, non_commercial = false;
   auto take = [&](const std::string& who, const std::string& licence, const std::string& source) {
     out.licences.push_back(who + ": " + licence + " (" + source + ")");
-    switch (classify(licence)) {
+    switch (licence_kind_of(licence)) {
       case LicenceKind::k_non_commercial:
         non_commercial = true;
         out.reasons.push_back(who + " is licensed " + licence + ": non-commercial");

@@ -22,7 +22,7 @@ std::uint32_t load_be32(const std::uint8_t* p) {
          std::uint32_t{p[3]};
 }
 
-std::string at_offset(std::string_view what, std::uint64_t offset, std::string_view message) {
+std::string located(std::string_view what, std::uint64_t offset, std::string_view message) {
   return std::string(what) + ": " + std::string(message) + " at offset " + std::to_string(offset);
 }
 
@@ -122,7 +122,7 @@ Result<void> read_png(ImageMetadata& meta, ByteView file, std::string_view what)
     std::uint32_t length = load_be32(header.data());
     std::string type(reinterpret_cast<const char*>(header.data() + 4), 4);
     if (length > 0x7fffffffu || length > reader.remaining())
-      return corruption(at_offset(
+      return corruption(located(
           what, chunk_offset,
           "PNG chunk '" + type + "' length " + std::to_string(length) + " exceeds the file"));
     PD_ASSIGN_OR_RETURN(auto data, reader.read_bytes(length, "PNG chunk data"));
@@ -130,9 +130,9 @@ Result<void> read_png(ImageMetadata& meta, ByteView file, std::string_view what)
     uLong crc = crc32(0L, header.data() + 4, 4);
     crc = crc32(crc, data.data(), static_cast<uInt>(data.size()));
     if (crc != load_be32(crc_bytes.data()))
-      return corruption(at_offset(what, chunk_offset, "PNG chunk '" + type + "' CRC mismatch"));
+      return corruption(located(what, chunk_offset, "PNG chunk '" + type + "' CRC mismatch"));
     if (type == "tEXt" || type == "zTXt" || type == "iTXt")
-      PD_TRY(read_png_text(meta, type, data, at_offset(what, chunk_offset, "PNG " + type)));
+      PD_TRY(read_png_text(meta, type, data, located(what, chunk_offset, "PNG " + type)));
     if (type == "IEND") return {};
   }
   return corruption(std::string(what) + ": PNG ends without an IEND chunk");
@@ -172,10 +172,10 @@ private:
   // Offset of the 12-byte entry with `tag` in the IFD at `ifd`, or nullopt.
   Result<std::optional<std::size_t>> find_entry(std::uint32_t ifd, std::uint16_t tag) const {
     if (ifd > m_tiff.size() || m_tiff.size() - ifd < 2)
-      return corruption(at_offset(m_what, ifd, "EXIF IFD offset outside the EXIF data"));
+      return corruption(located(m_what, ifd, "EXIF IFD offset outside the EXIF data"));
     std::size_t count = u16(ifd);
     if (count * 12 > m_tiff.size() - ifd - 2)
-      return corruption(at_offset(m_what, ifd, "EXIF IFD entry count exceeds the EXIF data"));
+      return corruption(located(m_what, ifd, "EXIF IFD entry count exceeds the EXIF data"));
     for (std::size_t i = 0; i < count; ++i) {
       std::size_t entry = ifd + 2 + i * 12;
       if (u16(entry) == tag) return std::optional<std::size_t>{entry};
@@ -195,7 +195,7 @@ private:
     if (!entry) return std::optional<std::string>{};
     std::uint16_t type = u16(*entry + 2);
     if (type != 1 && type != 2 && type != 7)
-      return corruption(at_offset(
+      return corruption(located(
           m_what, *entry, "EXIF UserComment has type " + std::to_string(type) + ", not UNDEFINED"));
     std::uint32_t count = u32(*entry + 4);
     ByteView value;
@@ -204,7 +204,7 @@ private:
     } else {
       std::uint32_t offset = u32(*entry + 8);
       if (offset > m_tiff.size() || count > m_tiff.size() - offset)
-        return corruption(at_offset(
+        return corruption(located(
             m_what, *entry,
             "EXIF UserComment (" + std::to_string(count) + " bytes) exceeds the EXIF data"));
       value = m_tiff.subspan(offset, count);
@@ -234,18 +234,18 @@ Result<void> read_jpeg(ImageMetadata& meta, ByteView file, std::string_view what
     std::uint64_t seg_offset = reader.file_offset();
     PD_ASSIGN_OR_RETURN(auto marker, reader.read_bytes(2, "JPEG marker"));
     if (marker[0] != 0xff)
-      return corruption(at_offset(what, seg_offset, "expected a JPEG marker (0xFF)"));
+      return corruption(located(what, seg_offset, "expected a JPEG marker (0xFF)"));
     std::uint8_t code = marker[1];
     if (code == 0xd9 || code == 0xda) return {};  // EOI or start of scan: no metadata after
     if (code == 0x01 || (code >= 0xd0 && code <= 0xd7)) continue;  // markers without a length
     PD_ASSIGN_OR_RETURN(auto len_bytes, reader.read_bytes(2, "JPEG segment length"));
     std::size_t length = (std::size_t{len_bytes[0]} << 8) | len_bytes[1];
     if (length < 2 || length - 2 > reader.remaining())
-      return corruption(at_offset(
+      return corruption(located(
           what, seg_offset, "JPEG segment length " + std::to_string(length) + " exceeds the file"));
     PD_ASSIGN_OR_RETURN(auto body, reader.read_bytes(length - 2, "JPEG segment"));
     if (code == 0xe1 && body.size() >= 6 && std::memcmp(body.data(), "Exif\0\0", 6) == 0)
-      PD_TRY(read_exif(meta, body, at_offset(what, seg_offset, "JPEG APP1 EXIF")));
+      PD_TRY(read_exif(meta, body, located(what, seg_offset, "JPEG APP1 EXIF")));
   }
   return corruption(std::string(what) + ": too many JPEG segments");
 }
@@ -260,11 +260,11 @@ Result<void> read_webp(ImageMetadata& meta, ByteView file, std::string_view what
     std::string_view fourcc(reinterpret_cast<const char*>(header.data()), 4);
     std::uint32_t size = load_le32(header.data() + 4);
     if (size > reader.remaining())
-      return corruption(at_offset(
-          what, chunk_offset, "WebP chunk '" + std::string(fourcc) + "' size exceeds the file"));
+      return corruption(located(what, chunk_offset,
+                                "WebP chunk '" + std::string(fourcc) + "' size exceeds the file"));
     PD_ASSIGN_OR_RETURN(auto data, reader.read_bytes(size, "WebP chunk"));
     if (size % 2 == 1 && !reader.at_end()) PD_TRY(reader.skip(1, "WebP chunk padding"));
-    if (fourcc == "EXIF") PD_TRY(read_exif(meta, data, at_offset(what, chunk_offset, "WebP EXIF")));
+    if (fourcc == "EXIF") PD_TRY(read_exif(meta, data, located(what, chunk_offset, "WebP EXIF")));
   }
   return {};
 }

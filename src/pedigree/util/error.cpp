@@ -39,6 +39,12 @@ std::unexpected<Error> not_found(std::string message) {
 std::unexpected<Error> corruption(std::string message) {
   return std::unexpected(Error(ErrorCode::k_corruption, std::move(message)));
 }
+std::string at_offset(std::uint64_t offset) {
+  std::string text = " at offset ";  // appended, not `+`: gcc 12 -O3 warns on that falsely
+  text += std::to_string(offset);
+  return text;
+}
+
 std::unexpected<Error> io_error(std::string message) {
   return std::unexpected(Error(ErrorCode::k_io, std::move(message)));
 }

@@ -6,6 +6,7 @@
 //   pedigree: error: <message>
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -62,6 +63,9 @@ std::unexpected<Error> not_supported(std::string message);
 std::unexpected<Error> untrusted(std::string message);
 std::unexpected<Error> conflict(std::string message);
 std::unexpected<Error> internal_error(std::string message);
+
+// " at offset N": where in its input a parser found what a message reports.
+std::string at_offset(std::uint64_t offset);
 
 }  // namespace pedigree
 
