@@ -1,5 +1,6 @@
 // What the parsers of input from others (pictures, merge recipes, DSSE
-// envelopes, ledger events and key files, .fp fingerprints, git trees, canonical JSON) must
+// envelopes, ledger events and key files, .fp fingerprints, git trees, canonical JSON,
+// A1111's cache.json) must
 // guarantee on any bytes, checked by their fuzz targets (fuzz/fuzz_<name>.cpp)
 // and by tests/fuzz/corpus_test.cpp, which runs every seed of
 // fuzz/corpus/<name>/ through the same check as a plain test.
@@ -10,6 +11,7 @@
 // re-serializes to what was parsed where the format is canonical.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -23,6 +25,7 @@
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/crypto/dsse.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/folder/a1111_cache.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/identifier.hpp"
 #include "pedigree/hints/hints.hpp"
@@ -195,6 +198,20 @@ inline std::optional<std::string> check_ledger_json(ByteView bytes) {
   return std::nullopt;
 }
 
+// AUTOMATIC1111's cache.json (folder/a1111_cache.hpp), read by `scan` from a
+// WebUI install: an accepted file keeps only checkpoint entries, each with a
+// SHA-256 of 64 lower-case hex digits and a finite mtime.
+inline std::optional<std::string> check_a1111_cache(ByteView bytes) {
+  auto cache = folder::A1111Cache::parse(as_text(bytes), "/fuzz/install", "fuzz cache.json");
+  if (!cache) return one_line("A1111Cache::parse", cache.error().message());
+  for (const auto& [key, entry] : cache->entries()) {
+    if (!key.starts_with("checkpoint/")) return "an accepted entry that is not a checkpoint's";
+    if (!ledger::is_sha256_hex(entry.sha256)) return "an accepted SHA-256 that is not lower hex";
+    if (!std::isfinite(entry.mtime)) return "an accepted mtime that is not finite";
+  }
+  return std::nullopt;
+}
+
 // An in-toto statement (an event's payload): parse + validate + re-serialize.
 inline std::optional<std::string> check_event(ByteView bytes) {
   auto statement = ledger::parse_statement(as_text(bytes), "fuzz event");
@@ -278,6 +295,7 @@ inline constexpr FuzzInput k_fuzz_inputs[] = {
     {"identifier", &check_identifier},
     {"civitai", &check_civitai},
     {"hf_card", &check_hf_card},
+    {"a1111_cache", &check_a1111_cache},
 };
 
 inline const FuzzInput* find_fuzz_input(std::string_view name) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pedigree/util/hex.hpp"
+#include "pedigree/util/json_depth.hpp"
 #include "pedigree/util/text.hpp"
 
 namespace pedigree::folder {
@@ -26,20 +27,29 @@ bool is_sha256_hex(const std::string& s) {
 }  // namespace
 
 Result<A1111Cache> A1111Cache::load(const fs::path& install) {
+  const fs::path path = install / "cache.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return parse("{}", install, path.string());
+  PD_ASSIGN_OR_RETURN(auto text, read_file(path, k_max_cache_json));
+  return parse(text, install, path.string());
+}
+
+Result<A1111Cache> A1111Cache::parse(std::string_view text, const fs::path& install,
+                                     const std::string& where) {
   A1111Cache cache;
   cache.m_path = install / "cache.json";
   std::error_code ec;
   cache.m_checkpoints =
       fs::absolute(install / "models" / "Stable-diffusion", ec).lexically_normal();
-  if (!fs::exists(cache.m_path, ec)) return cache;
-  PD_ASSIGN_OR_RETURN(auto text, read_file(cache.m_path, k_max_cache_json));
+  if (text.size() > k_max_cache_json)
+    return corruption(where + ": larger than " + std::to_string(k_max_cache_json) + " bytes");
+  // A1111 writes 3-4 levels; deeper nesting is refused before the parser recurses.
+  if (!json_nesting_within(text, 64)) return corruption(where + ": JSON nested too deeply");
   auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object())
-    return corruption(cache.m_path.string() + ": not a JSON object");
+  if (json.is_discarded() || !json.is_object()) return corruption(where + ": not a JSON object");
   auto hashes = json.find("hashes");
   if (hashes == json.end()) return cache;
-  if (!hashes->is_object())
-    return corruption(cache.m_path.string() + ": \"hashes\" is not an object");
+  if (!hashes->is_object()) return corruption(where + ": \"hashes\" is not an object");
   for (const auto& [key, value] : hashes->items()) {
     if (!key.starts_with("checkpoint/") || !value.is_object()) continue;
     auto mtime = value.find("mtime");
@@ -47,7 +57,8 @@ Result<A1111Cache> A1111Cache::load(const fs::path& install) {
     if (mtime == value.end() || !mtime->is_number() || sha == value.end() || !sha->is_string())
       continue;  // an entry A1111 never finished: ignored, the file is read
     const std::string hex = sha->get<std::string>();
-    if (!is_sha256_hex(hex)) continue;
+    // 1e999 parses as infinity: no file has that mtime, so the entry is useless.
+    if (!is_sha256_hex(hex) || !std::isfinite(mtime->get<double>())) continue;
     cache.m_entries[key] = {mtime->get<double>(), to_lower_ascii(hex)};
   }
   return cache;

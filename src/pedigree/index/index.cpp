@@ -1,7 +1,9 @@
 #include "pedigree/index/index.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include <sqlite3.h>
@@ -200,9 +202,19 @@ Result<Index> Index::open(const std::filesystem::path& path) {
   PD_ASSIGN_OR_RETURN(Database db, Database::open(path.string()));
   // A page cache of up to 128 MiB (SQLite's default is 2 MiB): a rebuild inserts into several
   // b-trees keyed by hashes, i.e. at random pages, and a small cache turns that into I/O.
-  PD_TRY(
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-              "PRAGMA cache_size = -131072;"));  // k_normal_cache
+  // Switching to WAL takes an exclusive lock, and SQLite can report SQLITE_BUSY for it
+  // without calling the busy handler (several processes opening a new index at once,
+  // IndexCreateRace): retry for as long as the busy timeout would have waited.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto set = db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+        "PRAGMA cache_size = -131072;");  // k_normal_cache
+    if (set) break;
+    if (set.error().code() != ErrorCode::k_conflict || std::chrono::steady_clock::now() > give_up)
+      return std::unexpected(set.error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   // Keep the -wal and -shm files when the last connection closes, so that each
   // command does not create and delete them again (file-system metadata
   // writes); journal_size_limit = 0 empties the WAL then, so that a stale one

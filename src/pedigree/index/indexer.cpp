@@ -6,6 +6,7 @@
 #include "pedigree/index/integrity.hpp"
 #include "pedigree/index/signature_memo.hpp"
 #include "pedigree/ledger/layout.hpp"
+#include "pedigree/ledger/predicates.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::index {
@@ -184,7 +185,9 @@ Result<void> Indexer::apply_event(const std::string& path, const std::string& bl
   PD_TRY(insert_event_row(ev.event_id, path, ev.statement.subject.sha256, ev.signer, predicate,
                           "valid", "", ev.payload_sha256, ev.payload, blob));
   if (ev.statement.kind == PredicateKind::k_revocation) {
-    const std::string target = ev.statement.predicate.at("event").get<std::string>();
+    PD_ASSIGN_OR_RETURN(auto revocation,
+                        ledger::decode_revocation(ev.statement.predicate, "event " + ev.event_id));
+    const std::string& target = revocation.event;
     PD_ASSIGN_OR_RETURN(Statement * rev, sql("INSERT OR REPLACE INTO revocations(event, target, "
                                              "signer) VALUES (?1, ?2, ?3)"));
     PD_TRY(rev->bind(1, ev.event_id).bind(2, target).bind(3, ev.signer).run());
@@ -226,44 +229,35 @@ Result<void> Indexer::add_derived(const ledger::VerifiedEvent& ev) {
                .bind(4, ev.event_id)
                .run());
   }
+  const std::string what = "event " + ev.event_id;
   if (st.kind == PredicateKind::k_model) {
-    auto hashes = st.predicate.find("hashes");
-    if (hashes != st.predicate.end()) {
-      for (auto it = hashes->begin(); it != hashes->end(); ++it) {
-        PD_TRY(alias->bind(1, it->get<std::string>())
-                   .bind(2, it.key())
-                   .bind(3, subject)
-                   .bind(4, ev.event_id)
-                   .run());
-      }
+    PD_ASSIGN_OR_RETURN(auto model, ledger::decode_model(st.predicate, what));
+    for (const auto& [kind, value] : model.hashes) {
+      PD_TRY(alias->bind(1, value).bind(2, kind).bind(3, subject).bind(4, ev.event_id).run());
     }
   } else if (st.kind == PredicateKind::k_lineage) {
+    PD_ASSIGN_OR_RETURN(auto lineage, ledger::decode_lineage(st.predicate, what));
     PD_ASSIGN_OR_RETURN(Statement * edge,
                         sql("INSERT OR REPLACE INTO edges(event, child, parent, parent_kind, "
                             "relation, weight, block_weights, method, basis) VALUES "
                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-    for (const auto& parent : st.predicate.at("parents")) {
-      const auto& digest = parent.at("digest");
-      bool by_sha = digest.contains("sha256");
+    for (const auto& parent : lineage.parents) {
       edge->bind(1, ev.event_id).bind(2, subject);
-      edge->bind(3, digest.at(by_sha ? "sha256" : std::string(ledger::k_weights_digest_name))
-                        .get<std::string>());
-      edge->bind(4, by_sha ? "sha256" : ledger::k_weights_digest_name);
-      edge->bind(5, parent.at("relation").get<std::string>());
-      if (parent.contains("weight")) edge->bind(6, parent["weight"].get<std::string>());
-      if (parent.contains("block_weights")) edge->bind(7, parent["block_weights"].dump());
-      edge->bind(8, st.predicate.at("method").get<std::string>());
-      edge->bind(9, st.predicate.at("basis").get<std::string>());
+      edge->bind(3, parent.digest());
+      edge->bind(4, parent.digest_kind());
+      edge->bind(5, parent.relation);
+      if (parent.weight_text) edge->bind(6, *parent.weight_text);
+      if (parent.block_weights_text) edge->bind(7, *parent.block_weights_text);
+      edge->bind(8, lineage.method);
+      edge->bind(9, lineage.basis);
       PD_TRY(edge->run());
     }
   } else if (st.kind == PredicateKind::k_fingerprint) {
     // The data stays in the payload only (fingerprints_of reads it from there).
+    PD_ASSIGN_OR_RETURN(auto fingerprint, ledger::decode_fingerprint(st.predicate, what));
     PD_ASSIGN_OR_RETURN(Statement * fp, sql("INSERT OR REPLACE INTO fingerprints(event, subject, "
                                             "spec) VALUES (?1, ?2, ?3)"));
-    PD_TRY(fp->bind(1, ev.event_id)
-               .bind(2, subject)
-               .bind(3, st.predicate.at("spec").get<std::string>())
-               .run());
+    PD_TRY(fp->bind(1, ev.event_id).bind(2, subject).bind(3, fingerprint.spec).run());
   }
   return {};
 }

@@ -4,6 +4,7 @@
 
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/ledger/event.hpp"
+#include "pedigree/ledger/predicates.hpp"
 #include "pedigree/util/hex.hpp"
 
 namespace pedigree::index {
@@ -72,21 +73,19 @@ Result<std::vector<EdgeRow>> edges_of_payload(std::string_view id, std::string_v
   if (!st) return damaged(st.error().message());
   std::vector<EdgeRow> out;
   if (st->kind != ledger::PredicateKind::k_lineage) return out;
-  auto parents = st->predicate.find("parents");
-  if (parents == st->predicate.end() || !parents->is_array()) return out;
-  for (const auto& parent : *parents) {
-    const auto& digest = parent.at("digest");
-    bool by_sha = digest.contains("sha256");
+  auto lineage = ledger::decode_lineage(st->predicate, "event " + std::string(id));
+  if (!lineage) return damaged(lineage.error().message());
+  for (const auto& parent : lineage->parents) {
     EdgeRow e;
     e.event = id;
     e.child = st->subject.sha256;
-    e.parent_kind = by_sha ? "sha256" : std::string(ledger::k_weights_digest_name);
-    e.parent = digest.at(e.parent_kind).get<std::string>();
-    e.relation = parent.at("relation").get<std::string>();
-    if (parent.contains("weight")) e.weight = parent["weight"].get<std::string>();
-    if (parent.contains("block_weights")) e.block_weights = parent["block_weights"].dump();
-    e.method = st->predicate.at("method").get<std::string>();
-    e.basis = st->predicate.at("basis").get<std::string>();
+    e.parent_kind = parent.digest_kind();
+    e.parent = parent.digest();
+    e.relation = parent.relation;
+    e.weight = parent.weight_text;
+    e.block_weights = parent.block_weights_text;
+    e.method = lineage->method;
+    e.basis = lineage->basis;
     out.push_back(std::move(e));
   }
   return out;
@@ -100,10 +99,10 @@ Result<bool> payload_declares_alias(std::string_view id, std::string_view payloa
   if (st->subject.sha256 != sha256) return false;
   if (kind == "weights" && st->subject.weights == value) return true;
   if (st->kind != ledger::PredicateKind::k_model) return false;
-  auto hashes = st->predicate.find("hashes");
-  if (hashes == st->predicate.end() || !hashes->is_object()) return false;
-  auto it = hashes->find(std::string(kind));
-  return it != hashes->end() && it->is_string() && it->get<std::string>() == value;
+  auto model = ledger::decode_model(st->predicate, "event " + std::string(id));
+  if (!model) return damaged(model.error().message());
+  auto it = model->hashes.find(std::string(kind));
+  return it != model->hashes.end() && it->second == value;
 }
 
 bool same_edge(const EdgeRow& a, const EdgeRow& b) {

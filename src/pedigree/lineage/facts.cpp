@@ -1,30 +1,11 @@
 #include "pedigree/lineage/facts.hpp"
 
 #include <algorithm>
-#include <charconv>
+
+#include "pedigree/ledger/predicates.hpp"
 
 namespace pedigree::lineage {
 namespace {
-
-using nlohmann::json;
-
-std::string string_field(const json& obj, std::string_view name) {
-  auto it = obj.find(std::string(name));
-  return (it != obj.end() && it->is_string()) ? it->get<std::string>() : std::string();
-}
-
-// Weights are decimal strings ("0.3", "-0.25"); numbers are accepted too.
-std::optional<double> decimal_field(const json& obj, std::string_view name) {
-  auto it = obj.find(std::string(name));
-  if (it == obj.end()) return std::nullopt;
-  if (it->is_number()) return it->get<double>();
-  if (!it->is_string()) return std::nullopt;
-  const std::string& s = it->get_ref<const std::string&>();
-  double value = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return value;
-}
 
 void add_name(std::vector<std::string>& names, const std::string& name) {
   if (name.empty() || name.starts_with("sha256:")) return;
@@ -82,90 +63,85 @@ Result<void> FactBase::add_event(const EventInput& event) {
   if (!m_seen_events.insert(event.event_id).second) return {};  // same bytes seen twice
   if (!event.predicate.is_object()) return corruption(what + ": predicate is not an object");
   // A trusted signer's own "unconfirmed" marker keeps the fact out of verdicts.
-  const bool unconfirmed = event.predicate.is_object() && event.predicate.contains("unconfirmed");
+  const bool unconfirmed = ledger::predicate_unconfirmed(event.predicate);
   Provenance from{event.event_id, event.signer,
                   event.revoked    ? EventStatus::k_revoked
                   : !event.trusted ? EventStatus::k_untrusted
                   : unconfirmed    ? EventStatus::k_unconfirmed
                                    : EventStatus::k_trusted};
   if (event.revoked) m_revoked_by[event.event_id] = "";
-  const json& p = event.predicate;
   ArtifactFacts& artifact = touch(event.subject_sha256, event.subject_name, from);
-  if (event.kind == "model") {
-    ModelFact m;
-    m.title = string_field(p, "title");
-    m.file_name = string_field(p, "file_name");
-    m.published = string_field(p, "published");
-    m.license = string_field(p, "license");
-    m.source = string_field(p, "source");
-    m.civitai_model = string_field(p, "civitai_model");
-    m.civitai_version = string_field(p, "civitai_version");
-    m.hf_repo = string_field(p, "hf_repo");
-    std::string role = string_field(p, "role");
-    if (!role.empty()) {
-      auto r = role_from_name(role);
-      if (!r) return corruption(what + ": predicate.role '" + role + "' is unknown");
-      m.role = *r;
-      m.role_trusted = event.reference_trusted;
-    }
-    if (auto it = p.find("hashes"); it != p.end() && it->is_object())
-      for (const auto& [kind, value] : it->items())
-        if (value.is_string()) m.hashes[kind] = value.get<std::string>();
-    m.from = from;
-    add_name(artifact.names, m.title);
-    add_name(artifact.names, m.file_name);
-    for (const auto* n : {&m.title, &m.file_name})
-      if (!n->empty()) artifact.named.push_back({*n, from});
-    artifact.models.push_back(std::move(m));
-  } else if (event.kind == "lineage") {
-    auto parents = p.find("parents");
-    if (parents == p.end() || !parents->is_array())
-      return corruption(what + ": predicate.parents is not an array");
-    for (std::size_t i = 0; i < parents->size(); ++i) {
-      const json& q = (*parents)[i];
-      std::string where = what + ": predicate.parents[" + std::to_string(i) + "]";
-      if (!q.is_object() || !q.contains("digest") || !q["digest"].is_object())
-        return corruption(where + ": missing digest");
-      Edge e;
-      e.child = event.subject_sha256;
-      e.parent = string_field(q["digest"], "sha256");
-      e.parent_weights = string_field(q["digest"], ledger::k_weights_digest_name);
-      if (e.parent.empty() && e.parent_weights.empty())
-        return corruption(where + ".digest: neither sha256 nor " +
-                          std::string(ledger::k_weights_digest_name));
-      e.parent_name = string_field(q, "name");
-      e.relation = string_field(q, "relation");
-      e.weight = decimal_field(q, "weight");
-      if (auto b = q.find("block_weights"); b != q.end() && b->is_array())
-        for (const auto& v : *b) {
-          json holder = {{"v", v}};
-          if (auto d = decimal_field(holder, "v")) e.block_weights.push_back(*d);
-        }
-      e.method = string_field(p, "method");
-      e.basis = string_field(p, "basis");
-      e.from = from;
-      if (!e.parent.empty()) touch(e.parent, e.parent_name, from);  // else resolved in finalize()
-      m_edges.emplace(e.child, std::move(e));
-    }
-  } else if (event.kind == "claim") {
-    ClaimFact c;
-    c.subject = event.subject_sha256;
-    c.contains_nai = string_field(p, "contains_nai");
-    c.basis = string_field(p, "basis");
-    if (auto ev = p.find("evidence"); ev != p.end() && ev->is_array())
-      for (const auto& item : *ev)
-        if (item.is_object())
-          c.evidence.push_back(string_field(item, "kind") + ": " + string_field(item, "value"));
-    c.from = from;
-    m_artifacts[event.subject_sha256].claims.push_back(std::move(c));
-  } else if (event.kind == "fingerprint") {
-    if (event.trusted) m_artifacts[event.subject_sha256].has_fingerprint = true;
-  } else if (event.kind == "revocation") {
-    std::string target = string_field(p, "event");
-    if (target.empty()) return corruption(what + ": predicate.event is missing");
-    m_revocations.push_back({from, target});
-  } else {
+  const auto kind = ledger::predicate_from_name(event.kind);
+  if (!kind || *kind == ledger::PredicateKind::k_key)
     return corruption(what + ": unknown predicate kind '" + event.kind + "'");
+  switch (*kind) {
+    case ledger::PredicateKind::k_model: {
+      PD_ASSIGN_OR_RETURN(auto p, ledger::decode_model(event.predicate, what));
+      ModelFact m;
+      m.title = std::move(p.title);
+      m.file_name = std::move(p.file_name);
+      m.published = std::move(p.published);
+      m.license = std::move(p.license);
+      m.source = std::move(p.source);
+      m.civitai_model = std::move(p.civitai_model);
+      m.civitai_version = std::move(p.civitai_version);
+      m.hf_repo = std::move(p.hf_repo);
+      if (!p.role.empty()) {
+        auto r = role_from_name(p.role);
+        if (!r) return corruption(what + ": predicate.role '" + p.role + "' is unknown");
+        m.role = *r;
+        m.role_trusted = event.reference_trusted;
+      }
+      m.hashes = std::move(p.hashes);
+      m.from = from;
+      add_name(artifact.names, m.title);
+      add_name(artifact.names, m.file_name);
+      for (const auto* n : {&m.title, &m.file_name})
+        if (!n->empty()) artifact.named.push_back({*n, from});
+      artifact.models.push_back(std::move(m));
+      break;
+    }
+    case ledger::PredicateKind::k_lineage: {
+      PD_ASSIGN_OR_RETURN(auto p, ledger::decode_lineage(event.predicate, what));
+      for (auto& q : p.parents) {
+        Edge e;
+        e.child = event.subject_sha256;
+        e.parent = std::move(q.sha256);
+        e.parent_weights = std::move(q.weights);
+        e.parent_name = std::move(q.name);
+        e.relation = std::move(q.relation);
+        e.weight = q.weight;
+        e.block_weights = std::move(q.block_weights);
+        e.method = p.method;
+        e.basis = p.basis;
+        e.from = from;
+        if (!e.parent.empty()) touch(e.parent, e.parent_name, from);  // else resolved in finalize()
+        m_edges.emplace(e.child, std::move(e));
+      }
+      break;
+    }
+    case ledger::PredicateKind::k_claim: {
+      PD_ASSIGN_OR_RETURN(auto p, ledger::decode_claim(event.predicate, what));
+      ClaimFact c;
+      c.subject = event.subject_sha256;
+      c.contains_nai = std::move(p.contains_nai);
+      c.basis = std::move(p.basis);
+      for (const auto& [kind_name, value] : p.evidence)
+        c.evidence.push_back(kind_name + ": " + value);
+      c.from = from;
+      m_artifacts[event.subject_sha256].claims.push_back(std::move(c));
+      break;
+    }
+    case ledger::PredicateKind::k_fingerprint:
+      // Only whether a trusted fingerprint exists; its data is read where it is used.
+      if (event.trusted) m_artifacts[event.subject_sha256].has_fingerprint = true;
+      break;
+    case ledger::PredicateKind::k_revocation: {
+      PD_ASSIGN_OR_RETURN(auto p, ledger::decode_revocation(event.predicate, what));
+      m_revocations.push_back({from, std::move(p.event)});
+      break;
+    }
+    case ledger::PredicateKind::k_key: break;  // refused above
   }
   return {};
 }

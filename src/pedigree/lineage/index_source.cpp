@@ -6,6 +6,7 @@
 
 #include "pedigree/crypto/base64.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/ledger/predicates.hpp"
 #include "pedigree/util/hex.hpp"
 #include "pedigree/util/text.hpp"
 
@@ -45,7 +46,8 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
       in.subject_name = n->get<std::string>();
   if (auto p = statement.find("predicate"); p != statement.end()) in.predicate = *p;
   in.revoked = row.status == "revoked";
-  if (in.kind == "model") {
+  const auto kind = ledger::predicate_from_name(in.kind);
+  if (kind == ledger::PredicateKind::k_model) {
     PD_ASSIGN_OR_RETURN(in.reference_trusted, reference_trusted(row.signer));
   }
   // Revoked because its key retired itself (index/key_lifecycle.hpp): say so.
@@ -53,20 +55,19 @@ Result<void> IndexSource::add_row(FactBase& facts, const index::EventRow& row,
   // A predicate the engine cannot use is skipped: the verified event stays
   // visible through `verify`.
   if (!facts.add_event(in)) return {};
-  if (!parents || in.kind != "lineage") return {};
+  if (!parents || kind != ledger::PredicateKind::k_lineage) return {};
   // A lineage event revoked later (by a revocation among the subject's
   // events) still counts as trusted here: walking it early costs budget, never a verdict.
   auto& out = row.trusted ? parents->trusted : parents->untrusted;
-  for (const auto& q : in.predicate.value("parents", nlohmann::json::array())) {
-    if (!q.is_object() || !q.contains("digest") || !q["digest"].is_object()) continue;
-    const auto& digest = q["digest"];
-    if (auto d = digest.find("sha256"); d != digest.end() && d->is_string()) {
-      out.push_back(d->get<std::string>());
-    } else if (auto w = digest.find(std::string(ledger::k_weights_digest_name));
-               w != digest.end() && w->is_string()) {
+  // add_event decoded it already: a predicate it accepted decodes again.
+  PD_ASSIGN_OR_RETURN(auto lineage, ledger::decode_lineage(in.predicate, "event " + row.id));
+  for (const auto& parent : lineage.parents) {
+    if (!parent.sha256.empty()) {
+      out.push_back(parent.sha256);
+    } else {
       // Named by weights hash only: load every artifact carrying that hash, so
       // FactBase::finalize can resolve the parent among them.
-      PD_ASSIGN_OR_RETURN(auto carriers, artifacts_with_hash("weights", w->get<std::string>()));
+      PD_ASSIGN_OR_RETURN(auto carriers, artifacts_with_hash("weights", parent.weights));
       out.insert(out.end(), carriers.begin(), carriers.end());
     }
   }
