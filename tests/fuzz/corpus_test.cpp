@@ -97,6 +97,10 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
     if (name == "identifier") return hash::classify_identifier(text).has_value();
     if (name == "civitai") return hints::parse_civitai_version(text, "seed").has_value();
     if (name == "hf_card") return hints::parse_hf_model_card(text, "seed").has_value();
+    if (name == "a1111_cache") {
+      auto cache = folder::A1111Cache::parse(text, "/install", "seed");
+      return cache.has_value() && cache->size() > 0;
+    }
     if (name == "image_text")
       return !pictures::parse_a1111_parameters(text).model_hash.empty() ||
              (pictures::comfyui_checkpoints(text, "seed").has_value() &&
