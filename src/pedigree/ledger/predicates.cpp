@@ -23,6 +23,15 @@ Result<void> require_object(const json& predicate, std::string_view what) {
   return {};
 }
 
+// A text field the predicate cannot do without (in an object body).
+Result<std::string> required_text(const json& p, std::string_view field, std::string_view what) {
+  PD_TRY(require_object(p, what));
+  std::string value = text_field(p, field);
+  if (value.empty())
+    return corruption(std::string(what) + ": predicate." + std::string(field) + " is missing");
+  return value;
+}
+
 Result<LineageParent> decode_parent(const json& q, const std::string& where) {
   if (!q.is_object()) return corruption(where + ": not an object");
   auto digest = q.find("digest");
@@ -112,19 +121,13 @@ Result<ClaimPredicate> decode_claim(const json& p, std::string_view what) {
 }
 
 Result<FingerprintPredicate> decode_fingerprint(const json& p, std::string_view what) {
-  PD_TRY(require_object(p, what));
-  FingerprintPredicate f;
-  f.spec = text_field(p, "spec");
-  if (f.spec.empty()) return corruption(std::string(what) + ": predicate.spec is missing");
-  return f;
+  PD_ASSIGN_OR_RETURN(auto spec, required_text(p, "spec", what));
+  return FingerprintPredicate{std::move(spec)};
 }
 
 Result<RevocationPredicate> decode_revocation(const json& p, std::string_view what) {
-  PD_TRY(require_object(p, what));
-  RevocationPredicate r;
-  r.event = text_field(p, "event");
-  if (r.event.empty()) return corruption(std::string(what) + ": predicate.event is missing");
-  return r;
+  PD_ASSIGN_OR_RETURN(auto event, required_text(p, "event", what));
+  return RevocationPredicate{std::move(event)};
 }
 
 }  // namespace pedigree::ledger
