@@ -84,6 +84,8 @@ Result<AirUrn> parse_air(std::string_view text) {
   for (auto* f : {&air.ecosystem, &air.type})  // "*": not given (canonical() of a site URL)
     if (*f == "*") f->clear();
   if (air.id == "*" && !air.version.empty()) air.id = "?";  // a model-version id alone
+  // "?" stands for "any model" and only makes sense beside a version.
+  if (air.id == "?" && air.version.empty()) return bad("a model id of '?' or '*' needs a version");
   for (const auto* f : {&air.source, &air.id})
     if (!all_field_chars(*f) && *f != "?") return bad("empty or malformed field");
   for (const auto* f : {&air.ecosystem, &air.type})
