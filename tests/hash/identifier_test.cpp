@@ -56,7 +56,7 @@ TEST(Identifier, CivitaiAirAndUrlsAreAirs) {
   EXPECT_EQ(version_only.air.id, "?");
   EXPECT_EQ(version_only.normalized, "urn:air:*:lora:civitai:*@87153");
   EXPECT_FALSE(classify_identifier("urn:air:sd1:lora:civitai:*"));  // no model, no version
-  EXPECT_FALSE(classify_identifier("urn:air:::civitai:?"));  // "?" too (a fuzz finding)
+  EXPECT_FALSE(classify_identifier("urn:air:::civitai:?"));         // "?" too (a fuzz finding)
   EXPECT_EQ(ok("urn:air:::civitai:?@5").normalized, "urn:air:*:*:civitai:*@5");
   for (std::string_view bad : {"urn:air:sd1:checkpoint", "urn:air:sd1:checkpoint::1@2",
                                "urn:air:sd1:checkpoint:civitai:1@"})
