@@ -1,0 +1,101 @@
+// Undoing function-preserving edits before the sketch (issue 18).
+//
+// SD1.x keeps its function when the hidden units of a layer are re-ordered
+// consistently, or rescaled where a normalization or a product undoes the
+// scale. The share estimate is linear in the weights, so such an edit of a
+// merge hides it. Here each unit of such a group gets a small signature (a
+// sparse random projection of every weight slice the unit owns, one part per
+// slice, each part normalized so that a scale does not change it) and a
+// magnitude (what a scale changes). A target's units are matched to a base's
+// by signature, and the target is sketched again in the base's frame:
+// moved back to the base's order, scales undone.
+//
+// Groups handled:
+//  - GEGLU feed-forward hidden units (`ff.net.0.proj` value and gate rows,
+//    `ff.net.2` columns): any permutation, and a positive scale of the value
+//    row undone by the inverse scale of the `ff.net.2` column.
+//  - ResBlock inner channels (`in_layers.2` conv1 rows, `emb_layers.1` rows,
+//    `out_layers.0` GroupNorm parameters, `out_layers.3` conv2 input
+//    channels): any permutation, and a positive scale of conv1 and the
+//    embedding rows, which the GroupNorm after them undoes.
+// Not handled (such targets keep an alignment reason): attention heads and
+// the dimensions inside them, the residual stream's own channel order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/formats/tensor.hpp"
+#include "pedigree/util/bytes.hpp"
+#include "pedigree/util/error.hpp"
+
+namespace pedigree::fingerprint {
+
+enum class UnitGroupKind : std::uint8_t { k_geglu = 1, k_resblock = 2 };
+
+// Dimensions of one part of a unit's signature (one weight slice it owns).
+inline constexpr std::uint32_t k_unit_part_dims = 16;
+
+struct UnitGroup {
+  UnitGroupKind kind = UnitGroupKind::k_geglu;
+  std::string prefix;  // canonical, e.g. "model.diffusion_model.middle_block.1.transformer_blocks.0.ff."
+  std::uint32_t units = 0;
+  std::uint32_t parts = 0;  // signature parts per unit (slices found in the file)
+  // units x parts x k_unit_part_dims, int8 of each part's unit vector times 127.
+  std::vector<std::int8_t> signature;
+  // Per unit: GEGLU |value row| / |ff.net.2 column|; ResBlock |conv1 row|.
+  std::vector<float> magnitude;
+};
+
+// The unit signatures of one model.
+struct UnitSignatures {
+  std::vector<UnitGroup> groups;
+};
+
+// Reads the tensors of every group `checkpoint` holds (canonical names) and
+// signs their units. Errors: the readers' (IOError, Corruption); a group
+// whose tensors disagree on their unit count is left out, not an error.
+Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint);
+
+// The .units file (docs/formats/units-v1.md): magic, groups, SHA-256 trailer.
+std::string serialize_units(const UnitSignatures& signatures);
+// Bounds-checked: Corruption for a bad magic, trailer, count or size.
+Result<UnitSignatures> parse_units(ByteView bytes);
+
+// How a target's units map onto a base's, group by group.
+struct UnitGroupAlignment {
+  UnitGroupKind kind = UnitGroupKind::k_geglu;
+  std::string prefix;
+  std::vector<std::uint32_t> base_unit;  // target unit j is base unit base_unit[j]
+  std::vector<float> scale;  // target unit j's scaled slices are this times the base frame's
+  std::uint32_t moved = 0;     // units not in their base position
+  std::uint32_t rescaled = 0;  // units whose scale was undone
+  std::uint32_t ambiguous = 0;  // units without a clear match (left where they are)
+  float weakest_match = 1;      // lowest cosine of a matched unit
+};
+
+struct UnitAlignment {
+  std::vector<UnitGroupAlignment> groups;
+  std::uint64_t units = 0, moved = 0, rescaled = 0, ambiguous = 0;
+  std::uint32_t groups_missing = 0;  // base groups the target does not have (or sizes differ)
+  // Every unit matched clearly, one to one, and no group missing.
+  bool confident() const { return ambiguous == 0 && groups_missing == 0; }
+  // Nothing to undo.
+  bool identity() const { return moved == 0 && rescaled == 0; }
+  // One line: "moved 1,280 of 2,304 units, undid 48 scales; every unit matched clearly".
+  std::string describe() const;
+};
+
+// Matches `target`'s units to `base`'s, group by group (same prefix, kind,
+// unit and part counts).
+UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& target);
+
+// The fingerprint of `checkpoint` with `alignment` applied (every tensor read
+// again; the groups' tensors moved and rescaled into the base's frame).
+Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
+                                        const UnitAlignment& alignment,
+                                        const SketchParams& params = {});
+
+}  // namespace pedigree::fingerprint
