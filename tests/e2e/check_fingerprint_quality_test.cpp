@@ -17,6 +17,7 @@
 #include "e2e/model_files.hpp"
 #include "fingerprint/family.hpp"
 #include "pedigree/formats/tensor_data.hpp"
+#include "pedigree/lineage/reference_store.hpp"
 
 namespace pedigree {
 namespace {
@@ -197,6 +198,83 @@ TEST_F(CheckFingerprintQuality, ThirtyPercentMergeIsPresent) {
   auto r = check("merge30", merge(0.3));
   ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
   EXPECT_EQ(r.json["fingerprint"]["outcome"], "present");
+}
+
+// A merge with its GEGLU hidden units shuffled (value rows scaled by `value_scale`, ff.net.2's
+// columns by its inverse): the network computes the same function.
+Weights permute_geglu(const Family& family, Weights w, double value_scale, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto index_of = [&](const std::string& name) {
+    for (std::size_t t = 0; t < family.specs().size(); ++t)
+      if (family.specs()[t].name == name) return t;
+    ADD_FAILURE() << name;
+    return std::size_t(0);
+  };
+  const Weights original = w;
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    const auto& spec = family.specs()[t];
+    if (!spec.name.ends_with("ff.net.0.proj.weight")) continue;
+    const std::uint64_t hidden = spec.shape[0] / 2, in = spec.shape[1];
+    const std::size_t down = index_of(spec.name.substr(0, spec.name.size() - 17) + "net.2.weight");
+    const std::uint64_t out = family.specs()[down].shape[0];
+    std::vector<std::uint64_t> perm(hidden);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (std::uint64_t j = 0; j < hidden; ++j) {
+      for (std::uint64_t c = 0; c < in; ++c) {
+        w[t][j * in + c] = value_scale * original[t][perm[j] * in + c];
+        w[t][(hidden + j) * in + c] = original[t][(hidden + perm[j]) * in + c];
+      }
+      for (std::uint64_t r = 0; r < out; ++r)
+        w[down][r * hidden + j] = original[down][r * hidden + perm[j]] / value_scale;
+    }
+  }
+  return w;
+}
+
+// What `check` says of a re-aligned 30% merge: NAI, the share recovered.
+void expect_realigned_nai(const testing::CliRun& r) {
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  const auto& fp = r.json["fingerprint"];
+  ASSERT_TRUE(fp.is_object()) << r.out;
+  EXPECT_EQ(fp["outcome"], "present") << r.out;
+  EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.3, 0.03) << r.out;
+  const auto& realigned = fp["alignment"]["realigned"];
+  ASSERT_TRUE(realigned.is_object()) << r.out;
+  EXPECT_TRUE(realigned["confident"].get<bool>()) << realigned;
+  EXPECT_EQ(realigned["base"], "sd15") << realigned;  // the closest base
+  EXPECT_EQ(realigned["ambiguous"], 0) << realigned;
+}
+
+TEST_F(CheckFingerprintQuality, PermutedAndRescaledMergesAreRealignedAndReadNai) {
+  const Weights permuted = permute_geglu(m_family, merge(0.3), 1.0, 7);
+  auto r = check("permuted-realigned", permuted);
+  expect_realigned_nai(r);
+  EXPECT_GT(r.json["fingerprint"]["alignment"]["realigned"]["moved"].get<int>(), 7 * 64 / 2);
+
+  Weights rescaled = permute_geglu(m_family, merge(0.3), 3.0, 8);
+  for (std::size_t t = 0; t < rescaled.size(); ++t)
+    if (m_family.specs()[t].name.find("in_layers.2.") != std::string::npos)
+      for (double& v : rescaled[t]) v *= 4;
+  r = check("rescaled-realigned", rescaled);
+  expect_realigned_nai(r);
+  EXPECT_EQ(r.json["fingerprint"]["alignment"]["realigned"]["rescaled"].get<int>(), 7 * 64 + 7 * 48)
+      << r.out;
+}
+
+// Without the base's unit signatures (its file never checked here) nothing is re-aligned:
+// the edited merge stays `unknown` for alignment and the report says what is missing.
+TEST_F(CheckFingerprintQuality, WithoutTheBasesUnitSignaturesAnEditedMergeStaysUnknown) {
+  const auto store = lineage::ReferenceStore::dir_for_ledger(m_world.ledger_dir());
+  std::size_t removed = 0;
+  for (const auto& e : fs::directory_iterator(store))
+    if (e.path().extension() == ".units") removed += fs::remove(e.path());
+  ASSERT_GT(removed, 0u) << "checking the base file stored its unit signatures";
+  auto r = check("permuted-no-units", permute_geglu(m_family, merge(0.3), 1.0, 9));
+  expect_not_clean(r, "alignment");
+  EXPECT_EQ(r.json["fingerprint"]["outcome"], "inconclusive") << r.out;
+  EXPECT_TRUE(r.json["fingerprint"]["alignment"]["realigned"].is_null()) << r.out;
+  EXPECT_NE(r.out.find("unit signatures"), std::string::npos) << r.out;
 }
 
 TEST_F(CheckFingerprintQuality, GegluHiddenUnitPermutationIsNotClean) {

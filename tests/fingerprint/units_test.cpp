@@ -81,7 +81,8 @@ Weights evade(const UnitsWorld& w, Weights merge, std::uint64_t seed) {
         up[j * in + c] = 3 * merge[t][perm[j] * in + c];
         up[(hidden + j) * in + c] = merge[t][(hidden + perm[j]) * in + c];
       }
-      for (std::uint64_t r = 0; r < out; ++r) down_w[r * hidden + j] = merge[down][r * hidden + perm[j]] / 3;
+      for (std::uint64_t r = 0; r < out; ++r)
+        down_w[r * hidden + j] = merge[down][r * hidden + perm[j]] / 3;
     }
     merge[t] = up;
     merge[down] = down_w;
@@ -95,17 +96,20 @@ TEST(Units, SignaturesRoundTripAndTamperingIsRefused) {
   // Seven GEGLU layers and seven ResBlocks in the family.
   ASSERT_EQ(sig.groups.size(), 14u);
   const std::string bytes = serialize_units(sig);
-  auto back = parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  auto back =
+      parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
   ASSERT_TRUE(back) << back.error().message();
   EXPECT_EQ(serialize_units(*back), bytes);
   for (std::size_t at : {std::size_t(0), std::size_t(20), bytes.size() / 2, bytes.size() - 1}) {
     std::string bad = bytes;
     bad[at] = static_cast<char>(bad[at] ^ 0x40);
-    EXPECT_FALSE(parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(bad.data()), bad.size())))
+    EXPECT_FALSE(
+        parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(bad.data()), bad.size())))
         << at;
   }
   const std::string cut = bytes.substr(0, bytes.size() - 7);
-  auto truncated = parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(cut.data()), cut.size()));
+  auto truncated =
+      parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(cut.data()), cut.size()));
   ASSERT_FALSE(truncated);
   EXPECT_EQ(truncated.error().code(), ErrorCode::k_corruption);
 }

@@ -1,8 +1,8 @@
 #include "pedigree/fingerprint/units.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -23,11 +23,11 @@ constexpr std::string_view k_unet = "model.diffusion_model.";
 struct Slice {
   std::size_t tensor = 0;  // index into the checkpoint
   bool column = false;
-  std::uint64_t row_offset = 0;           // rows: GEGLU gates start at `hidden`
-  std::uint64_t outer = 1, inner = 1;     // columns
-  std::uint64_t cols = 1;                 // rows: elements per row
-  bool scaled = false;  // carries the unit's scale (divided by it in the base frame)
-  bool inverse = false; // carries the inverse scale (multiplied by it)
+  std::uint64_t row_offset = 0;        // rows: GEGLU gates start at `hidden`
+  std::uint64_t outer = 1, inner = 1;  // columns
+  std::uint64_t cols = 1;              // rows: elements per row
+  bool scaled = false;                 // carries the unit's scale (divided by it in the base frame)
+  bool inverse = false;                // carries the inverse scale (multiplied by it)
 };
 
 // The slices of one group: parts (signature parts) and moved-only slices.
@@ -65,7 +65,8 @@ std::vector<GroupLayout> find_groups(const std::vector<formats::CanonicalTensor>
           down->shape[1] == 0)
         continue;
       const std::uint64_t hidden = down->shape[1], in = t.shape[1];
-      GroupLayout g{UnitGroupKind::k_geglu, prefix, static_cast<std::uint32_t>(hidden), {}, {}, 1, 2};
+      GroupLayout g{
+          UnitGroupKind::k_geglu, prefix, static_cast<std::uint32_t>(hidden), {}, {}, 1, 2};
       std::vector<Slice> gate{{at(t.name), false, hidden, 1, 1, in, false, false}};
       std::vector<Slice> value{{at(t.name), false, 0, 1, 1, in, true, false}};
       if (const auto* bias = find(prefix + "net.0.proj.bias");
@@ -79,22 +80,22 @@ std::vector<GroupLayout> find_groups(const std::vector<formats::CanonicalTensor>
     } else if (t.name.ends_with("in_layers.2.weight") && t.shape.size() >= 2 && t.shape[0] > 0) {
       const std::string prefix = t.name.substr(0, t.name.size() - 18);
       const std::uint64_t channels = t.shape[0];
-      GroupLayout g{UnitGroupKind::k_resblock, prefix, static_cast<std::uint32_t>(channels),
-                    {}, {}, 0, -1};
+      GroupLayout g{
+          UnitGroupKind::k_resblock, prefix, static_cast<std::uint32_t>(channels), {}, {}, 0, -1};
       std::vector<Slice> conv1{
           {at(t.name), false, 0, 1, 1, elements_of(t.shape) / channels, true, false}};
       for (const char* row : {"in_layers.2.bias", "emb_layers.1.weight", "emb_layers.1.bias"}) {
         const auto* r = find(prefix + row);
         if (r && !r->shape.empty() && r->shape[0] == channels)
-          conv1.push_back({at(r->name), false, 0, 1, 1, elements_of(r->shape) / channels, true,
-                           false});
+          conv1.push_back(
+              {at(r->name), false, 0, 1, 1, elements_of(r->shape) / channels, true, false});
       }
       g.parts.push_back(conv1);
       if (const auto* conv2 = find(prefix + "out_layers.3.weight");
           conv2 && conv2->shape.size() >= 2 && conv2->shape[1] == channels) {
-        g.parts.push_back({{at(conv2->name), true, 0, conv2->shape[0],
-                            elements_of(conv2->shape) / conv2->shape[0] / channels, 1, false,
-                            false}});
+        g.parts.push_back(
+            {{at(conv2->name), true, 0, conv2->shape[0],
+              elements_of(conv2->shape) / conv2->shape[0] / channels, 1, false, false}});
       }
       for (const char* norm : {"out_layers.0.weight", "out_layers.0.bias"}) {
         const auto* r = find(prefix + norm);
@@ -177,15 +178,17 @@ Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint) {
   std::map<std::size_t, std::vector<float>> cache;  // one group's tensors at a time
   for (const auto& layout : find_groups(names)) {
     cache.clear();
-    UnitGroup group{layout.kind, layout.prefix, layout.units,
-                    static_cast<std::uint32_t>(layout.parts.size()), {}, {}};
+    UnitGroup group{layout.kind,  layout.prefix,
+                    layout.units, static_cast<std::uint32_t>(layout.parts.size()),
+                    {},           {}};
     group.signature.assign(std::size_t(layout.units) * group.parts * k_unit_part_dims, 0);
     std::vector<std::vector<double>> part_norm2(layout.parts.size());
     bool fits = true;
     for (std::size_t p = 0; p < layout.parts.size() && fits; ++p) {
       std::vector<float> acc(std::size_t(layout.units) * k_unit_part_dims, 0.0f);
       part_norm2[p].assign(layout.units, 0.0);
-      const std::uint64_t seed = detail::mix64(0x756e697473ull + 16 * std::uint64_t(layout.kind) + p);
+      const std::uint64_t seed =
+          detail::mix64(0x756e697473ull + 16 * std::uint64_t(layout.kind) + p);
       std::uint64_t position = 0;
       for (const auto& s : layout.parts[p]) {
         auto it = cache.find(s.tensor);
@@ -197,19 +200,21 @@ Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint) {
           fits = false;
           break;
         }
-        position = accumulate_slice(s, it->second, layout.units, seed, position, acc,
-                                    part_norm2[p]);
+        position =
+            accumulate_slice(s, it->second, layout.units, seed, position, acc, part_norm2[p]);
       }
       for (std::uint32_t u = 0; u < layout.units && fits; ++u) {
         const float* v = acc.data() + std::size_t(u) * k_unit_part_dims;
         double n = 0;
         for (std::uint32_t d = 0; d < k_unit_part_dims; ++d) n += double(v[d]) * v[d];
         n = std::sqrt(n);
-        std::int8_t* q = group.signature.data() + (std::size_t(u) * group.parts + p) * k_unit_part_dims;
+        std::int8_t* q =
+            group.signature.data() + (std::size_t(u) * group.parts + p) * k_unit_part_dims;
         for (std::uint32_t d = 0; d < k_unit_part_dims; ++d)
-          q[d] = n > 0 && std::isfinite(n)
-                     ? static_cast<std::int8_t>(std::clamp(std::lround(v[d] / n * 127), -127l, 127l))
-                     : 0;
+          q[d] =
+              n > 0 && std::isfinite(n)
+                  ? static_cast<std::int8_t>(std::clamp(std::lround(v[d] / n * 127), -127l, 127l))
+                  : 0;
       }
     }
     if (!fits) continue;
@@ -226,7 +231,6 @@ Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint) {
   }
   return out;
 }
-
 
 // --- the .units file -------------------------------------------------------
 
@@ -281,7 +285,8 @@ Result<UnitSignatures> parse_units(ByteView bytes) {
   for (std::uint32_t i = 0; i < count; ++i) {
     UnitGroup g;
     PD_ASSIGN_OR_RETURN(auto kind, r.read_u8("group kind"));
-    if (kind != std::uint8_t(UnitGroupKind::k_geglu) && kind != std::uint8_t(UnitGroupKind::k_resblock))
+    if (kind != std::uint8_t(UnitGroupKind::k_geglu) &&
+        kind != std::uint8_t(UnitGroupKind::k_resblock))
       return corruption("unit signature file: unknown group kind " + std::to_string(kind) +
                         " at offset " + std::to_string(r.file_offset() - 1));
     g.kind = static_cast<UnitGroupKind>(kind);
@@ -321,9 +326,9 @@ Result<UnitSignatures> parse_units(ByteView bytes) {
 
 namespace {
 
-constexpr float k_same_unit = 0.8f;     // a unit in place: its own signature at least this close
-constexpr float k_min_match = 0.5f;     // a moved unit's best match
-constexpr float k_min_margin = 0.05f;   // over the second best
+constexpr float k_same_unit = 0.8f;    // a unit in place: its own signature at least this close
+constexpr float k_min_match = 0.5f;    // a moved unit's best match
+constexpr float k_min_margin = 0.05f;  // over the second best
 constexpr double k_geglu_scale_tolerance = 0.02;  // per unit
 constexpr double k_norm_scale_tolerance = 0.01;   // per GroupNorm group (median of its units)
 constexpr std::uint32_t k_groupnorm_groups = 32;  // SD1.x: GroupNorm32 everywhere
@@ -337,9 +342,12 @@ float unit_cosine(const std::int8_t* a, const std::int8_t* b, std::uint32_t dims
 
 UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
   const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
-  UnitGroupAlignment out{target.kind, target.prefix, std::vector<std::uint32_t>(n),
-                         std::vector<float>(n, 1.0f), 0, 0, 0, 1.0f};
-  auto sig = [&](const UnitGroup& g, std::uint32_t u) { return g.signature.data() + std::size_t(u) * dims; };
+  UnitGroupAlignment out{
+      target.kind, target.prefix, std::vector<std::uint32_t>(n), std::vector<float>(n, 1.0f), 0, 0,
+      0,           1.0f};
+  auto sig = [&](const UnitGroup& g, std::uint32_t u) {
+    return g.signature.data() + std::size_t(u) * dims;
+  };
   bool in_place = true;
   for (std::uint32_t j = 0; j < n && in_place; ++j)
     in_place = unit_cosine(sig(target, j), sig(base, j), dims, base.parts) >= k_same_unit;
@@ -420,7 +428,8 @@ UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
 
 std::string thousands(std::uint64_t v) {
   std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
@@ -493,7 +502,8 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
       std::vector<float> moved = data;
       for (const auto& [group, s] : it->second) {
         const auto units = static_cast<std::uint32_t>(group->base_unit.size());
-        if (!slice_fits(s, units, data.size())) return corruption("tensor '" + names[i].name + "' changed size while aligning");
+        if (!slice_fits(s, units, data.size()))
+          return corruption("tensor '" + names[i].name + "' changed size while aligning");
         for (std::uint32_t j = 0; j < units; ++j) {
           const std::uint32_t to = group->base_unit[j];
           const float f = s.scaled ? 1.0f / group->scale[j] : s.inverse ? group->scale[j] : 1.0f;
@@ -513,8 +523,9 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
       data = std::move(moved);
     }
     builder.begin_tensor(i);
-    builder.tensor_data(i, 0, ByteView(reinterpret_cast<const std::uint8_t*>(data.data()),
-                                       data.size() * sizeof(float)));
+    builder.tensor_data(
+        i, 0,
+        ByteView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size() * sizeof(float)));
     builder.end_tensor(i);
   }
   return builder.finish();

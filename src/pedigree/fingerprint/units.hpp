@@ -40,7 +40,8 @@ inline constexpr std::uint32_t k_unit_part_dims = 16;
 
 struct UnitGroup {
   UnitGroupKind kind = UnitGroupKind::k_geglu;
-  std::string prefix;  // canonical, e.g. "model.diffusion_model.middle_block.1.transformer_blocks.0.ff."
+  std::string
+      prefix;  // canonical, e.g. "model.diffusion_model.middle_block.1.transformer_blocks.0.ff."
   std::uint32_t units = 0;
   std::uint32_t parts = 0;  // signature parts per unit (slices found in the file)
   // units x parts x k_unit_part_dims, int8 of each part's unit vector times 127.
@@ -69,9 +70,9 @@ struct UnitGroupAlignment {
   UnitGroupKind kind = UnitGroupKind::k_geglu;
   std::string prefix;
   std::vector<std::uint32_t> base_unit;  // target unit j is base unit base_unit[j]
-  std::vector<float> scale;  // target unit j's scaled slices are this times the base frame's
-  std::uint32_t moved = 0;     // units not in their base position
-  std::uint32_t rescaled = 0;  // units whose scale was undone
+  std::vector<float> scale;     // target unit j's scaled slices are this times the base frame's
+  std::uint32_t moved = 0;      // units not in their base position
+  std::uint32_t rescaled = 0;   // units whose scale was undone
   std::uint32_t ambiguous = 0;  // units without a clear match (left where they are)
   float weakest_match = 1;      // lowest cosine of a matched unit
 };

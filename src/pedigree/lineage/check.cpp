@@ -14,6 +14,7 @@
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
+#include "pedigree/lineage/realign.hpp"
 #include "pedigree/lineage/upload_scan.hpp"
 #include "pedigree/lineage/vae_evidence.hpp"
 #include "pedigree/util/file.hpp"
@@ -247,6 +248,10 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
   for (auto& ref : refs) {
     if (std::find(same.begin(), same.end(), ref.sha256) == same.end()) continue;
     const std::string who = ref.name + " (" + std::string(role_name(ref.role)) + ")";
+    if (!scanned.file.empty())
+      if (auto note = bootstrap_unit_signatures(scanned.file, ref, options.references);
+          !note.empty())
+        report.notes.push_back(note);
     if (ref.fingerprint) {
       bool same_fp = same_fingerprint(*ref.fingerprint, *scanned.sketch);
       report.notes.push_back("this file is the reference " + who + "; its fingerprint " +
@@ -278,6 +283,7 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
 std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
                                                         const std::vector<std::string>& same,
                                                         const std::vector<ReferenceModel>& refs,
+                                                        const ReferenceStore& references,
                                                         CheckReport& report) {
   if (!scanned.sketch) {
     if (!scanned.sketch_error.empty())
@@ -287,6 +293,8 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
   for (const auto& ref : refs)
     if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return {};  // identity
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
+  if (!scanned.file.empty())
+    evidence = realign_evidence(scanned.file, std::move(evidence), refs, references);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
   VaeEvidence vae = estimate_nai_vae_share(*scanned.sketch, refs);
@@ -353,7 +361,7 @@ Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
   if (scanned.sketch || !scanned.sketch_error.empty()) {
     PD_ASSIGN_OR_RETURN(refs, source.reference_models());
     bootstrap_references(scanned, same, refs, options, report);
-    used = fingerprint_evidence(scanned, same, refs, report);
+    used = fingerprint_evidence(scanned, same, refs, options.references, report);
     PD_TRY(check_published_fingerprint(source, scanned, refs, report));
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));
@@ -418,6 +426,7 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
     d.matches = !d.computed.empty() && value == d.computed;
   }
   result.declared_hashes = std::move(declared);
+  result.file = path;
   return result;
 }
 

@@ -91,6 +91,9 @@ struct CheckOptions {
 // forgeable) and, once wired in, its fingerprint estimate.
 struct FileScanResult {
   TargetIdentity identity;
+  // The file that was read, when it was a file on this machine (empty for an
+  // upload's stream): what re-alignment reads again (lineage/realign.hpp).
+  std::filesystem::path file;
   std::optional<fingerprint::Fingerprint> sketch;  // the file's own fingerprint (k_build)
   std::string sketch_error;                        // why there is none although it was asked for
   std::optional<FingerprintResult> fingerprint;

@@ -34,4 +34,33 @@ Result<std::filesystem::path> ReferenceStore::save(std::string_view sha256,
   return path;
 }
 
+std::filesystem::path ReferenceStore::units_path_for(std::string_view sha256) const {
+  return m_dir / (std::string(sha256) + ".units");
+}
+
+std::optional<fingerprint::UnitSignatures> ReferenceStore::load_units(
+    std::string_view sha256) const {
+  if (!enabled()) return std::nullopt;
+  std::error_code ec;
+  const auto path = units_path_for(sha256);
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  auto bytes = read_file(path);
+  if (!bytes) return std::nullopt;
+  auto units = fingerprint::parse_units(
+      ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+  if (!units) return std::nullopt;
+  return std::move(*units);
+}
+
+Result<std::filesystem::path> ReferenceStore::save_units(
+    std::string_view sha256, const fingerprint::UnitSignatures& units) const {
+  if (!enabled()) return std::filesystem::path();
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir, ec);
+  if (ec) return io_error(m_dir.string() + ": cannot create: " + ec.message());
+  const auto path = units_path_for(sha256);
+  PD_TRY(write_file_atomic(path, fingerprint::serialize_units(units)));
+  return path;
+}
+
 }  // namespace pedigree::lineage

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/fingerprint/units.hpp"
 #include "pedigree/util/error.hpp"
 
 namespace pedigree::lineage {
@@ -37,6 +38,14 @@ public:
   // Stores `fp` as the fingerprint of `sha256` (atomic replace). IOError on failure.
   Result<std::filesystem::path> save(std::string_view sha256,
                                      const fingerprint::Fingerprint& fp) const;
+
+  // A base reference's unit signatures (fingerprint/units.hpp), which re-align
+  // targets whose units were re-ordered or rescaled: <sha256>.units beside the
+  // .fp; nullopt when absent or unreadable. Saved like the fingerprint.
+  std::filesystem::path units_path_for(std::string_view sha256) const;
+  std::optional<fingerprint::UnitSignatures> load_units(std::string_view sha256) const;
+  Result<std::filesystem::path> save_units(std::string_view sha256,
+                                           const fingerprint::UnitSignatures& units) const;
 
 private:
   std::filesystem::path m_dir;

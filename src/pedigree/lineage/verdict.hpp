@@ -86,6 +86,15 @@ struct FingerprintConfiguration {
   double block_threshold = 0;
 };
 
+// The target sketched again in a base's frame after its hidden units were
+// matched to the base's (fingerprint/units.hpp): re-ordered, rescaled.
+struct UnitRealignment {
+  std::string base;        // display name of the base whose unit signatures were used
+  bool confident = false;  // every unit matched clearly: the estimate below is the aligned one
+  std::uint64_t units = 0, moved = 0, rescaled = 0, ambiguous = 0;
+  std::string summary;  // UnitAlignment::describe()
+};
+
 struct FingerprintResult {
   ShareEstimate share;
   bool nai_detected = false;  // the estimator's calibrated decision (== outcome present)
@@ -99,6 +108,7 @@ struct FingerprintResult {
   double fit_r2 = 0;           // parameter-weighted R^2 of the per-block fits
   double detection_limit = 0;  // the share "absent" rules out (fraction of the UNet)
   FingerprintConfiguration configuration;
+  std::optional<UnitRealignment> realigned{};  // when a re-alignment was tried
 };
 
 // The leaked NAI VAE's share in the target's VAE, from fingerprints

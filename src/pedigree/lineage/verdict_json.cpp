@@ -12,6 +12,13 @@ json share_json(const std::optional<ShareEstimate>& s) {
   return {{"estimate", s->estimate}, {"low", s->low}, {"high", s->high}};
 }
 
+json realigned_json(const std::optional<UnitRealignment>& r) {
+  if (!r) return nullptr;
+  return {{"base", r->base},      {"confident", r->confident}, {"units", r->units},
+          {"moved", r->moved},    {"rescaled", r->rescaled},   {"ambiguous", r->ambiguous},
+          {"summary", r->summary}};
+}
+
 json fingerprint_json(const std::optional<FingerprintResult>& f) {
   if (!f) return nullptr;
   json reasons = json::array();
@@ -37,7 +44,8 @@ json fingerprint_json(const std::optional<FingerprintResult>& f) {
           {"alignment",
            {{"max_block_delta", f->max_block_delta},
             {"block", f->max_block.empty() ? json() : json(f->max_block)},
-            {"base", f->aligned_base.empty() ? json() : json(f->aligned_base)}}},
+            {"base", f->aligned_base.empty() ? json() : json(f->aligned_base)},
+            {"realigned", realigned_json(f->realigned)}}},
           {"fit", {{"r2", f->fit_r2}}}};
 }
 

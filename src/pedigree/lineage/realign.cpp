@@ -1,0 +1,90 @@
+#include "pedigree/lineage/realign.hpp"
+
+#include <algorithm>
+
+#include "pedigree/fingerprint/units.hpp"
+#include "pedigree/formats/checkpoint.hpp"
+
+namespace pedigree::lineage {
+namespace {
+
+bool inconclusive_for_alignment(const FingerprintResult& r) {
+  return r.outcome == FingerprintOutcome::k_inconclusive &&
+         std::any_of(r.reasons.begin(), r.reasons.end(),
+                     [](const FingerprintReason& reason) { return reason.code == "alignment"; });
+}
+
+const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const std::string& name) {
+  for (const auto& r : refs)
+    if (r.role == Role::k_base && r.name == name) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string bootstrap_unit_signatures(const std::filesystem::path& file, const ReferenceModel& base,
+                                      const ReferenceStore& store) {
+  if (!store.enabled() || base.role != Role::k_base || store.load_units(base.sha256)) return "";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return "";
+  auto checkpoint = formats::open_checkpoint(file);
+  if (!checkpoint) return "";
+  auto units = fingerprint::unit_signatures(*checkpoint);
+  if (!units) return "could not sign the units of " + base.name + ": " + units.error().message();
+  if (units->groups.empty()) return "";
+  auto saved = store.save_units(base.sha256, *units);
+  if (!saved)
+    return "could not store the unit signatures of " + base.name + ": " + saved.error().message();
+  return "this file is the base " + base.name + ": the signatures of its " +
+         std::to_string(units->groups.size()) + " unit groups are stored in " + saved->string() +
+         " (later checks re-align merges whose hidden units were re-ordered or rescaled)";
+}
+
+FingerprintEvidence realign_evidence(const std::filesystem::path& file,
+                                     FingerprintEvidence evidence,
+                                     const std::vector<ReferenceModel>& references,
+                                     const ReferenceStore& store) {
+  if (!evidence.result || !inconclusive_for_alignment(*evidence.result)) return evidence;
+  FingerprintResult& first = *evidence.result;
+  const ReferenceModel* base = base_named(references, first.aligned_base);
+  if (!base) return evidence;
+  auto base_units = store.load_units(base->sha256);
+  if (!base_units) {
+    evidence.note += "; re-aligning its units needs the unit signatures of " + base->name +
+                     ", stored when that file is checked once (`pedigree check FILE`)";
+    return evidence;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return evidence;
+  auto checkpoint = formats::open_checkpoint(file);
+  if (!checkpoint) return evidence;
+  auto target_units = fingerprint::unit_signatures(*checkpoint);
+  if (!target_units) {
+    evidence.note += "; its units could not be signed: " + target_units.error().message();
+    return evidence;
+  }
+  const auto alignment = fingerprint::align_units(*base_units, *target_units);
+  UnitRealignment info{base->name,          alignment.confident(), alignment.units,
+                       alignment.moved,     alignment.rescaled,    alignment.ambiguous,
+                       alignment.describe()};
+  if (alignment.identity() || !alignment.confident()) {
+    first.realigned = info;
+    evidence.note +=
+        "; re-alignment with " + base->name + ": " + info.summary +
+        (alignment.identity() ? " (nothing to undo)" : " (not used: not every unit matched)");
+    return evidence;
+  }
+  auto aligned = fingerprint::aligned_fingerprint(*checkpoint, alignment);
+  if (!aligned) {
+    evidence.note += "; the re-aligned sketch failed: " + aligned.error().message();
+    return evidence;
+  }
+  FingerprintEvidence again = estimate_nai_share(*aligned, references);
+  if (!again.result) return evidence;
+  again.result->realigned = info;
+  again.vae = std::move(evidence.vae);
+  again.note = "re-aligned with " + base->name + " (" + info.summary + "); " + again.note;
+  return again;
+}
+
+}  // namespace pedigree::lineage
