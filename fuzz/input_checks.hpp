@@ -25,6 +25,7 @@
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/crypto/dsse.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/fingerprint/units.hpp"
 #include "pedigree/folder/a1111_cache.hpp"
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/identifier.hpp"
@@ -245,6 +246,36 @@ inline std::optional<std::string> check_fp(ByteView bytes) {
   return std::nullopt;
 }
 
+// A .units file (a base's unit signatures in the local reference store). As
+// for .fp files, the bytes get a correct SHA-256 trailer first; an accepted
+// file reads back to itself once re-serialized, and aligning it with itself
+// moves no unit that matched clearly.
+inline std::optional<std::string> check_units(ByteView bytes) {
+  std::vector<std::uint8_t> file(bytes.begin(), bytes.end());
+  if (file.size() >= 32 + 12) {
+    auto digest = crypto::sha256(ByteView(file.data(), file.size() - 32));
+    std::copy(digest.begin(), digest.end(), file.end() - 32);
+  }
+  auto units = fingerprint::parse_units(ByteView(file.data(), file.size()));
+  if (!units) return one_line("parse_units", units.error().message());
+  // Magnitudes that are not finite and >= 0 read as 0, so the first re-serialization may
+  // differ from the input; it must read back to itself.
+  const std::string again = fingerprint::serialize_units(*units);
+  auto reparsed = fingerprint::parse_units(
+      ByteView(reinterpret_cast<const std::uint8_t*>(again.data()), again.size()));
+  if (!reparsed)
+    return "a parsed .units file re-serializes unreadably: " + reparsed.error().message();
+  if (fingerprint::serialize_units(*reparsed) != again)
+    return "a .units file does not read back to itself";
+  std::size_t cells = 0;
+  for (const auto& g : units->groups) cells += g.signature.size();
+  if (cells <= (1u << 20)) {  // the all-pairs match is quadratic: bounded inputs only
+    auto self = fingerprint::align_units(*units, *units);
+    if (self.moved != 0 && self.ambiguous == 0) return "a unit moved when aligned with itself";
+  }
+  return std::nullopt;
+}
+
 // The bytes of a git tree object (without its "tree N\0" header).
 inline std::optional<std::string> check_tree(ByteView bytes) {
   std::vector<sync::RawTreeEntry> entries;
@@ -296,6 +327,7 @@ inline constexpr FuzzInput k_fuzz_inputs[] = {
     {"civitai", &check_civitai},
     {"hf_card", &check_hf_card},
     {"a1111_cache", &check_a1111_cache},
+    {"units", &check_units},
 };
 
 inline const FuzzInput* find_fuzz_input(std::string_view name) {

@@ -29,6 +29,7 @@ struct AttestOptions {
   std::string target;
   ledger::ModelDetails details;
   bool no_fingerprint = false;
+  bool units = false;  // attest fingerprint --units: the unit signatures too
   // lineage
   std::vector<std::string> parents, block_weights;
   std::string relation, method, basis = "author-statement", note;
@@ -133,6 +134,17 @@ private:
   std::vector<std::string> m_warnings;
 };
 
+// One units event per .units file of `path` (docs/formats/units-v1.md).
+Result<void> attest_units(Session& s, const std::string& path, const ledger::Subject& subject) {
+  PD_ASSIGN_OR_RETURN(auto files, examine::unit_signature_files(path));
+  if (files.empty()) s.warn(path + ": no unit group (GEGLU, ResBlock) to sign, no units event");
+  for (const auto& f : files) {
+    PD_ASSIGN_OR_RETURN(auto st, ledger::units_statement(subject, f));
+    PD_TRY(s.add(st));
+  }
+  return {};
+}
+
 Result<void> attest_model(Session& s, const AttestOptions& o) {
   PD_ASSIGN_OR_RETURN(
       auto file, s.read_model_file(o.target, o.no_fingerprint ? examine::FingerprintPass::k_skip
@@ -149,7 +161,10 @@ Result<void> attest_model(Session& s, const AttestOptions& o) {
                                .with_context("model event recorded, fingerprint not"));
   }
   PD_ASSIGN_OR_RETURN(auto fp, ledger::fingerprint_statement(model.subject, *file.fp_file));
-  return s.add(fp);
+  PD_TRY(s.add(fp));
+  // A base's unit signatures: what re-aligns merges whose units were re-ordered or rescaled.
+  if (o.details.role == "base") return attest_units(s, o.target, model.subject);
+  return {};
 }
 
 Result<void> attest_fingerprint(Session& s, const AttestOptions& o) {
@@ -158,9 +173,11 @@ Result<void> attest_fingerprint(Session& s, const AttestOptions& o) {
     return std::unexpected(
         file.fp_error.value_or(Error(ErrorCode::k_internal, o.target + ": no fingerprint")));
   }
-  PD_ASSIGN_OR_RETURN(auto fp,
-                      ledger::fingerprint_statement(ledger::subject_of(file.facts), *file.fp_file));
-  return s.add(fp);
+  const ledger::Subject subject = ledger::subject_of(file.facts);
+  PD_ASSIGN_OR_RETURN(auto fp, ledger::fingerprint_statement(subject, *file.fp_file));
+  PD_TRY(s.add(fp));
+  if (o.units) return attest_units(s, o.target, subject);
+  return {};
 }
 
 // Whether `tail` was meant as a number although it is no plain decimal
@@ -367,6 +384,9 @@ void setup_attest(CLI::App& app, int& exit_code) {
   auto* fp = form(attest, "fingerprint", "Record a model file's fingerprint alone", o,
                   attest_fingerprint, exit_code);
   fp->add_option("FILE", o->target, "checkpoint file")->required();
+  fp->add_flag("--units", o->units,
+               "also record its unit signatures (a base model: re-aligns merges whose units "
+               "were re-ordered or rescaled; `attest model --role base` does this itself)");
 
   auto* revoke =
       form(attest, "revoke", "Revoke one of your own events", o, attest_revoke, exit_code);

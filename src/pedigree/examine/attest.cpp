@@ -1,6 +1,8 @@
 #include "pedigree/examine/attest.hpp"
 
 #include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/fingerprint/units.hpp"
+#include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/formats/inspect.hpp"
 #include "pedigree/util/text.hpp"
 
@@ -43,6 +45,12 @@ Result<ModelFile> examine_model_file(const std::filesystem::path& path, hash::Ha
     out.fp_error = examined.why_not;
   }
   return out;
+}
+
+Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path) {
+  PD_ASSIGN_OR_RETURN(auto checkpoint, formats::open_checkpoint(path));
+  PD_ASSIGN_OR_RETURN(auto units, fingerprint::unit_signatures(checkpoint));
+  return fingerprint::serialize_units_split(units, std::size_t(1) << 20);
 }
 
 Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,

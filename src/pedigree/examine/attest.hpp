@@ -31,6 +31,12 @@ struct ModelFile {
 Result<ModelFile> examine_model_file(const std::filesystem::path& path, hash::HashCache* cache,
                                      FingerprintPass fingerprint);
 
+// The unit signatures of the checkpoint at `path` (fingerprint/units.hpp) as
+// .units files small enough for ledger events (~1 MiB each), for a base
+// reference's `attest`. Empty when the file has no unit group. Reads the
+// groups' tensors (a second read of those bytes after examine_model_file).
+Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path);
+
 // The lineage statement that the merge recipes in `path`'s metadata state
 // (basis "file-metadata"), plus one line per recipe parent that could not be
 // recorded (no full SHA-256 stated). NotFound when the metadata names no

@@ -266,6 +266,33 @@ std::string serialize_units(const UnitSignatures& signatures) {
   return out;
 }
 
+std::vector<std::string> serialize_units_split(const UnitSignatures& signatures,
+                                               std::size_t max_bytes) {
+  std::vector<std::string> out;
+  UnitSignatures chunk;
+  std::size_t size = 0;
+  for (const auto& g : signatures.groups) {
+    const std::size_t bytes = g.prefix.size() + g.signature.size() + 4 * g.magnitude.size() + 12;
+    if (!chunk.groups.empty() && size + bytes > max_bytes) {
+      out.push_back(serialize_units(chunk));
+      chunk.groups.clear();
+      size = 0;
+    }
+    chunk.groups.push_back(g);
+    size += bytes;
+  }
+  if (!chunk.groups.empty()) out.push_back(serialize_units(chunk));
+  return out;
+}
+
+void merge_units(UnitSignatures& into, UnitSignatures more) {
+  for (auto& g : more.groups) {
+    const bool known = std::any_of(into.groups.begin(), into.groups.end(),
+                                   [&](const UnitGroup& h) { return h.prefix == g.prefix; });
+    if (!known) into.groups.push_back(std::move(g));
+  }
+}
+
 Result<UnitSignatures> parse_units(ByteView bytes) {
   if (bytes.size() < k_units_magic.size() + 4 + k_units_trailer ||
       std::memcmp(bytes.data(), k_units_magic.data(), k_units_magic.size()) != 0)

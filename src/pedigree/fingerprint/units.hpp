@@ -64,6 +64,14 @@ Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint);
 std::string serialize_units(const UnitSignatures& signatures);
 // Bounds-checked: Corruption for a bad magic, trailer, count or size.
 Result<UnitSignatures> parse_units(ByteView bytes);
+// The groups split over several .units files of at most about `max_bytes`
+// each (a group larger than that gets a file of its own), for ledger events
+// of bounded size. Reading them all and merging their groups gives back the
+// whole (merge_units).
+std::vector<std::string> serialize_units_split(const UnitSignatures& signatures,
+                                               std::size_t max_bytes);
+// Adds `more`'s groups to `into`, skipping prefixes `into` already has.
+void merge_units(UnitSignatures& into, UnitSignatures more);
 
 // How a target's units map onto a base's, group by group.
 struct UnitGroupAlignment {

@@ -106,15 +106,28 @@ Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& de
   return checked(std::move(st));
 }
 
-Result<Statement> fingerprint_statement(const Subject& subject, std::string_view fp_file) {
+namespace {
+
+Result<Statement> data_statement(const Subject& subject, std::string_view spec,
+                                 std::string_view file) {
   Statement st;
   st.subject = subject;
   st.kind = PredicateKind::k_fingerprint;
-  st.predicate = {{"spec", k_fingerprint_spec},
+  st.predicate = {{"spec", spec},
                   {"encoding", "base64"},
-                  {"data", crypto::base64_encode(fp_file)},
-                  {"sha256", crypto::sha256_hex(fp_file)}};
+                  {"data", crypto::base64_encode(file)},
+                  {"sha256", crypto::sha256_hex(file)}};
   return checked(std::move(st));
+}
+
+}  // namespace
+
+Result<Statement> fingerprint_statement(const Subject& subject, std::string_view fp_file) {
+  return data_statement(subject, k_fingerprint_spec, fp_file);
+}
+
+Result<Statement> units_statement(const Subject& subject, std::string_view units_file) {
+  return data_statement(subject, k_units_spec, units_file);
 }
 
 Result<Statement> lineage_statement(const Subject& child, const std::vector<ParentRef>& parents,

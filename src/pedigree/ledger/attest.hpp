@@ -17,6 +17,10 @@ namespace pedigree::ledger {
 
 // The `spec` value of fingerprint predicates holding a spec v1 `.fp`.
 inline constexpr std::string_view k_fingerprint_spec = "pedigree-fingerprint-v2";
+// The `spec` of fingerprint predicates holding a base's unit signatures (a
+// `.units` file, docs/formats/units-v1.md; fingerprint/units.hpp), split over
+// several events when large: readers merge the groups of every such event.
+inline constexpr std::string_view k_units_spec = "pedigree-units-v1";
 
 // What a file is, by content: its hashes and (for checkpoints) architecture.
 struct FileFacts {
@@ -36,6 +40,10 @@ struct ModelDetails {
 // InvalidArgument naming the field when a detail is malformed (published must
 // be YYYY-MM-DD, YYYY-MM or YYYY; role base|nai-leak|nai-official|nai-vae|independent).
 Result<Statement> model_statement(const FileFacts& facts, const ModelDetails& details);
+
+// A fingerprint statement (spec k_units_spec) about `subject` holding one
+// `.units` file.
+Result<Statement> units_statement(const Subject& subject, std::string_view units_file);
 
 // A fingerprint statement about `subject` holding `fp_file`, a serialized
 // fingerprint (fingerprint::serialize, the bytes of a `.fp`), in base64.

@@ -283,7 +283,6 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
 std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
                                                         const std::vector<std::string>& same,
                                                         const std::vector<ReferenceModel>& refs,
-                                                        const ReferenceStore& references,
                                                         CheckReport& report) {
   if (!scanned.sketch) {
     if (!scanned.sketch_error.empty())
@@ -293,8 +292,7 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
   for (const auto& ref : refs)
     if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return {};  // identity
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
-  if (!scanned.file.empty())
-    evidence = realign_evidence(scanned.file, std::move(evidence), refs, references);
+  if (!scanned.file.empty()) evidence = realign_evidence(scanned.file, std::move(evidence), refs);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
   VaeEvidence vae = estimate_nai_vae_share(*scanned.sketch, refs);
@@ -361,7 +359,7 @@ Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
   if (scanned.sketch || !scanned.sketch_error.empty()) {
     PD_ASSIGN_OR_RETURN(refs, source.reference_models());
     bootstrap_references(scanned, same, refs, options, report);
-    used = fingerprint_evidence(scanned, same, refs, options.references, report);
+    used = fingerprint_evidence(scanned, same, refs, report);
     PD_TRY(check_published_fingerprint(source, scanned, refs, report));
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));

@@ -53,6 +53,8 @@ public:
   bool truncated() const { return m_truncated; }
 
 private:
+  // A base's unit signatures: trusted units events merged, else the local store.
+  Result<void> load_units(ReferenceModel& ref);
   // Parents named by the lineage events of one subject, by trust.
   struct LoadedParents {
     std::vector<std::string> trusted, untrusted;

@@ -24,7 +24,7 @@ const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const 
 
 std::string bootstrap_unit_signatures(const std::filesystem::path& file, const ReferenceModel& base,
                                       const ReferenceStore& store) {
-  if (!store.enabled() || base.role != Role::k_base || store.load_units(base.sha256)) return "";
+  if (!store.enabled() || base.role != Role::k_base || base.units) return "";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return "";
   auto checkpoint = formats::open_checkpoint(file);
@@ -42,16 +42,16 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file, const R
 
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                                      FingerprintEvidence evidence,
-                                     const std::vector<ReferenceModel>& references,
-                                     const ReferenceStore& store) {
+                                     const std::vector<ReferenceModel>& references) {
   if (!evidence.result || !inconclusive_for_alignment(*evidence.result)) return evidence;
   FingerprintResult& first = *evidence.result;
   const ReferenceModel* base = base_named(references, first.aligned_base);
   if (!base) return evidence;
-  auto base_units = store.load_units(base->sha256);
+  const auto& base_units = base->units;
   if (!base_units) {
     evidence.note += "; re-aligning its units needs the unit signatures of " + base->name +
-                     ", stored when that file is checked once (`pedigree check FILE`)";
+                     ": a units event (`pedigree attest fingerprint --units FILE` of the base "
+                     "file), or check that file once here (`pedigree check FILE`)";
     return evidence;
   }
   std::error_code ec;

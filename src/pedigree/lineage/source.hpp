@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pedigree/fingerprint/fingerprint.hpp"
+#include "pedigree/fingerprint/units.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/resolve.hpp"
 #include "pedigree/util/error.hpp"
@@ -28,6 +29,10 @@ struct ReferenceModel {
   std::string fingerprint_origin;  // "event <id>" or "local <path>", "" without fingerprint
   std::string role_event;          // the model event that gives the role (who defined it)
   std::string role_signer;         // its signer's keyid (trusted for references)
+  // A base's unit signatures (fingerprint/units.hpp): trusted units events, else the local
+  // reference store; what re-aligns targets whose units were re-ordered (lineage/realign.hpp).
+  std::optional<fingerprint::UnitSignatures> units{};
+  std::string units_origin{};  // "events <id>, ..." or "local <path>"
 };
 
 // A fingerprint the ledger holds for an artifact, from a trusted fingerprint event.
