@@ -58,7 +58,8 @@ struct UnitSignatures {
 // Reads the tensors of every group `checkpoint` holds (canonical names) and
 // signs their units. Errors: the readers' (IOError, Corruption); a group
 // whose tensors disagree on their unit count is left out, not an error.
-Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint);
+// Groups are signed on up to `threads` threads (0: the machine's, at most 4).
+Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint, unsigned threads = 0);
 
 // The .units file (docs/formats/units-v1.md): magic, groups, SHA-256 trailer.
 std::string serialize_units(const UnitSignatures& signatures);
@@ -98,13 +99,17 @@ struct UnitAlignment {
 };
 
 // Matches `target`'s units to `base`'s, group by group (same prefix, kind,
-// unit and part counts).
-UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& target);
+// unit and part counts), groups on up to `threads` threads (0: at most 4).
+UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& target,
+                          unsigned threads = 0);
 
-// The fingerprint of `checkpoint` with `alignment` applied (every tensor read
-// again; the groups' tensors moved and rescaled into the base's frame).
+// The fingerprint of `checkpoint` with `alignment` applied: the groups'
+// tensors read again, moved and rescaled into the base's frame and sketched
+// again (with `unaligned`'s sketch sizes, on up to `threads` threads); every
+// other tensor keeps its sketch from `unaligned`, the checkpoint's own
+// fingerprint. InvalidArgument when `unaligned` lacks a moved tensor.
 Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
                                         const UnitAlignment& alignment,
-                                        const SketchParams& params = {});
+                                        const Fingerprint& unaligned, unsigned threads = 0);
 
 }  // namespace pedigree::fingerprint

@@ -1,6 +1,7 @@
 #include "pedigree/formats/tensor_data.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -84,6 +85,17 @@ Out decode_one(DType dtype, const std::uint8_t* p) {
   return Out{0};
 }
 
+// Every F16 bit pattern's value.
+const std::array<float, 65536>& f16_values() {
+  static const auto table = [] {
+    std::array<float, 65536> t{};
+    for (std::uint32_t bits = 0; bits < t.size(); ++bits)
+      t[bits] = f16_to_float(static_cast<std::uint16_t>(bits));
+    return t;
+  }();
+  return table;
+}
+
 template <typename Out>
 Result<void> convert(DType dtype, ByteView elements, std::span<Out> out) {
   const std::size_t width = dtype_size(dtype);
@@ -94,6 +106,24 @@ Result<void> convert(DType dtype, ByteView elements, std::span<Out> out) {
                             " bytes");
   }
   const std::uint8_t* p = elements.data();
+  // The two dtypes of nearly every checkpoint, without the per-element switch (a fifth
+  // of a re-alignment pass went to it, measured with perf): F16 through a table of all
+  // 65,536 patterns (built once from f16_to_float, so exact), BF16 by its shift.
+  if (dtype == DType::k_f16) {
+    const auto& table = f16_values();
+    for (auto& value : out) {
+      value = static_cast<Out>(table[load_le16(p)]);
+      p += 2;
+    }
+    return {};
+  }
+  if (dtype == DType::k_bf16) {
+    for (auto& value : out) {
+      value = static_cast<Out>(bf16_to_float(load_le16(p)));
+      p += 2;
+    }
+    return {};
+  }
   for (auto& value : out) {
     value = decode_one<Out>(dtype, p);
     p += width;

@@ -292,7 +292,8 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
   for (const auto& ref : refs)
     if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return {};  // identity
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
-  if (!scanned.file.empty()) evidence = realign_evidence(scanned.file, std::move(evidence), refs);
+  if (!scanned.file.empty())
+    evidence = realign_evidence(scanned.file, *scanned.sketch, std::move(evidence), refs);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
   VaeEvidence vae = estimate_nai_vae_share(*scanned.sketch, refs);

@@ -41,6 +41,7 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file, const R
 }
 
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
+                                     const fingerprint::Fingerprint& unaligned,
                                      FingerprintEvidence evidence,
                                      const std::vector<ReferenceModel>& references) {
   if (!evidence.result || !inconclusive_for_alignment(*evidence.result)) return evidence;
@@ -74,7 +75,7 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
         (alignment.identity() ? " (nothing to undo)" : " (not used: not every unit matched)");
     return evidence;
   }
-  auto aligned = fingerprint::aligned_fingerprint(*checkpoint, alignment);
+  auto aligned = fingerprint::aligned_fingerprint(*checkpoint, alignment, unaligned);
   if (!aligned) {
     evidence.note += "; the re-aligned sketch failed: " + aligned.error().message();
     return evidence;

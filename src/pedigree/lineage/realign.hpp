@@ -29,9 +29,10 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file, const R
 
 // `evidence` for the model file `file`, re-aligned when it is inconclusive for
 // alignment and its base has unit signatures; else `evidence` itself
-// (with a note saying what was missing). The fingerprint of the re-aligned
-// file is estimated against the same references.
+// (with a note saying what was missing). `unaligned` is the file's own
+// fingerprint; the re-aligned one is estimated against the same references.
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
+                                     const fingerprint::Fingerprint& unaligned,
                                      FingerprintEvidence evidence,
                                      const std::vector<ReferenceModel>& references);
 

@@ -1,0 +1,268 @@
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "pedigree/fingerprint/builder.hpp"
+#include "pedigree/fingerprint/units.hpp"
+#include "pedigree/fingerprint/units_layout.hpp"
+
+namespace pedigree::fingerprint {
+
+// --- matching ----------------------------------------------------------------
+
+namespace {
+
+constexpr float k_same_unit = 0.8f;    // a unit in place: its own signature at least this close
+constexpr float k_min_match = 0.5f;    // a moved unit's best match
+constexpr float k_min_margin = 0.05f;  // over the second best
+constexpr double k_geglu_scale_tolerance = 0.02;  // per unit
+constexpr double k_norm_scale_tolerance = 0.01;   // per GroupNorm group (median of its units)
+constexpr std::uint32_t k_groupnorm_groups = 32;  // SD1.x: GroupNorm32 everywhere
+
+float unit_cosine(const std::int8_t* a, const std::int8_t* b, std::uint32_t dims,
+                  std::uint32_t parts) {
+  std::int32_t dot = 0;
+  for (std::uint32_t d = 0; d < dims; ++d) dot += std::int32_t(a[d]) * b[d];
+  return static_cast<float>(dot) / (127.0f * 127.0f * static_cast<float>(parts));
+}
+
+UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
+  const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
+  UnitGroupAlignment out{
+      target.kind, target.prefix, std::vector<std::uint32_t>(n), std::vector<float>(n, 1.0f), 0, 0,
+      0,           1.0f};
+  auto sig = [&](const UnitGroup& g, std::uint32_t u) {
+    return g.signature.data() + std::size_t(u) * dims;
+  };
+  bool in_place = true;
+  for (std::uint32_t j = 0; j < n && in_place; ++j)
+    in_place = unit_cosine(sig(target, j), sig(base, j), dims, base.parts) >= k_same_unit;
+  if (in_place) {
+    for (std::uint32_t j = 0; j < n; ++j) out.base_unit[j] = j;
+  } else {
+    std::vector<std::uint32_t> best(n);
+    std::vector<float> best_cos(n, -2), second(n, -2);
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const std::int8_t* t = sig(target, j);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const float c = unit_cosine(t, sig(base, i), dims, base.parts);
+        if (c > best_cos[j]) {
+          second[j] = best_cos[j];
+          best_cos[j] = c;
+          best[j] = i;
+        } else if (c > second[j]) {
+          second[j] = c;
+        }
+      }
+    }
+    std::vector<std::uint32_t> claims(n, 0);
+    for (std::uint32_t j = 0; j < n; ++j) ++claims[best[j]];
+    std::vector<bool> taken(n, false), placed(n, false);
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const bool clear = best_cos[j] >= k_min_match && best_cos[j] - second[j] >= k_min_margin &&
+                         claims[best[j]] == 1;
+      if (!clear) continue;
+      out.base_unit[j] = best[j];
+      taken[best[j]] = placed[j] = true;
+      out.weakest_match = std::min(out.weakest_match, best_cos[j]);
+    }
+    // Units without a clear match stay where they are when that place is free, else take the
+    // first free one: the result is a permutation, and they count against confidence.
+    std::uint32_t next_free = 0;
+    for (std::uint32_t j = 0; j < n; ++j) {
+      if (placed[j]) continue;
+      ++out.ambiguous;
+      std::uint32_t to = j;
+      if (taken[to]) {
+        while (taken[next_free]) ++next_free;
+        to = next_free;
+      }
+      out.base_unit[j] = to;
+      taken[to] = true;
+    }
+  }
+  for (std::uint32_t j = 0; j < n; ++j) out.moved += out.base_unit[j] != j;
+  // Scales: what the magnitudes say, where they differ from the base beyond what training does.
+  if (target.kind == UnitGroupKind::k_geglu) {
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
+      if (!(mb > 0) || !(mt > 0)) continue;
+      const double a = std::sqrt(mt / mb);  // |a v| / |w / a| = a^2 |v| / |w|
+      if (std::fabs(a - 1) > k_geglu_scale_tolerance) out.scale[j] = static_cast<float>(a);
+    }
+  } else {
+    const std::uint32_t groups = n % k_groupnorm_groups == 0 ? k_groupnorm_groups : 1;
+    const std::uint32_t per = n / groups;
+    std::vector<std::vector<double>> ratios(groups);
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
+      if (mb > 0 && mt > 0) ratios[out.base_unit[j] / per].push_back(mt / mb);
+    }
+    std::vector<float> group_scale(groups, 1.0f);
+    for (std::uint32_t g = 0; g < groups; ++g) {
+      auto& r = ratios[g];
+      if (r.empty()) continue;
+      std::nth_element(r.begin(), r.begin() + r.size() / 2, r.end());
+      const double s = r[r.size() / 2];
+      if (std::fabs(s - 1) > k_norm_scale_tolerance) group_scale[g] = static_cast<float>(s);
+    }
+    for (std::uint32_t j = 0; j < n; ++j) out.scale[j] = group_scale[out.base_unit[j] / per];
+  }
+  for (float s : out.scale) out.rescaled += s != 1.0f;
+  return out;
+}
+
+std::string thousands(std::uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+}  // namespace
+
+UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& target,
+                          unsigned threads) {
+  UnitAlignment out;
+  std::map<std::string_view, const UnitGroup*> by_prefix;
+  for (const auto& g : target.groups) by_prefix.emplace(g.prefix, &g);
+  std::vector<std::pair<const UnitGroup*, const UnitGroup*>> pairs;  // base, target
+  for (const auto& b : base.groups) {
+    auto it = by_prefix.find(b.prefix);
+    if (it == by_prefix.end() || it->second->kind != b.kind || it->second->units != b.units ||
+        it->second->parts != b.parts) {
+      ++out.groups_missing;
+      continue;
+    }
+    pairs.emplace_back(&b, it->second);
+  }
+  out.groups.resize(pairs.size());
+  (void)detail::parallel_for(pairs.size(), threads, [&](std::size_t i, unsigned) -> Result<void> {
+    out.groups[i] = align_group(*pairs[i].first, *pairs[i].second);
+    return {};
+  });
+  for (const auto& g : out.groups) {
+    out.units += g.base_unit.size();
+    out.moved += g.moved;
+    out.rescaled += g.rescaled;
+    out.ambiguous += g.ambiguous;
+  }
+  return out;
+}
+
+std::string UnitAlignment::describe() const {
+  std::string s = "moved " + thousands(moved) + " of " + thousands(units) + " units in " +
+                  thousands(groups.size()) + " groups back to the base's order, undid " +
+                  thousands(rescaled) + " scales; ";
+  if (ambiguous > 0) s += thousands(ambiguous) + " units without a clear match";
+  if (groups_missing > 0)
+    s += std::string(ambiguous > 0 ? ", " : "") + thousands(groups_missing) +
+         " of the base's groups missing or of another size";
+  if (confident()) s += "every unit matched clearly";
+  return s;
+}
+
+// --- the aligned sketch ----------------------------------------------------
+
+namespace {
+
+// Writes the slice `s` of a group member `in` into `out` in the base's frame.
+void move_slice(const UnitGroupAlignment& group, const detail::UnitSlice& s,
+                std::span<const float> in, std::span<float> out) {
+  const auto units = static_cast<std::uint32_t>(group.base_unit.size());
+  for (std::uint32_t j = 0; j < units; ++j) {
+    const std::uint32_t to = group.base_unit[j];
+    const float f = s.scaled ? 1.0f / group.scale[j] : s.inverse ? group.scale[j] : 1.0f;
+    if (!s.column) {
+      const float* from = in.data() + (s.row_offset + j) * s.cols;
+      float* dest = out.data() + (s.row_offset + to) * s.cols;
+      for (std::uint64_t c = 0; c < s.cols; ++c) dest[c] = from[c] * f;
+    } else {
+      for (std::uint64_t o = 0; o < s.outer; ++o) {
+        const float* from = in.data() + (o * units + j) * s.inner;
+        float* dest = out.data() + (o * units + to) * s.inner;
+        for (std::uint64_t k = 0; k < s.inner; ++k) dest[k] = from[k] * f;
+      }
+    }
+  }
+}
+
+struct MoveBuffers {
+  detail::ReusedBuffer<float> in, out;
+  detail::ReusedBuffer<std::uint8_t> scratch;
+};
+
+}  // namespace
+
+Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
+                                        const UnitAlignment& alignment,
+                                        const Fingerprint& unaligned, unsigned threads) {
+  const auto names = formats::canonicalize(checkpoint);
+  struct Use {
+    const UnitGroupAlignment* group;
+    detail::UnitSlice slice;
+  };
+  std::map<std::size_t, std::vector<Use>> uses;  // the tensors that move, and how
+  std::map<std::string_view, const UnitGroupAlignment*> aligned;
+  for (const auto& g : alignment.groups) aligned.emplace(g.prefix, &g);
+  for (const auto& layout : detail::find_unit_groups(names)) {
+    auto it = aligned.find(layout.prefix);
+    if (it == aligned.end() || it->second->kind != layout.kind ||
+        it->second->base_unit.size() != layout.units)
+      continue;
+    for (const auto& part : layout.parts)
+      for (const auto& s : part) uses[s.tensor].push_back({it->second, s});
+    for (const auto& s : layout.moved_only) uses[s.tensor].push_back({it->second, s});
+  }
+  PD_ASSIGN_OR_RETURN(auto source, detail::TensorFloats::open(checkpoint));
+  PD_ASSIGN_OR_RETURN(auto plan, plan_checkpoint(checkpoint));
+  // Only the tensors that move are sketched again (as float32); the others keep the
+  // sketches of `unaligned`, made from the same bytes.
+  std::vector<std::size_t> moving;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (!uses.contains(i) || !plan[i] || plan[i]->skip) {
+      plan[i].reset();
+      continue;
+    }
+    plan[i]->dtype = formats::DType::k_f32;
+    moving.push_back(i);
+  }
+  FingerprintBuilder builder(plan, unaligned.params);
+  std::vector<MoveBuffers> buffers(std::max(threads, 4u));
+  auto done = detail::parallel_for(
+      moving.size(), threads, [&](std::size_t k, unsigned worker) -> Result<void> {
+        const std::size_t i = moving[k];
+        MoveBuffers& b = buffers[worker];
+        PD_ASSIGN_OR_RETURN(std::span<float> in, source.floats(i, b.in, b.scratch));
+        const std::span<float> out = b.out.get(in.size());
+        std::copy(in.begin(), in.end(), out.begin());
+        for (const auto& [group, s] : uses.at(i)) {
+          if (!detail::slice_fits(s, static_cast<std::uint32_t>(group->base_unit.size()),
+                                  in.size()))
+            return corruption("tensor '" + names[i].name + "' does not hold its units");
+          move_slice(*group, s, in, out);
+        }
+        builder.begin_tensor(i);
+        builder.tensor_data(i, 0,
+                            ByteView(reinterpret_cast<const std::uint8_t*>(out.data()),
+                                     out.size() * sizeof(float)));
+        builder.end_tensor(i);
+        return {};
+      });
+  if (!done) return std::unexpected(done.error());
+  PD_ASSIGN_OR_RETURN(auto moved, builder.finish());
+  Fingerprint out = unaligned;
+  for (auto& t : moved.tensors) {
+    auto it = std::find_if(out.tensors.begin(), out.tensors.end(),
+                           [&](const TensorSketch& u) { return u.name == t.name; });
+    if (it == out.tensors.end())
+      return invalid_argument("tensor '" + t.name + "' is not in the fingerprint to align");
+    if (it->rows != t.rows || it->cols != t.cols)
+      return invalid_argument("tensor '" + t.name +
+                              "': the fingerprint to align was made with other sketch sizes");
+    *it = std::move(t);
+  }
+  return out;
+}
+
+}  // namespace pedigree::fingerprint

@@ -1,0 +1,95 @@
+// Internal to fingerprint/units*.cpp: where the unit groups of a checkpoint
+// are (which slices of which tensors each unit owns), reading tensors as
+// floats without a copy per tensor, and a small parallel loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pedigree/fingerprint/units.hpp"
+#include "pedigree/formats/names.hpp"
+#include "pedigree/formats/tensor.hpp"
+#include "pedigree/util/bytes.hpp"
+#include "pedigree/util/error.hpp"
+#include "pedigree/util/file.hpp"
+
+namespace pedigree::fingerprint::detail {
+
+// One weight slice a unit owns: rows of a tensor viewed as (rows x cols), the
+// unit's row being `row_offset + unit`; or columns of a tensor viewed as
+// (outer x units x inner), the unit's column being all (o, unit, i).
+struct UnitSlice {
+  std::size_t tensor = 0;  // index into the checkpoint
+  bool column = false;
+  std::uint64_t row_offset = 0;        // rows: GEGLU gates start at `hidden`
+  std::uint64_t outer = 1, inner = 1;  // columns
+  std::uint64_t cols = 1;              // rows: elements per row
+  bool scaled = false;                 // carries the unit's scale (divided by it in the base frame)
+  bool inverse = false;                // carries the inverse scale (multiplied by it)
+};
+
+// Whether a tensor of `size` elements holds the slice for `units` units.
+bool slice_fits(const UnitSlice& s, std::uint32_t units, std::size_t size);
+
+// The slices of one group: parts (signed together) and slices only moved.
+struct UnitGroupLayout {
+  UnitGroupKind kind = UnitGroupKind::k_geglu;
+  std::string prefix;
+  std::uint32_t units = 0;
+  std::vector<std::vector<UnitSlice>> parts;
+  std::vector<UnitSlice> moved_only;  // moved with the unit, not signed (GroupNorm parameters)
+  int magnitude_part = 0;             // |part| (GEGLU: over |inverse part|)
+  int inverse_part = -1;
+};
+
+// The GEGLU and ResBlock groups of a checkpoint's UNet, by canonical names
+// and shapes (formats::canonicalize, same order as the tensors).
+std::vector<UnitGroupLayout> find_unit_groups(const std::vector<formats::CanonicalTensor>& names);
+
+// A buffer kept across tensors: grows, never shrinks, never zero-fills (a
+// vector's resize would clear every element it adds back).
+template <typename T>
+class ReusedBuffer {
+public:
+  std::span<T> get(std::size_t n) {
+    if (n > m_capacity) {
+      m_data = std::make_unique_for_overwrite<T[]>(n);
+      m_capacity = n;
+    }
+    return {m_data.get(), n};
+  }
+
+private:
+  std::unique_ptr<T[]> m_data;
+  std::size_t m_capacity = 0;
+};
+
+// Tensors of one checkpoint read with positioned reads into buffers the
+// caller reuses (memory stays that of the largest tensor, not the file's).
+// Shared by threads (read only); each thread brings its buffers.
+class TensorFloats {
+public:
+  static Result<TensorFloats> open(const formats::Checkpoint& checkpoint);
+  // Whether tensor `i` is stored contiguous and little-endian (its bytes are its elements).
+  bool plain(std::size_t i) const;
+  // Tensor `i`'s elements, row-major little-endian, read into `scratch`.
+  Result<ByteView> bytes(std::size_t i, ReusedBuffer<std::uint8_t>& scratch) const;
+  // Tensor `i` as floats in `out`, read through `scratch`.
+  Result<std::span<float>> floats(std::size_t i, ReusedBuffer<float>& out,
+                                  ReusedBuffer<std::uint8_t>& scratch) const;
+
+private:
+  const formats::Checkpoint* m_checkpoint = nullptr;
+  std::vector<File> m_files;
+};
+
+// Runs body(i) for i in [0, count) on up to `threads` threads (0: the
+// machine's, at most 4); returns the first error by index.
+Result<void> parallel_for(std::size_t count, unsigned threads,
+                          const std::function<Result<void>(std::size_t, unsigned worker)>& body);
+
+}  // namespace pedigree::fingerprint::detail
