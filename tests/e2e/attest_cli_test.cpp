@@ -3,6 +3,7 @@
 #include "e2e/ledger_cli.hpp"
 
 #include "pedigree/crypto/base64.hpp"
+#include "pedigree/crypto/digest.hpp"
 
 namespace pedigree {
 namespace {
@@ -48,9 +49,22 @@ TEST(AttestCli, ModelRecordsEveryIdentityAndAFingerprintCommittedAsTheKeysIdenti
                    " --title 'Tiny SD1' --published 2022-10-07 --source https://example.org/m"
                    " --license CreativeML --role base")
                .json();
-  ASSERT_EQ(r["events"].size(), 2u);
+  // The model, its fingerprint and, for a base, its unit signatures (one event: a tiny file).
+  ASSERT_EQ(r["events"].size(), 3u) << r;
   EXPECT_EQ(r["events"][0]["kind"], "model");
   EXPECT_EQ(r["events"][1]["kind"], "fingerprint");
+  EXPECT_EQ(r["events"][2]["kind"], "fingerprint");
+  auto units = statement_at(home, r["events"][2]["path"]);
+  EXPECT_EQ(units["predicate"]["spec"], "pedigree-units-v1");
+  const auto units_file = *crypto::base64_decode(units["predicate"]["data"].get<std::string>());
+  EXPECT_EQ(units_file.substr(0, 8), "PDUNITS1");
+  EXPECT_EQ(units["predicate"]["sha256"], crypto::sha256_hex(units_file));
+  // `attest fingerprint --units` of the same file makes the same two events: already present.
+  auto same =
+      home.ok("attest fingerprint --units --json " + shell_quote(k_sample) + ledger_arg(home))
+          .json();
+  ASSERT_EQ(same["events"].size(), 2u) << same;
+  for (const auto& e : same["events"]) EXPECT_TRUE(e["already_present"].get<bool>()) << same;
   const std::string sha = sha256_of_file(k_sample);
   auto hashes = home.ok("hash --json --no-cache " + shell_quote(k_sample)).json()[0];
   auto model = statement_at(home, r["events"][0]["path"]);
@@ -76,9 +90,9 @@ TEST(AttestCli, ModelRecordsEveryIdentityAndAFingerprintCommittedAsTheKeysIdenti
   EXPECT_EQ(fp["predicate"]["spec"], "pedigree-fingerprint-v2");
   EXPECT_EQ(*crypto::base64_decode(fp["predicate"]["data"].get<std::string>()),
             testing::read_text(home.dir() / "s.fp"));
-  // Two commits authored by the key's identity; git agrees the repository is sound.
-  EXPECT_EQ(home.in_ledger("git log -2 --format='%an <%ae>'").output,
-            "Alice <alice@example.org>\nAlice <alice@example.org>\n");
+  // Three commits authored by the key's identity; git agrees the repository is sound.
+  EXPECT_EQ(home.in_ledger("git log -3 --format='%an <%ae>'").output,
+            "Alice <alice@example.org>\nAlice <alice@example.org>\nAlice <alice@example.org>\n");
   EXPECT_EQ(home.in_ledger("git fsck --strict").exit_code, 0);
   // Attesting again adds nothing; --no-fingerprint skips the second event.
   auto again =

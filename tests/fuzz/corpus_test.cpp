@@ -86,6 +86,10 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
     if (name == "key") return ledger::verify_key_file(k_key_seed_path, text).has_value();
     if (name == "ledger_json") return ledger::parse_ledger_json(text, "seed").has_value();
     if (name == "fp") return fingerprint::parse(bytes).has_value();
+    if (name == "units") {
+      auto units = fingerprint::parse_units(bytes);
+      return units.has_value() && !units->groups.empty();
+    }
     if (name == "tree") {
       std::vector<sync::RawTreeEntry> entries;
       return !sync::parse_canonical_tree(std::as_bytes(bytes), entries) && !entries.empty();
