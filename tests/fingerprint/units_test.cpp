@@ -146,6 +146,72 @@ TEST(Units, PermutedAndRescaledMergeIsEstimatedInTheBaseFrame) {
   EXPECT_GT(std::fabs(before - 0.3), 0.1) << "the edit did not hide the merge";
 }
 
+// One self-attention layer (4 heads of 4 dimensions) whose heads are re-ordered, whose q/k
+// dimensions are re-ordered inside each head (and v/out ones otherwise), with q scaled by 2 and
+// k by 1/2, v by 4 and to_out.0's columns by 1/4 (powers of two: exact in fp16). Every logit
+// and output is unchanged; aligned, it is the original to the last bit of its sketch.
+TEST(Units, AttentionHeadsAndTheirDimensionsAreRealigned) {
+  pedigree::testing::TempDir dir;
+  const std::string p = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.";
+  const std::vector<testing::Spec> specs = {{p + "to_q.weight", {16, 16}},
+                                            {p + "to_k.weight", {16, 16}},
+                                            {p + "to_v.weight", {16, 16}},
+                                            {p + "to_out.0.weight", {16, 16}},
+                                            {p + "to_out.0.bias", {16}}};
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> normal(0, 0.05);
+  Weights original;
+  for (const auto& spec : specs) {
+    original.emplace_back(testing::numel(spec));
+    for (double& v : original.back()) v = normal(rng);
+  }
+  // Row r of the edited q/k comes from row qk[r]; of v (and column of to_out.0) from vo[r].
+  const std::vector<int> heads = {2, 0, 3, 1};
+  const std::vector<int> inside_qk = {1, 3, 0, 2}, inside_vo = {3, 2, 1, 0};
+  std::vector<int> qk(16), vo(16);
+  for (int h = 0; h < 4; ++h)
+    for (int d = 0; d < 4; ++d) {
+      qk[h * 4 + d] = heads[h] * 4 + inside_qk[d];
+      vo[h * 4 + d] = heads[h] * 4 + inside_vo[d];
+    }
+  Weights edited = original;
+  for (int r = 0; r < 16; ++r)
+    for (int c = 0; c < 16; ++c) {
+      edited[0][r * 16 + c] = 2 * original[0][qk[r] * 16 + c];
+      edited[1][r * 16 + c] = original[1][qk[r] * 16 + c] / 2;
+      edited[2][r * 16 + c] = 4 * original[2][vo[r] * 16 + c];
+      edited[3][c * 16 + r] = original[3][c * 16 + vo[r]] / 4;
+    }
+  auto write = [&](const std::string& name, const Weights& w) {
+    std::vector<std::pair<testing::Spec, const std::vector<double>*>> tensors;
+    for (std::size_t t = 0; t < specs.size(); ++t) tensors.push_back({specs[t], &w[t]});
+    pedigree::testing::write_f16_safetensors(tensors, dir / (name + ".safetensors"));
+    auto c = formats::open_checkpoint(dir / (name + ".safetensors"));
+    EXPECT_TRUE(c) << c.error().message();
+    return *c;
+  };
+  auto fingerprint_of = [&](const Weights& w) {
+    std::vector<std::vector<std::uint8_t>> storage;
+    std::vector<TensorData> tensors;
+    for (const auto& t : w) storage.push_back(testing::encode(t, formats::DType::k_f16));
+    for (std::size_t t = 0; t < w.size(); ++t)
+      tensors.push_back({specs[t].name, formats::DType::k_f16, specs[t].shape, storage[t]});
+    return *fingerprint_tensors(tensors);
+  };
+  const auto base = write("original", original), target = write("edited", edited);
+  auto base_units = unit_signatures(base), target_units = unit_signatures(target);
+  ASSERT_TRUE(base_units && target_units);
+  ASSERT_EQ(base_units->groups.size(), 2u);  // q/k and v/out
+  const auto alignment = align_units(*base_units, *target_units);
+  EXPECT_TRUE(alignment.confident()) << alignment.describe();
+  EXPECT_EQ(alignment.moved, 32u) << alignment.describe();  // no row of either group stayed
+  EXPECT_EQ(alignment.rescaled, 32u) << alignment.describe();
+  auto aligned = aligned_fingerprint(target, alignment, fingerprint_of(edited));
+  ASSERT_TRUE(aligned) << aligned.error().message();
+  EXPECT_EQ(serialize(*aligned), serialize(fingerprint_of(original)));
+  EXPECT_NE(serialize(fingerprint_of(edited)), serialize(fingerprint_of(original)));
+}
+
 TEST(Units, UnrelatedWeightsDoNotAlignConfidently) {
   UnitsWorld w;
   Family other{7};

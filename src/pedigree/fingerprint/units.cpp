@@ -228,8 +228,8 @@ Result<UnitSignatures> parse_units(ByteView bytes) {
   for (std::uint32_t i = 0; i < count; ++i) {
     UnitGroup g;
     PD_ASSIGN_OR_RETURN(auto kind, r.read_u8("group kind"));
-    if (kind != std::uint8_t(UnitGroupKind::k_geglu) &&
-        kind != std::uint8_t(UnitGroupKind::k_resblock))
+    if (kind < std::uint8_t(UnitGroupKind::k_geglu) ||
+        kind > std::uint8_t(UnitGroupKind::k_attention_vo))
       return corruption("unit signature file: unknown group kind " + std::to_string(kind) +
                         " at offset " + std::to_string(r.file_offset() - 1));
     g.kind = static_cast<UnitGroupKind>(kind);

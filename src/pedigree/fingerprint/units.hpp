@@ -18,8 +18,11 @@
 //    `out_layers.0` GroupNorm parameters, `out_layers.3` conv2 input
 //    channels): any permutation, and a positive scale of conv1 and the
 //    embedding rows, which the GroupNorm after them undoes.
-// Not handled (such targets keep an alignment reason): attention heads and
-// the dimensions inside them, the residual stream's own channel order.
+//  - Attention (`attn1`, `attn2`): the rows of to_q and to_k together (heads
+//    and the dimensions inside a head re-ordered, q scaled by a and k by 1/a),
+//    and the rows of to_v with the columns of to_out.0 (likewise).
+// Not handled (such targets keep an alignment reason): the residual stream's
+// own channel order, and sign flips.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +36,17 @@
 
 namespace pedigree::fingerprint {
 
-enum class UnitGroupKind : std::uint8_t { k_geglu = 1, k_resblock = 2 };
+// GEGLU hidden units; ResBlock inner channels; attention query/key dimensions
+// (a row of to_q with the same row of to_k: heads and the dimensions inside
+// a head re-ordered alike, q scaled by a and k by 1/a keep every logit);
+// attention value/output dimensions (a row of to_v with that column of
+// to_out.0, likewise).
+enum class UnitGroupKind : std::uint8_t {
+  k_geglu = 1,
+  k_resblock = 2,
+  k_attention_qk = 3,
+  k_attention_vo = 4,
+};
 
 // Dimensions of one part of a unit's signature (one weight slice it owns).
 inline constexpr std::uint32_t k_unit_part_dims = 16;

@@ -15,7 +15,7 @@ namespace {
 constexpr float k_same_unit = 0.8f;    // a unit in place: its own signature at least this close
 constexpr float k_min_match = 0.5f;    // a moved unit's best match
 constexpr float k_min_margin = 0.05f;  // over the second best
-constexpr double k_geglu_scale_tolerance = 0.02;  // per unit
+constexpr double k_pair_scale_tolerance = 0.02;   // per unit (GEGLU, attention)
 constexpr double k_norm_scale_tolerance = 0.01;   // per GroupNorm group (median of its units)
 constexpr std::uint32_t k_groupnorm_groups = 32;  // SD1.x: GroupNorm32 everywhere
 
@@ -83,12 +83,12 @@ UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
   }
   for (std::uint32_t j = 0; j < n; ++j) out.moved += out.base_unit[j] != j;
   // Scales: what the magnitudes say, where they differ from the base beyond what training does.
-  if (target.kind == UnitGroupKind::k_geglu) {
+  if (target.kind != UnitGroupKind::k_resblock) {  // a scale pair per unit
     for (std::uint32_t j = 0; j < n; ++j) {
       const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
       if (!(mb > 0) || !(mt > 0)) continue;
       const double a = std::sqrt(mt / mb);  // |a v| / |w / a| = a^2 |v| / |w|
-      if (std::fabs(a - 1) > k_geglu_scale_tolerance) out.scale[j] = static_cast<float>(a);
+      if (std::fabs(a - 1) > k_pair_scale_tolerance) out.scale[j] = static_cast<float>(a);
     }
   } else {
     const std::uint32_t groups = n % k_groupnorm_groups == 0 ? k_groupnorm_groups : 1;
@@ -204,7 +204,8 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
   };
   std::map<std::size_t, std::vector<Use>> uses;  // the tensors that move, and how
   std::map<std::string_view, const UnitGroupAlignment*> aligned;
-  for (const auto& g : alignment.groups) aligned.emplace(g.prefix, &g);
+  for (const auto& g : alignment.groups)
+    if (g.moved > 0 || g.rescaled > 0) aligned.emplace(g.prefix, &g);  // else nothing to undo
   for (const auto& layout : detail::find_unit_groups(names)) {
     auto it = aligned.find(layout.prefix);
     if (it == aligned.end() || it->second->kind != layout.kind ||

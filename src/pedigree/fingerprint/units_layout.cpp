@@ -56,6 +56,38 @@ std::vector<UnitGroupLayout> find_unit_groups(const std::vector<formats::Canonic
       std::vector<UnitSlice> column{{at(down->name), true, 0, down->shape[0], 1, 1, false, true}};
       g.parts = {gate, value, column};
       groups.push_back(std::move(g));
+    } else if (t.name.ends_with(".to_q.weight") && t.shape.size() == 2 && t.shape[0] > 0) {
+      // Attention: q/k rows (scale a on q, 1/a on k) and v rows with to_out.0 columns.
+      const std::string prefix = t.name.substr(0, t.name.size() - 11);  // "...attn1."
+      const std::uint64_t inner = t.shape[0];
+      const auto* k = find(prefix + "to_k.weight");
+      if (k && k->shape.size() == 2 && k->shape[0] == inner) {
+        UnitGroupLayout g{UnitGroupKind::k_attention_qk,
+                          prefix + "qk.",
+                          static_cast<std::uint32_t>(inner),
+                          {},
+                          {},
+                          0,
+                          1};
+        g.parts = {{{at(t.name), false, 0, 1, 1, t.shape[1], true, false}},
+                   {{at(k->name), false, 0, 1, 1, k->shape[1], false, true}}};
+        groups.push_back(std::move(g));
+      }
+      const auto* v = find(prefix + "to_v.weight");
+      const auto* out = find(prefix + "to_out.0.weight");
+      if (v && out && v->shape.size() == 2 && out->shape.size() == 2 && v->shape[0] == inner &&
+          out->shape[1] == inner) {
+        UnitGroupLayout g{UnitGroupKind::k_attention_vo,
+                          prefix + "vo.",
+                          static_cast<std::uint32_t>(inner),
+                          {},
+                          {},
+                          0,
+                          1};
+        g.parts = {{{at(v->name), false, 0, 1, 1, v->shape[1], true, false}},
+                   {{at(out->name), true, 0, out->shape[0], 1, 1, false, true}}};
+        groups.push_back(std::move(g));
+      }
     } else if (t.name.ends_with("in_layers.2.weight") && t.shape.size() >= 2 && t.shape[0] > 0) {
       const std::string prefix = t.name.substr(0, t.name.size() - 18);
       const std::uint64_t channels = t.shape[0];
