@@ -12,6 +12,9 @@ namespace pedigree::fingerprint::detail {
 namespace {
 
 constexpr std::string_view k_unet_prefix = "model.diffusion_model.";
+// Larger groups are not signed (the .units format's bound; SD1.x's widest has 5,120 units,
+// and matching is quadratic in a group's size).
+constexpr std::uint64_t k_max_group_units = 1u << 16;
 
 std::uint64_t product_of(const std::vector<std::uint64_t>& shape) {
   std::uint64_t n = 1;
@@ -41,7 +44,7 @@ std::vector<UnitGroupLayout> find_unit_groups(const std::vector<formats::Canonic
       const std::string prefix = t.name.substr(0, t.name.size() - 17);  // "...ff."
       const auto* down = find(prefix + "net.2.weight");
       if (!down || down->shape.size() != 2 || down->shape[1] == 0 ||
-          t.shape[0] != 2 * down->shape[1])
+          down->shape[1] > k_max_group_units || t.shape[0] != 2 * down->shape[1])
         continue;
       const std::uint64_t hidden = down->shape[1], in = t.shape[1];
       UnitGroupLayout g{
@@ -56,7 +59,8 @@ std::vector<UnitGroupLayout> find_unit_groups(const std::vector<formats::Canonic
       std::vector<UnitSlice> column{{at(down->name), true, 0, down->shape[0], 1, 1, false, true}};
       g.parts = {gate, value, column};
       groups.push_back(std::move(g));
-    } else if (t.name.ends_with(".to_q.weight") && t.shape.size() == 2 && t.shape[0] > 0) {
+    } else if (t.name.ends_with(".to_q.weight") && t.shape.size() == 2 && t.shape[0] > 0 &&
+               t.shape[0] <= k_max_group_units) {
       // Attention: q/k rows (scale a on q, 1/a on k) and v rows with to_out.0 columns.
       const std::string prefix = t.name.substr(0, t.name.size() - 11);  // "...attn1."
       const std::uint64_t inner = t.shape[0];
@@ -88,7 +92,8 @@ std::vector<UnitGroupLayout> find_unit_groups(const std::vector<formats::Canonic
                    {{at(out->name), true, 0, out->shape[0], 1, 1, false, true}}};
         groups.push_back(std::move(g));
       }
-    } else if (t.name.ends_with("in_layers.2.weight") && t.shape.size() >= 2 && t.shape[0] > 0) {
+    } else if (t.name.ends_with("in_layers.2.weight") && t.shape.size() >= 2 && t.shape[0] > 0 &&
+               t.shape[0] <= k_max_group_units) {
       const std::string prefix = t.name.substr(0, t.name.size() - 18);
       const std::uint64_t channels = t.shape[0];
       UnitGroupLayout g{
