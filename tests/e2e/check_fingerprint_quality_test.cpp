@@ -202,36 +202,9 @@ TEST_F(CheckFingerprintQuality, ThirtyPercentMergeIsPresent) {
   EXPECT_EQ(r.json["fingerprint"]["outcome"], "present");
 }
 
-// A merge with its GEGLU hidden units shuffled (value rows scaled by `value_scale`, ff.net.2's
-// columns by its inverse): the network computes the same function.
-Weights permute_geglu(const Family& family, Weights w, double value_scale, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto index_of = [&](const std::string& name) {
-    for (std::size_t t = 0; t < family.specs().size(); ++t)
-      if (family.specs()[t].name == name) return t;
-    ADD_FAILURE() << name;
-    return std::size_t(0);
-  };
-  const Weights original = w;
-  for (std::size_t t = 0; t < w.size(); ++t) {
-    const auto& spec = family.specs()[t];
-    if (!spec.name.ends_with("ff.net.0.proj.weight")) continue;
-    const std::uint64_t hidden = spec.shape[0] / 2, in = spec.shape[1];
-    const std::size_t down = index_of(spec.name.substr(0, spec.name.size() - 17) + "net.2.weight");
-    const std::uint64_t out = family.specs()[down].shape[0];
-    std::vector<std::uint64_t> perm(hidden);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    for (std::uint64_t j = 0; j < hidden; ++j) {
-      for (std::uint64_t c = 0; c < in; ++c) {
-        w[t][j * in + c] = value_scale * original[t][perm[j] * in + c];
-        w[t][(hidden + j) * in + c] = original[t][(hidden + perm[j]) * in + c];
-      }
-      for (std::uint64_t r = 0; r < out; ++r)
-        w[down][r * hidden + j] = original[down][r * hidden + perm[j]] / value_scale;
-    }
-  }
-  return w;
+Weights permute_geglu(const Family& family, const Weights& w, double value_scale,
+                      std::uint64_t seed) {
+  return fingerprint::testing::permute_geglu_units(family.specs(), w, value_scale, seed);
 }
 
 // What `check` says of a re-aligned 30% merge: NAI, the share recovered.
@@ -313,32 +286,7 @@ TEST_F(CheckFingerprintQuality, UnitSignaturesFromTrustedEventsRealignAndUntrust
 }
 
 TEST_F(CheckFingerprintQuality, GegluHiddenUnitPermutationIsNotClean) {
-  Weights w = merge(0.3);
-  std::mt19937_64 rng(7);
-  for (std::size_t t = 0; t < w.size(); ++t) {
-    const auto& spec = m_family.specs()[t];
-    if (!spec.name.ends_with("ff.net.0.proj.weight")) continue;
-    const std::uint64_t hidden = spec.shape[0] / 2, in = spec.shape[1];
-    const std::size_t down = tensor(spec.name.substr(0, spec.name.size() - 20) + "ff.net.2.weight");
-    const std::uint64_t out = m_family.specs()[down].shape[0];
-    std::vector<std::uint64_t> perm(hidden);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    // GEGLU: rows [0, hidden) are the values, [hidden, 2 hidden) their gates; ff.net.2
-    // reads hidden unit j from column j. Moving unit perm[j] to j everywhere keeps the function.
-    auto up = w[t], down_w = w[down];
-    for (std::uint64_t j = 0; j < hidden; ++j) {
-      for (std::uint64_t c = 0; c < in; ++c) {
-        up[j * in + c] = w[t][perm[j] * in + c];
-        up[(hidden + j) * in + c] = w[t][(hidden + perm[j]) * in + c];
-      }
-      for (std::uint64_t r = 0; r < out; ++r)
-        down_w[r * hidden + j] = w[down][r * hidden + perm[j]];
-    }
-    w[t] = up;
-    w[down] = down_w;
-  }
-  expect_not_clean(check("permuted", w), "alignment");
+  expect_not_clean(check("permuted", permute_geglu(m_family, merge(0.3), 1.0, 7)), "alignment");
 }
 
 TEST_F(CheckFingerprintQuality, ConvRescaledBeforeGroupNormIsNotClean) {

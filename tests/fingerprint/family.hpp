@@ -4,6 +4,7 @@
 // model (the hard negatives). Real LDM key names, shapes scaled down.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -109,6 +110,40 @@ private:
   std::vector<Spec> m_specs;
   Weights m_base, m_shared_left, m_shared_right, m_shared_mix;
 };
+
+// `w` with every GEGLU layer's hidden units shuffled (seeded): rows [0, hidden)
+// of ff.net.0.proj are the values, [hidden, 2 hidden) their gates, and
+// ff.net.2 reads unit j from column j; unit perm[j] moves to j everywhere, its
+// value row scaled by `value_scale` and its ff.net.2 column by the inverse.
+// The network computes the same function.
+inline Weights permute_geglu_units(const std::vector<Spec>& specs, Weights w, double value_scale,
+                                   std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const Weights original = w;
+  for (std::size_t t = 0; t < specs.size(); ++t) {
+    if (!specs[t].name.ends_with("ff.net.0.proj.weight")) continue;
+    const std::string down_name =
+        specs[t].name.substr(0, specs[t].name.size() - 17) + "net.2.weight";
+    std::size_t down = specs.size();
+    for (std::size_t d = 0; d < specs.size(); ++d)
+      if (specs[d].name == down_name) down = d;
+    if (down == specs.size()) continue;
+    const std::uint64_t hidden = specs[t].shape[0] / 2, in = specs[t].shape[1];
+    const std::uint64_t out = specs[down].shape[0];
+    std::vector<std::uint64_t> perm(hidden);
+    for (std::uint64_t j = 0; j < hidden; ++j) perm[j] = j;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (std::uint64_t j = 0; j < hidden; ++j) {
+      for (std::uint64_t c = 0; c < in; ++c) {
+        w[t][j * in + c] = value_scale * original[t][perm[j] * in + c];
+        w[t][(hidden + j) * in + c] = original[t][(hidden + perm[j]) * in + c];
+      }
+      for (std::uint64_t r = 0; r < out; ++r)
+        w[down][r * hidden + j] = original[down][r * hidden + perm[j]] / value_scale;
+    }
+  }
+  return w;
+}
 
 // sum_i coef_i * models_i, tensor by tensor.
 inline Weights combine(const std::vector<std::pair<double, const Weights*>>& terms) {

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <numeric>
 #include <random>
 
 #include "e2e/model_files.hpp"
@@ -27,12 +26,6 @@ struct UnitsWorld {
   Weights nai = family.finetune(1, 1, true);
   pedigree::testing::TempDir dir;
 
-  std::size_t index_of(const std::string& name) const {
-    for (std::size_t t = 0; t < family.specs().size(); ++t)
-      if (family.specs()[t].name == name) return t;
-    ADD_FAILURE() << name;
-    return 0;
-  }
   formats::Checkpoint write(const std::string& name, const Weights& w) {
     const auto path = dir / (name + ".safetensors");
     pedigree::testing::write_family_model(family, w, path);
@@ -59,35 +52,12 @@ struct UnitsWorld {
 
 // A 30% NAI merge with every GEGLU layer's hidden units shuffled, their value rows
 // scaled by 3 (ff.net.2's columns by 1/3), and every ResBlock conv1 scaled by 4.
-Weights evade(const UnitsWorld& w, Weights merge, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  const auto& specs = w.family.specs();
-  for (std::size_t t = 0; t < specs.size(); ++t) {
-    const std::string& name = specs[t].name;
-    if (name.find("in_layers.2.") != std::string::npos) {
-      for (double& v : merge[t]) v *= 4;
-      continue;
-    }
-    if (!name.ends_with("ff.net.0.proj.weight")) continue;
-    const std::size_t down = w.index_of(name.substr(0, name.size() - 17) + "net.2.weight");
-    const std::uint64_t hidden = specs[t].shape[0] / 2, in = specs[t].shape[1];
-    const std::uint64_t out = specs[down].shape[0];
-    std::vector<std::uint64_t> perm(hidden);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    auto up = merge[t], down_w = merge[down];
-    for (std::uint64_t j = 0; j < hidden; ++j) {
-      for (std::uint64_t c = 0; c < in; ++c) {
-        up[j * in + c] = 3 * merge[t][perm[j] * in + c];
-        up[(hidden + j) * in + c] = merge[t][(hidden + perm[j]) * in + c];
-      }
-      for (std::uint64_t r = 0; r < out; ++r)
-        down_w[r * hidden + j] = merge[down][r * hidden + perm[j]] / 3;
-    }
-    merge[t] = up;
-    merge[down] = down_w;
-  }
-  return merge;
+Weights evade(const UnitsWorld& w, const Weights& merge, std::uint64_t seed) {
+  Weights out = testing::permute_geglu_units(w.family.specs(), merge, 3.0, seed);
+  for (std::size_t t = 0; t < out.size(); ++t)
+    if (w.family.specs()[t].name.find("in_layers.2.") != std::string::npos)
+      for (double& v : out[t]) v *= 4;
+  return out;
 }
 
 TEST(Units, SignaturesRoundTripAndTamperingIsRefused) {

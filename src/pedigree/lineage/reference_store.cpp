@@ -13,38 +13,45 @@ std::filesystem::path ReferenceStore::path_for(std::string_view sha256) const {
   return m_dir / (std::string(sha256) + ".fp");
 }
 
-std::optional<fingerprint::Fingerprint> ReferenceStore::load(std::string_view sha256) const {
-  if (!enabled()) return std::nullopt;
+std::filesystem::path ReferenceStore::units_path_for(std::string_view sha256) const {
+  return m_dir / (std::string(sha256) + ".units");
+}
+
+std::optional<std::string> ReferenceStore::read_stored(const std::filesystem::path& path) const {
   std::error_code ec;
-  const auto path = path_for(sha256);
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  auto fp = fingerprint::read_fp_file(path);
+  if (!enabled() || !std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  auto bytes = read_file(path, std::uint64_t(64) << 20);  // .fp ~1 MB, .units ~5 MB
+  if (!bytes) return std::nullopt;
+  return std::move(*bytes);
+}
+
+Result<std::filesystem::path> ReferenceStore::store(const std::filesystem::path& path,
+                                                    std::string_view bytes) const {
+  if (!enabled()) return std::filesystem::path();
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir, ec);
+  if (ec) return io_error(m_dir.string() + ": cannot create: " + ec.message());
+  PD_TRY(write_file_atomic(path, bytes));
+  return path;
+}
+
+std::optional<fingerprint::Fingerprint> ReferenceStore::load(std::string_view sha256) const {
+  auto bytes = read_stored(path_for(sha256));
+  if (!bytes) return std::nullopt;
+  auto fp = fingerprint::parse(
+      ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
   if (!fp) return std::nullopt;
   return std::move(*fp);
 }
 
 Result<std::filesystem::path> ReferenceStore::save(std::string_view sha256,
                                                    const fingerprint::Fingerprint& fp) const {
-  if (!enabled()) return std::filesystem::path();
-  std::error_code ec;
-  std::filesystem::create_directories(m_dir, ec);
-  if (ec) return io_error(m_dir.string() + ": cannot create: " + ec.message());
-  const auto path = path_for(sha256);
-  PD_TRY(write_file_atomic(path, fingerprint::serialize(fp)));
-  return path;
-}
-
-std::filesystem::path ReferenceStore::units_path_for(std::string_view sha256) const {
-  return m_dir / (std::string(sha256) + ".units");
+  return store(path_for(sha256), fingerprint::serialize(fp));
 }
 
 std::optional<fingerprint::UnitSignatures> ReferenceStore::load_units(
     std::string_view sha256) const {
-  if (!enabled()) return std::nullopt;
-  std::error_code ec;
-  const auto path = units_path_for(sha256);
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  auto bytes = read_file(path);
+  auto bytes = read_stored(units_path_for(sha256));
   if (!bytes) return std::nullopt;
   auto units = fingerprint::parse_units(
       ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
@@ -54,13 +61,7 @@ std::optional<fingerprint::UnitSignatures> ReferenceStore::load_units(
 
 Result<std::filesystem::path> ReferenceStore::save_units(
     std::string_view sha256, const fingerprint::UnitSignatures& units) const {
-  if (!enabled()) return std::filesystem::path();
-  std::error_code ec;
-  std::filesystem::create_directories(m_dir, ec);
-  if (ec) return io_error(m_dir.string() + ": cannot create: " + ec.message());
-  const auto path = units_path_for(sha256);
-  PD_TRY(write_file_atomic(path, fingerprint::serialize_units(units)));
-  return path;
+  return store(units_path_for(sha256), fingerprint::serialize_units(units));
 }
 
 }  // namespace pedigree::lineage

@@ -48,6 +48,13 @@ public:
                                            const fingerprint::UnitSignatures& units) const;
 
 private:
+  // The bytes of a stored file; nullopt when the store is disabled or the file absent or
+  // unreadable.
+  std::optional<std::string> read_stored(const std::filesystem::path& path) const;
+  // Writes `bytes` to `path` in the store (atomic replace); an empty path when disabled.
+  Result<std::filesystem::path> store(const std::filesystem::path& path,
+                                      std::string_view bytes) const;
+
   std::filesystem::path m_dir;
 };
 
