@@ -36,7 +36,7 @@ void project_add(std::uint32_t code, float x, float* out) {
 // Adds slice `s` of `data` into the per-unit accumulators `acc` (units x 16),
 // positions from `position` on, one in `stride` kept (chosen by hash); returns
 // the next position. `norm2` gets each unit's sum of squares over the kept ones.
-std::uint64_t accumulate_slice(const detail::UnitSlice& s, std::span<const float> data,
+std::uint64_t accumulate_slice(const detail::UnitSlice& s, const detail::StoredElements& data,
                                std::uint32_t units, std::uint64_t seed, std::uint64_t stride,
                                std::uint64_t position, std::vector<float>& acc,
                                std::vector<double>& norm2) {
@@ -62,27 +62,28 @@ std::uint64_t accumulate_slice(const detail::UnitSlice& s, std::span<const float
   return position + per_unit;
 }
 
-// Per-thread buffers: one group's tensors as floats, and read scratch.
+// Per-thread buffers: the stored bytes of one group's tensors.
 struct SignBuffers {
   std::vector<std::size_t> tensors;
-  std::vector<std::span<float>> views;
-  std::vector<detail::ReusedBuffer<float>> floats;
-  detail::ReusedBuffer<std::uint8_t> scratch;
+  std::vector<detail::StoredElements> views;
+  std::vector<detail::ReusedBuffer<std::uint8_t>> bytes;
 };
 
 // The signed group, or nullopt when its tensors do not have the sizes its layout assumes.
 Result<std::optional<UnitGroup>> sign_group(const detail::UnitGroupLayout& layout,
-                                            const detail::TensorFloats& source, SignBuffers& b) {
+                                            const detail::TensorFloats& source,
+                                            const formats::Checkpoint& checkpoint, SignBuffers& b) {
   b.tensors.clear();
   b.views.clear();
-  auto tensor = [&](std::size_t index) -> Result<std::span<const float>> {
+  auto tensor = [&](std::size_t index) -> Result<detail::StoredElements> {
     for (std::size_t k = 0; k < b.tensors.size(); ++k)
-      if (b.tensors[k] == index) return std::span<const float>(b.views[k]);
-    if (b.floats.size() <= b.tensors.size()) b.floats.emplace_back();
-    PD_ASSIGN_OR_RETURN(auto view, source.floats(index, b.floats[b.tensors.size()], b.scratch));
+      if (b.tensors[k] == index) return b.views[k];
+    if (b.bytes.size() <= b.tensors.size()) b.bytes.emplace_back();
+    PD_ASSIGN_OR_RETURN(ByteView bytes, source.bytes(index, b.bytes[b.tensors.size()]));
+    const formats::TensorInfo& info = checkpoint.tensors[index];
     b.tensors.push_back(index);
-    b.views.push_back(view);
-    return std::span<const float>(view);
+    b.views.push_back({bytes, info.dtype, info.numel()});
+    return b.views.back();
   };
   UnitGroup group{layout.kind,  layout.prefix,
                   layout.units, static_cast<std::uint32_t>(layout.parts.size()),
@@ -99,8 +100,8 @@ Result<std::optional<UnitGroup>> sign_group(const detail::UnitGroupLayout& layou
     const std::uint64_t stride = std::max<std::uint64_t>(1, positions / k_positions_per_part);
     std::uint64_t position = 0;
     for (const auto& s : layout.parts[p]) {
-      PD_ASSIGN_OR_RETURN(std::span<const float> data, tensor(s.tensor));
-      if (!detail::slice_fits(s, layout.units, data.size())) return std::nullopt;
+      PD_ASSIGN_OR_RETURN(detail::StoredElements data, tensor(s.tensor));
+      if (!detail::slice_fits(s, layout.units, data.count)) return std::nullopt;
       position =
           accumulate_slice(s, data, layout.units, seed, stride, position, acc, part_norm2[p]);
     }
@@ -138,7 +139,8 @@ Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint, un
   std::vector<SignBuffers> buffers(std::max(threads, 4u));
   auto done = detail::parallel_for(
       layouts.size(), threads, [&](std::size_t i, unsigned worker) -> Result<void> {
-        PD_ASSIGN_OR_RETURN(signed_groups[i], sign_group(layouts[i], source, buffers[worker]));
+        PD_ASSIGN_OR_RETURN(signed_groups[i],
+                            sign_group(layouts[i], source, checkpoint, buffers[worker]));
         return {};
       });
   if (!done) return std::unexpected(done.error());

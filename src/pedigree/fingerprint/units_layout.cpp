@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -158,6 +159,23 @@ Result<std::span<float>> TensorFloats::floats(std::size_t i, ReusedBuffer<float>
   const std::span<float> values = out.get(m_checkpoint->tensors[i].numel());
   PD_TRY(formats::convert_to_float(m_checkpoint->tensors[i].dtype, elements, values));
   return values;
+}
+
+float StoredElements::operator[](std::uint64_t i) const {
+  const std::uint8_t* p = bytes.data() + i * formats::dtype_size(dtype);
+  switch (dtype) {
+    case formats::DType::k_f16: return formats::f16_to_float(load_le16(p));
+    case formats::DType::k_bf16: return formats::bf16_to_float(load_le16(p));
+    case formats::DType::k_f32: return std::bit_cast<float>(load_le32(p));
+    case formats::DType::k_f8_e4m3: return formats::f8_e4m3_to_float(*p);
+    case formats::DType::k_f8_e5m2: return formats::f8_e5m2_to_float(*p);
+    default: {
+      float value = 0;
+      (void)formats::convert_to_float(dtype, ByteView(p, formats::dtype_size(dtype)),
+                                      std::span<float>(&value, 1));
+      return value;
+    }
+  }
 }
 
 Result<void> parallel_for(std::size_t count, unsigned threads,
