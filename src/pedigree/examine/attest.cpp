@@ -50,7 +50,8 @@ Result<ModelFile> examine_model_file(const std::filesystem::path& path, hash::Ha
 Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path) {
   PD_ASSIGN_OR_RETURN(auto checkpoint, formats::open_checkpoint(path));
   PD_ASSIGN_OR_RETURN(auto units, fingerprint::unit_signatures(checkpoint));
-  return fingerprint::serialize_units_split(units, std::size_t(1) << 20);
+  // ~768 KiB of groups: an event (its payload base64 twice over) stays well under 2 MiB.
+  return fingerprint::serialize_units_split(units, std::size_t(768) << 10);
 }
 
 Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,

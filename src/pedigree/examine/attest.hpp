@@ -32,7 +32,7 @@ Result<ModelFile> examine_model_file(const std::filesystem::path& path, hash::Ha
                                      FingerprintPass fingerprint);
 
 // The unit signatures of the checkpoint at `path` (fingerprint/units.hpp) as
-// .units files small enough for ledger events (~1 MiB each), for a base
+// .units files small enough for ledger events (~768 KiB each), for a base
 // reference's `attest`. Empty when the file has no unit group. Reads the
 // groups' tensors (a second read of those bytes after examine_model_file).
 Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path);
