@@ -285,6 +285,17 @@ TEST_F(CheckFingerprintQuality, UnitSignaturesFromTrustedEventsRealignAndUntrust
     EXPECT_NE(e.path().extension(), ".units") << e.path();
 }
 
+// Only SD1.4's signatures known: a merge of SD1.5 (which shares SD1.4's units) re-aligns with them.
+TEST_F(CheckFingerprintQuality, AnotherBasesSignaturesRealignWhenTheClosestHasNone) {
+  const auto store =
+      lineage::ReferenceStore(lineage::ReferenceStore::dir_for_ledger(m_world.ledger_dir()));
+  const fs::path sd15 = m_world.dir() / "models" / "sd15.safetensors";
+  ASSERT_TRUE(fs::remove(store.units_path_for(openssl_sha256(sd15))));
+  auto r = check("permuted-sd14-units", permute_geglu(m_family, merge(0.3), 2.0, 12));
+  expect_realigned_nai(r);
+  EXPECT_EQ(r.json["fingerprint"]["alignment"]["realigned"]["base"], "sd14") << r.out;
+}
+
 TEST_F(CheckFingerprintQuality, GegluHiddenUnitPermutationIsNotClean) {
   expect_not_clean(check("permuted", permute_geglu(m_family, merge(0.3), 1.0, 7)), "alignment");
 }

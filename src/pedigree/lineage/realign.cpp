@@ -48,6 +48,14 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   FingerprintResult& first = *evidence.result;
   const ReferenceModel* base = base_named(references, first.aligned_base);
   if (!base) return evidence;
+  // The base the misaligned target seemed closest to, else any base with signatures: SD1.x bases
+  // share their units (SD1.5 is a fine-tune of SD1.4), so either re-aligns a merge of the other.
+  if (!base->units)
+    for (const auto& r : references)
+      if (r.role == Role::k_base && r.units) {
+        base = &r;
+        break;
+      }
   const auto& base_units = base->units;
   if (!base_units) {
     evidence.note += "; re-aligning its units needs the unit signatures of " + base->name +
