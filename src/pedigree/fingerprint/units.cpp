@@ -12,8 +12,6 @@
 namespace pedigree::fingerprint {
 namespace {
 
-// The sparse random projection: element `position` of a part adds +-x to 4 of
-// its 16 dimensions, each byte of the code one (4-bit dimension, 1-bit sign).
 // Positions of a part that enter its signature: about this many per unit (all of
 // them in a smaller part). Identification needs far fewer than a conv row holds,
 // and base and target use the same positions, so a magnitude's ratio stays exact
@@ -26,6 +24,8 @@ struct KeptPosition {
   std::uint32_t code;  // 4 x (4-bit dimension, 1-bit sign)
 };
 
+// The sparse random projection: a kept position adds +-x to 4 of the part's 16
+// dimensions, each byte of its code one (4-bit dimension, 1-bit sign).
 void project_add(std::uint32_t code, float x, float* out) {
   for (int k = 0; k < 4; ++k) {
     const std::uint32_t c = (code >> (8 * k)) & 0xff;

@@ -241,15 +241,15 @@ Result<void> check_published_fingerprint(FactSource& source, const FileScanResul
 // Reference bootstrap: when the scanned file IS a reference model (by SHA-256
 // or weights hash), store its fingerprint locally when the ledger has none,
 // or check it against the ledger's fingerprint event when it has one.
-void bootstrap_references(const FileScanResult& scanned, const std::vector<std::string>& same,
-                          std::vector<ReferenceModel>& refs, const CheckOptions& options,
-                          CheckReport& report) {
+void bootstrap_references(FactSource& source, const FileScanResult& scanned,
+                          const std::vector<std::string>& same, std::vector<ReferenceModel>& refs,
+                          const CheckOptions& options, CheckReport& report) {
   if (!scanned.sketch) return;
   for (auto& ref : refs) {
     if (std::find(same.begin(), same.end(), ref.sha256) == same.end()) continue;
     const std::string who = ref.name + " (" + std::string(role_name(ref.role)) + ")";
     if (!scanned.file.empty())
-      if (auto note = bootstrap_unit_signatures(scanned.file, ref, options.references);
+      if (auto note = bootstrap_unit_signatures(scanned.file, ref, source, options.references);
           !note.empty())
         report.notes.push_back(note);
     if (ref.fingerprint) {
@@ -280,7 +280,7 @@ void bootstrap_references(const FileScanResult& scanned, const std::vector<std::
 
 // The fingerprint evidence of a scanned file that is not itself a reference;
 // returns the references the estimate used.
-std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
+std::vector<const ReferenceModel*> fingerprint_evidence(FactSource& source, FileScanResult& scanned,
                                                         const std::vector<std::string>& same,
                                                         const std::vector<ReferenceModel>& refs,
                                                         CheckReport& report) {
@@ -293,7 +293,7 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FileScanResult& scanned,
     if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return {};  // identity
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
   if (!scanned.file.empty())
-    evidence = realign_evidence(scanned.file, *scanned.sketch, std::move(evidence), refs);
+    evidence = realign_evidence(scanned.file, *scanned.sketch, std::move(evidence), refs, source);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
   VaeEvidence vae = estimate_nai_vae_share(*scanned.sketch, refs);
@@ -359,8 +359,8 @@ Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
   std::vector<const ReferenceModel*> used;  // into refs
   if (scanned.sketch || !scanned.sketch_error.empty()) {
     PD_ASSIGN_OR_RETURN(refs, source.reference_models());
-    bootstrap_references(scanned, same, refs, options, report);
-    used = fingerprint_evidence(scanned, same, refs, report);
+    bootstrap_references(source, scanned, same, refs, options, report);
+    used = fingerprint_evidence(source, scanned, same, refs, report);
     PD_TRY(check_published_fingerprint(source, scanned, refs, report));
   }
   PD_ASSIGN_OR_RETURN(const FactBase* facts, source.load(roots));

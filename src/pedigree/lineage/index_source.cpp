@@ -225,25 +225,27 @@ Result<std::optional<StoredFingerprint>> IndexSource::fingerprint_of(std::string
   return std::nullopt;
 }
 
-Result<void> IndexSource::load_units(ReferenceModel& ref) {
-  PD_ASSIGN_OR_RETURN(auto rows, m_index.fingerprints_of(ref.sha256));
+Result<std::optional<StoredUnits>> IndexSource::units_of(std::string_view sha256) {
+  PD_ASSIGN_OR_RETURN(auto rows, m_index.fingerprints_of(sha256));
+  std::optional<StoredUnits> out;
   for (const auto& f : rows) {
     if (!f.trusted || f.spec != ledger::k_units_spec) continue;
     auto bytes = crypto::base64_decode(f.data);
     if (!bytes) continue;
     auto units = fingerprint::parse_units(
         ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
-    if (!units) continue;
-    if (!ref.units) ref.units.emplace();
-    fingerprint::merge_units(*ref.units, std::move(*units));
-    ref.units_origin += (ref.units_origin.empty() ? "events " : ", ") + f.event;
+    if (!units) continue;  // a damaged event cannot make check fail
+    if (!out)
+      out.emplace(StoredUnits{{}, "events "});
+    else
+      out->origin += ", ";
+    fingerprint::merge_units(out->units, std::move(*units));
+    out->origin += f.event;
   }
-  if (!ref.units)
-    if (auto local = m_references.load_units(ref.sha256)) {
-      ref.units = std::move(*local);
-      ref.units_origin = "local " + m_references.units_path_for(ref.sha256).string();
-    }
-  return {};
+  if (!out)
+    if (auto local = m_references.load_units(sha256))
+      out = StoredUnits{std::move(*local), "local " + m_references.units_path_for(sha256).string()};
+  return out;
 }
 
 Result<std::string> IndexSource::key_identity(std::string_view keyid) {
@@ -282,7 +284,6 @@ Result<std::vector<ReferenceModel>> IndexSource::reference_models() {
         ref.fingerprint = std::move(*local);
         ref.fingerprint_origin = "local " + m_references.path_for(sha).string();
       }
-    if (ref.role == Role::k_base) PD_TRY(load_units(ref));
     out.push_back(std::move(ref));
   }
   return out;

@@ -46,6 +46,7 @@ public:
   Result<const FactBase*> load(const std::vector<std::string>& roots) override;
   Result<std::vector<ReferenceModel>> reference_models() override;
   Result<std::optional<StoredFingerprint>> fingerprint_of(std::string_view sha256) override;
+  Result<std::optional<StoredUnits>> units_of(std::string_view sha256) override;
   Result<std::string> key_identity(std::string_view keyid) override;
 
   // Whether the last load left something out (k_max_loaded_artifacts or
@@ -53,8 +54,6 @@ public:
   bool truncated() const { return m_truncated; }
 
 private:
-  // A base's unit signatures: trusted units events merged, else the local store.
-  Result<void> load_units(ReferenceModel& ref);
   // Parents named by the lineage events of one subject, by trust.
   struct LoadedParents {
     std::vector<std::string> trusted, untrusted;

@@ -23,8 +23,9 @@ const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const 
 }  // namespace
 
 std::string bootstrap_unit_signatures(const std::filesystem::path& file, const ReferenceModel& base,
-                                      const ReferenceStore& store) {
-  if (!store.enabled() || base.role != Role::k_base || base.units) return "";
+                                      FactSource& source, const ReferenceStore& store) {
+  if (!store.enabled() || base.role != Role::k_base) return "";
+  if (auto known = source.units_of(base.sha256); !known || *known) return "";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return "";
   auto checkpoint = formats::open_checkpoint(file);
@@ -43,20 +44,26 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file, const R
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                                      const fingerprint::Fingerprint& unaligned,
                                      FingerprintEvidence evidence,
-                                     const std::vector<ReferenceModel>& references) {
+                                     const std::vector<ReferenceModel>& references,
+                                     FactSource& source) {
   if (!evidence.result || !inconclusive_for_alignment(*evidence.result)) return evidence;
   FingerprintResult& first = *evidence.result;
   const ReferenceModel* base = base_named(references, first.aligned_base);
   if (!base) return evidence;
   // The base the misaligned target seemed closest to, else any base with signatures: SD1.x bases
   // share their units (SD1.5 is a fine-tune of SD1.4), so either re-aligns a merge of the other.
-  if (!base->units)
-    for (const auto& r : references)
-      if (r.role == Role::k_base && r.units) {
-        base = &r;
-        break;
-      }
-  const auto& base_units = base->units;
+  std::vector<const ReferenceModel*> candidates{base};
+  for (const auto& r : references)
+    if (r.role == Role::k_base && &r != base) candidates.push_back(&r);
+  std::optional<StoredUnits> base_units;
+  for (const ReferenceModel* candidate : candidates) {
+    auto stored = source.units_of(candidate->sha256);
+    if (stored && *stored) {
+      base_units = std::move(*stored);
+      base = candidate;
+      break;
+    }
+  }
   if (!base_units) {
     evidence.note += "; re-aligning its units needs the unit signatures of " + base->name +
                      ": a units event (`pedigree attest fingerprint --units FILE` of the base "
@@ -72,7 +79,7 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
     evidence.note += "; its units could not be signed: " + target_units.error().message();
     return evidence;
   }
-  const auto alignment = fingerprint::align_units(*base_units, *target_units);
+  const auto alignment = fingerprint::align_units(base_units->units, *target_units);
   UnitRealignment info{base->name,          alignment.confident(), alignment.units,
                        alignment.moved,     alignment.rescaled,    alignment.ambiguous,
                        alignment.describe()};
@@ -92,7 +99,8 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   if (!again.result) return evidence;
   again.result->realigned = info;
   again.vae = std::move(evidence.vae);
-  again.note = "re-aligned with " + base->name + " (" + info.summary + "); " + again.note;
+  again.note = "re-aligned with " + base->name + " (" + info.summary + "; its signatures from " +
+               base_units->origin + "); " + again.note;
   return again;
 }
 

@@ -2,7 +2,7 @@
 //
 // A merge whose hidden units were re-ordered or rescaled does not align with
 // any base (fingerprint_quality.hpp: inconclusive, reason "alignment"). When
-// the base it was measured against has unit signatures (ReferenceModel::units:
+// the base it was measured against has unit signatures (FactSource::units_of:
 // trusted units events, or the local reference store, which keeps them when
 // the user checks the base file itself, as it keeps its fingerprint), the
 // target's units are matched to the base's, the file is sketched again in the
@@ -22,18 +22,20 @@
 namespace pedigree::lineage {
 
 // Stores the unit signatures of `file`, which is the base reference `base`,
-// in `store` unless `base` has unit signatures already. Returns a note for the report ("" when
+// in `store` unless `source` knows some for it already. Returns a note for the report ("" when
 // nothing was done).
 std::string bootstrap_unit_signatures(const std::filesystem::path& file, const ReferenceModel& base,
-                                      const ReferenceStore& store);
+                                      FactSource& source, const ReferenceStore& store);
 
 // `evidence` for the model file `file`, re-aligned when it is inconclusive for
-// alignment and its base has unit signatures; else `evidence` itself
+// alignment and a base has unit signatures (source.units_of: the base it was
+// measured against first, then the others); else `evidence` itself
 // (with a note saying what was missing). `unaligned` is the file's own
 // fingerprint; the re-aligned one is estimated against the same references.
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                                      const fingerprint::Fingerprint& unaligned,
                                      FingerprintEvidence evidence,
-                                     const std::vector<ReferenceModel>& references);
+                                     const std::vector<ReferenceModel>& references,
+                                     FactSource& source);
 
 }  // namespace pedigree::lineage

@@ -29,16 +29,19 @@ struct ReferenceModel {
   std::string fingerprint_origin;  // "event <id>" or "local <path>", "" without fingerprint
   std::string role_event;          // the model event that gives the role (who defined it)
   std::string role_signer;         // its signer's keyid (trusted for references)
-  // A base's unit signatures (fingerprint/units.hpp): trusted units events, else the local
-  // reference store; what re-aligns targets whose units were re-ordered (lineage/realign.hpp).
-  std::optional<fingerprint::UnitSignatures> units{};
-  std::string units_origin{};  // "events <id>, ..." or "local <path>"
 };
 
 // A fingerprint the ledger holds for an artifact, from a trusted fingerprint event.
 struct StoredFingerprint {
   fingerprint::Fingerprint fingerprint;
   std::string origin;  // "event <id>"
+};
+
+// A base's unit signatures (fingerprint/units.hpp), what re-aligns targets
+// whose units were re-ordered or rescaled (lineage/realign.hpp).
+struct StoredUnits {
+  fingerprint::UnitSignatures units;
+  std::string origin;  // "events <id>, ..." or "local <path>"
 };
 
 class FactSource {
@@ -63,6 +66,11 @@ public:
   virtual Result<std::optional<StoredFingerprint>> fingerprint_of(std::string_view) {
     return std::nullopt;
   }
+  // The unit signatures of `sha256`: the groups of every trusted units event
+  // merged, else the local reference store's; nullopt when none. Read only
+  // when a check needs them (~9 MB of events for a full SD1.x base), never
+  // with reference_models().
+  virtual Result<std::optional<StoredUnits>> units_of(std::string_view) { return std::nullopt; }
   // "Name <email>" of a key the ledger publishes, "" when unknown.
   virtual Result<std::string> key_identity(std::string_view) { return std::string(); }
 };
