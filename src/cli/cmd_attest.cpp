@@ -137,7 +137,8 @@ private:
 // One units event per .units file of `path` (docs/formats/units-v1.md).
 Result<void> attest_units(Session& s, const std::string& path, const ledger::Subject& subject) {
   PD_ASSIGN_OR_RETURN(auto files, examine::unit_signature_files(path));
-  if (files.empty()) s.warn(path + ": no unit group (feed-forward, attention, ResBlock) to sign, no units event");
+  if (files.empty())
+    s.warn(path + ": no unit group (feed-forward, attention, ResBlock) to sign, no units event");
   for (const auto& f : files) {
     PD_ASSIGN_OR_RETURN(auto st, ledger::units_statement(subject, f));
     PD_TRY(s.add(st));
