@@ -220,6 +220,8 @@ void expect_realigned_nai(const testing::CliRun& r) {
   // The base the misaligned target seemed closest to (either: sd15 is a fine-tune of sd14).
   EXPECT_TRUE(realigned["base"] == "sd15" || realigned["base"] == "sd14") << realigned;
   EXPECT_EQ(realigned["ambiguous"], 0) << realigned;
+  // How confidently: every moved unit matched its base unit far above the 0.5 floor.
+  EXPECT_GT(realigned["weakest_match"].get<double>(), 0.8) << realigned;
 }
 
 TEST_F(CheckFingerprintQuality, PermutedAndRescaledMergesAreRealignedAndReadNai) {

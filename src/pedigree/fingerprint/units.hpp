@@ -103,6 +103,8 @@ struct UnitAlignment {
   std::vector<UnitGroupAlignment> groups;
   std::uint64_t units = 0, moved = 0, rescaled = 0, ambiguous = 0;
   std::uint32_t groups_missing = 0;  // base groups the target does not have (or sizes differ)
+  float weakest_match =
+      1;  // lowest signature cosine of a clearly matched moved unit (1: none moved)
   // Every unit matched clearly, one to one, and no group missing.
   bool confident() const { return ambiguous == 0 && groups_missing == 0; }
   // Nothing to undo.

@@ -26,11 +26,11 @@ float unit_cosine(const std::int8_t* a, const std::int8_t* b, std::uint32_t dims
   return static_cast<float>(dot) / (127.0f * 127.0f * static_cast<float>(parts));
 }
 
-UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
+// Matches each target unit to a base unit: in place when every unit is close to its own
+// base unit, else by all pairs (a clear best, unclaimed by any other); the units without a
+// clear match keep their place or take the first free one, so base_unit is a permutation.
+void match_units(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignment& out) {
   const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
-  UnitGroupAlignment out{
-      target.kind, target.prefix, std::vector<std::uint32_t>(n), std::vector<float>(n, 1.0f), 0, 0,
-      0,           1.0f};
   auto sig = [&](const UnitGroup& g, std::uint32_t u) {
     return g.signature.data() + std::size_t(u) * dims;
   };
@@ -39,75 +39,88 @@ UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
     in_place = unit_cosine(sig(target, j), sig(base, j), dims, base.parts) >= k_same_unit;
   if (in_place) {
     for (std::uint32_t j = 0; j < n; ++j) out.base_unit[j] = j;
-  } else {
-    std::vector<std::uint32_t> best(n);
-    std::vector<float> best_cos(n, -2), second(n, -2);
-    for (std::uint32_t j = 0; j < n; ++j) {
-      const std::int8_t* t = sig(target, j);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        const float c = unit_cosine(t, sig(base, i), dims, base.parts);
-        if (c > best_cos[j]) {
-          second[j] = best_cos[j];
-          best_cos[j] = c;
-          best[j] = i;
-        } else if (c > second[j]) {
-          second[j] = c;
-        }
+    return;
+  }
+  std::vector<std::uint32_t> best(n);
+  std::vector<float> best_cos(n, -2), second(n, -2);
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::int8_t* t = sig(target, j);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const float c = unit_cosine(t, sig(base, i), dims, base.parts);
+      if (c > best_cos[j]) {
+        second[j] = best_cos[j];
+        best_cos[j] = c;
+        best[j] = i;
+      } else if (c > second[j]) {
+        second[j] = c;
       }
-    }
-    std::vector<std::uint32_t> claims(n, 0);
-    for (std::uint32_t j = 0; j < n; ++j) ++claims[best[j]];
-    std::vector<bool> taken(n, false), placed(n, false);
-    for (std::uint32_t j = 0; j < n; ++j) {
-      const bool clear = best_cos[j] >= k_min_match && best_cos[j] - second[j] >= k_min_margin &&
-                         claims[best[j]] == 1;
-      if (!clear) continue;
-      out.base_unit[j] = best[j];
-      taken[best[j]] = placed[j] = true;
-      out.weakest_match = std::min(out.weakest_match, best_cos[j]);
-    }
-    // Units without a clear match stay where they are when that place is free, else take the
-    // first free one: the result is a permutation, and they count against confidence.
-    std::uint32_t next_free = 0;
-    for (std::uint32_t j = 0; j < n; ++j) {
-      if (placed[j]) continue;
-      ++out.ambiguous;
-      std::uint32_t to = j;
-      if (taken[to]) {
-        while (taken[next_free]) ++next_free;
-        to = next_free;
-      }
-      out.base_unit[j] = to;
-      taken[to] = true;
     }
   }
-  for (std::uint32_t j = 0; j < n; ++j) out.moved += out.base_unit[j] != j;
-  // Scales: what the magnitudes say, where they differ from the base beyond what training does.
-  if (target.kind != UnitGroupKind::k_resblock) {  // a scale pair per unit
+  std::vector<std::uint32_t> claims(n, 0);
+  for (std::uint32_t j = 0; j < n; ++j) ++claims[best[j]];
+  std::vector<bool> taken(n, false), placed(n, false);
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const bool clear = best_cos[j] >= k_min_match && best_cos[j] - second[j] >= k_min_margin &&
+                       claims[best[j]] == 1;
+    if (!clear) continue;
+    out.base_unit[j] = best[j];
+    taken[best[j]] = placed[j] = true;
+    out.weakest_match = std::min(out.weakest_match, best_cos[j]);
+  }
+  std::uint32_t next_free = 0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    if (placed[j]) continue;
+    ++out.ambiguous;
+    std::uint32_t to = j;
+    if (taken[to]) {
+      while (taken[next_free]) ++next_free;
+      to = next_free;
+    }
+    out.base_unit[j] = to;
+    taken[to] = true;
+  }
+}
+
+// The scales to undo, from the magnitudes, where they differ from the base's beyond what
+// training does: per unit for a scale pair (GEGLU, attention), per GroupNorm group (the
+// median of its units) for a ResBlock.
+void undo_scales(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignment& out) {
+  const std::uint32_t n = base.units;
+  if (target.kind != UnitGroupKind::k_resblock) {
     for (std::uint32_t j = 0; j < n; ++j) {
       const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
       if (!(mb > 0) || !(mt > 0)) continue;
       const double a = std::sqrt(mt / mb);  // |a v| / |w / a| = a^2 |v| / |w|
       if (std::fabs(a - 1) > k_pair_scale_tolerance) out.scale[j] = static_cast<float>(a);
     }
-  } else {
-    const std::uint32_t groups = n % k_groupnorm_groups == 0 ? k_groupnorm_groups : 1;
-    const std::uint32_t per = n / groups;
-    std::vector<std::vector<double>> ratios(groups);
-    for (std::uint32_t j = 0; j < n; ++j) {
-      const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
-      if (mb > 0 && mt > 0) ratios[out.base_unit[j] / per].push_back(mt / mb);
-    }
-    std::vector<float> group_scale(groups, 1.0f);
-    for (std::uint32_t g = 0; g < groups; ++g) {
-      auto& r = ratios[g];
-      if (r.empty()) continue;
-      std::nth_element(r.begin(), r.begin() + r.size() / 2, r.end());
-      const double s = r[r.size() / 2];
-      if (std::fabs(s - 1) > k_norm_scale_tolerance) group_scale[g] = static_cast<float>(s);
-    }
-    for (std::uint32_t j = 0; j < n; ++j) out.scale[j] = group_scale[out.base_unit[j] / per];
+    return;
   }
+  const std::uint32_t groups = n % k_groupnorm_groups == 0 ? k_groupnorm_groups : 1;
+  const std::uint32_t per = n / groups;
+  std::vector<std::vector<double>> ratios(groups);
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
+    if (mb > 0 && mt > 0) ratios[out.base_unit[j] / per].push_back(mt / mb);
+  }
+  std::vector<float> group_scale(groups, 1.0f);
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    auto& r = ratios[g];
+    if (r.empty()) continue;
+    std::nth_element(r.begin(), r.begin() + r.size() / 2, r.end());
+    const double s = r[r.size() / 2];
+    if (std::fabs(s - 1) > k_norm_scale_tolerance) group_scale[g] = static_cast<float>(s);
+  }
+  for (std::uint32_t j = 0; j < n; ++j) out.scale[j] = group_scale[out.base_unit[j] / per];
+}
+
+UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
+  const std::uint32_t n = base.units;
+  UnitGroupAlignment out{
+      target.kind, target.prefix, std::vector<std::uint32_t>(n), std::vector<float>(n, 1.0f), 0, 0,
+      0,           1.0f};
+  match_units(base, target, out);
+  for (std::uint32_t j = 0; j < n; ++j) out.moved += out.base_unit[j] != j;
+  undo_scales(base, target, out);
   for (float s : out.scale) out.rescaled += s != 1.0f;
   return out;
 }
@@ -146,6 +159,7 @@ UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& targ
     out.moved += g.moved;
     out.rescaled += g.rescaled;
     out.ambiguous += g.ambiguous;
+    out.weakest_match = std::min(out.weakest_match, g.weakest_match);
   }
   return out;
 }

@@ -80,9 +80,15 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
     return evidence;
   }
   const auto alignment = fingerprint::align_units(base_units->units, *target_units);
-  UnitRealignment info{base->name,          alignment.confident(), alignment.units,
-                       alignment.moved,     alignment.rescaled,    alignment.ambiguous,
-                       alignment.describe()};
+  UnitRealignment info;
+  info.base = base->name;
+  info.confident = alignment.confident();
+  info.units = alignment.units;
+  info.moved = alignment.moved;
+  info.rescaled = alignment.rescaled;
+  info.ambiguous = alignment.ambiguous;
+  info.weakest_match = alignment.weakest_match;
+  info.summary = alignment.describe();
   if (alignment.identity() || !alignment.confident()) {
     first.realigned = info;
     evidence.note +=

@@ -14,8 +14,13 @@ json share_json(const std::optional<ShareEstimate>& s) {
 
 json realigned_json(const std::optional<UnitRealignment>& r) {
   if (!r) return nullptr;
-  return {{"base", r->base},      {"confident", r->confident}, {"units", r->units},
-          {"moved", r->moved},    {"rescaled", r->rescaled},   {"ambiguous", r->ambiguous},
+  return {{"base", r->base},
+          {"confident", r->confident},
+          {"units", r->units},
+          {"moved", r->moved},
+          {"rescaled", r->rescaled},
+          {"ambiguous", r->ambiguous},
+          {"weakest_match", r->weakest_match},
           {"summary", r->summary}};
 }
 
