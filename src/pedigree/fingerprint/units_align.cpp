@@ -5,6 +5,7 @@
 #include "pedigree/fingerprint/builder.hpp"
 #include "pedigree/fingerprint/units.hpp"
 #include "pedigree/fingerprint/units_layout.hpp"
+#include "pedigree/fingerprint/units_match.hpp"
 
 namespace pedigree::fingerprint {
 
@@ -41,20 +42,15 @@ void match_units(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignm
     for (std::uint32_t j = 0; j < n; ++j) out.base_unit[j] = j;
     return;
   }
-  std::vector<std::uint32_t> best(n);
-  std::vector<float> best_cos(n, -2), second(n, -2);
+  // All pairs: the AVX2 kernel when the CPU has it (integer dot products, so the same answer).
+  const detail::UnitScores scores =
+      detail::score_units(base.signature.data(), target.signature.data(), n, dims);
+  const std::vector<std::uint32_t>& best = scores.best;
+  std::vector<float> best_cos(n), second(n);
+  const float unit = 127.0f * 127.0f * static_cast<float>(base.parts);
   for (std::uint32_t j = 0; j < n; ++j) {
-    const std::int8_t* t = sig(target, j);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const float c = unit_cosine(t, sig(base, i), dims, base.parts);
-      if (c > best_cos[j]) {
-        second[j] = best_cos[j];
-        best_cos[j] = c;
-        best[j] = i;
-      } else if (c > second[j]) {
-        second[j] = c;
-      }
-    }
+    best_cos[j] = static_cast<float>(scores.best_dot[j]) / unit;
+    second[j] = n > 1 ? static_cast<float>(scores.second_dot[j]) / unit : -2.0f;
   }
   std::vector<std::uint32_t> claims(n, 0);
   for (std::uint32_t j = 0; j < n; ++j) ++claims[best[j]];
