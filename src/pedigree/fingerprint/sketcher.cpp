@@ -1,11 +1,14 @@
 #include "pedigree/fingerprint/sketcher.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <type_traits>
 
+#include "pedigree/fingerprint/half_convert.hpp"
 #include "pedigree/formats/tensor_data.hpp"
 
 namespace pedigree::fingerprint::detail {
@@ -25,7 +28,6 @@ const std::array<float, 65536>& finite_half_table() {
 }
 
 struct DecodeF16 {
-  static constexpr bool k_raw_half = true;  // stored bits are the fp16 values: hashed in bulk
   static constexpr std::size_t k_size = 2;
   static constexpr std::uint64_t k_sign = 0x8000;
   static std::uint64_t load(const std::uint8_t* p) { return load_le16(p); }
@@ -36,7 +38,6 @@ struct DecodeF16 {
 };
 
 struct DecodeBF16 {
-  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 2;
   static constexpr std::uint64_t k_sign = 0x8000;
   static std::uint64_t load(const std::uint8_t* p) { return load_le16(p); }
@@ -51,7 +52,6 @@ struct DecodeBF16 {
 };
 
 struct DecodeF32 {
-  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 4;
   static constexpr std::uint64_t k_sign = 0x80000000u;
   static std::uint64_t load(const std::uint8_t* p) { return load_le32(p); }
@@ -65,7 +65,6 @@ struct DecodeF32 {
 };
 
 struct DecodeF64 {
-  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 8;
   static constexpr std::uint64_t k_sign = 0x8000000000000000ull;
   static std::uint64_t load(const std::uint8_t* p) { return load_le64(p); }
@@ -98,7 +97,6 @@ const Fp8Table& fp8_table() {
 // 2^-16) is exact in fp16, so the value hash sees the stored values themselves.
 template <float (*Decode)(std::uint8_t)>
 struct DecodeF8 {
-  static constexpr bool k_raw_half = false;
   static constexpr std::size_t k_size = 1;
   static constexpr std::uint64_t k_sign = 0x80;
   static std::uint64_t load(const std::uint8_t* p) { return *p; }
@@ -233,6 +231,26 @@ void TensorSketcher::hash_half_bytes(const std::uint8_t* data, std::size_t count
   for (; i < count; ++i) push_half(load_le16(data + 2 * i));
 }
 
+template <typename Decoder>
+void TensorSketcher::hash_converted(const std::uint8_t* data, std::size_t count) {
+  constexpr std::size_t k_block = 2048;  // values converted per block (4 KiB of fp16 on the stack)
+  std::uint8_t halves[2 * k_block];
+  for (std::size_t first = 0; first < count; first += k_block) {
+    const std::size_t n = std::min(k_block, count - first);
+    const std::uint8_t* in = data + first * Decoder::k_size;
+    if constexpr (std::is_same_v<Decoder, DecodeF32>) {
+      f32_bytes_to_half_bytes(in, n, halves);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint16_t h = Decoder::to_half(Decoder::load(in + i * Decoder::k_size));
+        halves[2 * i] = static_cast<std::uint8_t>(h & 0xff);
+        halves[2 * i + 1] = static_cast<std::uint8_t>(h >> 8);
+      }
+    }
+    hash_half_bytes(halves, n);
+  }
+}
+
 void TensorSketcher::flush_row() {
   const std::uint64_t h = mix64(mix64(m_seed ^ k_tag_row) + m_row);
   double* row = m_out.cells.data() + ((h >> 32) % m_layout.sketch_rows) * m_layout.sketch_cols;
@@ -256,7 +274,6 @@ void TensorSketcher::add_matrix(const std::uint8_t* data, std::size_t count) {
   std::uint64_t col = m_col;
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint64_t bits = Decoder::load(data + i * Decoder::k_size);
-    if constexpr (!Decoder::k_raw_half) push_half(Decoder::to_half(bits));
     sums[buckets[col]] += Decoder::value(table, bits ^ masks[col]);
     if (++col == cols) {
       flush_row();
@@ -272,7 +289,6 @@ void TensorSketcher::add_flat(const std::uint8_t* data, std::size_t count) {
   const std::uint64_t flat_seed = mix64(m_seed ^ k_tag_flat);
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint64_t bits = Decoder::load(data + i * Decoder::k_size);
-    if constexpr (!Decoder::k_raw_half) push_half(Decoder::to_half(bits));
     const std::uint64_t h = mix64(flat_seed + m_next + i);
     double& cell = m_out.cells[(h >> 32) % m_layout.sketch_cols];
     const double v = Decoder::value(table, bits);
@@ -293,7 +309,15 @@ void TensorSketcher::add(std::uint64_t first_element, ByteView elements) {
     return;
   }
   const std::uint8_t* data = elements.data();
-  if (m_dtype == formats::DType::k_f16) hash_half_bytes(data, count);
+  switch (m_dtype) {  // the value hash: fp16 values, converted in blocks unless stored so
+    case formats::DType::k_f16: hash_half_bytes(data, count); break;
+    case formats::DType::k_bf16: hash_converted<DecodeBF16>(data, count); break;
+    case formats::DType::k_f32: hash_converted<DecodeF32>(data, count); break;
+    case formats::DType::k_f64: hash_converted<DecodeF64>(data, count); break;
+    case formats::DType::k_f8_e4m3: hash_converted<DecodeF8E4M3>(data, count); break;
+    case formats::DType::k_f8_e5m2: hash_converted<DecodeF8E5M2>(data, count); break;
+    default: break;
+  }
   switch (m_dtype) {
     case formats::DType::k_f16:
       m_layout.matrix ? add_matrix<DecodeF16>(data, count) : add_flat<DecodeF16>(data, count);

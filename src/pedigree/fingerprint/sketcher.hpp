@@ -67,6 +67,9 @@ private:
   void flush_row();
   // Value hash of F16 elements straight from their bytes (same result as push_half per element).
   void hash_half_bytes(const std::uint8_t* data, std::size_t count);
+  // Value hash of elements of another dtype: converted to fp16 in blocks, then hashed in bulk.
+  template <typename Decoder>
+  void hash_converted(const std::uint8_t* data, std::size_t count);
   void push_half(std::uint16_t half) {
     m_word |= static_cast<std::uint64_t>(half) << (16 * m_word_fill);
     if (++m_word_fill == 4) {

@@ -271,10 +271,17 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
   }
   FingerprintBuilder builder(plan, unaligned.params);
   std::vector<MoveBuffers> buffers(std::max(threads, 4u));
+  std::uint64_t most_elements = 0, most_bytes = 0;  // each worker's buffers mapped once
+  for (std::size_t i : moving) {
+    most_elements = std::max(most_elements, checkpoint.tensors[i].numel());
+    most_bytes = std::max(most_bytes, checkpoint.tensors[i].nbytes());
+  }
   auto done = detail::parallel_for(
       moving.size(), threads, [&](std::size_t k, unsigned worker) -> Result<void> {
         const std::size_t i = moving[k];
         MoveBuffers& b = buffers[worker];
+        b.floats.reserve(most_elements);
+        b.scratch.reserve(most_bytes);
         PD_ASSIGN_OR_RETURN(std::span<float> out, source.floats(i, b.floats, b.scratch));
         for (const auto& [group, s] : uses.at(i)) {
           if (!detail::slice_fits(s, static_cast<std::uint32_t>(group->base_unit.size()),

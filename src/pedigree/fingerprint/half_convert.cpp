@@ -1,0 +1,31 @@
+#include "pedigree/fingerprint/half_convert.hpp"
+
+#include <bit>
+
+#include "pedigree/fingerprint/sketcher.hpp"
+#include "pedigree/util/bytes.hpp"
+
+namespace pedigree::fingerprint::detail {
+
+bool have_f16c() {
+  static const bool have = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  return have;
+}
+
+void f32_bytes_to_half_bytes_portable(const std::uint8_t* in, std::size_t count,
+                                      std::uint8_t* out) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint16_t h = float_to_half(std::bit_cast<float>(load_le32(in + 4 * i)));
+    out[2 * i] = static_cast<std::uint8_t>(h & 0xff);
+    out[2 * i + 1] = static_cast<std::uint8_t>(h >> 8);
+  }
+}
+
+void f32_bytes_to_half_bytes(const std::uint8_t* in, std::size_t count, std::uint8_t* out) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (have_f16c()) return f32_bytes_to_half_bytes_f16c(in, count, out);
+  }
+  f32_bytes_to_half_bytes_portable(in, count, out);
+}
+
+}  // namespace pedigree::fingerprint::detail
