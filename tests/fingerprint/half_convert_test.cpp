@@ -41,7 +41,7 @@ std::vector<float> hard_values() {
   return v;
 }
 
-std::vector<std::uint8_t> as_bytes(const std::vector<float>& v) {
+std::vector<std::uint8_t> float_bytes(const std::vector<float>& v) {
   std::vector<std::uint8_t> out(4 * v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     const auto bits = std::bit_cast<std::uint32_t>(v[i]);
@@ -52,7 +52,7 @@ std::vector<std::uint8_t> as_bytes(const std::vector<float>& v) {
 
 TEST(HalfConvert, PortableLoopIsFloatToHalf) {
   const auto values = hard_values();
-  const auto in = as_bytes(values);
+  const auto in = float_bytes(values);
   std::vector<std::uint8_t> out(2 * values.size());
   f32_bytes_to_half_bytes_portable(in.data(), values.size(), out.data());
   for (std::size_t i = 0; i < values.size(); i += 997) {
@@ -64,7 +64,7 @@ TEST(HalfConvert, PortableLoopIsFloatToHalf) {
 TEST(HalfConvert, F16cRoundsExactlyAsFloatToHalf) {
   if (!have_f16c()) GTEST_SKIP() << "this CPU has no F16C: only the portable loop runs here";
   const auto values = hard_values();
-  const auto in = as_bytes(values);
+  const auto in = float_bytes(values);
   for (std::size_t count : {values.size(), std::size_t{7}, std::size_t{13}}) {  // and a tail
     std::vector<std::uint8_t> portable(2 * count), f16c(2 * count), chosen(2 * count);
     f32_bytes_to_half_bytes_portable(in.data(), count, portable.data());
