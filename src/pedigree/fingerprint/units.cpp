@@ -139,8 +139,10 @@ Result<UnitSignatures> unit_signatures(const formats::Checkpoint& checkpoint, un
   std::vector<SignBuffers> buffers(std::max(threads, 4u));
   auto done = detail::parallel_for(
       layouts.size(), threads, [&](std::size_t i, unsigned worker) -> Result<void> {
-        PD_ASSIGN_OR_RETURN(signed_groups[i],
-                            sign_group(layouts[i], source, checkpoint, buffers[worker]));
+        auto signed_group = sign_group(layouts[i], source, checkpoint, buffers[worker]);
+        for (std::size_t tensor : buffers[worker].tensors) source.release(tensor);
+        if (!signed_group) return std::unexpected(signed_group.error());
+        signed_groups[i] = std::move(*signed_group);
         return {};
       });
   if (!done) return std::unexpected(done.error());

@@ -1,11 +1,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
+#include <optional>
 
 #include "pedigree/fingerprint/builder.hpp"
 #include "pedigree/fingerprint/units.hpp"
 #include "pedigree/fingerprint/units_layout.hpp"
 #include "pedigree/fingerprint/units_match.hpp"
+#include "pedigree/formats/tensor_data.hpp"
 
 namespace pedigree::fingerprint {
 
@@ -176,62 +179,107 @@ std::string UnitAlignment::describe() const {
 
 namespace {
 
-// Moves the slice `s` of a group member into the base's frame, in place (the
-// tensor as floats in `data`): unit j's data goes where base unit base_unit[j]
-// is, scaled. Rows follow the permutation's cycles with two rows of scratch;
-// a column slice is permuted one outer row at a time through a copy of it.
-// In place, so a tensor costs one float32 copy of itself (the largest SD1.x
-// ones hold 29.5 million elements).
-void move_slice(const UnitGroupAlignment& group, const detail::UnitSlice& s, std::span<float> data,
-                std::vector<float>& carry, std::vector<float>& save) {
-  const auto units = static_cast<std::uint32_t>(group.base_unit.size());
-  auto factor = [&](std::uint32_t j) {
-    return s.scaled ? 1.0f / group.scale[j] : s.inverse ? group.scale[j] : 1.0f;
-  };
-  if (s.column) {
-    const std::uint64_t row = std::uint64_t(units) * s.inner;
-    carry.resize(row);
-    for (std::uint64_t o = 0; o < s.outer; ++o) {
-      float* segment = data.data() + o * row;
-      std::copy(segment, segment + row, carry.begin());
-      for (std::uint32_t j = 0; j < units; ++j) {
-        const float f = factor(j);
-        const float* from = carry.data() + std::uint64_t(j) * s.inner;
-        float* dest = segment + std::uint64_t(group.base_unit[j]) * s.inner;
-        for (std::uint64_t k = 0; k < s.inner; ++k) dest[k] = from[k] * f;
+// How one tensor moves into the base's frame, over its rows x cols view (rows =
+// shape[0], as the sketch sees it): output element (r, c) is the stored
+// element (row_from[r], col_from[c]) times col_factor[c] times row_factor[r].
+// Unit j of a row slice is row `row_offset + j`; of a column slice, columns
+// [j * inner, (j + 1) * inner) of every row. The tensor is then sketched row
+// by row from its stored bytes: no float copy of it, whatever its size.
+struct TensorMove {
+  std::uint64_t rows = 0, cols = 0;
+  std::vector<std::uint64_t> row_from;
+  std::vector<float> row_factor;
+  std::vector<std::uint64_t> col_from;  // empty: columns stay
+  std::vector<float> col_factor;
+};
+
+struct Use {
+  const UnitGroupAlignment* group;
+  detail::UnitSlice slice;
+};
+
+// The maps of a tensor's uses; nullopt when a slice does not fit the view or
+// two slices move the same row or column.
+std::optional<TensorMove> plan_move(const std::vector<Use>& uses, std::uint64_t rows,
+                                    std::uint64_t numel) {
+  if (rows == 0 || numel % rows != 0) return std::nullopt;
+  TensorMove m{
+      rows, numel / rows, std::vector<std::uint64_t>(rows), std::vector<float>(rows, 1), {}, {}};
+  std::iota(m.row_from.begin(), m.row_from.end(), std::uint64_t{0});
+  std::vector<bool> row_set(rows, false), col_set;
+  for (const auto& [group, s] : uses) {
+    const auto units = static_cast<std::uint32_t>(group->base_unit.size());
+    auto factor = [&](std::uint32_t j) {
+      return s.scaled ? 1.0f / group->scale[j] : s.inverse ? group->scale[j] : 1.0f;
+    };
+    if (s.column) {
+      if (s.outer != rows || std::uint64_t(units) * s.inner != m.cols) return std::nullopt;
+      if (m.col_from.empty()) {
+        m.col_from.resize(m.cols);
+        std::iota(m.col_from.begin(), m.col_from.end(), std::uint64_t{0});
+        m.col_factor.assign(m.cols, 1.0f);
+        col_set.assign(m.cols, false);
       }
+      for (std::uint32_t j = 0; j < units; ++j) {
+        for (std::uint64_t k = 0; k < s.inner; ++k) {
+          const std::uint64_t to = std::uint64_t(group->base_unit[j]) * s.inner + k;
+          if (to >= m.cols || col_set[to]) return std::nullopt;
+          col_set[to] = true;
+          m.col_from[to] = std::uint64_t(j) * s.inner + k;
+          m.col_factor[to] = factor(j);
+        }
+      }
+      continue;
     }
-    return;
-  }
-  auto row_of = [&](std::uint32_t j) { return data.data() + (s.row_offset + j) * s.cols; };
-  carry.resize(s.cols);
-  save.resize(s.cols);
-  std::vector<bool> done(units, false);
-  for (std::uint32_t start = 0; start < units; ++start) {
-    if (done[start]) continue;
-    // carry = unit `start`'s row, scaled; then walk start -> base_unit[start] -> ...
-    const float f0 = factor(start);
-    for (std::uint64_t c = 0; c < s.cols; ++c) carry[c] = row_of(start)[c] * f0;
-    done[start] = true;
-    // (align_group makes base_unit a permutation; the done[] test only keeps a broken one finite.)
-    for (std::uint32_t pos = group.base_unit[start]; pos != start && !done[pos];
-         pos = group.base_unit[pos]) {
-      const float f = factor(pos);
-      float* slot = row_of(pos);
-      for (std::uint64_t c = 0; c < s.cols; ++c) save[c] = slot[c] * f;
-      std::copy(carry.begin(), carry.end(), slot);
-      carry.swap(save);
-      done[pos] = true;
+    if (s.cols != m.cols || s.row_offset + units > rows) return std::nullopt;
+    for (std::uint32_t j = 0; j < units; ++j) {
+      const std::uint64_t to = s.row_offset + group->base_unit[j];
+      if (to >= rows || row_set[to]) return std::nullopt;
+      row_set[to] = true;
+      m.row_from[to] = s.row_offset + j;
+      m.row_factor[to] = factor(j);
     }
-    std::copy(carry.begin(), carry.end(), row_of(start));
   }
+  return m;
 }
 
 struct MoveBuffers {
-  detail::ReusedBuffer<float> floats;
-  detail::ReusedBuffer<std::uint8_t> scratch;
-  std::vector<float> carry, save;
+  detail::ReusedBuffer<std::uint8_t> scratch;  // a tensor that is not stored plain, gathered
+  std::vector<float> row, out;
 };
+
+// Sketches tensor `i` moved by `m`, from its stored bytes, row by row.
+Result<void> sketch_moved(std::size_t i, const TensorMove& m, ByteView stored, formats::DType dtype,
+                          FingerprintBuilder& builder, MoveBuffers& b) {
+  constexpr std::uint64_t k_batch = 1u << 16;  // elements handed to the sketch at once
+  const std::uint64_t size = formats::dtype_size(dtype);
+  const std::uint64_t rows_per_batch = std::max<std::uint64_t>(1, k_batch / m.cols);
+  b.row.resize(m.cols);
+  b.out.resize(rows_per_batch * m.cols);
+  builder.begin_tensor(i);
+  for (std::uint64_t first = 0; first < m.rows; first += rows_per_batch) {
+    const std::uint64_t n = std::min(rows_per_batch, m.rows - first);
+    for (std::uint64_t r = first; r < first + n; ++r) {
+      float* out = b.out.data() + (r - first) * m.cols;
+      const ByteView from = stored.subspan(m.row_from[r] * m.cols * size, m.cols * size);
+      const float f = m.row_factor[r];
+      if (m.col_from.empty()) {
+        PD_TRY(formats::convert_to_float(dtype, from, std::span<float>(out, m.cols)));
+        if (f != 1.0f)
+          for (std::uint64_t c = 0; c < m.cols; ++c) out[c] *= f;
+        continue;
+      }
+      PD_TRY(formats::convert_to_float(dtype, from, b.row));
+      for (std::uint64_t c = 0; c < m.cols; ++c)
+        out[c] = b.row[m.col_from[c]] * m.col_factor[c] * f;
+    }
+    builder.tensor_data(
+        i, first * m.cols,
+        ByteView(reinterpret_cast<const std::uint8_t*>(b.out.data()), n * m.cols * sizeof(float)));
+  }
+  builder.end_tensor(i);
+  return {};
+}
 
 }  // namespace
 
@@ -239,10 +287,6 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
                                         const UnitAlignment& alignment,
                                         const Fingerprint& unaligned, unsigned threads) {
   const auto names = formats::canonicalize(checkpoint);
-  struct Use {
-    const UnitGroupAlignment* group;
-    detail::UnitSlice slice;
-  };
   std::map<std::size_t, std::vector<Use>> uses;  // the tensors that move, and how
   std::map<std::string_view, const UnitGroupAlignment*> aligned;
   for (const auto& g : alignment.groups)
@@ -271,30 +315,18 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
   }
   FingerprintBuilder builder(plan, unaligned.params);
   std::vector<MoveBuffers> buffers(std::max(threads, 4u));
-  std::uint64_t most_elements = 0, most_bytes = 0;  // each worker's buffers mapped once
-  for (std::size_t i : moving) {
-    most_elements = std::max(most_elements, checkpoint.tensors[i].numel());
-    most_bytes = std::max(most_bytes, checkpoint.tensors[i].nbytes());
-  }
   auto done = detail::parallel_for(
       moving.size(), threads, [&](std::size_t k, unsigned worker) -> Result<void> {
         const std::size_t i = moving[k];
+        const formats::TensorInfo& info = checkpoint.tensors[i];
+        const auto& shape = names[i].shape;
+        const auto move = plan_move(uses.at(i), shape.empty() ? 0 : shape[0], info.numel());
+        if (!move) return corruption("tensor '" + names[i].name + "' does not hold its units");
         MoveBuffers& b = buffers[worker];
-        b.floats.reserve(most_elements);
-        b.scratch.reserve(most_bytes);
-        PD_ASSIGN_OR_RETURN(std::span<float> out, source.floats(i, b.floats, b.scratch));
-        for (const auto& [group, s] : uses.at(i)) {
-          if (!detail::slice_fits(s, static_cast<std::uint32_t>(group->base_unit.size()),
-                                  out.size()))
-            return corruption("tensor '" + names[i].name + "' does not hold its units");
-          move_slice(*group, s, out, b.carry, b.save);
-        }
-        builder.begin_tensor(i);
-        builder.tensor_data(i, 0,
-                            ByteView(reinterpret_cast<const std::uint8_t*>(out.data()),
-                                     out.size() * sizeof(float)));
-        builder.end_tensor(i);
-        return {};
+        PD_ASSIGN_OR_RETURN(ByteView stored, source.bytes(i, b.scratch));
+        auto sketched = sketch_moved(i, *move, stored, info.dtype, builder, b);
+        source.release(i);
+        return sketched;
       });
   if (!done) return std::unexpected(done.error());
   PD_ASSIGN_OR_RETURN(auto moved, builder.finish());

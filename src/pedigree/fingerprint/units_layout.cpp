@@ -130,7 +130,9 @@ Result<TensorFloats> TensorFloats::open(const formats::Checkpoint& checkpoint) {
   out.m_checkpoint = &checkpoint;
   for (const auto& source : checkpoint.sources) {
     PD_ASSIGN_OR_RETURN(auto file, File::open_read(source));
+    PD_ASSIGN_OR_RETURN(auto map, MappedFile::open(source));
     out.m_files.push_back(std::move(file));
+    out.m_maps.push_back(std::move(map));
   }
   return out;
 }
@@ -143,22 +145,21 @@ bool TensorFloats::plain(std::size_t i) const {
 Result<ByteView> TensorFloats::bytes(std::size_t i, ReusedBuffer<std::uint8_t>& scratch) const {
   const formats::TensorInfo& t = m_checkpoint->tensors[i];
   if (t.source >= m_files.size()) return corruption("tensor '" + t.name + "': no such source");
-  const std::span<std::uint8_t> out = scratch.get(t.nbytes());
   if (plain(i)) {
-    PD_TRY(m_files[t.source].read_exact(t.offset, out));
-  } else {
-    PD_ASSIGN_OR_RETURN(auto gathered, formats::read_tensor_bytes(m_files[t.source], t));
-    std::copy(gathered.begin(), gathered.end(), out.begin());
+    const ByteView file = m_maps[t.source].bytes();
+    if (t.offset > file.size() || t.nbytes() > file.size() - t.offset)
+      return corruption("tensor '" + t.name + "' lies outside its file (was it truncated?)");
+    return file.subspan(t.offset, t.nbytes());
   }
+  const std::span<std::uint8_t> out = scratch.get(t.nbytes());
+  PD_ASSIGN_OR_RETURN(auto gathered, formats::read_tensor_bytes(m_files[t.source], t));
+  std::copy(gathered.begin(), gathered.end(), out.begin());
   return ByteView(out.data(), out.size());
 }
 
-Result<std::span<float>> TensorFloats::floats(std::size_t i, ReusedBuffer<float>& out,
-                                              ReusedBuffer<std::uint8_t>& scratch) const {
-  PD_ASSIGN_OR_RETURN(ByteView elements, bytes(i, scratch));
-  const std::span<float> values = out.get(m_checkpoint->tensors[i].numel());
-  PD_TRY(formats::convert_to_float(m_checkpoint->tensors[i].dtype, elements, values));
-  return values;
+void TensorFloats::release(std::size_t i) const {
+  const formats::TensorInfo& t = m_checkpoint->tensors[i];
+  if (t.source < m_maps.size() && plain(i)) m_maps[t.source].drop(t.offset, t.nbytes());
 }
 
 float StoredElements::operator[](std::uint64_t i) const {

@@ -114,23 +114,29 @@ struct StoredElements {
   float operator[](std::uint64_t i) const;  // i < count
 };
 
-// Tensors of one checkpoint read with positioned reads into buffers the
-// caller reuses (memory stays that of the largest tensor, not the file's).
+// Tensors of one checkpoint read through read-only maps of its files: a
+// contiguous little-endian tensor is a view of the map (no copy; signing
+// touches only the pages of the positions it samples), any other is gathered
+// into a buffer the caller reuses. release() gives a tensor's pages back, so
+// resident memory stays that of the tensors in use, not the file's. As with
+// any memory-mapped reader, a file truncated by another process meanwhile can
+// end the process with SIGBUS (the scan of scan/scan.hpp has the same limit).
 // Shared by threads (read only); each thread brings its buffers.
 class TensorFloats {
 public:
   static Result<TensorFloats> open(const formats::Checkpoint& checkpoint);
   // Whether tensor `i` is stored contiguous and little-endian (its bytes are its elements).
   bool plain(std::size_t i) const;
-  // Tensor `i`'s elements, row-major little-endian, read into `scratch`.
+  // Tensor `i`'s elements, row-major little-endian: a view of the map, or gathered into
+  // `scratch`. Corruption when the tensor lies outside its file.
   Result<ByteView> bytes(std::size_t i, ReusedBuffer<std::uint8_t>& scratch) const;
-  // Tensor `i` as floats in `out`, read through `scratch`.
-  Result<std::span<float>> floats(std::size_t i, ReusedBuffer<float>& out,
-                                  ReusedBuffer<std::uint8_t>& scratch) const;
+  // Gives back the mapped pages of tensor `i` (read again if it is used again).
+  void release(std::size_t i) const;
 
 private:
   const formats::Checkpoint* m_checkpoint = nullptr;
   std::vector<File> m_files;
+  std::vector<MappedFile> m_maps;
 };
 
 // Runs body(i) for i in [0, count) on up to `threads` threads (0: the

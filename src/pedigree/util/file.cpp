@@ -112,6 +112,14 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+void MappedFile::drop(std::uint64_t offset, std::uint64_t size) const {
+  if (m_data == nullptr || offset >= m_size) return;
+  size = std::min<std::uint64_t>(size, m_size - offset);
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t start = offset / page * page;
+  (void)::madvise(const_cast<std::uint8_t*>(m_data) + start, offset + size - start, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (m_data) ::munmap(const_cast<std::uint8_t*>(m_data), m_size);
 }

@@ -67,6 +67,10 @@ public:
 
   ByteView bytes() const { return {m_data, m_size}; }
   std::uint64_t size() const { return m_size; }
+  // Gives back the pages of [offset, offset + size) (clamped to the file; pages
+  // shared with a neighbour go too): touched again, they are read from the file
+  // again. A long pass over a large map keeps its resident memory bounded.
+  void drop(std::uint64_t offset, std::uint64_t size) const;
 
 private:
   MappedFile(const std::uint8_t* data, std::size_t size) : m_data(data), m_size(size) {}
