@@ -1,4 +1,5 @@
 // pedigree fingerprint FILE [-o OUT.fp] [--json]: the spec v1 fingerprint of a checkpoint.
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -6,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "pedigree/examine/attest.hpp"
 #include "pedigree/examine/examine.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 #include "pedigree/util/file.hpp"
@@ -16,6 +18,7 @@ namespace {
 struct FingerprintOptions {
   std::string file;
   std::string output;
+  std::string units_output;  // --units: the unit signatures, one .units file
   bool json = false;
   unsigned threads = 0;
   // Research knobs for the UNet sketch; estimate needs equal sizes for every input.
@@ -53,6 +56,18 @@ int run_fingerprint(const FingerprintOptions& opts) {
     auto written = write_file_atomic(opts.output, bytes);
     if (!written) return report_error(written.error());
   }
+  std::size_t units_bytes = 0;
+  if (!opts.units_output.empty()) {
+    auto units = examine::unit_signature_files(opts.file, SIZE_MAX);
+    if (!units) return report_error(units.error());
+    if (units->empty())
+      return report_error(
+          Error(ErrorCode::k_not_supported,
+                opts.file + ": no unit group (GEGLU, attention, ResBlock) to sign"));
+    auto written = write_file_atomic(opts.units_output, units->front());
+    if (!written) return report_error(written.error());
+    units_bytes = units->front().size();
+  }
   std::map<std::string, std::pair<std::size_t, std::uint64_t>> groups;  // block -> tensors, params
   std::map<std::string, std::size_t> components;
   for (const auto& t : fp->tensors) {
@@ -76,6 +91,8 @@ int run_fingerprint(const FingerprintOptions& opts) {
       j["blocks"][block] = {{"tensors", g.first}, {"params", g.second}};
     j["fp_bytes"] = bytes.size();
     if (!opts.output.empty()) j["output"] = opts.output;
+    if (!opts.units_output.empty())
+      j["units"] = {{"output", opts.units_output}, {"bytes", units_bytes}};
     print_json(j);
     return k_exit_ok;
   }
@@ -84,6 +101,9 @@ int run_fingerprint(const FingerprintOptions& opts) {
               fp->tensors.size(), bytes.size());
   for (const auto& [name, n] : components) std::printf("  %-13s %zu tensors\n", name.c_str(), n);
   if (!opts.output.empty()) std::printf("written:     %s\n", terminal_safe(opts.output).c_str());
+  if (!opts.units_output.empty())
+    std::printf("units:       %s (%zu bytes)\n", terminal_safe(opts.units_output).c_str(),
+                units_bytes);
   return k_exit_ok;
 }
 
@@ -96,6 +116,9 @@ void setup_fingerprint(CLI::App& app, int& exit_code) {
   sub->add_option("FILE", opts->file, "checkpoint (.safetensors, .ckpt) or diffusers folder")
       ->required();
   sub->add_option("-o,--output", opts->output, "write the compact .fp form to this file");
+  sub->add_option("--units", opts->units_output,
+                  "also write the unit signatures (for re-alignment; a base reference's) to this "
+                  ".units file");
   sub->add_flag("--json", opts->json, "print a JSON summary");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
   sub->add_option("--matrix-side", opts->matrix_side,

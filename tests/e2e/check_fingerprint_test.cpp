@@ -284,5 +284,33 @@ TEST_F(CheckFingerprint, TreeAndGraphShowTheAncestry) {
   EXPECT_EQ(unknown.exit_code, 3) << unknown.err;
 }
 
+// `pedigree fingerprint --units OUT`: the base's unit signatures as the one .units file
+// a check of the base stores locally; a file without unit groups is refused, nothing written.
+TEST_F(CheckFingerprint, FingerprintUnitsWritesTheBasesUnitSignatures) {
+  auto r = m_world.check(shell_quote(m_sd14.string()));  // stores the base's .units locally
+  ASSERT_NE(r.exit_code, 1) << r.err;
+  const fs::path stored = m_world.ledger_dir() / ".git" / "pedigree" / "references" /
+                          (openssl_sha256(m_sd14) + ".units");
+  ASSERT_TRUE(fs::exists(stored)) << r.out;
+  const fs::path out = m_world.dir() / "sd14.units";
+  auto fp =
+      testing::run_command(shell_quote(PEDIGREE_BINARY) + " fingerprint --json " +
+                           shell_quote(m_sd14.string()) + " --units " + shell_quote(out.string()));
+  ASSERT_EQ(fp.exit_code, 0) << fp.output;
+  const auto j = nlohmann::json::parse(fp.output);
+  EXPECT_EQ(j["units"]["output"], out.string());
+  EXPECT_EQ(j["units"]["bytes"].get<std::uint64_t>(), fs::file_size(out));
+  EXPECT_EQ(testing::read_text(out), testing::read_text(stored));
+
+  const fs::path none = m_world.dir() / "none.units";
+  auto refused = testing::run_command(
+      shell_quote(PEDIGREE_BINARY) + " fingerprint " +
+      shell_quote(std::string(PEDIGREE_SOURCE_DIR) + "/tests/data/good_basic.safetensors") +
+      " --units " + shell_quote(none.string()) + " 2>&1");
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("no unit group"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(none));
+}
+
 }  // namespace
 }  // namespace pedigree

@@ -466,8 +466,14 @@ protected:
     write_family_model(family, family.base(), *s_dir / "files" / "base.safetensors");
     write_family_model(family, nai, *s_dir / "files" / "nai.safetensors");
     write_family_model(family, independent, *s_dir / "files" / "independent.safetensors");
-    write_family_model(family, combine({{0.7, &family.base()}, {0.3, &nai}}),
-                       *s_dir / "files" / "merge.safetensors");
+    const auto merge = combine({{0.7, &family.base()}, {0.3, &nai}});
+    write_family_model(family, merge, *s_dir / "files" / "merge.safetensors");
+    // The merge with its GEGLU hidden units shuffled and rescaled (same function): not in
+    // the sources; re-aligned with the base's published unit signatures.
+    std::filesystem::create_directories(*s_dir / "edited");
+    write_family_model(family,
+                       fingerprint::testing::permute_geglu_units(family.specs(), merge, 3.0, 5),
+                       *s_dir / "edited" / "merge-edited.safetensors");
     write_sources(*s_dir / "sources");
     ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + key()).exit_code, 0);
     auto built = builder(" --sources " + path("sources") + " --files " + path("files") + " --key " +
@@ -547,10 +553,23 @@ TEST_F(SourcesLedgerFingerprints, EveryStandInGetsAVerifiedFingerprintEvent) {
     ASSERT_EQ(own.exit_code, 0) << own.output;
     EXPECT_EQ(read_text(fp), read_text(*s_dir / "own.fp")) << file;
   }
+  // The base's unit signatures too (only the base's), equal to `pedigree fingerprint --units`.
+  const auto units = *s_dir / "sources" / "fingerprints" / (sha("base.safetensors") + ".units");
+  ASSERT_TRUE(std::filesystem::exists(units));
+  auto own = run_command(shell_quote(PEDIGREE_BINARY) + " fingerprint " +
+                         path("files/base.safetensors") + " --units " + path("own.units"));
+  ASSERT_EQ(own.exit_code, 0) << own.output;
+  EXPECT_EQ(read_text(units), read_text(*s_dir / "own.units"));
+  for (const char* file : {"nai.safetensors", "independent.safetensors", "merge.safetensors"})
+    EXPECT_FALSE(
+        std::filesystem::exists(*s_dir / "sources" / "fingerprints" / (sha(file) + ".units")))
+        << file;
   auto v = run(" verify --all --json");
   ASSERT_EQ(v.exit_code, 0) << v.output;
   auto report = nlohmann::json::parse(v.output);
-  EXPECT_EQ(report["counts"]["valid"], 8) << v.output;  // 4 model + 4 fingerprint events
+  // 4 model and 4 fingerprint events, and 1 units event (one per ~768 KiB of groups: this
+  // small base's fit in one).
+  EXPECT_EQ(report["counts"]["valid"], 9) << v.output;
   EXPECT_EQ(report["counts"]["untrusted"], 0);
   std::size_t fingerprints = 0;
   for (const auto& f : report["files"])
@@ -559,7 +578,41 @@ TEST_F(SourcesLedgerFingerprints, EveryStandInGetsAVerifiedFingerprintEvent) {
       EXPECT_EQ(f["signer"], s_keyid);
       EXPECT_EQ(f["outcome"], "valid");
     }
-  EXPECT_EQ(fingerprints, 4u) << v.output;
+  EXPECT_EQ(fingerprints, 5u) << v.output;
+}
+
+// A merge whose hidden units were shuffled and rescaled is re-aligned with the base's
+// published unit signatures: nothing stored locally, the base file never checked here.
+TEST_F(SourcesLedgerFingerprints, AnEditedMergeIsReAlignedWithThePublishedUnitSignatures) {
+  auto r = check((*s_dir / "edited" / "merge-edited.safetensors").string());
+  ASSERT_TRUE(r.is_object());
+  ASSERT_TRUE(r["fingerprint"].is_object()) << r["notes"].dump(1);
+  const auto& realigned = r["fingerprint"]["alignment"]["realigned"];
+  ASSERT_TRUE(realigned.is_object()) << r["fingerprint"].dump(1);
+  EXPECT_TRUE(realigned["confident"].get<bool>()) << realigned;
+  EXPECT_EQ(realigned["base"], "stand-in base") << realigned;
+  EXPECT_GT(realigned["moved"].get<int>(), 0) << realigned;
+  EXPECT_EQ(r["fingerprint"]["outcome"], "present") << r["fingerprint"].dump(1);
+  EXPECT_NEAR(r["fingerprint"]["share"]["estimate"].get<double>(), 0.3, 0.1)
+      << r["fingerprint"].dump(1);
+  EXPECT_TRUE(any_text_contains(r["notes"], "re-aligned with")) << r["notes"].dump(1);
+  EXPECT_FALSE(std::filesystem::exists(*s_dir / "XDG_DATA_HOME" / "pedigree" / "ledger" / ".git" /
+                                       "pedigree" / "references"));
+}
+
+// A .units file for a model that is no base reference is refused, with nothing signed.
+TEST_F(SourcesLedgerFingerprints, UnitSignaturesOfANonBaseModelAreRefused) {
+  TempDir other;
+  write_sources(other / "sources");
+  std::filesystem::create_directories(other / "sources" / "fingerprints");
+  std::filesystem::copy_file(
+      *s_dir / "sources" / "fingerprints" / (sha("base.safetensors") + ".units"),
+      other / "sources" / "fingerprints" / (sha("nai.safetensors") + ".units"));
+  auto built = builder(" --sources " + shell_quote((other / "sources").string()) + " --key " +
+                       key() + " --out " + shell_quote((other / "out").string()));
+  EXPECT_EQ(built.exit_code, 1) << built.output;
+  EXPECT_NE(built.output.find("base references only"), std::string::npos) << built.output;
+  EXPECT_FALSE(std::filesystem::exists(other / "out"));
 }
 
 TEST_F(SourcesLedgerFingerprints, CheckOfAStandInReVerifiesItsPublishedFingerprint) {

@@ -47,11 +47,11 @@ Result<ModelFile> examine_model_file(const std::filesystem::path& path, hash::Ha
   return out;
 }
 
-Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path) {
+Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path,
+                                                      std::size_t max_bytes) {
   PD_ASSIGN_OR_RETURN(auto checkpoint, formats::open_checkpoint(path));
   PD_ASSIGN_OR_RETURN(auto units, fingerprint::unit_signatures(checkpoint));
-  // ~768 KiB of groups: an event (its payload base64 twice over) stays well under 2 MiB.
-  return fingerprint::serialize_units_split(units, std::size_t(768) << 10);
+  return fingerprint::serialize_units_split(units, max_bytes);
 }
 
 Result<MetadataLineage> lineage_from_metadata(const std::filesystem::path& path,

@@ -31,11 +31,17 @@ struct ModelFile {
 Result<ModelFile> examine_model_file(const std::filesystem::path& path, hash::HashCache* cache,
                                      FingerprintPass fingerprint);
 
+// Groups per .units file of a ledger event: ~768 KiB, so that an event (its
+// payload base64 twice over) stays well under 2 MiB.
+inline constexpr std::size_t k_units_event_bytes = std::size_t(768) << 10;
+
 // The unit signatures of the checkpoint at `path` (fingerprint/units.hpp) as
-// .units files small enough for ledger events (~768 KiB each), for a base
-// reference's `attest`. Empty when the file has no unit group. Reads the
-// groups' tensors (a second read of those bytes after examine_model_file).
-Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path);
+// .units files of at most about `max_bytes` of groups each (a larger group
+// gets a file of its own; SIZE_MAX: one file), for a base reference's
+// `attest`. Empty when the file has no unit group. Reads the groups' tensors
+// (a second read of those bytes after examine_model_file).
+Result<std::vector<std::string>> unit_signature_files(const std::filesystem::path& path,
+                                                      std::size_t max_bytes = k_units_event_bytes);
 
 // The lineage statement that the merge recipes in `path`'s metadata state
 // (basis "file-metadata"), plus one line per recipe parent that could not be
