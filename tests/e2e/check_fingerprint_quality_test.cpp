@@ -166,6 +166,66 @@ TEST_F(CheckFingerprintQuality, NaiFreeFineTuneWithFullCoverageIsAbsent) {
       << r.out;
 }
 
+// A file's EMA copy of the UNet is weights it ships too: NAI there reads NAI even when
+// the UNet is clean; a clean UNet clears the file only when its EMA copy is clean too.
+TEST_F(CheckFingerprintQuality, NaiInTheEmaCopyOfACleanUnetReadsNai) {
+  testing::add_leaked_vae_reference(m_world, m_family, m_family.finetune(0, 1, false));
+  const Weights independent = m_family.finetune(0, 1, false);
+  const Weights clean = fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}});
+  const fs::path path = m_world.dir() / "models" / "ema-nai.safetensors";
+  testing::write_family_model_with_ema(m_family, clean, merge(0.3), path);
+  auto r = m_world.check(shell_quote(path.string()));
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  const auto& fp = r.json["fingerprint"];
+  ASSERT_TRUE(fp.is_object()) << r.out;
+  EXPECT_EQ(fp["outcome"], "present") << fp.dump(1);
+  EXPECT_EQ(fp["component"], "unet_ema") << fp.dump(1);
+  EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.3, 0.05) << fp.dump(1);
+  ASSERT_EQ(fp["copies"].size(), 2u) << fp.dump(1);
+  EXPECT_EQ(fp["copies"][0]["component"], "unet");
+  EXPECT_EQ(fp["copies"][0]["outcome"], "absent") << fp.dump(1);
+  EXPECT_EQ(fp["copies"][1]["component"], "unet_ema");
+  EXPECT_EQ(fp["copies"][1]["outcome"], "present") << fp.dump(1);
+}
+
+TEST_F(CheckFingerprintQuality, ACleanUnetWithACleanEmaCopyIsAbsent) {
+  testing::add_leaked_vae_reference(m_world, m_family, m_family.finetune(0, 1, false));
+  const Weights independent = m_family.finetune(0, 1, false);
+  const Weights clean = fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}});
+  const fs::path path = m_world.dir() / "models" / "ema-clean.safetensors";
+  testing::write_family_model_with_ema(m_family, clean, clean, path);
+  auto r = m_world.check(shell_quote(path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.json["verdict"], "no-nai-found") << r.out;
+  const auto& fp = r.json["fingerprint"];
+  EXPECT_EQ(fp["outcome"], "absent") << fp.dump(1);
+  EXPECT_EQ(fp["component"], "unet");
+  ASSERT_EQ(fp["copies"].size(), 2u) << fp.dump(1);
+  EXPECT_EQ(fp["copies"][1]["outcome"], "absent") << fp.dump(1);
+}
+
+TEST_F(CheckFingerprintQuality, ACleanUnetWithAnUnreadableEmaCopyStaysUnknown) {
+  testing::add_leaked_vae_reference(m_world, m_family, m_family.finetune(0, 1, false));
+  const Weights independent = m_family.finetune(0, 1, false);
+  const Weights clean = fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}});
+  Weights noise = clean;  // random weights in the EMA copy: nothing aligns, nothing is ruled out
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> gauss(0.0, 0.05);
+  for (auto& t : noise)
+    for (double& v : t) v = gauss(rng);
+  const fs::path path = m_world.dir() / "models" / "ema-noise.safetensors";
+  testing::write_family_model_with_ema(m_family, clean, noise, path);
+  auto r = m_world.check(shell_quote(path.string()));
+  ASSERT_NE(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.json["verdict"], "unknown") << r.out;
+  const auto& fp = r.json["fingerprint"];
+  EXPECT_EQ(fp["outcome"], "inconclusive") << fp.dump(1);
+  EXPECT_TRUE(has_reason(fp, "ema")) << fp.dump(1);
+  ASSERT_EQ(fp["copies"].size(), 2u) << fp.dump(1);
+  EXPECT_EQ(fp["copies"][0]["outcome"], "absent") << fp.dump(1);
+  EXPECT_NE(fp["copies"][1]["outcome"], "absent") << fp.dump(1);
+}
+
 // The same independent fine-tune published as F16 and F32 files (as Waifu
 // Diffusion 1.3 is) is one nuisance direction: counted once, the duplicate
 // listed, so the thresholds are those calibrated for the directions the fit has.

@@ -62,6 +62,26 @@ inline void write_family_model(const fingerprint::testing::Family& family,
   write_f16_safetensors(tensors, path);
 }
 
+// Writes `w` like write_family_model plus an EMA copy of its UNet holding `ema`
+// (the `model_ema.diffusion_model.` tensors a training checkpoint ships beside
+// the UNet).
+inline void write_family_model_with_ema(const fingerprint::testing::Family& family,
+                                        const fingerprint::testing::Weights& w,
+                                        const fingerprint::testing::Weights& ema,
+                                        const std::filesystem::path& path) {
+  const std::string unet = "model.diffusion_model.";
+  std::vector<std::pair<fingerprint::testing::Spec, const std::vector<double>*>> tensors;
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    const auto& spec = family.specs()[t];
+    tensors.push_back({spec, &w[t]});
+    if (!spec.name.starts_with(unet)) continue;
+    auto copy = spec;
+    copy.name = "model_ema.diffusion_model." + spec.name.substr(unet.size());
+    tensors.push_back({copy, &ema[t]});
+  }
+  write_f16_safetensors(tensors, path);
+}
+
 // SHA-256 of a file by the openssl CLI.
 inline std::string openssl_file_sha256(const std::filesystem::path& path) {
   auto r = run_command("openssl dgst -sha256 -r " + shell_quote(path.string()));

@@ -104,6 +104,18 @@ TEST_F(ServeUpload, UploadedMergeGetsTheVerdictOfCheckFile) {
   EXPECT_NEAR(j["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.3, 0.03);
 }
 
+// NAI in the EMA copy of a clean UNet: the upload sketches that copy too, as check FILE does.
+TEST_F(ServeUpload, UploadedFileWithNaiInItsEmaCopyGetsTheVerdictOfCheckFile) {
+  bootstrap_references();
+  auto file = m_world.dir() / "models" / "ema-nai.safetensors";
+  const Weights clean = m_family.finetune(0, 1, false);
+  testing::write_family_model_with_ema(
+      m_family, clean, fingerprint::testing::combine({{0.7, &m_sd15_w}, {0.3, &m_nai_w}}), file);
+  auto j = upload_matches_check(file);
+  EXPECT_EQ(j["fingerprint"]["component"], "unet_ema") << j["fingerprint"].dump(1);
+  EXPECT_EQ(j["fingerprint"]["copies"].size(), 2u) << j["fingerprint"].dump(1);
+}
+
 TEST_F(ServeUpload, UploadedReferenceIsIdentifiedAndNothingIsStored) {
   const std::string before = ledger_snapshot(m_world.ledger_dir());
   ServeProcess server(m_world);

@@ -29,7 +29,7 @@ Result<Examination> examine_opened(const std::filesystem::path& path,
   out.checkpoint = std::move(checkpoint);
   out.why_not = std::move(why_not);
   // The fingerprint builder is one more sink of the hashing pass: one read of the file.
-  std::optional<fingerprint::FingerprintBuilder> builder;
+  std::optional<fingerprint::FingerprintBuilder> builder, ema_builder;
   if (options.fingerprint == FingerprintPass::k_build && out.checkpoint) {
     auto plan = fingerprint::plan_checkpoint(*out.checkpoint);
     if (plan) {
@@ -37,9 +37,17 @@ Result<Examination> examine_opened(const std::filesystem::path& path,
     } else {
       out.fingerprint_error = plan.error();
     }
+    // An EMA copy of the UNet is weights the file ships too: sketched as a UNet in the
+    // same pass, so that NAI hidden there is measured (lineage/check.cpp).
+    auto ema_plan = fingerprint::plan_ema_as_unet(*out.checkpoint);
+    if (ema_plan && fingerprint::plans_any(*ema_plan))
+      ema_builder.emplace(std::move(*ema_plan), options.sketch);
+    else if (!ema_plan)
+      out.ema_fingerprint_error = ema_plan.error();
   }
   hash::HashOptions hashing = options.hashes;
   if (builder) hashing.extra_tensor_sinks.push_back(&*builder);
+  if (ema_builder) hashing.extra_tensor_sinks.push_back(&*ema_builder);
   PD_ASSIGN_OR_RETURN(out.hashes, hash::hash_checkpoint(path.string(), path,
                                                         out.checkpoint ? &*out.checkpoint : nullptr,
                                                         out.why_not, hashing));
@@ -49,6 +57,14 @@ Result<Examination> examine_opened(const std::filesystem::path& path,
       out.fingerprint = std::move(*fp);
     } else {
       out.fingerprint_error = fp.error();
+    }
+  }
+  if (ema_builder) {
+    auto fp = ema_builder->finish();
+    if (fp) {
+      out.ema_fingerprint = std::move(*fp);
+    } else {
+      out.ema_fingerprint_error = fp.error();
     }
   }
   return out;

@@ -45,6 +45,10 @@ struct Examination {
   // (the builder's error, without the path: callers add it as they report).
   std::optional<fingerprint::Fingerprint> fingerprint;
   std::optional<Error> fingerprint_error;
+  // With k_build, for a file that also holds an EMA copy of the UNet: that copy
+  // sketched as a UNet (fingerprint::plan_ema_as_unet), in the same pass.
+  std::optional<fingerprint::Fingerprint> ema_fingerprint;
+  std::optional<Error> ema_fingerprint_error;
   bool from_cache = false;
 };
 

@@ -118,6 +118,34 @@ Result<std::vector<std::optional<TensorPlan>>> plan_checkpoint(
   return plan;
 }
 
+Result<std::vector<std::optional<TensorPlan>>> plan_ema_as_unet(
+    const formats::Checkpoint& checkpoint) {
+  PD_ASSIGN_OR_RETURN(auto plan, plan_checkpoint(checkpoint));
+  for (auto& p : plan) {
+    if (!p || p->placement.component != Component::k_unet_ema ||
+        !p->canonical_name.starts_with(formats::k_unet_ema_prefix)) {
+      p.reset();
+      continue;
+    }
+    const std::string unet_name = std::string(formats::k_unet_prefix) +
+                                  p->canonical_name.substr(formats::k_unet_ema_prefix.size());
+    auto placement = place_tensor(unet_name);
+    p->canonical_name = unet_name;
+    if (!placement) {
+      p->placement = {Component::k_unet, 0};
+      if (!p->skip) p->skip = SkipReason::k_unknown_name;
+      continue;
+    }
+    p->placement = *placement;
+  }
+  PD_TRY(check_unique(plan));
+  return plan;
+}
+
+bool plans_any(const std::vector<std::optional<TensorPlan>>& plan) {
+  return std::any_of(plan.begin(), plan.end(), [](const auto& p) { return p.has_value(); });
+}
+
 FingerprintBuilder::FingerprintBuilder(std::vector<std::optional<TensorPlan>> plan,
                                        SketchParams params)
     : m_plan(std::move(plan)), m_params(params), m_active(m_plan.size()), m_done(m_plan.size()) {}

@@ -42,6 +42,17 @@ struct TensorPlan {
 Result<std::vector<std::optional<TensorPlan>>> plan_checkpoint(
     const formats::Checkpoint& checkpoint);
 
+// The EMA copy of the UNet (`model_ema.diffusion_model.*`) planned as the UNet
+// itself: each EMA tensor under its UNet name and placement, so that its
+// sketch compares with UNet references (an EMA sketch of plan_checkpoint uses
+// the EMA names' seeds and compares with nothing); every other entry nullopt.
+// Empty (no entry set) when the file holds no EMA copy. Corruption as
+// plan_checkpoint.
+Result<std::vector<std::optional<TensorPlan>>> plan_ema_as_unet(
+    const formats::Checkpoint& checkpoint);
+// Whether `plan` plans any tensor at all.
+bool plans_any(const std::vector<std::optional<TensorPlan>>& plan);
+
 // Accumulates sketches while scan_checkpoint streams the file. Different tensors
 // may be fed concurrently from different threads (each has its own state).
 class FingerprintBuilder final : public scan::TensorSink {

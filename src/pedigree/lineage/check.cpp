@@ -11,6 +11,7 @@
 #include "pedigree/formats/recipes.hpp"
 #include "pedigree/hash/hash_file.hpp"
 #include "pedigree/hash/identifier.hpp"
+#include "pedigree/lineage/ema_evidence.hpp"
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/image_service.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
@@ -294,6 +295,7 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FactSource& source, File
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
   if (!scanned.file.empty())
     evidence = realign_evidence(scanned.file, *scanned.sketch, std::move(evidence), refs, source);
+  evidence = with_ema_copy(std::move(evidence), scanned.ema_sketch, scanned.ema_sketch_error, refs);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
   VaeEvidence vae = estimate_nai_vae_share(*scanned.sketch, refs);
@@ -426,6 +428,10 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   }
   result.declared_hashes = std::move(declared);
   result.file = path;
+  if (examined.ema_fingerprint && !examined.ema_fingerprint->tensors.empty())
+    result.ema_sketch = std::move(*examined.ema_fingerprint);
+  else if (examined.ema_fingerprint_error)
+    result.ema_sketch_error = examined.ema_fingerprint_error->message();
   return result;
 }
 

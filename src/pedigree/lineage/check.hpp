@@ -96,6 +96,10 @@ struct FileScanResult {
   std::filesystem::path file;
   std::optional<fingerprint::Fingerprint> sketch;  // the file's own fingerprint (k_build)
   std::string sketch_error;                        // why there is none although it was asked for
+  // The file's EMA copy of the UNet sketched as a UNet (lineage/ema_evidence.hpp),
+  // or why it could not be; both empty when the file has no EMA copy.
+  std::optional<fingerprint::Fingerprint> ema_sketch;
+  std::string ema_sketch_error;
   std::optional<FingerprintResult> fingerprint;
   std::optional<VaeShareResult> vae_share;  // its VAE against the leaked NAI VAE
   std::vector<MetadataRecipe> recipes;

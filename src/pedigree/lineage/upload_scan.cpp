@@ -110,6 +110,21 @@ std::size_t UploadScan::head_wanted() const {
   return total > m_head.size() ? static_cast<std::size_t>(total - m_head.size()) : 0;
 }
 
+void UploadScan::plan_sketches(hash::HashOptions& options) {
+  auto plan = fingerprint::plan_checkpoint(*m_checkpoint);
+  if (plan)
+    m_builder.emplace(std::move(*plan));
+  else
+    m_sketch_error = plan.error().message();
+  auto ema_plan = fingerprint::plan_ema_as_unet(*m_checkpoint);
+  if (ema_plan && fingerprint::plans_any(*ema_plan))
+    m_ema_builder.emplace(std::move(*ema_plan));
+  else if (!ema_plan)
+    m_ema_error = ema_plan.error().message();
+  if (m_builder) options.extra_tensor_sinks.push_back(&*m_builder);
+  if (m_ema_builder) options.extra_tensor_sinks.push_back(&*m_ema_builder);
+}
+
 Result<void> UploadScan::start_scan() {
   const ByteView head(m_head.data(), m_head.size());
   if (formats::looks_like_safetensors(head)) {
@@ -128,15 +143,10 @@ Result<void> UploadScan::start_scan() {
   options.sets = hash::k_set_sha256 | hash::k_set_weights;
   options.scan = m_scan;
   if (m_pass == FingerprintPass::k_build && m_checkpoint) {
-    auto plan = fingerprint::plan_checkpoint(*m_checkpoint);
-    if (plan)
-      m_builder.emplace(std::move(*plan));
-    else
-      m_sketch_error = plan.error().message();
+    plan_sketches(options);
   } else if (m_pass == FingerprintPass::k_build) {
     m_sketch_error = m_why_not ? m_why_not->message() : "not a checkpoint";
   }
-  if (m_builder) options.extra_tensor_sinks.push_back(&*m_builder);
   PD_ASSIGN_OR_RETURN(m_hasher, hash::StreamHasher::start(m_display, m_size,
                                                           m_checkpoint ? &*m_checkpoint : nullptr,
                                                           m_why_not, options));
@@ -219,14 +229,7 @@ Result<void> UploadScan::start_zip_scan() {
   hash::HashOptions options;
   options.sets = hash::k_set_sha256 | hash::k_set_weights;
   options.scan = m_scan;
-  if (m_pass == FingerprintPass::k_build) {
-    auto plan = fingerprint::plan_checkpoint(*m_checkpoint);
-    if (plan)
-      m_builder.emplace(std::move(*plan));
-    else
-      m_sketch_error = plan.error().message();
-  }
-  if (m_builder) options.extra_tensor_sinks.push_back(&*m_builder);
+  if (m_pass == FingerprintPass::k_build) plan_sketches(options);
   PD_ASSIGN_OR_RETURN(
       m_hasher, hash::StreamHasher::start_with_payload(m_display, m_size, *m_checkpoint, options));
   std::vector<std::uint8_t> head_bytes;
@@ -250,8 +253,10 @@ Result<void> UploadScan::push(ByteView bytes) {
 }
 
 void UploadScan::give_up_zip(const Error& why) {
-  m_hasher->abandon_payload(why);  // the builder gets no more tensor data
+  m_hasher->abandon_payload(why);  // the builders get no more tensor data
   m_builder.reset();
+  if (m_ema_builder) m_ema_error = why.message();
+  m_ema_builder.reset();
   m_sketch_error = why.message();
   m_zip.reset();
 }
@@ -276,8 +281,17 @@ Result<FileScanResult> UploadScan::finish() {
   PD_ASSIGN_OR_RETURN(auto hashes, m_hasher->finish());
   std::optional<Result<fingerprint::Fingerprint>> built;
   if (m_builder) built = m_builder->finish();
-  return file_scan_result(m_display, hashes, m_checkpoint ? &*m_checkpoint : nullptr,
-                          std::move(built), m_sketch_error);
+  FileScanResult out = file_scan_result(m_display, hashes, m_checkpoint ? &*m_checkpoint : nullptr,
+                                        std::move(built), m_sketch_error);
+  if (m_ema_builder) {
+    auto ema = m_ema_builder->finish();
+    if (ema && !ema->tensors.empty())
+      out.ema_sketch = std::move(*ema);
+    else
+      m_ema_error = ema ? "no tensor of it could be sketched" : ema.error().message();
+  }
+  out.ema_sketch_error = m_ema_error;
+  return out;
 }
 
 }  // namespace pedigree::lineage

@@ -53,6 +53,8 @@ public:
   Result<FileScanResult> finish();
 
 private:
+  // The fingerprint builders (the file's own, and its EMA copy's) as sinks of `options`.
+  void plan_sketches(hash::HashOptions& options);
   // Bytes still wanted in m_head before the format can be decided (0: decide now).
   std::size_t head_wanted() const;
   Result<void> start_scan();
@@ -74,6 +76,9 @@ private:
   std::optional<Error> m_why_not;
   std::string m_sketch_error;
   std::optional<fingerprint::FingerprintBuilder> m_builder;  // outlives m_hasher
+  // The file's EMA copy of the UNet sketched as a UNet (lineage/ema_evidence.hpp).
+  std::optional<fingerprint::FingerprintBuilder> m_ema_builder;  // outlives m_hasher
+  std::string m_ema_error;
   std::unique_ptr<hash::StreamHasher> m_hasher;
   std::optional<formats::TorchZipStream> m_zip;  // while it is followed
 };

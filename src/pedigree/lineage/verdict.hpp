@@ -58,6 +58,14 @@ struct FingerprintReason {
   std::string detail;  // one sentence with the measured numbers
 };
 
+// One copy of the UNet a file ships (the UNet, or its EMA copy), as judged.
+struct FingerprintCopy {
+  std::string component;  // "unet" or "unet_ema"
+  FingerprintOutcome outcome = FingerprintOutcome::k_inconclusive;
+  std::optional<ShareEstimate> share;  // nullopt when it could not be estimated
+  std::string summary;                 // or why it could not be
+};
+
 // How much of the UNet the estimate saw, and what the scan left out.
 struct FingerprintCoverage {
   double unet_params = 0;  // fraction of the base reference's UNet parameters covered
@@ -110,6 +118,11 @@ struct FingerprintResult {
   double detection_limit = 0;  // the share "absent" rules out (fraction of the UNet)
   FingerprintConfiguration configuration;
   std::optional<UnitRealignment> realigned{};  // when a re-alignment was tried
+  // A file that also ships an EMA copy of its UNet (lineage/ema_evidence.hpp):
+  // which copy this result describes ("unet", or "unet_ema" when NAI shows in
+  // the EMA copy only), and both copies' outcomes.
+  std::string component = "unet";
+  std::vector<FingerprintCopy> copies{};  // empty without an EMA copy
 };
 
 // The leaked NAI VAE's share in the target's VAE, from fingerprints

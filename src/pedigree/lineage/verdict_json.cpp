@@ -24,6 +24,18 @@ json realigned_json(const std::optional<UnitRealignment>& r) {
           {"summary", r->summary}};
 }
 
+// Null without an EMA copy; else the UNet's and its EMA copy's outcomes.
+json copies_json(const std::vector<FingerprintCopy>& copies) {
+  if (copies.empty()) return nullptr;
+  json out = json::array();
+  for (const auto& c : copies)
+    out.push_back({{"component", c.component},
+                   {"outcome", fingerprint_outcome_name(c.outcome)},
+                   {"share", share_json(c.share)},
+                   {"summary", c.summary}});
+  return out;
+}
+
 json fingerprint_json(const std::optional<FingerprintResult>& f) {
   if (!f) return nullptr;
   json reasons = json::array();
@@ -51,7 +63,9 @@ json fingerprint_json(const std::optional<FingerprintResult>& f) {
             {"block", f->max_block.empty() ? json() : json(f->max_block)},
             {"base", f->aligned_base.empty() ? json() : json(f->aligned_base)},
             {"realigned", realigned_json(f->realigned)}}},
-          {"fit", {{"r2", f->fit_r2}}}};
+          {"fit", {{"r2", f->fit_r2}}},
+          {"component", f->component},
+          {"copies", copies_json(f->copies)}};
 }
 
 // The 26 coefficients of a block-weighted step, null when uniform or unknown.
