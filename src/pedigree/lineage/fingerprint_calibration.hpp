@@ -23,23 +23,25 @@ struct NuisanceCalibration {
 };
 
 // Ascending by min_nuisance; the last entry whose min_nuisance <= n applies.
-// Calibration run 2026-12-06 16:16 UTC (docs/fingerprint.md, "Calibration";
-// `tools/bench-fingerprint check --phase calibrate --ranks 4,6,8,10,12,16`):
-// families cal-11 and cal-12 of tools/gen-family2 (config "calibration", size
-// small, scale 16; 24 NAI-free targets, 19 at NAI share >= 5%), vectors left
-// out of the fit (fingerprint::EstimateOptions::fit_vectors). The rank is the
-// one that rules out NAI on the most NAI-free targets while flagging every
-// NAI >= 5% target and ruling out none that holds NAI (bench_check.choose_rank):
-// with no nuisance reference 10 (10 of 24 NAI-free ruled out; rank 6: 4), with
-// one 8 (13; rank 6: 6), with three 10 (15; rank 6: 6). Each threshold is the
-// largest NAI-free share that passed the z test at that rank, times 1.25,
-// floored at the detection limit (policy::k_detection_limit): the largest
-// NAI-free shares passing the overall z test were 0.8% or less / 1.22% /
-// 1.43%, so every overall threshold is the 3% floor; block thresholds
-// 16.9% / 25.0% / 15.1%.
+// Calibration run 2026-12-07 (docs/fingerprint.md, "Calibration";
+// `tools/bench-fingerprint check --phase calibrate --ranks 8,10,12 --pool-work
+// DIR`): families cal-11 and cal-12 of tools/gen-family2 (config
+// "calibration", size small) at two widths, pooled: scale 16 (UNet 20-80
+// channels) and scale 4 (80-320 channels, where every matrix fills the
+// sketch's 32x32 as full-size SD1.x does); 48 NAI-free targets, 38 at NAI
+// share >= 5%; vectors left out of the fit. The rank is the one that rules
+// out NAI on the most NAI-free targets while flagging every NAI >= 5% target
+// and ruling out none that holds NAI, at both widths (bench_check.choose_rank
+// over the pooled families): with no nuisance reference 10 (19 of 48 ruled
+// out; 8: 15; 12 misses a >= 5% merge at scale 16), with one 12 (29; 10: 27;
+// 8: 24), with three 10 (34; 12 misses two at scale 16). Each threshold is
+// the largest NAI-free share that passed the z test at that rank, times 1.25,
+// floored at the detection limit (policy::k_detection_limit): every overall
+// threshold is the 3% floor; block thresholds 16.9% / 34.4% / 15.1%. (Scale
+// 16 alone, 2026-12-06, chose 10 / 8 / 10 with blocks 16.9% / 25.0% / 15.1%.)
 inline constexpr NuisanceCalibration k_nuisance_calibrations[] = {
     {"nuisance-0", 0, 10, 0.03, 0.1692},
-    {"nuisance-1-2", 1, 8, 0.03, 0.2503},
+    {"nuisance-1-2", 1, 12, 0.03, 0.3439},
     {"nuisance-3+", 3, 10, 0.03, 0.1506},
 };
 
