@@ -1,5 +1,7 @@
 #include "pedigree/fingerprint/half_convert.hpp"
 
+#include <cpuid.h>
+
 #include <bit>
 
 #include "pedigree/fingerprint/sketcher.hpp"
@@ -8,7 +10,13 @@
 namespace pedigree::fingerprint::detail {
 
 bool have_f16c() {
-  static const bool have = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  // F16C is CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does not know the name);
+  // "avx" also checks that the system saves the AVX registers.
+  static const bool have = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 &&
+           (ecx & bit_F16C) != 0;
+  }();
   return have;
 }
 
