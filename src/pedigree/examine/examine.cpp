@@ -51,22 +51,17 @@ Result<Examination> examine_opened(const std::filesystem::path& path,
   PD_ASSIGN_OR_RETURN(out.hashes, hash::hash_checkpoint(path.string(), path,
                                                         out.checkpoint ? &*out.checkpoint : nullptr,
                                                         out.why_not, hashing));
-  if (builder) {
-    auto fp = builder->finish();
-    if (fp) {
-      out.fingerprint = std::move(*fp);
-    } else {
-      out.fingerprint_error = fp.error();
-    }
-  }
-  if (ema_builder) {
-    auto fp = ema_builder->finish();
-    if (fp) {
-      out.ema_fingerprint = std::move(*fp);
-    } else {
-      out.ema_fingerprint_error = fp.error();
-    }
-  }
+  auto finish = [](std::optional<fingerprint::FingerprintBuilder>& b,
+                   std::optional<fingerprint::Fingerprint>& fp, std::optional<Error>& error) {
+    if (!b) return;
+    auto built = b->finish();
+    if (built)
+      fp = std::move(*built);
+    else
+      error = built.error();
+  };
+  finish(builder, out.fingerprint, out.fingerprint_error);
+  finish(ema_builder, out.ema_fingerprint, out.ema_fingerprint_error);
   return out;
 }
 
