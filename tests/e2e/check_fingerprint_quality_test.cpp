@@ -226,6 +226,14 @@ TEST_F(CheckFingerprintQuality, ACleanUnetWithAnUnreadableEmaCopyStaysUnknown) {
   EXPECT_NE(fp["copies"][1]["outcome"], "absent") << fp.dump(1);
 }
 
+// Whether the report's next steps warn that no independent reference took part.
+bool warns_of_no_independent(const nlohmann::json& report) {
+  for (const auto& step : report["unknowns"])
+    if (step.get<std::string>().find("no trusted independent model") != std::string::npos)
+      return true;
+  return false;
+}
+
 // The same independent fine-tune published as F16 and F32 files (as Waifu
 // Diffusion 1.3 is) is one nuisance direction: counted once, the duplicate
 // listed, so the thresholds are those calibrated for the directions the fit has.
@@ -254,12 +262,15 @@ TEST_F(CheckFingerprintQuality, OneIndependentInTwoPrecisionsCountsOnce) {
             std::string::npos)
       << config;
   EXPECT_EQ(config["thresholds"], "nuisance-1-2") << config;
+  EXPECT_FALSE(warns_of_no_independent(r.json)) << r.json["unknowns"].dump(1);
 }
 
 TEST_F(CheckFingerprintQuality, ThirtyPercentMergeIsPresent) {
   auto r = check("merge30", merge(0.3));
   ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
   EXPECT_EQ(r.json["fingerprint"]["outcome"], "present");
+  // No independent reference in this ledger: the report says what that leaves open.
+  EXPECT_TRUE(warns_of_no_independent(r.json)) << r.json["unknowns"].dump(1);
 }
 
 Weights permute_geglu(const Family& family, const Weights& w, double value_scale,

@@ -649,6 +649,15 @@ private:
       steps.emplace_back(
           "fingerprint the model file: `pedigree check FILE` estimates the NAI share "
           "from the weights");
+    if (m_in.fingerprint && m_in.fingerprint->nai_detected &&
+        m_in.fingerprint->configuration.nuisance.empty())
+      steps.emplace_back(
+          "the fingerprint had no trusted independent model to compare with, so an anime "
+          "fine-tune trained on data like NAI's (not a merge of it) can read as NAI: held-out "
+          "measurements put that at 6 of 48 such models at the widest width measured "
+          "(docs/benchmarks.md); "
+          "a ledger with trusted `independent` references and their fingerprints (e.g. Waifu "
+          "Diffusion 1.3, Trinart) tells the two apart");
     if (m_in.fingerprint && m_in.fingerprint->outcome == FingerprintOutcome::k_inconclusive &&
         !m_in.fingerprint->nai_detected)
       steps.emplace_back(
