@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <random>
 #include <tuple>
@@ -17,6 +18,8 @@
 #include "e2e/model_files.hpp"
 #include "fingerprint/family.hpp"
 #include "pedigree/examine/attest.hpp"
+#include "pedigree/formats/checkpoint.hpp"
+#include "pedigree/formats/names.hpp"
 #include "pedigree/formats/tensor_data.hpp"
 #include "pedigree/ledger/attest.hpp"
 #include "pedigree/lineage/reference_store.hpp"
@@ -84,6 +87,51 @@ void write_model_in_dtypes(const Family& family, const Weights& w, const fs::pat
   std::string file(8, '\0');
   for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
   testing::write_text(path, file + text + data);
+}
+
+// Writes `w`'s UNet and VAE as a diffusers folder with nothing else, the layout of NovelAI's
+// official release (unet/ and vae/, no text encoder). Names and shape conventions come from
+// the SD1 diffusers fixture (tests/data/names/sd1_diffusers) read back through pedigree's
+// own diffusers -> LDM mapping: each of the family's LDM names is written under the
+// diffusers name that maps to it, in the diffusers tensor rank (1x1 convolutions stored as
+// linear layers where diffusers does).
+void write_diffusers_unet_vae(const Family& family, const Weights& w, const fs::path& dir) {
+  const auto fixture =
+      formats::open_checkpoint(fs::path(PEDIGREE_TEST_DATA) / "names" / "sd1_diffusers");
+  ASSERT_TRUE(fixture) << fixture.error().message();
+  const auto canonical = formats::canonicalize(*fixture);
+  struct Stored {
+    std::string folder, name;
+    std::size_t rank;
+  };
+  std::map<std::string, Stored> by_ldm;
+  for (std::size_t i = 0; i < canonical.size(); ++i) {
+    const auto& t = fixture->tensors[i];
+    const std::string folder = fixture->sources[t.source].parent_path().filename().string();
+    // The folder reader names a tensor "<folder>/<name as stored>".
+    const std::string stored = t.name.substr(t.name.find('/') + 1);
+    by_ldm[canonical[i].name] = {folder, stored, t.shape.size()};
+  }
+  std::map<std::string,
+           std::vector<std::pair<fingerprint::testing::Spec, const std::vector<double>*>>>
+      files;
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    const auto& spec = family.specs()[t];
+    auto it = by_ldm.find(spec.name);
+    if (it == by_ldm.end() || (it->second.folder != "unet" && it->second.folder != "vae")) continue;
+    fingerprint::testing::Spec stored = spec;
+    stored.name = it->second.name;
+    stored.shape.resize(std::min(stored.shape.size(), it->second.rank));  // drops trailing 1x1
+    files[it->second.folder].push_back({stored, &w[t]});
+  }
+  ASSERT_EQ(files.size(), 2u);
+  for (const auto& [folder, tensors] : files) {
+    fs::create_directories(dir / folder);
+    testing::write_f16_safetensors(tensors, dir / folder / "diffusion_pytorch_model.safetensors");
+  }
+  testing::write_text(dir / "model_index.json",
+                      R"({"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", )"
+                      R"("UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]})");
 }
 
 std::string openssl_sha256(const fs::path& path) {
@@ -232,6 +280,30 @@ bool warns_of_no_independent(const nlohmann::json& report) {
     if (step.get<std::string>().find("no trusted independent model") != std::string::npos)
       return true;
   return false;
+}
+
+// A diffusers folder holding only a UNet and a VAE (NovelAI's official release layout) is
+// read tensor by tensor under its diffusers names: a 30% merge reads NAI with its share, and
+// a NAI-free fine-tune is ruled out like the same weights in one file.
+TEST_F(CheckFingerprintQuality, DiffusersFolderWithUnetAndVaeOnlyGetsWeightEvidence) {
+  const fs::path merge_dir = m_world.dir() / "models" / "merge30-diffusers";
+  write_diffusers_unet_vae(m_family, merge(0.3), merge_dir);
+  auto r = m_world.check(shell_quote(merge_dir.string()));
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  const auto& fp = r.json["fingerprint"];
+  ASSERT_TRUE(fp.is_object()) << r.out;
+  EXPECT_EQ(fp["outcome"], "present") << fp.dump(1);
+  EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.3, 0.03) << fp.dump(1);
+  EXPECT_EQ(fp["coverage"]["unet_params"].get<double>(), 1.0) << fp.dump(1);
+
+  testing::add_leaked_vae_reference(m_world, m_family, m_family.finetune(0, 1, false));
+  const Weights independent = m_family.finetune(0, 1, false);
+  const fs::path clean_dir = m_world.dir() / "models" / "photo-diffusers";
+  write_diffusers_unet_vae(
+      m_family, fingerprint::testing::combine({{0.5, &m_sd15_w}, {0.5, &independent}}), clean_dir);
+  auto c = m_world.check(shell_quote(clean_dir.string()));
+  ASSERT_NE(c.exit_code, 1) << c.err << c.out;
+  EXPECT_EQ(c.json["fingerprint"]["outcome"], "absent") << c.json["fingerprint"].dump(1);
 }
 
 // The same independent fine-tune published as F16 and F32 files (as Waifu
