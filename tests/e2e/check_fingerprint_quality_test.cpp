@@ -306,6 +306,48 @@ TEST_F(CheckFingerprintQuality, DiffusersFolderWithUnetAndVaeOnlyGetsWeightEvide
   EXPECT_EQ(c.json["fingerprint"]["outcome"], "absent") << c.json["fingerprint"].dump(1);
 }
 
+// A LoRA baked into a merge adds a low-rank update to the attention and feed-forward
+// matrices: the NAI share must not move (issue 18). Here rank 4, each update as large as
+// NAI's own update of that matrix (measured: 2x moves the share less than 0.02 too), in
+// random directions (a style LoRA trained elsewhere).
+TEST_F(CheckFingerprintQuality, LoraBakedIntoAMergeKeepsItsShare) {
+  Weights w = merge(0.3);
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  std::size_t baked = 0;
+  for (std::size_t t = 0; t < w.size(); ++t) {
+    const auto& spec = m_family.specs()[t];
+    const bool target = spec.name.starts_with("model.diffusion_model.") &&
+                        (spec.name.find(".attn") != std::string::npos ||
+                         spec.name.find(".ff.net") != std::string::npos) &&
+                        spec.shape.size() == 2;
+    if (!target) continue;
+    const std::size_t rows = spec.shape[0], cols = spec.shape[1], rank = 4;
+    std::vector<double> b(rows * rank), a(rank * cols), update(rows * cols, 0.0);
+    for (double& v : b) v = gauss(rng);
+    for (double& v : a) v = gauss(rng);
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t k = 0; k < rank; ++k)
+        for (std::size_t j = 0; j < cols; ++j)
+          update[i * cols + j] += b[i * rank + k] * a[k * cols + j];
+    double nai = 0, norm = 0;
+    for (std::size_t e = 0; e < update.size(); ++e) {
+      const double d = m_nai_w[t][e] - m_family.base()[t][e];
+      nai += d * d;
+      norm += update[e] * update[e];
+    }
+    const double scale = norm > 0 ? std::sqrt(nai / norm) : 0;
+    for (std::size_t e = 0; e < update.size(); ++e) w[t][e] += scale * update[e];
+    ++baked;
+  }
+  ASSERT_GT(baked, 0u);
+  auto r = check("merge30-lora", w);
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  const auto& fp = r.json["fingerprint"];
+  EXPECT_EQ(fp["outcome"], "present") << fp.dump(1);
+  EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.3, 0.02) << fp.dump(1);
+}
+
 // The same independent fine-tune published as F16 and F32 files (as Waifu
 // Diffusion 1.3 is) is one nuisance direction: counted once, the duplicate
 // listed, so the thresholds are those calibrated for the directions the fit has.
