@@ -236,6 +236,22 @@ TEST_F(CheckFingerprintQuality, NaiInTheEmaCopyOfACleanUnetReadsNai) {
   EXPECT_EQ(fp["copies"][1]["outcome"], "present") << fp.dump(1);
 }
 
+// `scan DIR` judges the EMA copy too, also from its cache on a second run (the cached row
+// keeps the EMA copy's sketch: without it the second run would see a clean UNet only).
+TEST_F(CheckFingerprintQuality, ScanJudgesTheEmaCopyFromItsCacheToo) {
+  const Weights clean = m_family.finetune(0, 1, false);
+  const fs::path folder = m_world.dir() / "install";
+  testing::write_family_model_with_ema(m_family, clean, merge(0.3), folder / "ema-nai.safetensors");
+  for (int run = 0; run < 2; ++run) {
+    auto r = m_world.run("scan --json " + shell_quote(folder.string()));
+    ASSERT_EQ(r.json["files"].size(), 1u) << r.out;
+    const auto& file = r.json["files"][0];
+    EXPECT_EQ(file["check"]["verdict"], "nai") << "run " << run << ": " << file.dump(1);
+    EXPECT_EQ(file["check"]["fingerprint"]["component"], "unet_ema") << "run " << run;
+    EXPECT_EQ(r.json["hashed_by"][run == 0 ? "read" : "cache"], 1) << r.out;
+  }
+}
+
 TEST_F(CheckFingerprintQuality, ACleanUnetWithACleanEmaCopyIsAbsent) {
   testing::add_leaked_vae_reference(m_world, m_family, m_family.finetune(0, 1, false));
   const Weights independent = m_family.finetune(0, 1, false);

@@ -26,17 +26,22 @@ struct Scanned {
   std::optional<std::string> a1111_sha256;
 };
 
-// The fingerprint in the form the cache gives back (.fp, int16 cells), so a
-// file judged from the cache reads exactly as when it was first read.
-void as_stored(lineage::FileScanResult& s) {
-  if (!s.sketch) return;
-  auto coverage = s.sketch->coverage;
-  const std::string fp = fingerprint::serialize(*s.sketch);
+// The fingerprints (the file's, its EMA copy's) in the form the cache gives back (.fp,
+// int16 cells), so a file judged from the cache reads exactly as when it was first read.
+void as_stored(std::optional<fingerprint::Fingerprint>& sketch) {
+  if (!sketch) return;
+  auto coverage = sketch->coverage;
+  const std::string fp = fingerprint::serialize(*sketch);
   auto parsed =
       fingerprint::parse(ByteView(reinterpret_cast<const std::uint8_t*>(fp.data()), fp.size()));
   if (!parsed) return;  // cannot happen for a builder's fingerprint; keep it as built
   parsed->coverage = std::move(coverage);
-  s.sketch = std::move(*parsed);
+  sketch = std::move(*parsed);
+}
+
+void as_stored(lineage::FileScanResult& s) {
+  as_stored(s.sketch);
+  as_stored(s.ema_sketch);
 }
 
 bool same_stat(const FileStat& a, const FileStat& b) {

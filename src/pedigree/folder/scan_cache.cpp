@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <system_error>
 
+#include "pedigree/crypto/base64.hpp"
 #include "pedigree/fingerprint/serialize.hpp"
 
 namespace pedigree::folder {
@@ -10,8 +11,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Bumped whenever the stored form changes; older rows are then ignored.
-constexpr int k_cache_format = 1;
+// Bumped whenever the stored form changes; older rows are then ignored
+// (2: the EMA copy's sketch, which a row without it would silently drop).
+constexpr int k_cache_format = 2;
 
 constexpr std::string_view k_schema = R"(
 CREATE TABLE IF NOT EXISTS files (
@@ -97,6 +99,14 @@ nlohmann::json scan_to_json(const lineage::FileScanResult& s) {
                         {"declared_hashes", declared},
                         {"coverage", nullptr}};
   if (s.sketch && s.sketch->coverage) out["coverage"] = coverage_to_json(*s.sketch->coverage);
+  // The EMA copy of the UNet (lineage/ema_evidence.hpp): its .fp form in base64, its coverage.
+  out["ema_sketch_error"] = s.ema_sketch_error;
+  out["ema_sketch"] = nullptr;
+  out["ema_coverage"] = nullptr;
+  if (s.ema_sketch) {
+    out["ema_sketch"] = crypto::base64_encode(fingerprint::serialize(*s.ema_sketch));
+    if (s.ema_sketch->coverage) out["ema_coverage"] = coverage_to_json(*s.ema_sketch->coverage);
+  }
   return out;
 }
 
@@ -132,6 +142,16 @@ std::optional<lineage::FileScanResult> scan_from_json(const nlohmann::json& j,
       if (!fp) return std::nullopt;
       if (!j.at("coverage").is_null()) fp->coverage = coverage_from_json(j.at("coverage"));
       s.sketch = std::move(*fp);
+    }
+    j.at("ema_sketch_error").get_to(s.ema_sketch_error);
+    if (!j.at("ema_sketch").is_null()) {
+      auto bytes = crypto::base64_decode(j.at("ema_sketch").get<std::string>());
+      if (!bytes) return std::nullopt;
+      auto fp = fingerprint::parse(
+          ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+      if (!fp) return std::nullopt;
+      if (!j.at("ema_coverage").is_null()) fp->coverage = coverage_from_json(j.at("ema_coverage"));
+      s.ema_sketch = std::move(*fp);
     }
     return s;
   } catch (const nlohmann::json::exception&) {
