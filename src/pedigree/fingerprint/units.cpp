@@ -66,7 +66,7 @@ std::uint64_t accumulate_slice(const detail::UnitSlice& s, const detail::StoredE
 struct SignBuffers {
   std::vector<std::size_t> tensors;
   std::vector<detail::StoredElements> views;
-  std::vector<detail::ReusedBuffer<std::uint8_t>> bytes;
+  std::vector<std::vector<std::uint8_t>> bytes;  // gathered tensors (strided, big-endian)
 };
 
 // The signed group, or nullopt when its tensors do not have the sizes its layout assumes.

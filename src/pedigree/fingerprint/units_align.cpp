@@ -244,7 +244,7 @@ std::optional<TensorMove> plan_move(const std::vector<Use>& uses, std::uint64_t 
 }
 
 struct MoveBuffers {
-  detail::ReusedBuffer<std::uint8_t> scratch;  // a tensor that is not stored plain, gathered
+  std::vector<std::uint8_t> scratch;  // a tensor that is not stored plain, gathered
   std::vector<float> row, out;
 };
 

@@ -142,7 +142,7 @@ bool TensorFloats::plain(std::size_t i) const {
   return t.is_contiguous() && !t.big_endian;
 }
 
-Result<ByteView> TensorFloats::bytes(std::size_t i, ReusedBuffer<std::uint8_t>& scratch) const {
+Result<ByteView> TensorFloats::bytes(std::size_t i, std::vector<std::uint8_t>& scratch) const {
   const formats::TensorInfo& t = m_checkpoint->tensors[i];
   if (t.source >= m_files.size()) return corruption("tensor '" + t.name + "': no such source");
   if (plain(i)) {
@@ -151,10 +151,8 @@ Result<ByteView> TensorFloats::bytes(std::size_t i, ReusedBuffer<std::uint8_t>& 
       return corruption("tensor '" + t.name + "' lies outside its file (was it truncated?)");
     return file.subspan(t.offset, t.nbytes());
   }
-  const std::span<std::uint8_t> out = scratch.get(t.nbytes());
-  PD_ASSIGN_OR_RETURN(auto gathered, formats::read_tensor_bytes(m_files[t.source], t));
-  std::copy(gathered.begin(), gathered.end(), out.begin());
-  return ByteView(out.data(), out.size());
+  PD_ASSIGN_OR_RETURN(scratch, formats::read_tensor_bytes(m_files[t.source], t));
+  return ByteView(scratch.data(), scratch.size());
 }
 
 void TensorFloats::release(std::size_t i) const {

@@ -1,17 +1,13 @@
 // Internal to fingerprint/units*.cpp: where the unit groups of a checkpoint
-// are (which slices of which tensors each unit owns), reading tensors as
-// floats without a copy per tensor, and a small parallel loop.
+// are (which slices of which tensors each unit owns), reading tensors through
+// read-only maps of the file (no copy per tensor), and a small parallel loop.
 #pragma once
-
-#include <sys/mman.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <new>
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "pedigree/fingerprint/units.hpp"
@@ -54,57 +50,6 @@ struct UnitGroupLayout {
 // and shapes (formats::canonicalize, same order as the tensors).
 std::vector<UnitGroupLayout> find_unit_groups(const std::vector<formats::CanonicalTensor>& names);
 
-// A buffer kept across tensors: grows, never shrinks, never zero-fills (a
-// vector's resize would clear every element it adds back). Its memory is
-// mapped and unmapped directly, so it goes back to the system when the
-// buffer dies instead of staying in a thread's malloc arena (measured: peak
-// RSS of a re-alignment was the two phases' buffers added up).
-template <typename T>
-class ReusedBuffer {
-public:
-  static constexpr std::size_t k_huge_page_threshold = 4u << 20;
-
-  ReusedBuffer() = default;
-  ReusedBuffer(ReusedBuffer&& other) noexcept
-      : m_data(std::exchange(other.m_data, nullptr)),
-        m_capacity(std::exchange(other.m_capacity, 0)) {}
-  ReusedBuffer(const ReusedBuffer&) = delete;
-  ReusedBuffer& operator=(const ReusedBuffer&) = delete;
-  ReusedBuffer& operator=(ReusedBuffer&&) = delete;
-  ~ReusedBuffer() { release(); }
-
-  // `n` elements (uninitialized when newly mapped); std::bad_alloc when the system refuses.
-  std::span<T> get(std::size_t n) {
-    reserve(n);
-    return {m_data, n};
-  }
-  // Room for `n` elements, mapped but not touched (pages cost memory once written): a
-  // caller that knows its largest need maps once instead of once per larger tensor.
-  void reserve(std::size_t n) {
-    if (n > m_capacity) {
-      release();
-      void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
-      if (p == MAP_FAILED) throw std::bad_alloc();
-      // Huge pages where the system offers them on request: a first touch of 4 KiB pages
-      // costs a fault each (measured: a fifth of a re-alignment pass in a VM, zeroing and
-      // faulting ~1 GB of buffers). Advice only: refused, the buffer works the same.
-      if (n * sizeof(T) >= k_huge_page_threshold) (void)::madvise(p, n * sizeof(T), MADV_HUGEPAGE);
-      m_data = static_cast<T*>(p);
-      m_capacity = n;
-    }
-  }
-
-private:
-  void release() {
-    if (m_data) ::munmap(m_data, m_capacity * sizeof(T));
-    m_data = nullptr;
-    m_capacity = 0;
-  }
-  T* m_data = nullptr;
-  std::size_t m_capacity = 0;
-};
-
 // A tensor's elements as stored (row-major, little-endian), decoded one at a
 // time: signing reads a sample of them, so converting whole tensors is waste.
 struct StoredElements {
@@ -127,9 +72,10 @@ public:
   static Result<TensorFloats> open(const formats::Checkpoint& checkpoint);
   // Whether tensor `i` is stored contiguous and little-endian (its bytes are its elements).
   bool plain(std::size_t i) const;
-  // Tensor `i`'s elements, row-major little-endian: a view of the map, or gathered into
-  // `scratch`. Corruption when the tensor lies outside its file.
-  Result<ByteView> bytes(std::size_t i, ReusedBuffer<std::uint8_t>& scratch) const;
+  // Tensor `i`'s elements, row-major little-endian: a view of the map, or (a strided or
+  // big-endian tensor) gathered into `scratch`. Corruption when the tensor lies outside
+  // its file.
+  Result<ByteView> bytes(std::size_t i, std::vector<std::uint8_t>& scratch) const;
   // Gives back the mapped pages of tensor `i` (read again if it is used again).
   void release(std::size_t i) const;
 
