@@ -18,10 +18,14 @@
 #include "e2e/model_files.hpp"
 #include "fingerprint/family.hpp"
 #include "pedigree/examine/attest.hpp"
+#include "pedigree/examine/examine.hpp"
+#include "pedigree/fingerprint/units.hpp"
 #include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/formats/names.hpp"
 #include "pedigree/formats/tensor_data.hpp"
 #include "pedigree/ledger/attest.hpp"
+#include "pedigree/lineage/check.hpp"
+#include "pedigree/lineage/realign.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 
 namespace pedigree {
@@ -439,6 +443,81 @@ TEST_F(CheckFingerprintQuality, PermutedAndRescaledMergesAreRealignedAndReadNai)
   expect_realigned_nai(r);
   EXPECT_EQ(r.json["fingerprint"]["alignment"]["realigned"]["rescaled"].get<int>(), 7 * 64 + 7 * 48)
       << r.out;
+}
+
+// A FactSource that knows one base's unit signatures (what trusted units events give).
+class UnitsSource : public lineage::MemorySource {
+public:
+  UnitsSource(const lineage::FactBase& facts, std::string base_sha256,
+              fingerprint::UnitSignatures units)
+      : MemorySource(facts), m_base(std::move(base_sha256)), m_units(std::move(units)) {}
+  Result<std::optional<lineage::StoredUnits>> units_of(std::string_view sha256) override {
+    if (sha256 != m_base) return std::nullopt;
+    return lineage::StoredUnits{m_units, "test"};
+  }
+
+private:
+  std::string m_base;
+  fingerprint::UnitSignatures m_units;
+};
+
+// Re-alignment reads the file a second time. A file replaced between check's first read and
+// that one (same path, a new file renamed over it) is not read again: the evidence stays the
+// first read's, inconclusive for alignment, and the note says why. At library level, since the
+// replacement must fall between the two reads.
+TEST_F(CheckFingerprintQuality, AFileReplacedBeforeTheRealignmentReadIsNotReadAgain) {
+  const fs::path dir = m_world.dir() / "models";
+  std::vector<lineage::ReferenceModel> refs;
+  for (auto [name, role] : {std::pair{"sd14", lineage::Role::k_base},
+                            std::pair{"sd15", lineage::Role::k_base},
+                            std::pair{"animefull", lineage::Role::k_nai_leak}}) {
+    const fs::path path = dir / (std::string(name) + ".safetensors");
+    lineage::ReferenceModel ref;
+    ref.name = name;
+    ref.role = role;
+    ref.sha256 = openssl_sha256(path);
+    auto fp = examine::fingerprint_path(path);
+    ASSERT_TRUE(fp) << fp.error().message();
+    ref.fingerprint = std::move(*fp);
+    refs.push_back(std::move(ref));
+  }
+  auto base = formats::open_checkpoint(dir / "sd15.safetensors");
+  ASSERT_TRUE(base) << base.error().message();
+  auto units = fingerprint::unit_signatures(*base);
+  ASSERT_TRUE(units) << units.error().message();
+  lineage::FactBase facts;
+  facts.finalize();
+  UnitsSource source(facts, refs[1].sha256, std::move(*units));
+
+  const fs::path target = dir / "replaced.safetensors";
+  write_model_in_dtypes(m_family, permute_geglu(m_family, merge(0.3), 1.0, 11), target);
+  auto scanned = lineage::scan_file_identity(target, lineage::FingerprintPass::k_build);
+  ASSERT_TRUE(scanned && scanned->sketch && scanned->file_stat);
+  const auto first = lineage::estimate_nai_share(*scanned->sketch, refs);
+  ASSERT_TRUE(first.result);
+  ASSERT_EQ(first.result->outcome, lineage::FingerprintOutcome::k_inconclusive) << first.note;
+
+  // The same file: re-aligned, NAI found.
+  auto same = lineage::realign_evidence(target, scanned->file_stat, *scanned->sketch, first, refs,
+                                        source);
+  ASSERT_TRUE(same.result && same.result->realigned) << same.note;
+  EXPECT_EQ(same.result->outcome, lineage::FingerprintOutcome::k_present) << same.note;
+
+  // Another file renamed over it (a NAI-free model, so mixing would show): not read again.
+  write_model_in_dtypes(m_family, m_sd15_w, dir / "replacement.tmp");
+  fs::rename(dir / "replacement.tmp", target);
+  auto replaced = lineage::realign_evidence(target, scanned->file_stat, *scanned->sketch, first,
+                                            refs, source);
+  ASSERT_TRUE(replaced.result);
+  EXPECT_FALSE(replaced.result->realigned) << replaced.note;
+  EXPECT_EQ(replaced.result->outcome, lineage::FingerprintOutcome::k_inconclusive);
+  EXPECT_NE(replaced.note.find("changed on disk"), std::string::npos) << replaced.note;
+
+  // Without the first read's stat it cannot be told: not read again either.
+  auto unknown = lineage::realign_evidence(target, std::nullopt, *scanned->sketch, first, refs,
+                                           source);
+  ASSERT_TRUE(unknown.result);
+  EXPECT_FALSE(unknown.result->realigned) << unknown.note;
 }
 
 // Without the base's unit signatures (its file never checked here) nothing is re-aligned:

@@ -250,7 +250,8 @@ void bootstrap_references(FactSource& source, const FileScanResult& scanned,
     if (std::find(same.begin(), same.end(), ref.sha256) == same.end()) continue;
     const std::string who = ref.name + " (" + std::string(role_name(ref.role)) + ")";
     if (!scanned.file.empty())
-      if (auto note = bootstrap_unit_signatures(scanned.file, ref, source, options.references);
+      if (auto note = bootstrap_unit_signatures(scanned.file, scanned.file_stat, ref, source,
+                                                options.references);
           !note.empty())
         report.notes.push_back(note);
     if (ref.fingerprint) {
@@ -294,7 +295,8 @@ std::vector<const ReferenceModel*> fingerprint_evidence(FactSource& source, File
     if (std::find(same.begin(), same.end(), ref.sha256) != same.end()) return {};  // identity
   auto evidence = estimate_nai_share(*scanned.sketch, refs);
   if (!scanned.file.empty())
-    evidence = realign_evidence(scanned.file, *scanned.sketch, std::move(evidence), refs, source);
+    evidence = realign_evidence(scanned.file, scanned.file_stat, *scanned.sketch,
+                                std::move(evidence), refs, source);
   evidence = with_ema_copy(std::move(evidence), scanned.ema_sketch, scanned.ema_sketch_error, refs);
   report.notes.push_back(evidence.note);
   scanned.fingerprint = evidence.result;
@@ -389,6 +391,7 @@ Result<CheckReport> check_scanned(FactSource& source, FileScanResult scanned,
 
 Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, FingerprintPass pass,
                                           const scan::ScanOptions& scan) {
+  auto stat_before = stat_file(path);
   auto checkpoint = formats::open_checkpoint(path);
   std::optional<Error> why_not;
   if (!checkpoint) why_not = checkpoint.error();
@@ -428,6 +431,7 @@ Result<FileScanResult> scan_file_identity(const std::filesystem::path& path, Fin
   }
   result.declared_hashes = std::move(declared);
   result.file = path;
+  if (stat_before) result.file_stat = *stat_before;
   if (examined.ema_fingerprint && !examined.ema_fingerprint->tensors.empty())
     result.ema_sketch = std::move(*examined.ema_fingerprint);
   else if (examined.ema_fingerprint_error)

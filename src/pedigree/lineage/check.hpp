@@ -13,6 +13,7 @@
 #include "pedigree/hints/hints.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/hint_evidence.hpp"
+#include "pedigree/util/file.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/resolve.hpp"
@@ -94,6 +95,9 @@ struct FileScanResult {
   // The file that was read, when it was a file on this machine (empty for an
   // upload's stream): what re-alignment reads again (lineage/realign.hpp).
   std::filesystem::path file;
+  // stat(2) of `file` taken before the pass: a second read (re-alignment, unit
+  // signatures of a base) goes ahead only when the file is still this one.
+  std::optional<FileStat> file_stat;
   std::optional<fingerprint::Fingerprint> sketch;  // the file's own fingerprint (k_build)
   std::string sketch_error;                        // why there is none although it was asked for
   // The file's EMA copy of the UNet sketched as a UNet (lineage/ema_evidence.hpp),

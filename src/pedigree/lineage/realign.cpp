@@ -20,16 +20,34 @@ const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const 
   return nullptr;
 }
 
+// True when `file`, opened again, is still the file the first pass read.
+bool still_the_file_read(const std::filesystem::path& file, const std::optional<FileStat>& read_as) {
+  if (!read_as) return false;
+  auto now = stat_file(file);
+  return now && now->is_regular && now->size == read_as->size &&
+         now->mtime_ns == read_as->mtime_ns && now->inode == read_as->inode &&
+         now->device == read_as->device;
+}
+
+constexpr const char* k_changed_on_disk =
+    "the file changed on disk after it was read (size, time or inode differ), so it was not "
+    "read again";
+
 }  // namespace
 
-std::string bootstrap_unit_signatures(const std::filesystem::path& file, const ReferenceModel& base,
-                                      FactSource& source, const ReferenceStore& store) {
+std::string bootstrap_unit_signatures(const std::filesystem::path& file,
+                                      const std::optional<FileStat>& read_as,
+                                      const ReferenceModel& base, FactSource& source,
+                                      const ReferenceStore& store) {
   if (!store.enabled() || base.role != Role::k_base) return "";
   if (auto known = source.units_of(base.sha256); !known || *known) return "";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return "";
   auto checkpoint = formats::open_checkpoint(file);
   if (!checkpoint) return "";
+  // Checked after opening: the map holds whatever was there then.
+  if (!still_the_file_read(file, read_as))
+    return "the unit signatures of " + base.name + " were not stored: " + k_changed_on_disk;
   auto units = fingerprint::unit_signatures(*checkpoint);
   if (!units) return "could not sign the units of " + base.name + ": " + units.error().message();
   if (units->groups.empty()) return "";
@@ -42,6 +60,7 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file, const R
 }
 
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
+                                     const std::optional<FileStat>& read_as,
                                      const fingerprint::Fingerprint& unaligned,
                                      FingerprintEvidence evidence,
                                      const std::vector<ReferenceModel>& references,
@@ -74,6 +93,10 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   if (!std::filesystem::is_regular_file(file, ec)) return evidence;
   auto checkpoint = formats::open_checkpoint(file);
   if (!checkpoint) return evidence;
+  if (!still_the_file_read(file, read_as)) {
+    evidence.note += std::string("; not re-aligned: ") + k_changed_on_disk;
+    return evidence;
+  }
   auto target_units = fingerprint::unit_signatures(*checkpoint);
   if (!target_units) {
     evidence.note += "; its units could not be signed: " + target_units.error().message();

@@ -12,20 +12,29 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pedigree/lineage/fingerprint_evidence.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/source.hpp"
+#include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
+
+// Both calls below read `file` a second time. `read_as` is its stat(2) from
+// the first pass: when the file on disk is no longer that one (size, mtime,
+// inode or device differ, or it cannot be told), nothing is read again and the
+// note says so; a file replaced between the passes never mixes into one result.
 
 // Stores the unit signatures of `file`, which is the base reference `base`,
 // in `store` unless `source` knows some for it already. Returns a note for the report ("" when
 // nothing was done).
-std::string bootstrap_unit_signatures(const std::filesystem::path& file, const ReferenceModel& base,
-                                      FactSource& source, const ReferenceStore& store);
+std::string bootstrap_unit_signatures(const std::filesystem::path& file,
+                                      const std::optional<FileStat>& read_as,
+                                      const ReferenceModel& base, FactSource& source,
+                                      const ReferenceStore& store);
 
 // `evidence` for the model file `file`, re-aligned when it is inconclusive for
 // alignment and a base has unit signatures (source.units_of: the base it was
@@ -33,6 +42,7 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file, const R
 // (with a note saying what was missing). `unaligned` is the file's own
 // fingerprint; the re-aligned one is estimated against the same references.
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
+                                     const std::optional<FileStat>& read_as,
                                      const fingerprint::Fingerprint& unaligned,
                                      FingerprintEvidence evidence,
                                      const std::vector<ReferenceModel>& references,
