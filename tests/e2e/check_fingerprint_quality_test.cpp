@@ -468,9 +468,9 @@ private:
 TEST_F(CheckFingerprintQuality, AFileReplacedBeforeTheRealignmentReadIsNotReadAgain) {
   const fs::path dir = m_world.dir() / "models";
   std::vector<lineage::ReferenceModel> refs;
-  for (auto [name, role] : {std::pair{"sd14", lineage::Role::k_base},
-                            std::pair{"sd15", lineage::Role::k_base},
-                            std::pair{"animefull", lineage::Role::k_nai_leak}}) {
+  for (auto [name, role] :
+       {std::pair{"sd14", lineage::Role::k_base}, std::pair{"sd15", lineage::Role::k_base},
+        std::pair{"animefull", lineage::Role::k_nai_leak}}) {
     const fs::path path = dir / (std::string(name) + ".safetensors");
     lineage::ReferenceModel ref;
     ref.name = name;
@@ -498,24 +498,24 @@ TEST_F(CheckFingerprintQuality, AFileReplacedBeforeTheRealignmentReadIsNotReadAg
   ASSERT_EQ(first.result->outcome, lineage::FingerprintOutcome::k_inconclusive) << first.note;
 
   // The same file: re-aligned, NAI found.
-  auto same = lineage::realign_evidence(target, scanned->file_stat, *scanned->sketch, first, refs,
-                                        source);
+  auto same =
+      lineage::realign_evidence(target, scanned->file_stat, *scanned->sketch, first, refs, source);
   ASSERT_TRUE(same.result && same.result->realigned) << same.note;
   EXPECT_EQ(same.result->outcome, lineage::FingerprintOutcome::k_present) << same.note;
 
   // Another file renamed over it (a NAI-free model, so mixing would show): not read again.
   write_model_in_dtypes(m_family, m_sd15_w, dir / "replacement.tmp");
   fs::rename(dir / "replacement.tmp", target);
-  auto replaced = lineage::realign_evidence(target, scanned->file_stat, *scanned->sketch, first,
-                                            refs, source);
+  auto replaced =
+      lineage::realign_evidence(target, scanned->file_stat, *scanned->sketch, first, refs, source);
   ASSERT_TRUE(replaced.result);
   EXPECT_FALSE(replaced.result->realigned) << replaced.note;
   EXPECT_EQ(replaced.result->outcome, lineage::FingerprintOutcome::k_inconclusive);
   EXPECT_NE(replaced.note.find("changed on disk"), std::string::npos) << replaced.note;
 
   // Without the first read's stat it cannot be told: not read again either.
-  auto unknown = lineage::realign_evidence(target, std::nullopt, *scanned->sketch, first, refs,
-                                           source);
+  auto unknown =
+      lineage::realign_evidence(target, std::nullopt, *scanned->sketch, first, refs, source);
   ASSERT_TRUE(unknown.result);
   EXPECT_FALSE(unknown.result->realigned) << unknown.note;
 }

@@ -213,9 +213,12 @@ def choose_rank(truths_by_rank, ranks, z=4.0, margin=1.25):
     For each candidate rank: thresholds as `calibrate` derives them, then what the estimate would let
     check conclude (presence: the rule of fingerprint/report.cpp on the overall share; "absent": the
     interval rule of lineage/fingerprint_quality.cpp with the constants read from the policy header;
-    coverage and alignment hold for every generated model). Admissible: every NAI >= 5% target flagged
-    and no target holding NAI ruled out. Among those, the rank that rules out the most NAI-free
-    targets; ties go to the lower rank (less signal projected away)."""
+    coverage and alignment hold for every generated model). The thresholds already flag no NAI-free
+    calibration target; admissible: no target holding NAI ruled out (a false "clean"). Among those,
+    the rank that flags the most NAI >= 5% targets, then the one that rules out the most NAI-free
+    targets; ties go to the lower rank (less signal projected away). (Until calibration v2 a rank had
+    to flag every >= 5% target; with independents as close to NAI's data as v2 makes them, none does,
+    and a missed merge reads `unknown`, never clean.)"""
     half = policy_constant("k_share_interval_z")
     limit = policy_constant("k_detection_limit")
     table = {}
@@ -237,10 +240,10 @@ def choose_rank(truths_by_rank, ranks, z=4.0, margin=1.25):
                     if nai >= 0.05:
                         counts["pos"] += 1
                         counts["pos_flagged"] += flagged
-        table[rank] = {"thresholds": th, **counts,
-                       "admissible": counts["pos_flagged"] == counts["pos"] and counts["nai_ruled_out"] == 0}
+        table[rank] = {"thresholds": th, **counts, "admissible": counts["nai_ruled_out"] == 0}
     admissible = [r for r in ranks if table[r]["admissible"]]
-    best = max(admissible, key=lambda r: (table[r]["free_absent"], -r)) if admissible else None
+    best = (max(admissible, key=lambda r: (table[r]["pos_flagged"], table[r]["free_absent"], -r))
+            if admissible else None)
     return best, table
 
 

@@ -13,7 +13,6 @@
 #include "pedigree/hints/hints.hpp"
 #include "pedigree/lineage/facts.hpp"
 #include "pedigree/lineage/hint_evidence.hpp"
-#include "pedigree/util/file.hpp"
 #include "pedigree/lineage/picture_verdict.hpp"
 #include "pedigree/lineage/reference_store.hpp"
 #include "pedigree/lineage/resolve.hpp"
@@ -22,6 +21,7 @@
 #include "pedigree/pictures/image_metadata.hpp"
 #include "pedigree/scan/scan.hpp"
 #include "pedigree/util/error.hpp"
+#include "pedigree/util/file.hpp"
 
 namespace pedigree::lineage {
 

@@ -21,7 +21,8 @@ const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const 
 }
 
 // True when `file`, opened again, is still the file the first pass read.
-bool still_the_file_read(const std::filesystem::path& file, const std::optional<FileStat>& read_as) {
+bool still_the_file_read(const std::filesystem::path& file,
+                         const std::optional<FileStat>& read_as) {
   if (!read_as) return false;
   auto now = stat_file(file);
   return now && now->is_regular && now->size == read_as->size &&
