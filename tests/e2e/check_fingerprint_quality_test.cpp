@@ -520,6 +520,21 @@ TEST_F(CheckFingerprintQuality, AFileReplacedBeforeTheRealignmentReadIsNotReadAg
   EXPECT_FALSE(unknown.result->realigned) << unknown.note;
 }
 
+// A merge with so much NAI that it reads `nai` even with its units shuffled: presence stood
+// before, but the share was measured on misaligned weights. The file is re-aligned for its size.
+TEST_F(CheckFingerprintQuality, NaiFoundInMisalignedWeightsIsRealignedForItsShare) {
+  auto r = check("permuted-80", permute_geglu(m_family, merge(0.8), 1.0, 12));
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  EXPECT_NE(r.out.find("NAI found although the weights do not align"), std::string::npos)
+      << "the first pass must have found NAI already\n"
+      << r.out;
+  const auto& fp = r.json["fingerprint"];
+  EXPECT_EQ(fp["outcome"], "present") << r.out;
+  ASSERT_TRUE(fp["alignment"]["realigned"].is_object()) << r.out;
+  EXPECT_TRUE(fp["alignment"]["realigned"]["confident"].get<bool>()) << r.out;
+  EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.8, 0.05) << r.out;
+}
+
 // Without the base's unit signatures (its file never checked here) nothing is re-aligned:
 // the edited merge stays `unknown` for alignment and the report says what is missing.
 TEST_F(CheckFingerprintQuality, WithoutTheBasesUnitSignaturesAnEditedMergeStaysUnknown) {

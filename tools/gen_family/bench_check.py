@@ -79,6 +79,7 @@ def check_one(env, ledger, file):
             "configuration": j.get("fingerprint_configuration"),
             "fingerprint_counts": bool(fp and fp["counts"]), "fingerprint_says_nai": bool(fp and fp["says_nai"]),
             "evidence_kinds": sorted({e["kind"] for e in j["evidence"]}),
+            "realigned": bool(((j.get("fingerprint") or {}).get("alignment") or {}).get("realigned")),
             "notes": j.get("notes", [])}
 
 

@@ -4,6 +4,7 @@
 
 #include "pedigree/fingerprint/units.hpp"
 #include "pedigree/formats/checkpoint.hpp"
+#include "pedigree/lineage/fingerprint_policy.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -12,6 +13,14 @@ bool inconclusive_for_alignment(const FingerprintResult& r) {
   return r.outcome == FingerprintOutcome::k_inconclusive &&
          std::any_of(r.reasons.begin(), r.reasons.end(),
                      [](const FingerprintReason& reason) { return reason.code == "alignment"; });
+}
+
+// NAI found, but in weights that do not align with the base: presence stands
+// (a share that large survives the edit), its size does not, so the file is
+// re-aligned to measure it.
+bool present_but_misaligned(const FingerprintResult& r) {
+  return r.outcome == FingerprintOutcome::k_present &&
+         !(r.max_block_delta <= policy::k_max_block_relative_delta);
 }
 
 const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const std::string& name) {
@@ -66,8 +75,16 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                                      FingerprintEvidence evidence,
                                      const std::vector<ReferenceModel>& references,
                                      FactSource& source) {
-  if (!evidence.result || !inconclusive_for_alignment(*evidence.result)) return evidence;
+  if (!evidence.result) return evidence;
+  if (!inconclusive_for_alignment(*evidence.result) && !present_but_misaligned(*evidence.result))
+    return evidence;
   FingerprintResult& first = *evidence.result;
+  const std::string found_misaligned = first.outcome == FingerprintOutcome::k_present
+                                           ? "NAI found although the weights do not align with " +
+                                                 first.aligned_base +
+                                                 " (its size measured there is not the share)"
+                                           : "";
+  if (!found_misaligned.empty()) evidence.note += "; " + found_misaligned;
   const ReferenceModel* base = base_named(references, first.aligned_base);
   if (!base) return evidence;
   // The base the misaligned target seemed closest to, else any base with signatures: SD1.x bases
@@ -129,8 +146,9 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   if (!again.result) return evidence;
   again.result->realigned = info;
   again.vae = std::move(evidence.vae);
-  again.note = "re-aligned with " + base->name + " (" + info.summary + "; its signatures from " +
-               base_units->origin + "); " + again.note;
+  again.note = (found_misaligned.empty() ? "" : found_misaligned + "; ") + "re-aligned with " +
+               base->name + " (" + info.summary + "; its signatures from " + base_units->origin +
+               "); " + again.note;
   return again;
 }
 

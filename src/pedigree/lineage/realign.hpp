@@ -37,10 +37,11 @@ std::string bootstrap_unit_signatures(const std::filesystem::path& file,
                                       const ReferenceStore& store);
 
 // `evidence` for the model file `file`, re-aligned when it is inconclusive for
-// alignment and a base has unit signatures (source.units_of: the base it was
-// measured against first, then the others); else `evidence` itself
-// (with a note saying what was missing). `unaligned` is the file's own
-// fingerprint; the re-aligned one is estimated against the same references.
+// alignment, or NAI was found in weights that do not align (the share is then
+// measured again in the base's frame), and a base has unit signatures (source.units_of: the base it
+// was measured against first, then the others); else `evidence` itself (with a note saying what was
+// missing). `unaligned` is the file's own fingerprint; the re-aligned one is estimated against the
+// same references.
 FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                                      const std::optional<FileStat>& read_as,
                                      const fingerprint::Fingerprint& unaligned,
