@@ -144,6 +144,15 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   }
   FingerprintEvidence again = estimate_nai_share(*aligned, references);
   if (!again.result) return evidence;
+  if (!found_misaligned.empty() && again.result->outcome != FingerprintOutcome::k_present) {
+    // Misalignment scatters a share, it does not make one up: NAI found in the weights as
+    // stored stands, with what the re-aligned estimate said beside it.
+    first.realigned = info;
+    evidence.note += "; re-aligned with " + base->name + " (" + info.summary +
+                     ") the estimate did not confirm it (" + again.result->summary +
+                     "): the finding on the weights as stored stands";
+    return evidence;
+  }
   again.result->realigned = info;
   again.vae = std::move(evidence.vae);
   again.note = (found_misaligned.empty() ? "" : found_misaligned + "; ") + "re-aligned with " +

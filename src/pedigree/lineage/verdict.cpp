@@ -654,8 +654,7 @@ private:
       steps.emplace_back(
           "the fingerprint had no trusted independent model to compare with, so an anime "
           "fine-tune trained on data like NAI's (not a merge of it) can read as NAI: held-out "
-          "measurements put that at 6 of 48 such models at the widest width measured "
-          "(docs/benchmarks.md); "
+          "measurements put that at 4 of 192 NAI-free models (docs/benchmarks.md); "
           "a ledger with trusted `independent` references and their fingerprints (e.g. Waifu "
           "Diffusion 1.3, Trinart) tells the two apart");
     if (m_in.fingerprint && m_in.fingerprint->outcome == FingerprintOutcome::k_inconclusive &&
