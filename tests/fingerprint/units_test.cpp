@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "e2e/model_files.hpp"
@@ -180,6 +181,56 @@ TEST(Units, AttentionHeadsAndTheirDimensionsAreRealigned) {
   ASSERT_TRUE(aligned) << aligned.error().message();
   EXPECT_EQ(serialize(*aligned), serialize(fingerprint_of(original)));
   EXPECT_NE(serialize(fingerprint_of(edited)), serialize(fingerprint_of(original)));
+}
+
+// One GEGLU group of hand-made signatures (one part per unit), unit vectors times 127.
+UnitGroup group_of(const std::vector<std::vector<double>>& units) {
+  UnitGroup g;
+  g.kind = UnitGroupKind::k_geglu;
+  g.prefix = "model.diffusion_model.middle_block.1.transformer_blocks.0.ff.";
+  g.units = static_cast<std::uint32_t>(units.size());
+  g.parts = 1;
+  for (const auto& u : units) {
+    double norm = 0;
+    for (double x : u) norm += x * x;
+    for (double x : u)
+      g.signature.push_back(static_cast<std::int8_t>(std::lround(127 * x / std::sqrt(norm))));
+    g.magnitude.push_back(1.0f);
+  }
+  return g;
+}
+
+// Two target units claim the same base unit (one is that unit, the other was pulled
+// towards it by its update but still leans to its own): the clear pass leaves both; their
+// joint assignment is clear (the pairing the other way loses by far), so the group aligns.
+// A pair whose two pairings are equally good stays ambiguous.
+TEST(Units, TwoUnitsClaimingOneBaseUnitAreResolvedJointly) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> normal;
+  std::vector<std::vector<double>> base(12, std::vector<double>(k_unit_part_dims));
+  for (auto& u : base)
+    for (double& x : u) x = normal(rng);
+  std::vector<std::vector<double>> target(base.rbegin(), base.rend());  // every unit moved
+  // Target unit 11 is base unit 0; target unit 10 is base unit 1 drawn towards base unit 0.
+  for (std::size_t d = 0; d < k_unit_part_dims; ++d)
+    target[10][d] = 0.55 * base[0][d] + 0.45 * base[1][d];
+  UnitSignatures b, t;
+  b.groups.push_back(group_of(base));
+  t.groups.push_back(group_of(target));
+  const auto alignment = align_units(b, t);
+  EXPECT_TRUE(alignment.confident()) << alignment.describe();
+  ASSERT_EQ(alignment.groups.size(), 1u);
+  for (std::uint32_t j = 0; j < 12; ++j) EXPECT_EQ(alignment.groups[0].base_unit[j], 11 - j) << j;
+
+  // Base units 0 and 1 made the same: nothing tells the two claimants apart.
+  base[1] = base[0];
+  target = {base.rbegin(), base.rend()};
+  UnitSignatures b2, t2;
+  b2.groups.push_back(group_of(base));
+  t2.groups.push_back(group_of(target));
+  const auto tied = align_units(b2, t2);
+  EXPECT_FALSE(tied.confident()) << tied.describe();
+  EXPECT_EQ(tied.ambiguous, 2u) << tied.describe();
 }
 
 TEST(Units, UnrelatedWeightsDoNotAlignConfidently) {

@@ -30,9 +30,59 @@ float unit_cosine(const std::int8_t* a, const std::int8_t* b, std::uint32_t dims
   return static_cast<float>(dot) / (127.0f * 127.0f * static_cast<float>(parts));
 }
 
+// The few units the clear pass left (two targets claiming one base unit, or a best match
+// too close to the second) against the base units still free: the assignment of the
+// leftovers with the largest total cosine is taken when it beats every other assignment by
+// the margin and each of its pairs is a match. With the clearly matched units out of the way
+// one pairing usually stands out (a unit that lost a claim to its twin has only one place
+// left). More than k_max_leftovers stay ambiguous: that many means the weights do not match.
+constexpr std::uint32_t k_max_leftovers = 6;
+
+void resolve_leftovers(const UnitGroup& base, const UnitGroup& target, std::vector<bool>& placed,
+                       std::vector<bool>& taken, UnitGroupAlignment& out) {
+  const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
+  std::vector<std::uint32_t> left, free;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    if (!placed[j]) left.push_back(j);
+    if (!taken[j]) free.push_back(j);
+  }
+  if (left.empty() || left.size() > k_max_leftovers || left.size() != free.size()) return;
+  const std::size_t k = left.size();
+  std::vector<float> cos(k * k);
+  for (std::size_t a = 0; a < k; ++a)
+    for (std::size_t b = 0; b < k; ++b)
+      cos[a * k + b] =
+          unit_cosine(target.signature.data() + std::size_t(left[a]) * dims,
+                      base.signature.data() + std::size_t(free[b]) * dims, dims, base.parts);
+  std::vector<std::size_t> order(k), best_order;
+  std::iota(order.begin(), order.end(), 0);
+  float best = -1e9f, second = -1e9f;
+  do {
+    float total = 0;
+    for (std::size_t a = 0; a < k; ++a) total += cos[a * k + order[a]];
+    if (total > best) {
+      second = best;
+      best = total;
+      best_order = order;
+    } else if (total > second) {
+      second = total;
+    }
+  } while (std::next_permutation(order.begin(), order.end()));
+  if (k > 1 && best - second < k_min_margin) return;
+  for (std::size_t a = 0; a < k; ++a)
+    if (cos[a * k + best_order[a]] < k_min_match) return;
+  for (std::size_t a = 0; a < k; ++a) {
+    const std::uint32_t j = left[a], to = free[best_order[a]];
+    out.base_unit[j] = to;
+    placed[j] = taken[to] = true;
+    out.weakest_match = std::min(out.weakest_match, cos[a * k + best_order[a]]);
+  }
+}
+
 // Matches each target unit to a base unit: in place when every unit is close to its own
-// base unit, else by all pairs (a clear best, unclaimed by any other); the units without a
-// clear match keep their place or take the first free one, so base_unit is a permutation.
+// base unit, else by all pairs (a clear best, unclaimed by any other), then the few left
+// by their best joint assignment (resolve_leftovers); the units still without a clear
+// match keep their place or take the first free one, so base_unit is a permutation.
 void match_units(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignment& out) {
   const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
   auto sig = [&](const UnitGroup& g, std::uint32_t u) {
@@ -66,6 +116,7 @@ void match_units(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignm
     taken[best[j]] = placed[j] = true;
     out.weakest_match = std::min(out.weakest_match, best_cos[j]);
   }
+  resolve_leftovers(base, target, placed, taken, out);
   std::uint32_t next_free = 0;
   for (std::uint32_t j = 0; j < n; ++j) {
     if (placed[j]) continue;
