@@ -105,8 +105,16 @@ struct UnitAlignment {
   std::uint32_t groups_missing = 0;  // base groups the target does not have (or sizes differ)
   float weakest_match =
       1;  // lowest signature cosine of a clearly matched moved unit (1: none moved)
-  // Every unit matched clearly, one to one, and no group missing.
-  bool confident() const { return ambiguous == 0 && groups_missing == 0; }
+  // Units without a clear match a confident alignment tolerates, per 1,000 units. Such a
+  // unit keeps its place (right when its group was not re-ordered: its own update moved it
+  // away from its base unit, as a strongly trained cross-attention row can) or takes a free
+  // one; so few cannot move a share measurably, and unrelated weights leave most units
+  // without a match.
+  static constexpr std::uint64_t k_ambiguous_per_mille = 1;
+  // No group missing and at most k_ambiguous_per_mille of the units without a clear match.
+  bool confident() const {
+    return groups_missing == 0 && ambiguous * 1000 <= units * k_ambiguous_per_mille;
+  }
   // Nothing to undo.
   bool identity() const { return moved == 0 && rescaled == 0; }
   // One line: "moved 1,280 of 2,304 units, undid 48 scales; every unit matched clearly".

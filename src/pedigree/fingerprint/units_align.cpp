@@ -222,7 +222,10 @@ std::string UnitAlignment::describe() const {
   if (groups_missing > 0)
     s += std::string(ambiguous > 0 ? ", " : "") + thousands(groups_missing) +
          " of the base's groups missing or of another size";
-  if (confident()) s += "every unit matched clearly";
+  if (ambiguous == 0 && groups_missing == 0)
+    s += "every unit matched clearly";
+  else if (confident())
+    s += " (within the 0.1% tolerated: kept in place or on a free slot)";
   return s;
 }
 

@@ -132,9 +132,9 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   info.summary = alignment.describe();
   if (alignment.identity() || !alignment.confident()) {
     first.realigned = info;
-    evidence.note +=
-        "; re-alignment with " + base->name + ": " + info.summary +
-        (alignment.identity() ? " (nothing to undo)" : " (not used: not every unit matched)");
+    evidence.note += "; re-alignment with " + base->name + ": " + info.summary +
+                     (alignment.identity() ? " (nothing to undo)"
+                                           : " (not used: too many units without a clear match)");
     return evidence;
   }
   auto aligned = fingerprint::aligned_fingerprint(*checkpoint, alignment, unaligned);
