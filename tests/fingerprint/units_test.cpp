@@ -200,24 +200,36 @@ UnitGroup group_of(const std::vector<std::vector<double>>& units) {
   return g;
 }
 
+// `n` random unit vectors (one signature part each).
+std::vector<std::vector<double>> random_units(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::vector<std::vector<double>> units(n, std::vector<double>(k_unit_part_dims));
+  for (auto& u : units)
+    for (double& x : u) x = normal(rng);
+  return units;
+}
+
+// The alignment of one hand-made target group with one hand-made base group.
+UnitAlignment align_groups(const std::vector<std::vector<double>>& base,
+                           const std::vector<std::vector<double>>& target) {
+  UnitSignatures b, t;
+  b.groups.push_back(group_of(base));
+  t.groups.push_back(group_of(target));
+  return align_units(b, t);
+}
+
 // Two target units claim the same base unit (one is that unit, the other was pulled
 // towards it by its update but still leans to its own): the clear pass leaves both; their
 // joint assignment is clear (the pairing the other way loses by far), so the group aligns.
 // A pair whose two pairings are equally good stays ambiguous.
 TEST(Units, TwoUnitsClaimingOneBaseUnitAreResolvedJointly) {
-  std::mt19937_64 rng(3);
-  std::normal_distribution<double> normal;
-  std::vector<std::vector<double>> base(12, std::vector<double>(k_unit_part_dims));
-  for (auto& u : base)
-    for (double& x : u) x = normal(rng);
+  auto base = random_units(12, 3);
   std::vector<std::vector<double>> target(base.rbegin(), base.rend());  // every unit moved
   // Target unit 11 is base unit 0; target unit 10 is base unit 1 drawn towards base unit 0.
   for (std::size_t d = 0; d < k_unit_part_dims; ++d)
     target[10][d] = 0.55 * base[0][d] + 0.45 * base[1][d];
-  UnitSignatures b, t;
-  b.groups.push_back(group_of(base));
-  t.groups.push_back(group_of(target));
-  const auto alignment = align_units(b, t);
+  const auto alignment = align_groups(base, target);
   EXPECT_TRUE(alignment.confident()) << alignment.describe();
   ASSERT_EQ(alignment.groups.size(), 1u);
   for (std::uint32_t j = 0; j < 12; ++j) EXPECT_EQ(alignment.groups[0].base_unit[j], 11 - j) << j;
@@ -225,10 +237,7 @@ TEST(Units, TwoUnitsClaimingOneBaseUnitAreResolvedJointly) {
   // Base units 0 and 1 made the same: nothing tells the two claimants apart.
   base[1] = base[0];
   target = {base.rbegin(), base.rend()};
-  UnitSignatures b2, t2;
-  b2.groups.push_back(group_of(base));
-  t2.groups.push_back(group_of(target));
-  const auto tied = align_units(b2, t2);
+  const auto tied = align_groups(base, target);
   EXPECT_FALSE(tied.confident()) << tied.describe();
   EXPECT_EQ(tied.ambiguous, 2u) << tied.describe();
 }
@@ -237,11 +246,7 @@ TEST(Units, TwoUnitsClaimingOneBaseUnitAreResolvedJointly) {
 // strongly trained cross-attention row): that unit has no clear match and keeps its place.
 // Up to 0.1% of the units may be left so; more make the alignment unconfident.
 TEST(Units, AFewUnitsWithoutAClearMatchAreTolerated) {
-  std::mt19937_64 rng(4);
-  std::normal_distribution<double> normal;
-  std::vector<std::vector<double>> base(2000, std::vector<double>(k_unit_part_dims));
-  for (auto& u : base)
-    for (double& x : u) x = normal(rng);
+  const auto base = random_units(2000, 4);
   // A unit turned orthogonal to its base unit (cosine 0: no match of its own).
   auto turned = [](const std::vector<double>& u) {
     std::vector<double> v(u.size());
@@ -255,10 +260,7 @@ TEST(Units, AFewUnitsWithoutAClearMatchAreTolerated) {
   auto aligned_with = [&](std::size_t far_units) {
     auto target = base;
     for (std::size_t k = 0; k < far_units; ++k) target[5 + 100 * k] = turned(base[5 + 100 * k]);
-    UnitSignatures b, t;
-    b.groups.push_back(group_of(base));
-    t.groups.push_back(group_of(target));
-    return align_units(b, t);
+    return align_groups(base, target);
   };
   const auto one = aligned_with(1);
   EXPECT_TRUE(one.confident()) << one.describe();
