@@ -535,6 +535,26 @@ TEST_F(CheckFingerprintQuality, NaiFoundInMisalignedWeightsIsRealignedForItsShar
   EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.8, 0.05) << r.out;
 }
 
+// Each ResBlock's conv1 and embedding rows scaled by a factor close enough to 1 that the weights
+// still align with the base (the GroupNorm after them undoes it): the first estimate does not see
+// a misalignment, the norms of those tensors do; the file is re-aligned and the share recovered.
+TEST_F(CheckFingerprintQuality, ConvRescaledWithinTheAlignmentBoundIsRealigned) {
+  Weights rescaled = merge(0.3);
+  for (std::size_t t = 0; t < rescaled.size(); ++t) {
+    const std::string& name = m_family.specs()[t].name;
+    if (name.find("in_layers.2.") != std::string::npos ||
+        name.find("emb_layers.1.") != std::string::npos)
+      for (double& v : rescaled[t]) v *= 1.25;
+  }
+  auto r = check("conv-rescaled-125", rescaled);
+  ASSERT_EQ(r.exit_code, 12) << r.err << r.out;
+  const auto& fp = r.json["fingerprint"];
+  EXPECT_LT(fp["alignment"]["max_block_delta"].get<double>(), 0.5) << r.out;
+  ASSERT_TRUE(fp["alignment"]["realigned"].is_object()) << r.out;
+  EXPECT_GT(fp["alignment"]["realigned"]["rescaled"].get<int>(), 0) << r.out;
+  EXPECT_NEAR(fp["share"]["estimate"].get<double>(), 0.3, 0.03) << r.out;
+}
+
 // Without the base's unit signatures (its file never checked here) nothing is re-aligned:
 // the edited merge stays `unknown` for alignment and the report says what is missing.
 TEST_F(CheckFingerprintQuality, WithoutTheBasesUnitSignaturesAnEditedMergeStaysUnknown) {

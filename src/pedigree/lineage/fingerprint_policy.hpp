@@ -37,6 +37,11 @@ inline constexpr double k_min_unet_coverage = 0.99;
 // norm (0.7 and more even when a third of the block is touched). 0.5 sits
 // an order of magnitude above fine-tunes and below those edits.
 inline constexpr double k_max_block_relative_delta = 0.5;
+// Re-alignment is also tried when a ResBlock conv1 or embedding-projection norm differs from
+// the base's by more than this fraction (lineage/realign.cpp): a rescale before a GroupNorm
+// changes no output and can stay inside the bound above while it distorts the share. Not a
+// verdict threshold: it only decides when the re-alignment pass is paid for.
+inline constexpr double k_norm_rescale_trigger = 0.03;
 
 // The fit must explain the part of the target's update it claims to: the
 // parameter-weighted R^2 of the per-block fits. An affine merge of the

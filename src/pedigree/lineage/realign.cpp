@@ -1,6 +1,7 @@
 #include "pedigree/lineage/realign.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "pedigree/fingerprint/units.hpp"
 #include "pedigree/formats/checkpoint.hpp"
@@ -21,6 +22,30 @@ bool inconclusive_for_alignment(const FingerprintResult& r) {
 bool present_but_misaligned(const FingerprintResult& r) {
   return r.outcome == FingerprintOutcome::k_present &&
          !(r.max_block_delta <= policy::k_max_block_relative_delta);
+}
+
+// The largest relative change of a ResBlock conv1 or embedding-projection norm from the
+// base's, from the sketches (linear: a tensor scaled by c has its sketch scaled by c). A
+// scale in front of a GroupNorm changes no output and can stay inside the alignment bound
+// while it distorts the share; training moves these norms far less (an update of relative
+// size e changes a norm by about e^2 / 2).
+double largest_norm_rescale(const fingerprint::Fingerprint& target,
+                            const fingerprint::Fingerprint& base) {
+  double largest = 0;
+  for (const auto& t : target.tensors) {
+    if (t.component != fingerprint::Component::k_unet ||
+        (!t.name.ends_with("in_layers.2.weight") && !t.name.ends_with("emb_layers.1.weight")))
+      continue;
+    const fingerprint::TensorSketch* b = base.find(t.name);
+    if (!b || b->cells.size() != t.cells.size()) continue;
+    double tt = 0, bb = 0;
+    for (std::size_t i = 0; i < t.cells.size(); ++i) {
+      tt += t.cells[i] * t.cells[i];
+      bb += b->cells[i] * b->cells[i];
+    }
+    if (bb > 0) largest = std::max(largest, std::fabs(std::sqrt(tt / bb) - 1));
+  }
+  return largest;
 }
 
 const ReferenceModel* base_named(const std::vector<ReferenceModel>& refs, const std::string& name) {
@@ -76,16 +101,26 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                                      const std::vector<ReferenceModel>& references,
                                      FactSource& source) {
   if (!evidence.result) return evidence;
-  if (!inconclusive_for_alignment(*evidence.result) && !present_but_misaligned(*evidence.result))
-    return evidence;
   FingerprintResult& first = *evidence.result;
-  const std::string found_misaligned = first.outcome == FingerprintOutcome::k_present
-                                           ? "NAI found although the weights do not align with " +
-                                                 first.aligned_base +
-                                                 " (its size measured there is not the share)"
-                                           : "";
-  if (!found_misaligned.empty()) evidence.note += "; " + found_misaligned;
   const ReferenceModel* base = base_named(references, first.aligned_base);
+  const double rescale =
+      base && base->fingerprint ? largest_norm_rescale(unaligned, *base->fingerprint) : 0;
+  const bool rescaled = rescale > policy::k_norm_rescale_trigger;
+  if (!inconclusive_for_alignment(first) && !present_but_misaligned(first) && !rescaled)
+    return evidence;
+  std::string found_misaligned;
+  if (present_but_misaligned(first))
+    found_misaligned = "NAI found although the weights do not align with " + first.aligned_base +
+                       " (its size measured there is not the share)";
+  else if (first.outcome == FingerprintOutcome::k_present)
+    found_misaligned = "NAI found although a conv1 norm differs from " + first.aligned_base +
+                       "'s by " + std::to_string(static_cast<int>(rescale * 100 + 0.5)) +
+                       "% (a rescale before a GroupNorm distorts the share)";
+  else if (rescaled)
+    evidence.note += "; a conv1 norm differs from " + first.aligned_base + "'s by " +
+                     std::to_string(static_cast<int>(rescale * 100 + 0.5)) +
+                     "% (more than training moves it): trying to re-align";
+  if (!found_misaligned.empty()) evidence.note += "; " + found_misaligned;
   if (!base) return evidence;
   // The base the misaligned target seemed closest to, else any base with signatures: SD1.x bases
   // share their units (SD1.5 is a fine-tune of SD1.4), so either re-aligns a merge of the other.
