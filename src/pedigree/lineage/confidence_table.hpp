@@ -24,9 +24,9 @@ struct FingerprintReliability {
 };
 
 inline constexpr FingerprintReliability k_fingerprint_reliability[] = {
-    {"nuisance-0", false, 0.964, 26, 26},   {"nuisance-0", true, 0.977, 85, 86},
-    {"nuisance-1-2", false, 0.977, 41, 41}, {"nuisance-1-2", true, 0.988, 84, 84},
-    {"nuisance-3+", false, 0.974, 36, 36},  {"nuisance-3+", true, 0.988, 81, 81},
+    {"nuisance-0", false, 0.966, 27, 27},   {"nuisance-0", true, 0.978, 86, 87},
+    {"nuisance-1-2", false, 0.977, 41, 41}, {"nuisance-1-2", true, 0.989, 85, 85},
+    {"nuisance-3+", false, 0.975, 38, 38},  {"nuisance-3+", true, 0.988, 81, 81},
 };
 
 // The measured confidence of a fingerprint outcome under a threshold set.
