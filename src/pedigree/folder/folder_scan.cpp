@@ -44,10 +44,6 @@ void as_stored(lineage::FileScanResult& s) {
   as_stored(s.ema_sketch);
 }
 
-bool same_stat(const FileStat& a, const FileStat& b) {
-  return a.size == b.size && a.mtime_ns == b.mtime_ns && a.inode == b.inode && a.device == b.device;
-}
-
 class FolderScanner {
 public:
   FolderScanner(const FolderOptions& options, FolderReport& report)
@@ -102,7 +98,7 @@ public:
     PD_ASSIGN_OR_RETURN(auto read, read_file(file, display));
     // Only what was read from an unchanged file is kept for the next run.
     auto after = stat_file(file.path);
-    if (m_cache && !ec && after && same_stat(*after, file.stat)) {
+    if (m_cache && !ec && after && same_file(*after, file.stat)) {
       auto put = m_cache->put(key, file.stat, m_options.depth, read);
       if (!put && !m_cache_warned) {
         m_report.warnings.push_back("scan cache not updated: " + put.error().message());

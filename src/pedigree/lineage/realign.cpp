@@ -59,9 +59,7 @@ bool still_the_file_read(const std::filesystem::path& file,
                          const std::optional<FileStat>& read_as) {
   if (!read_as) return false;
   auto now = stat_file(file);
-  return now && now->is_regular && now->size == read_as->size &&
-         now->mtime_ns == read_as->mtime_ns && now->inode == read_as->inode &&
-         now->device == read_as->device;
+  return now && now->is_regular && same_file(*now, *read_as);
 }
 
 constexpr const char* k_changed_on_disk =
@@ -108,19 +106,20 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   const bool rescaled = rescale > policy::k_norm_rescale_trigger;
   if (!inconclusive_for_alignment(first) && !present_but_misaligned(first) && !rescaled)
     return evidence;
+  const std::string norm_change = "a conv1 norm differs from " + first.aligned_base + "'s by " +
+                                  std::to_string(static_cast<int>(rescale * 100 + 0.5)) + "%";
+  // Said of a `present` first estimate whose size the re-alignment is to measure.
   std::string found_misaligned;
   if (present_but_misaligned(first))
     found_misaligned = "NAI found although the weights do not align with " + first.aligned_base +
                        " (its size measured there is not the share)";
   else if (first.outcome == FingerprintOutcome::k_present)
-    found_misaligned = "NAI found although a conv1 norm differs from " + first.aligned_base +
-                       "'s by " + std::to_string(static_cast<int>(rescale * 100 + 0.5)) +
-                       "% (a rescale before a GroupNorm distorts the share)";
+    found_misaligned =
+        "NAI found although " + norm_change + " (a rescale before a GroupNorm distorts the share)";
+  if (!found_misaligned.empty())
+    evidence.note += "; " + found_misaligned;
   else if (rescaled)
-    evidence.note += "; a conv1 norm differs from " + first.aligned_base + "'s by " +
-                     std::to_string(static_cast<int>(rescale * 100 + 0.5)) +
-                     "% (more than training moves it): trying to re-align";
-  if (!found_misaligned.empty()) evidence.note += "; " + found_misaligned;
+    evidence.note += "; " + norm_change + " (more than training moves it): trying to re-align";
   if (!base) return evidence;
   // The base the misaligned target seemed closest to, else any base with signatures: SD1.x bases
   // share their units (SD1.5 is a fine-tune of SD1.4), so either re-aligns a merge of the other.

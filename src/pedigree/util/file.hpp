@@ -25,6 +25,12 @@ struct FileStat {
 // stat(2) of `path`, following symlinks. NotFound when it does not exist.
 Result<FileStat> stat_file(const std::filesystem::path& path);
 
+// True when two stats name the same, unchanged file (size, mtime, inode and device agree):
+// what a cache entry or a second read of a file checks before trusting the first.
+inline bool same_file(const FileStat& a, const FileStat& b) {
+  return a.size == b.size && a.mtime_ns == b.mtime_ns && a.inode == b.inode && a.device == b.device;
+}
+
 // An open, read-only file descriptor. Move-only; closes on destruction.
 class File {
 public:
