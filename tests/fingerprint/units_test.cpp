@@ -85,6 +85,29 @@ TEST(Units, SignaturesRoundTripAndTamperingIsRefused) {
   EXPECT_EQ(truncated.error().code(), ErrorCode::k_corruption);
 }
 
+// Each part of a signature is a unit vector times 127: a file with a longer part (one
+// that would out-match its own unit) is refused with the unit it names, whatever its trailer.
+TEST(Units, ASignaturePartThatIsNotAUnitVectorIsRefused) {
+  UnitsWorld w;
+  auto sig = w.sign(w.write("base", w.family.base()));
+  ASSERT_FALSE(sig.groups.empty());
+  auto& g = sig.groups[0];
+  const std::size_t part = 1 * g.parts;  // unit 1, part 0
+  std::int8_t* cells = g.signature.data() + part * k_unit_part_dims;
+  bool nonzero = false;
+  for (std::uint32_t d = 0; d < k_unit_part_dims; ++d) nonzero |= cells[d] != 0;
+  ASSERT_TRUE(nonzero);
+  for (std::uint32_t d = 0; d < k_unit_part_dims; ++d)
+    cells[d] = static_cast<std::int8_t>(cells[d] / 2);  // half as long, trailer re-computed
+  const std::string bytes = serialize_units(sig);
+  auto back =
+      parse_units(ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().code(), ErrorCode::k_corruption);
+  EXPECT_NE(back.error().message().find("unit 1 part 0"), std::string::npos)
+      << back.error().message();
+}
+
 TEST(Units, UnitsInPlaceGiveTheOrdinaryFingerprint) {
   UnitsWorld w;
   const Weights merge = testing::combine({{0.7, &w.sd15}, {0.3, &w.nai}});

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "pedigree/crypto/digest.hpp"
 #include "pedigree/fingerprint/sketcher.hpp"
@@ -213,6 +214,31 @@ void merge_units(UnitSignatures& into, UnitSignatures more) {
   }
 }
 
+namespace {
+
+// Every part of a signature is a unit vector times 127, rounded (or all zero: a part
+// without weights). Rounding moves each of the k_unit_part_dims cells by at most 0.5, so
+// the norm by at most 0.5 * sqrt(k_unit_part_dims) = 2. Matching relies on this: a unit
+// then never beats itself as its own match by more than (125 * 129 - 125^2) / 127^2 = 3%,
+// less than the matching margin (5%), so a signature aligned with itself stays in place. A
+// file whose parts are longer or shorter (not written by unit_signatures) is refused.
+std::optional<std::size_t> first_part_not_unit(const UnitGroup& g) {
+  static_assert(k_unit_part_dims == 16, "the norm bound below is 0.5 * sqrt(16)");
+  constexpr std::int32_t k_low = (127 - 2) * (127 - 2), k_high = (127 + 2) * (127 + 2);
+  const std::size_t parts = std::size_t(g.units) * g.parts;
+  for (std::size_t p = 0; p < parts; ++p) {
+    std::int32_t norm2 = 0;
+    for (std::uint32_t d = 0; d < k_unit_part_dims; ++d) {
+      const std::int32_t v = g.signature[p * k_unit_part_dims + d];
+      norm2 += v * v;
+    }
+    if (norm2 != 0 && (norm2 < k_low || norm2 > k_high)) return p;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<UnitSignatures> parse_units(ByteView bytes) {
   if (bytes.size() < k_units_magic.size() + 4 + k_units_trailer ||
       std::memcmp(bytes.data(), k_units_magic.data(), k_units_magic.size()) != 0)
@@ -255,6 +281,10 @@ Result<UnitSignatures> parse_units(ByteView bytes) {
     PD_ASSIGN_OR_RETURN(auto sig, r.read_bytes(cells, "signatures"));
     g.signature.resize(cells);
     std::memcpy(g.signature.data(), sig.data(), cells);
+    if (auto bad = first_part_not_unit(g))
+      return corruption("unit signature file: group '" + g.prefix + "', unit " +
+                        std::to_string(*bad / g.parts) + " part " + std::to_string(*bad % g.parts) +
+                        " is not a unit vector times 127 (nor zero)");
     g.magnitude.resize(g.units);
     for (auto& m : g.magnitude) {
       PD_ASSIGN_OR_RETURN(auto bits, r.read_le32("magnitude"));
