@@ -445,6 +445,25 @@ TEST_F(CheckFingerprintQuality, PermutedAndRescaledMergesAreRealignedAndReadNai)
       << r.out;
 }
 
+// Every GEGLU unit of a 30% merge negated (value row and down column: no output changes),
+// half of them shuffled too: `check` (the real binary) matches the units by sign-free cosines,
+// undoes the signs and reads NAI at its share, saying how many signs it undid.
+TEST_F(CheckFingerprintQuality, SignFlippedUnitsAreRealignedAndReadNai) {
+  const Weights flipped = fingerprint::testing::negate_geglu_units(m_family.specs(), merge(0.3), 1);
+  auto r = check("flipped-realigned", flipped);
+  expect_realigned_nai(r);
+  const auto& realigned = r.json["fingerprint"]["alignment"]["realigned"];
+  EXPECT_EQ(realigned["flipped"].get<int>(), 7 * 64) << realigned;
+  EXPECT_EQ(realigned["moved"].get<int>(), 0) << realigned;
+
+  const Weights both = fingerprint::testing::negate_geglu_units(
+      m_family.specs(), permute_geglu(m_family, merge(0.3), 1.0, 9), 2);
+  r = check("flipped-permuted-realigned", both);
+  expect_realigned_nai(r);
+  EXPECT_EQ(r.json["fingerprint"]["alignment"]["realigned"]["flipped"].get<int>(), 7 * 64 / 2)
+      << r.out;
+}
+
 // A FactSource that knows one base's unit signatures (what trusted units events give).
 class UnitsSource : public lineage::MemorySource {
 public:

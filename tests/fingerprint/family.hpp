@@ -145,6 +145,26 @@ inline Weights permute_geglu_units(const std::vector<Spec>& specs, Weights w, do
   return w;
 }
 
+// Every `every`-th GEGLU unit negated: its value row and its ff.net.2 column
+// (value * gelu(gate) feeds the down projection linearly, so no output changes).
+inline Weights negate_geglu_units(const std::vector<Spec>& specs, Weights w, std::uint64_t every) {
+  for (std::size_t t = 0; t < specs.size(); ++t) {
+    if (!specs[t].name.ends_with("ff.net.0.proj.weight")) continue;
+    const std::string down_name =
+        specs[t].name.substr(0, specs[t].name.size() - 17) + "net.2.weight";
+    for (std::size_t d = 0; d < specs.size(); ++d) {
+      if (specs[d].name != down_name) continue;
+      const std::uint64_t hidden = specs[t].shape[0] / 2, in = specs[t].shape[1];
+      const std::uint64_t out = specs[d].shape[0];
+      for (std::uint64_t j = 0; j < hidden; j += every) {
+        for (std::uint64_t c = 0; c < in; ++c) w[t][j * in + c] = -w[t][j * in + c];
+        for (std::uint64_t r = 0; r < out; ++r) w[d][r * hidden + j] = -w[d][r * hidden + j];
+      }
+    }
+  }
+  return w;
+}
+
 // sum_i coef_i * models_i, tensor by tensor.
 inline Weights combine(const std::vector<std::pair<double, const Weights*>>& terms) {
   Weights out = *terms.front().second;

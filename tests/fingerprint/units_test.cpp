@@ -140,10 +140,29 @@ TEST(Units, PermutedAndRescaledMergeIsEstimatedInTheBaseFrame) {
   EXPECT_GT(std::fabs(before - 0.3), 0.1) << "the edit did not hide the merge";
 }
 
+// The evasion above with every other GEGLU unit negated as well (value row and down column):
+// the flipped units match their base units by the flippable parts' absolute cosine, their
+// signs are undone with the scales, and the share is measured as for the plain merge.
+TEST(Units, SignFlippedUnitsAreRealigned) {
+  UnitsWorld w;
+  const Weights merge = testing::combine({{0.7, &w.sd15}, {0.3, &w.nai}});
+  const Weights flipped = testing::negate_geglu_units(w.family.specs(), evade(w, merge, 7), 2);
+  const auto edited = w.write("flipped", flipped);
+  const Fingerprint own = testing::fingerprint_of(w.family, flipped);
+  const auto alignment = align_units(w.sign(w.write("base", w.family.base())), w.sign(edited));
+  EXPECT_TRUE(alignment.confident()) << alignment.describe();
+  EXPECT_EQ(alignment.flipped, 7u * 64 / 2) << alignment.describe();
+  EXPECT_NE(alignment.describe().find("sign flips"), std::string::npos) << alignment.describe();
+  auto aligned = aligned_fingerprint(edited, alignment, own);
+  ASSERT_TRUE(aligned) << aligned.error().message();
+  EXPECT_NEAR(w.nai_share(*aligned), 0.3, 0.03) << "before alignment " << w.nai_share(own);
+}
+
 // One self-attention layer (4 heads of 4 dimensions) whose heads are re-ordered, whose q/k
 // dimensions are re-ordered inside each head (and v/out ones otherwise), with q scaled by 2 and
-// k by 1/2, v by 4 and to_out.0's columns by 1/4 (powers of two: exact in fp16). Every logit
-// and output is unchanged; aligned, it is the original to the last bit of its sketch.
+// k by 1/2, v by 4 and to_out.0's columns by 1/4 (powers of two: exact in fp16), and some
+// pairs negated. Every logit and output is unchanged; aligned, it is the original to the last
+// bit of its sketch.
 TEST(Units, AttentionHeadsAndTheirDimensionsAreRealigned) {
   pedigree::testing::TempDir dir;
   const std::string p = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.";
@@ -168,13 +187,16 @@ TEST(Units, AttentionHeadsAndTheirDimensionsAreRealigned) {
       qk[h * 4 + d] = heads[h] * 4 + inside_qk[d];
       vo[h * 4 + d] = heads[h] * 4 + inside_vo[d];
     }
+  // Some rows negated too: a q row with its k row, a v row with its to_out.0 column.
+  auto qk_sign = [](int r) { return r % 2 ? -1.0 : 1.0; };
+  auto vo_sign = [](int r) { return r % 3 ? 1.0 : -1.0; };
   Weights edited = original;
   for (int r = 0; r < 16; ++r)
     for (int c = 0; c < 16; ++c) {
-      edited[0][r * 16 + c] = 2 * original[0][qk[r] * 16 + c];
-      edited[1][r * 16 + c] = original[1][qk[r] * 16 + c] / 2;
-      edited[2][r * 16 + c] = 4 * original[2][vo[r] * 16 + c];
-      edited[3][c * 16 + r] = original[3][c * 16 + vo[r]] / 4;
+      edited[0][r * 16 + c] = qk_sign(r) * 2 * original[0][qk[r] * 16 + c];
+      edited[1][r * 16 + c] = qk_sign(r) * original[1][qk[r] * 16 + c] / 2;
+      edited[2][r * 16 + c] = vo_sign(r) * 4 * original[2][vo[r] * 16 + c];
+      edited[3][c * 16 + r] = vo_sign(r) * original[3][c * 16 + vo[r]] / 4;
     }
   auto write = [&](const std::string& name, const Weights& w) {
     std::vector<std::pair<testing::Spec, const std::vector<double>*>> tensors;
@@ -200,6 +222,7 @@ TEST(Units, AttentionHeadsAndTheirDimensionsAreRealigned) {
   EXPECT_TRUE(alignment.confident()) << alignment.describe();
   EXPECT_EQ(alignment.moved, 32u) << alignment.describe();  // no row of either group stayed
   EXPECT_EQ(alignment.rescaled, 32u) << alignment.describe();
+  EXPECT_EQ(alignment.flipped, 8u + 6u) << alignment.describe();
   auto aligned = aligned_fingerprint(target, alignment, fingerprint_of(edited));
   ASSERT_TRUE(aligned) << aligned.error().message();
   EXPECT_EQ(serialize(*aligned), serialize(fingerprint_of(original)));

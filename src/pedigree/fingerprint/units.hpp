@@ -92,16 +92,20 @@ struct UnitGroupAlignment {
   UnitGroupKind kind = UnitGroupKind::k_geglu;
   std::string prefix;
   std::vector<std::uint32_t> base_unit;  // target unit j is base unit base_unit[j]
-  std::vector<float> scale;     // target unit j's scaled slices are this times the base frame's
+  // Target unit j's scaled slices are this times the base frame's (its inverse slices divided
+  // by it); negative when the unit is its base unit negated (a sign flip: both slices of a
+  // GEGLU value/down or attention pair negated together, which changes no output).
+  std::vector<float> scale;
   std::uint32_t moved = 0;      // units not in their base position
-  std::uint32_t rescaled = 0;   // units whose scale was undone
+  std::uint32_t rescaled = 0;   // units whose scale (other than a sign) was undone
+  std::uint32_t flipped = 0;    // units whose sign was undone
   std::uint32_t ambiguous = 0;  // units without a clear match (left where they are)
   float weakest_match = 1;      // lowest cosine of a matched unit
 };
 
 struct UnitAlignment {
   std::vector<UnitGroupAlignment> groups;
-  std::uint64_t units = 0, moved = 0, rescaled = 0, ambiguous = 0;
+  std::uint64_t units = 0, moved = 0, rescaled = 0, flipped = 0, ambiguous = 0;
   std::uint32_t groups_missing = 0;  // base groups the target does not have (or sizes differ)
   float weakest_match =
       1;  // lowest signature cosine of a clearly matched moved unit (1: none moved)
@@ -116,7 +120,7 @@ struct UnitAlignment {
     return groups_missing == 0 && ambiguous * 1000 <= units * k_ambiguous_per_mille;
   }
   // Nothing to undo.
-  bool identity() const { return moved == 0 && rescaled == 0; }
+  bool identity() const { return moved == 0 && rescaled == 0 && flipped == 0; }
   // One line: "moved 1,280 of 2,304 units, undid 48 scales; every unit matched clearly".
   std::string describe() const;
 };

@@ -23,11 +23,39 @@ constexpr double k_pair_scale_tolerance = 0.02;   // per unit (GEGLU, attention)
 constexpr double k_norm_scale_tolerance = 0.01;   // per GroupNorm group (median of its units)
 constexpr std::uint32_t k_groupnorm_groups = 32;  // SD1.x: GroupNorm32 everywhere
 
-float unit_cosine(const std::int8_t* a, const std::int8_t* b, std::uint32_t dims,
-                  std::uint32_t parts) {
-  std::int32_t dot = 0;
-  for (std::uint32_t d = 0; d < dims; ++d) dot += std::int32_t(a[d]) * b[d];
-  return static_cast<float>(dot) / (127.0f * 127.0f * static_cast<float>(parts));
+// The leading signature dimensions whose sign no function-preserving edit flips: a GEGLU
+// gate (part 0; GELU is not odd), nothing of an attention pair (a q row negated with its k
+// row, a v row with its output column, change no output), all of a ResBlock (GroupNorm and
+// SiLU follow conv1). A GEGLU value row negated with its ff.net.2 column changes nothing
+// either, so parts 1 and 2 of a GEGLU unit flip together.
+std::uint32_t fixed_dims(const UnitGroup& g) {
+  const std::uint32_t dims = g.parts * k_unit_part_dims;
+  switch (g.kind) {
+    case UnitGroupKind::k_geglu: return std::min(dims, k_unit_part_dims);
+    case UnitGroupKind::k_attention_qk:
+    case UnitGroupKind::k_attention_vo: return 0;
+    case UnitGroupKind::k_resblock: break;
+  }
+  return dims;
+}
+
+// The cosine of two units' signatures by detail::unit_score's rule (the flippable parts
+// by their absolute value), and whether those parts point the other way (the target unit
+// is its base unit negated).
+struct PairScore {
+  float cosine;
+  bool flipped;
+};
+PairScore pair_score(const UnitGroup& base, const UnitGroup& target, std::uint32_t target_unit,
+                     std::uint32_t base_unit) {
+  const std::uint32_t dims = base.parts * k_unit_part_dims, fixed = fixed_dims(base);
+  const std::int8_t* t = target.signature.data() + std::size_t(target_unit) * dims;
+  const std::int8_t* b = base.signature.data() + std::size_t(base_unit) * dims;
+  std::int32_t flip = 0;
+  for (std::uint32_t d = fixed; d < dims; ++d) flip += std::int32_t(t[d]) * b[d];
+  return {static_cast<float>(detail::unit_score(t, b, dims, fixed)) /
+              (127.0f * 127.0f * static_cast<float>(base.parts)),
+          flip < 0};
 }
 
 // The few units the clear pass left (two targets claiming one base unit, or a best match
@@ -40,7 +68,7 @@ constexpr std::uint32_t k_max_leftovers = 6;
 
 void resolve_leftovers(const UnitGroup& base, const UnitGroup& target, std::vector<bool>& placed,
                        std::vector<bool>& taken, UnitGroupAlignment& out) {
-  const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
+  const std::uint32_t n = base.units;
   std::vector<std::uint32_t> left, free;
   for (std::uint32_t j = 0; j < n; ++j) {
     if (!placed[j]) left.push_back(j);
@@ -51,9 +79,7 @@ void resolve_leftovers(const UnitGroup& base, const UnitGroup& target, std::vect
   std::vector<float> cos(k * k);
   for (std::size_t a = 0; a < k; ++a)
     for (std::size_t b = 0; b < k; ++b)
-      cos[a * k + b] =
-          unit_cosine(target.signature.data() + std::size_t(left[a]) * dims,
-                      base.signature.data() + std::size_t(free[b]) * dims, dims, base.parts);
+      cos[a * k + b] = pair_score(base, target, left[a], free[b]).cosine;
   std::vector<std::size_t> order(k), best_order;
   std::iota(order.begin(), order.end(), 0);
   float best = -1e9f, second = -1e9f;
@@ -83,21 +109,25 @@ void resolve_leftovers(const UnitGroup& base, const UnitGroup& target, std::vect
 // base unit, else by all pairs (a clear best, unclaimed by any other), then the few left
 // by their best joint assignment (resolve_leftovers); the units still without a clear
 // match keep their place or take the first free one, so base_unit is a permutation.
+// A unit matched to a base unit it is the negation of (in its flippable parts) gets scale
+// -1, which undo_scales multiplies by its magnitude ratio.
 void match_units(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignment& out) {
   const std::uint32_t n = base.units, dims = base.parts * k_unit_part_dims;
-  auto sig = [&](const UnitGroup& g, std::uint32_t u) {
-    return g.signature.data() + std::size_t(u) * dims;
+  auto set_signs = [&](const std::vector<bool>& placed) {
+    for (std::uint32_t j = 0; j < n; ++j)
+      if (placed[j] && pair_score(base, target, j, out.base_unit[j]).flipped) out.scale[j] = -1;
   };
   bool in_place = true;
   for (std::uint32_t j = 0; j < n && in_place; ++j)
-    in_place = unit_cosine(sig(target, j), sig(base, j), dims, base.parts) >= k_same_unit;
+    in_place = pair_score(base, target, j, j).cosine >= k_same_unit;
   if (in_place) {
     for (std::uint32_t j = 0; j < n; ++j) out.base_unit[j] = j;
+    set_signs(std::vector<bool>(n, true));
     return;
   }
   // All pairs: the AVX2 kernel when the CPU has it (integer dot products, so the same answer).
-  const detail::UnitScores scores =
-      detail::score_units(base.signature.data(), target.signature.data(), n, dims);
+  const detail::UnitScores scores = detail::score_units(
+      base.signature.data(), target.signature.data(), n, dims, fixed_dims(base));
   const std::vector<std::uint32_t>& best = scores.best;
   std::vector<float> best_cos(n), second(n);
   const float unit = 127.0f * 127.0f * static_cast<float>(base.parts);
@@ -117,6 +147,7 @@ void match_units(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignm
     out.weakest_match = std::min(out.weakest_match, best_cos[j]);
   }
   resolve_leftovers(base, target, placed, taken, out);
+  set_signs(placed);
   std::uint32_t next_free = 0;
   for (std::uint32_t j = 0; j < n; ++j) {
     if (placed[j]) continue;
@@ -141,7 +172,7 @@ void undo_scales(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignm
       const double mb = base.magnitude[out.base_unit[j]], mt = target.magnitude[j];
       if (!(mb > 0) || !(mt > 0)) continue;
       const double a = std::sqrt(mt / mb);  // |a v| / |w / a| = a^2 |v| / |w|
-      if (std::fabs(a - 1) > k_pair_scale_tolerance) out.scale[j] = static_cast<float>(a);
+      if (std::fabs(a - 1) > k_pair_scale_tolerance) out.scale[j] *= static_cast<float>(a);
     }
     return;
   }
@@ -165,13 +196,18 @@ void undo_scales(const UnitGroup& base, const UnitGroup& target, UnitGroupAlignm
 
 UnitGroupAlignment align_group(const UnitGroup& base, const UnitGroup& target) {
   const std::uint32_t n = base.units;
-  UnitGroupAlignment out{
-      target.kind, target.prefix, std::vector<std::uint32_t>(n), std::vector<float>(n, 1.0f), 0, 0,
-      0,           1.0f};
+  UnitGroupAlignment out;
+  out.kind = target.kind;
+  out.prefix = target.prefix;
+  out.base_unit.resize(n);
+  out.scale.assign(n, 1.0f);
   match_units(base, target, out);
   for (std::uint32_t j = 0; j < n; ++j) out.moved += out.base_unit[j] != j;
   undo_scales(base, target, out);
-  for (float s : out.scale) out.rescaled += s != 1.0f;
+  for (float s : out.scale) {
+    out.rescaled += std::fabs(s) != 1.0f;
+    out.flipped += s < 0;
+  }
   return out;
 }
 
@@ -208,6 +244,7 @@ UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& targ
     out.units += g.base_unit.size();
     out.moved += g.moved;
     out.rescaled += g.rescaled;
+    out.flipped += g.flipped;
     out.ambiguous += g.ambiguous;
     out.weakest_match = std::min(out.weakest_match, g.weakest_match);
   }
@@ -217,7 +254,8 @@ UnitAlignment align_units(const UnitSignatures& base, const UnitSignatures& targ
 std::string UnitAlignment::describe() const {
   std::string s = "moved " + thousands(moved) + " of " + thousands(units) + " units in " +
                   thousands(groups.size()) + " groups back to the base's order, undid " +
-                  thousands(rescaled) + " scales; ";
+                  thousands(rescaled) + " scales" +
+                  (flipped > 0 ? " and " + thousands(flipped) + " sign flips" : "") + "; ";
   if (ambiguous > 0) s += thousands(ambiguous) + " units without a clear match";
   if (groups_missing > 0)
     s += std::string(ambiguous > 0 ? ", " : "") + thousands(groups_missing) +
@@ -344,7 +382,8 @@ Result<Fingerprint> aligned_fingerprint(const formats::Checkpoint& checkpoint,
   std::map<std::size_t, std::vector<Use>> uses;  // the tensors that move, and how
   std::map<std::string_view, const UnitGroupAlignment*> aligned;
   for (const auto& g : alignment.groups)
-    if (g.moved > 0 || g.rescaled > 0) aligned.emplace(g.prefix, &g);  // else nothing to undo
+    if (g.moved > 0 || g.rescaled > 0 || g.flipped > 0)
+      aligned.emplace(g.prefix, &g);  // else nothing to undo
   for (const auto& layout : detail::find_unit_groups(names)) {
     auto it = aligned.find(layout.prefix);
     if (it == aligned.end() || it->second->kind != layout.kind ||

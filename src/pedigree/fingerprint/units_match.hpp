@@ -3,6 +3,12 @@
 // all-pairs step of matching a shuffled group (up to 5,120^2 pairs in each of
 // SD1.x's 16 GEGLU layers). Integer arithmetic, so the AVX2 kernel and the
 // portable loop give the same results bit for bit.
+//
+// A signature's first `fixed_dims` dimensions keep their sign; the rest belong
+// to slices a function-preserving edit may negate together (a GEGLU value row
+// with its ff.net.2 column, an attention q row with its k row, a v row with its
+// output column), so they count by the absolute value of their dot product:
+// score = dot(fixed) + |dot(rest)|.
 #pragma once
 
 #include <cstdint>
@@ -19,16 +25,26 @@ struct UnitScores {
 };
 
 // `base` and `target` hold `units` signatures of `dims` int8 each, unit after
-// unit; `dims` is a positive multiple of 2. Uses AVX2 when the CPU has it.
+// unit; `dims` is a positive multiple of 2, `fixed_dims` an even number <= dims
+// (dims: no dimension may flip). Uses AVX2 when the CPU has it.
 UnitScores score_units(const std::int8_t* base, const std::int8_t* target, std::uint32_t units,
-                       std::uint32_t dims);
+                       std::uint32_t dims, std::uint32_t fixed_dims);
+
+// One pair's score by the same rule (the portable loop's inner step).
+inline std::int32_t unit_score(const std::int8_t* t, const std::int8_t* b, std::uint32_t dims,
+                               std::uint32_t fixed_dims) {
+  std::int32_t fixed = 0, flip = 0;
+  for (std::uint32_t d = 0; d < fixed_dims; ++d) fixed += std::int32_t(t[d]) * b[d];
+  for (std::uint32_t d = fixed_dims; d < dims; ++d) flip += std::int32_t(t[d]) * b[d];
+  return fixed + (flip < 0 ? -flip : flip);
+}
 
 // The portable loop and the AVX2 kernel (call only when the CPU has AVX2),
 // exposed so that tests can hold them to the same answers.
 void score_units_portable(const std::int8_t* base, const std::int8_t* target, std::uint32_t units,
-                          std::uint32_t dims, UnitScores& out);
+                          std::uint32_t dims, std::uint32_t fixed_dims, UnitScores& out);
 void score_units_avx2(const std::int8_t* base, const std::int8_t* target, std::uint32_t units,
-                      std::uint32_t dims, UnitScores& out);
+                      std::uint32_t dims, std::uint32_t fixed_dims, UnitScores& out);
 bool have_avx2();
 
 // One base unit's dot product offered to target unit j's running best and

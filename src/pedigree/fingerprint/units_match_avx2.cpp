@@ -40,8 +40,9 @@ PD_AVX2 inline void offer_block(UnitScores& out, std::uint32_t j, std::uint32_t 
 }  // namespace
 
 PD_AVX2 void score_units_avx2(const std::int8_t* base, const std::int8_t* target,
-                              std::uint32_t units, std::uint32_t dims, UnitScores& out) {
-  const std::uint32_t pairs = dims / 2;
+                              std::uint32_t units, std::uint32_t dims, std::uint32_t fixed_dims,
+                              UnitScores& out) {
+  const std::uint32_t pairs = dims / 2, fixed_pairs = fixed_dims / 2;
   const std::uint32_t blocks = (units + k_lanes - 1) / k_lanes;
   // packed[(block * pairs + q) * 8 + lane]: base unit block*8+lane, dimensions 2q and 2q+1.
   std::vector<std::int32_t> packed(std::size_t(blocks) * pairs * k_lanes, 0);
@@ -67,14 +68,28 @@ PD_AVX2 void score_units_avx2(const std::int8_t* base, const std::int8_t* target
     for (std::uint32_t block = 0; block < blocks; ++block) {
       const auto* p =
           reinterpret_cast<const __m256i*>(packed.data() + std::size_t(block) * pairs * k_lanes);
+      // The sign-fixed dimensions into f*, the flippable ones into a*; score f + |a|.
       __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-      for (std::uint32_t q = 0; q < pairs; ++q) {
+      for (std::uint32_t q = 0; q < fixed_pairs; ++q) {
         const __m256i v = _mm256_loadu_si256(p + q);
         a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(w0[q]), v));
         a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_set1_epi32(w1[q]), v));
         a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_set1_epi32(w2[q]), v));
         a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_set1_epi32(w3[q]), v));
       }
+      const __m256i f0 = a0, f1 = a1, f2 = a2, f3 = a3;
+      a0 = a1 = a2 = a3 = _mm256_setzero_si256();
+      for (std::uint32_t q = fixed_pairs; q < pairs; ++q) {
+        const __m256i v = _mm256_loadu_si256(p + q);
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_set1_epi32(w0[q]), v));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_set1_epi32(w1[q]), v));
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_set1_epi32(w2[q]), v));
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_set1_epi32(w3[q]), v));
+      }
+      a0 = _mm256_add_epi32(f0, _mm256_abs_epi32(a0));
+      a1 = _mm256_add_epi32(f1, _mm256_abs_epi32(a1));
+      a2 = _mm256_add_epi32(f2, _mm256_abs_epi32(a2));
+      a3 = _mm256_add_epi32(f3, _mm256_abs_epi32(a3));
       const std::uint32_t first = block * k_lanes;
       offer_block(out, j0, first, units, a0);
       if (rows > 1) offer_block(out, j0 + 1, first, units, a1);

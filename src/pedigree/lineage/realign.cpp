@@ -161,6 +161,7 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   info.units = alignment.units;
   info.moved = alignment.moved;
   info.rescaled = alignment.rescaled;
+  info.flipped = alignment.flipped;
   info.ambiguous = alignment.ambiguous;
   info.weakest_match = alignment.weakest_match;
   info.summary = alignment.describe();

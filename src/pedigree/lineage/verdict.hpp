@@ -99,7 +99,7 @@ struct FingerprintConfiguration {
 struct UnitRealignment {
   std::string base;        // display name of the base whose unit signatures were used
   bool confident = false;  // every unit matched clearly: the estimate below is the aligned one
-  std::uint64_t units = 0, moved = 0, rescaled = 0, ambiguous = 0;
+  std::uint64_t units = 0, moved = 0, rescaled = 0, flipped = 0, ambiguous = 0;
   double weakest_match = 1;  // lowest signature cosine of a moved unit matched (1: none moved)
   std::string summary;       // UnitAlignment::describe()
 };

@@ -14,14 +14,10 @@ json share_json(const std::optional<ShareEstimate>& s) {
 
 json realigned_json(const std::optional<UnitRealignment>& r) {
   if (!r) return nullptr;
-  return {{"base", r->base},
-          {"confident", r->confident},
-          {"units", r->units},
-          {"moved", r->moved},
-          {"rescaled", r->rescaled},
-          {"ambiguous", r->ambiguous},
-          {"weakest_match", r->weakest_match},
-          {"summary", r->summary}};
+  return {
+      {"base", r->base},           {"confident", r->confident},         {"units", r->units},
+      {"moved", r->moved},         {"rescaled", r->rescaled},           {"flipped", r->flipped},
+      {"ambiguous", r->ambiguous}, {"weakest_match", r->weakest_match}, {"summary", r->summary}};
 }
 
 // Null without an EMA copy; else the UNet's and its EMA copy's outcomes.
