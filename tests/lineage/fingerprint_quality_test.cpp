@@ -68,6 +68,35 @@ TEST(FingerprintQuality, AbsentOnlyWhenEveryConditionHolds) {
   EXPECT_EQ(present.outcome, FingerprintOutcome::k_present);
 }
 
+// The presence rule firing on weights beyond the alignment bound is not evidence (it was
+// calibrated on aligned weights; held-out NAI-free fine-tunes with negated units read
+// "present" at 13-19%): inconclusive for alignment, and the verdict is `unknown`, not `nai`.
+TEST(FingerprintQuality, PresenceOnMisalignedWeightsIsNotEvidence) {
+  auto b = FactBuilder();
+  b.model("SD14", "base", "2022-08-22");
+  b.facts().finalize();
+  CheckInput in;
+  in.target.kind = "file";
+  in.target.sha256 = sha_of("target");
+  in.fingerprint = clean_estimate();
+  in.fingerprint->nai_detected = true;
+  in.fingerprint->share = {0.15, 0.0, 0.30};
+  in.fingerprint->max_block_delta = policy::k_max_block_relative_delta * 1.2;
+  classify(*in.fingerprint);
+  EXPECT_EQ(in.fingerprint->outcome, FingerprintOutcome::k_inconclusive);
+  EXPECT_FALSE(in.fingerprint->nai_detected);
+  ASSERT_EQ(codes(*in.fingerprint), (std::vector<std::string>{"alignment", "interval"}));
+  EXPECT_NE(in.fingerprint->reasons[0].detail.find("presence rule fired"), std::string::npos)
+      << in.fingerprint->reasons[0].detail;
+  const Verdict v = decide(b.facts(), in);
+  EXPECT_EQ(v.verdict, VerdictClass::k_unknown);
+
+  in.fingerprint->max_block_delta = policy::k_max_block_relative_delta;  // at the bound: aligned
+  in.fingerprint->nai_detected = true;
+  classify(*in.fingerprint);
+  EXPECT_EQ(in.fingerprint->outcome, FingerprintOutcome::k_present);
+}
+
 TEST(FingerprintQuality, InconclusiveNeverCountsTowardClean) {
   auto b = FactBuilder();
   b.model("SD14", "base", "2022-08-22");

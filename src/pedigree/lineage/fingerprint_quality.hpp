@@ -40,7 +40,9 @@ double relative_update_distance(const fingerprint::Fingerprint& a,
 double weighted_r2(const fingerprint::Fingerprint& target, const std::map<std::string, double>& r2);
 
 // Sets r.outcome and r.reasons from the fields already filled in `r` (share,
-// nai_detected, coverage, alignment, fit) and the policy thresholds.
+// nai_detected, coverage, alignment, fit) and the policy thresholds. Presence
+// needs aligned weights too: nai_detected on weights beyond the alignment bound
+// is cleared and the outcome is inconclusive (reason "alignment").
 void classify(FingerprintResult& r);
 
 }  // namespace pedigree::lineage

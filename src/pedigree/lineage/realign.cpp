@@ -16,14 +16,6 @@ bool inconclusive_for_alignment(const FingerprintResult& r) {
                      [](const FingerprintReason& reason) { return reason.code == "alignment"; });
 }
 
-// NAI found, but in weights that do not align with the base: presence stands
-// (a share that large survives the edit), its size does not, so the file is
-// re-aligned to measure it.
-bool present_but_misaligned(const FingerprintResult& r) {
-  return r.outcome == FingerprintOutcome::k_present &&
-         !(r.max_block_delta <= policy::k_max_block_relative_delta);
-}
-
 // The largest relative change of a ResBlock conv1 or embedding-projection norm from the
 // base's, from the sketches (linear: a tensor scaled by c has its sketch scaled by c). A
 // scale in front of a GroupNorm changes no output and can stay inside the alignment bound
@@ -104,16 +96,15 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   const double rescale =
       base && base->fingerprint ? largest_norm_rescale(unaligned, *base->fingerprint) : 0;
   const bool rescaled = rescale > policy::k_norm_rescale_trigger;
-  if (!inconclusive_for_alignment(first) && !present_but_misaligned(first) && !rescaled)
-    return evidence;
+  // Weights beyond the alignment bound are inconclusive whatever their estimate said
+  // (classify): the re-aligned estimate decides for them.
+  if (!inconclusive_for_alignment(first) && !rescaled) return evidence;
   const std::string norm_change = "a conv1 norm differs from " + first.aligned_base + "'s by " +
                                   std::to_string(static_cast<int>(rescale * 100 + 0.5)) + "%";
-  // Said of a `present` first estimate whose size the re-alignment is to measure.
+  // Said of a `present` first estimate (on aligned weights) whose size the re-alignment is to
+  // measure.
   std::string found_misaligned;
-  if (present_but_misaligned(first))
-    found_misaligned = "NAI found although the weights do not align with " + first.aligned_base +
-                       " (its size measured there is not the share)";
-  else if (first.outcome == FingerprintOutcome::k_present)
+  if (first.outcome == FingerprintOutcome::k_present)
     found_misaligned =
         "NAI found although " + norm_change + " (a rescale before a GroupNorm distorts the share)";
   if (!found_misaligned.empty())
@@ -121,21 +112,19 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   else if (rescaled)
     evidence.note += "; " + norm_change + " (more than training moves it): trying to re-align";
   if (!base) return evidence;
-  // The base the misaligned target seemed closest to, else any base with signatures: SD1.x bases
-  // share their units (SD1.5 is a fine-tune of SD1.4), so either re-aligns a merge of the other.
+  // The base the misaligned target seemed closest to, then every other base with signatures:
+  // SD1.x bases share their units (SD1.5 is a fine-tune of SD1.4), so either re-aligns a merge
+  // of the other, but a target's own training leaves fewer units unmatched against the base
+  // it was trained from, so the first confident alignment is used.
   std::vector<const ReferenceModel*> candidates{base};
   for (const auto& r : references)
     if (r.role == Role::k_base && &r != base) candidates.push_back(&r);
-  std::optional<StoredUnits> base_units;
+  std::vector<std::pair<const ReferenceModel*, StoredUnits>> with_units;
   for (const ReferenceModel* candidate : candidates) {
     auto stored = source.units_of(candidate->sha256);
-    if (stored && *stored) {
-      base_units = std::move(*stored);
-      base = candidate;
-      break;
-    }
+    if (stored && *stored) with_units.emplace_back(candidate, std::move(**stored));
   }
-  if (!base_units) {
+  if (with_units.empty()) {
     evidence.note += "; re-aligning its units needs the unit signatures of " + base->name +
                      ": a units event (`pedigree attest fingerprint --units FILE` of the base "
                      "file), or check that file once here (`pedigree check FILE`)";
@@ -154,22 +143,44 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
     evidence.note += "; its units could not be signed: " + target_units.error().message();
     return evidence;
   }
-  const auto alignment = fingerprint::align_units(base_units->units, *target_units);
-  UnitRealignment info;
-  info.base = base->name;
-  info.confident = alignment.confident();
-  info.units = alignment.units;
-  info.moved = alignment.moved;
-  info.rescaled = alignment.rescaled;
-  info.flipped = alignment.flipped;
-  info.ambiguous = alignment.ambiguous;
-  info.weakest_match = alignment.weakest_match;
-  info.summary = alignment.describe();
-  if (alignment.identity() || !alignment.confident()) {
+  auto realignment_info = [](const ReferenceModel& b, const fingerprint::UnitAlignment& a) {
+    UnitRealignment info;
+    info.base = b.name;
+    info.confident = a.confident();
+    info.units = a.units;
+    info.moved = a.moved;
+    info.rescaled = a.rescaled;
+    info.flipped = a.flipped;
+    info.ambiguous = a.ambiguous;
+    info.weakest_match = a.weakest_match;
+    info.summary = a.describe();
+    return info;
+  };
+  std::optional<fingerprint::UnitAlignment> confident;
+  const StoredUnits* base_units = nullptr;
+  std::string tried;  // the alignments that were not confident, for the note
+  for (const auto& [candidate, units] : with_units) {
+    auto a = fingerprint::align_units(units.units, *target_units);
+    if (a.confident()) {
+      confident = std::move(a);
+      base = candidate;
+      base_units = &units;
+      break;
+    }
+    if (!first.realigned) first.realigned = realignment_info(*candidate, a);
+    tried += "; re-alignment with " + candidate->name + ": " + a.describe() +
+             " (not used: too many units without a clear match)";
+  }
+  if (!confident) {
+    evidence.note += tried;
+    return evidence;
+  }
+  const fingerprint::UnitAlignment& alignment = *confident;
+  const UnitRealignment info = realignment_info(*base, alignment);
+  if (alignment.identity()) {
     first.realigned = info;
-    evidence.note += "; re-alignment with " + base->name + ": " + info.summary +
-                     (alignment.identity() ? " (nothing to undo)"
-                                           : " (not used: too many units without a clear match)");
+    evidence.note +=
+        tried + "; re-alignment with " + base->name + ": " + info.summary + " (nothing to undo)";
     return evidence;
   }
   auto aligned = fingerprint::aligned_fingerprint(*checkpoint, alignment, unaligned);
@@ -180,8 +191,8 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   FingerprintEvidence again = estimate_nai_share(*aligned, references);
   if (!again.result) return evidence;
   if (!found_misaligned.empty() && again.result->outcome != FingerprintOutcome::k_present) {
-    // Misalignment scatters a share, it does not make one up: NAI found in the weights as
-    // stored stands, with what the re-aligned estimate said beside it.
+    // NAI found in aligned weights (calibrated there) stands: a rescale within the alignment
+    // bound scatters a share, it does not make one up; the re-aligned reading is beside it.
     first.realigned = info;
     evidence.note += "; re-aligned with " + base->name + " (" + info.summary +
                      ") the estimate did not confirm it (" + again.result->summary +
@@ -190,9 +201,10 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   }
   again.result->realigned = info;
   again.vae = std::move(evidence.vae);
-  again.note = (found_misaligned.empty() ? "" : found_misaligned + "; ") + "re-aligned with " +
-               base->name + " (" + info.summary + "; its signatures from " + base_units->origin +
-               "); " + again.note;
+  again.note = (found_misaligned.empty() ? "" : found_misaligned + "; ") +
+               (tried.empty() ? "" : tried.substr(2) + "; ") + "re-aligned with " + base->name +
+               " (" + info.summary + "; its signatures from " + base_units->origin + "); " +
+               again.note;
   return again;
 }
 
