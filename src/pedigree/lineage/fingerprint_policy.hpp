@@ -53,10 +53,13 @@ inline constexpr double k_norm_rescale_trigger = 0.03;
 inline constexpr double k_min_fit_r2 = 0.0;
 
 // Detection limit of the NAI share (fraction of the UNet, parameter-weighted):
-// "absent" rules out a share at or above it. 3%: just above the estimator's
-// calibrated overall presence threshold (2.7%,
-// fingerprint::EstimateOptions::overall_threshold), so a share the presence
-// rule could not flag is never ruled out above what it can see.
+// "absent" rules out a share at or above it. 3%: chosen from principle when the
+// presence threshold was 2.7% (a share the presence rule could not flag is never
+// ruled out above what it can see). The calibrated overall thresholds are now
+// 3.19-6.99% by configuration (fingerprint_calibration.hpp), all above it: a share
+// between the limit and the configuration's threshold is neither flagged nor ruled
+// out (inconclusive, reason "interval"), which errs toward `unknown`, never toward
+// a clean verdict.
 inline constexpr double k_detection_limit = 0.03;
 
 // Two trusted `independent` references whose UNet updates from the base differ
