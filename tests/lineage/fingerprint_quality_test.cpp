@@ -62,15 +62,16 @@ TEST(FingerprintQuality, AbsentOnlyWhenEveryConditionHolds) {
   EXPECT_EQ(codes(ambiguous), std::vector<std::string>{"ambiguous-share"});
 
   auto present = clean_estimate();
-  present.nai_detected = true;
+  present.estimator_fired = true;
   present.coverage.unet_params = 0.1;  // what was read shows NAI: coverage does not matter
   classify(present);
   EXPECT_EQ(present.outcome, FingerprintOutcome::k_present);
 }
 
 // The presence rule firing on weights beyond the alignment bound is not evidence (it was
-// calibrated on aligned weights; held-out NAI-free fine-tunes with negated units read
-// "present" at 13-19%): inconclusive for alignment, and the verdict is `unknown`, not `nai`.
+// calibrated on weights in their base's frame; held-out NAI-free fine-tunes with negated units
+// read "present" at 13-19%): inconclusive for alignment, and the verdict is `unknown`, not
+// `nai`. Once a confident re-alignment has put the weights in the base's frame, it counts.
 TEST(FingerprintQuality, PresenceOnMisalignedWeightsIsNotEvidence) {
   auto b = FactBuilder();
   b.model("SD14", "base", "2022-08-22");
@@ -79,7 +80,7 @@ TEST(FingerprintQuality, PresenceOnMisalignedWeightsIsNotEvidence) {
   in.target.kind = "file";
   in.target.sha256 = sha_of("target");
   in.fingerprint = clean_estimate();
-  in.fingerprint->nai_detected = true;
+  in.fingerprint->estimator_fired = true;
   in.fingerprint->share = {0.15, 0.0, 0.30};
   in.fingerprint->max_block_delta = policy::k_max_block_relative_delta * 1.2;
   classify(*in.fingerprint);
@@ -88,11 +89,33 @@ TEST(FingerprintQuality, PresenceOnMisalignedWeightsIsNotEvidence) {
   ASSERT_EQ(codes(*in.fingerprint), (std::vector<std::string>{"alignment", "interval"}));
   EXPECT_NE(in.fingerprint->reasons[0].detail.find("presence rule fired"), std::string::npos)
       << in.fingerprint->reasons[0].detail;
-  const Verdict v = decide(b.facts(), in);
-  EXPECT_EQ(v.verdict, VerdictClass::k_unknown);
+  EXPECT_EQ(decide(b.facts(), in).verdict, VerdictClass::k_unknown);
 
+  // Re-aligned, but not confidently: still not evidence.
+  in.fingerprint->realigned = UnitRealignment{};
+  in.fingerprint->realigned->confident = false;
+  classify(*in.fingerprint);
+  EXPECT_EQ(in.fingerprint->outcome, FingerprintOutcome::k_inconclusive);
+
+  // Confidently re-aligned (every unit matched): the rest is the weights' own change.
+  in.fingerprint->realigned->confident = true;
+  classify(*in.fingerprint);
+  EXPECT_EQ(in.fingerprint->outcome, FingerprintOutcome::k_present);
+  EXPECT_TRUE(in.fingerprint->nai_detected);
+  const VerdictClass now = decide(b.facts(), in).verdict;
+  EXPECT_TRUE(now == VerdictClass::k_nai || now == VerdictClass::k_nai_leak ||
+              now == VerdictClass::k_nai_official);
+
+  // And "absent" still needs the bound, re-aligned or not.
+  auto far = clean_estimate();
+  far.max_block_delta = policy::k_max_block_relative_delta * 1.2;
+  far.realigned = UnitRealignment{};
+  far.realigned->confident = true;
+  classify(far);
+  EXPECT_EQ(codes(far), std::vector<std::string>{"alignment"});
+
+  in.fingerprint->realigned.reset();
   in.fingerprint->max_block_delta = policy::k_max_block_relative_delta;  // at the bound: aligned
-  in.fingerprint->nai_detected = true;
   classify(*in.fingerprint);
   EXPECT_EQ(in.fingerprint->outcome, FingerprintOutcome::k_present);
 }

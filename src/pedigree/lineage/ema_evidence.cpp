@@ -11,6 +11,7 @@ FingerprintCopy copy_of(const std::string& component, const FingerprintResult& r
 void keep_open(FingerprintResult& r, const std::string& why) {
   r.outcome = FingerprintOutcome::k_inconclusive;
   r.nai_detected = false;
+  r.estimator_fired = false;
   r.reasons.push_back({"ema", why});
 }
 

@@ -115,7 +115,7 @@ FingerprintEvidence estimate_nai_share(const fingerprint::Fingerprint& target,
   r.share.estimate = share.overall.share;
   r.share.low = std::max(0.0, share.overall.share - half);
   r.share.high = std::min(1.0, share.overall.share + half);
-  r.nai_detected = share.present;
+  r.estimator_fired = share.present;
   r.configuration = config;
   r.summary = "against " + nai->name + " over base " + bases.front()->name +
               (share.size_reliable ? "" : "; the size is unreliable (poor fit)");

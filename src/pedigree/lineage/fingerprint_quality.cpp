@@ -151,17 +151,20 @@ void classify(FingerprintResult& r) {
   r.detection_limit = policy::k_detection_limit;
   r.reasons.clear();
   const bool aligned = r.max_block_delta <= policy::k_max_block_relative_delta;
-  if (r.nai_detected && aligned) {
+  // The presence rule was calibrated on weights in their base's frame. On weights beyond the
+  // bound that no confident re-alignment has put there (permuted, negated, rescaled, random),
+  // the residual is of the order of the weights themselves and any share can come out: a
+  // NAI-free fine-tune with half its units negated read "present" at 13-19% [0-3%, 28-35%] on
+  // held-out families. Once a confident re-alignment has matched every unit, what remains
+  // beyond the bound is the weights' own change (a merge trained hard after merging), on which
+  // presence is measured as on any trained merge; "absent" still needs the bound.
+  const bool in_base_frame = aligned || (r.realigned && r.realigned->confident);
+  r.nai_detected = r.estimator_fired && in_base_frame;
+  if (r.nai_detected) {
     r.outcome = FingerprintOutcome::k_present;
     return;
   }
-  // The presence rule was calibrated on weights aligned with their base. On weights that are
-  // not (permuted, negated, rescaled, random), the residual is of the order of the weights
-  // themselves and the estimate of any share is noise: a NAI-free fine-tune with half its
-  // units negated read "present" at 13-19% [0-3%, 28-35%] on held-out families. Not evidence
-  // until re-alignment (lineage/realign.hpp) measures it in the base's frame.
-  const bool estimator_fired = r.nai_detected;
-  r.nai_detected = false;
+  const bool estimator_fired = r.estimator_fired;
   const FingerprintCoverage& c = r.coverage;
   if (!(c.unet_params >= policy::k_min_unet_coverage)) {
     std::string detail = "the fingerprint covers " + percent(c.unet_params) +

@@ -40,9 +40,10 @@ double relative_update_distance(const fingerprint::Fingerprint& a,
 double weighted_r2(const fingerprint::Fingerprint& target, const std::map<std::string, double>& r2);
 
 // Sets r.outcome and r.reasons from the fields already filled in `r` (share,
-// nai_detected, coverage, alignment, fit) and the policy thresholds. Presence
-// needs aligned weights too: nai_detected on weights beyond the alignment bound
-// is cleared and the outcome is inconclusive (reason "alignment").
+// estimator_fired, coverage, alignment, fit, realigned) and the policy
+// thresholds, and nai_detected (== present). Presence needs weights in a base's
+// frame: within the alignment bound, or confidently re-aligned; the rule firing
+// on other weights leaves the outcome inconclusive (reason "alignment").
 void classify(FingerprintResult& r);
 
 }  // namespace pedigree::lineage

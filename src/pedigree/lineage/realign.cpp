@@ -6,6 +6,7 @@
 #include "pedigree/fingerprint/units.hpp"
 #include "pedigree/formats/checkpoint.hpp"
 #include "pedigree/lineage/fingerprint_policy.hpp"
+#include "pedigree/lineage/fingerprint_quality.hpp"
 
 namespace pedigree::lineage {
 namespace {
@@ -190,6 +191,8 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
   }
   FingerprintEvidence again = estimate_nai_share(*aligned, references);
   if (!again.result) return evidence;
+  again.result->realigned = info;
+  classify(*again.result);  // in the base's frame now: presence counts beyond the bound
   if (!found_misaligned.empty() && again.result->outcome != FingerprintOutcome::k_present) {
     // NAI found in aligned weights (calibrated there) stands: a rescale within the alignment
     // bound scatters a share, it does not make one up; the re-aligned reading is beside it.
@@ -199,7 +202,6 @@ FingerprintEvidence realign_evidence(const std::filesystem::path& file,
                      "): the finding on the weights as stored stands";
     return evidence;
   }
-  again.result->realigned = info;
   again.vae = std::move(evidence.vae);
   again.note = (found_misaligned.empty() ? "" : found_misaligned + "; ") +
                (tried.empty() ? "" : tried.substr(2) + "; ") + "re-aligned with " + base->name +

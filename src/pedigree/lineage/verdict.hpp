@@ -106,7 +106,11 @@ struct UnitRealignment {
 
 struct FingerprintResult {
   ShareEstimate share;
-  bool nai_detected = false;  // the estimator's calibrated decision (== outcome present)
+  bool nai_detected = false;  // == outcome present
+  // The estimator's calibrated presence rule fired (fingerprint::ShareEstimate::present): NAI
+  // evidence only on weights aligned with a base, or put in a base's frame by a confident
+  // re-alignment (classify).
+  bool estimator_fired = false;
   std::string summary;
   FingerprintOutcome outcome = FingerprintOutcome::k_inconclusive;
   std::vector<FingerprintReason> reasons{};  // empty unless inconclusive
