@@ -96,8 +96,12 @@ TEST_F(RelateCli, FindsMergesOfMergesWithTheirShares) {
     const std::string child = fs::path(e["child"].get<std::string>()).stem();
     const std::string parent = fs::path(e["parent"].get<std::string>()).stem();
     EXPECT_EQ(e["relation"], child == "trained-from-photo" ? "fine-tune" : "merge");
-    if (child == rep && parent == "nai") EXPECT_NEAR(e["share"].get<double>(), 0.4, 0.03);
-    if (child == "merge-of-merge") EXPECT_NEAR(e["share"].get<double>(), 0.5, 0.03) << r.out;
+    if (child == rep && parent == "nai") {
+      EXPECT_NEAR(e["share"].get<double>(), 0.4, 0.03);
+    }
+    if (child == "merge-of-merge") {
+      EXPECT_NEAR(e["share"].get<double>(), 0.5, 0.03) << r.out;
+    }
   }
 }
 
