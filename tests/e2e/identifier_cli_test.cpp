@@ -80,7 +80,7 @@ TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesAreNotNamesOrPaths) {
 TEST(IdentifierCli, MalformedIdentifiersAreErrorsNotNames) {
   CheckWorld w;
   chain(w);
-  for (const std::string& bad :
+  for (const char* bad :
        {"urn:air:sd1:checkpoint:civitai:4201@", "AutoV2: 925997e9", "Model hash: zz, Model: B"}) {
     auto r = w.check(shell_quote(bad));
     EXPECT_EQ(r.exit_code, 2) << bad << r.out << r.err;
@@ -110,10 +110,9 @@ TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesInModelEventsResolve) {
                         {{"civitai_model", "9942"},
                          {"civitai_version", "11111"},
                          {"hf_repo", "WarriorMama777/OrangeMixs@f8b6eaf"}});
-  for (const std::string& input :
-       {"urn:air:sd1:checkpoint:civitai:9942@11111",
-        "https://civitai.com/models/9942/aom?modelVersionId=11111",
-        "WarriorMama777/OrangeMixs@f8b6eaf", "hf:warriormama777/orangemixs"}) {
+  for (const char* input : {"urn:air:sd1:checkpoint:civitai:9942@11111",
+                            "https://civitai.com/models/9942/aom?modelVersionId=11111",
+                            "WarriorMama777/OrangeMixs@f8b6eaf", "hf:warriormama777/orangemixs"}) {
     auto r = w.check(shell_quote(input));
     ASSERT_EQ(r.exit_code, 10) << input << r.err << r.out;
     EXPECT_EQ(r.json["target"]["sha256"], sha_of_label("A")) << input;

@@ -53,7 +53,9 @@ TEST(IndexCreateRace, CommandsStartedAtOnceOnALedgerWithoutAnIndexAllSucceed) {
           << "process " << i << " of round " << round << ": " << read_text(o.string() + ".err");
       auto j = nlohmann::json::parse(read_text(o.string() + ".out"), nullptr, false);
       EXPECT_FALSE(j.is_discarded()) << read_text(o.string() + ".err");
-      if (!j.is_discarded()) EXPECT_EQ(j["verdict"], "nai-leak");
+      if (!j.is_discarded()) {
+        EXPECT_EQ(j["verdict"], "nai-leak");
+      }
     }
     EXPECT_EQ(w.run("index status").exit_code, 0);
   }

@@ -343,7 +343,9 @@ TEST(Verdict, FingerprintOnlyEvidenceAndDisagreement) {
   CheckInput in;
   in.target.kind = "file";
   in.target.sha256 = sha_of("fp-only");
-  in.fingerprint = FingerprintResult{{0.3, 0.25, 0.35}, true, ""};
+  in.fingerprint.emplace();
+  in.fingerprint->share = {0.3, 0.25, 0.35};
+  in.fingerprint->nai_detected = true;
   Verdict v = decide(b.facts(), in);
   EXPECT_EQ(v.verdict, VerdictClass::k_nai);
   ASSERT_TRUE(v.fingerprint_share);

@@ -94,7 +94,9 @@ TEST(SiteSearchIndex, ShardsAreSortedCutAndListedInTheManifest) {
     for (const auto& e : shard["entries"]) {
       const std::string key = e[0];
       EXPECT_GE(key, manifest["shards"][s]["first"].get<std::string>());
-      if (s + 1 < 3) EXPECT_LT(key, manifest["shards"][s + 1]["first"].get<std::string>());
+      if (s + 1 < 3) {
+        EXPECT_LT(key, manifest["shards"][s + 1]["first"].get<std::string>());
+      }
       EXPECT_GT(key, previous);
       previous = key;
     }

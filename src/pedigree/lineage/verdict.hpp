@@ -107,10 +107,6 @@ struct UnitRealignment {
 struct FingerprintResult {
   ShareEstimate share;
   bool nai_detected = false;  // == outcome present
-  // The estimator's calibrated presence rule fired (fingerprint::ShareEstimate::present): NAI
-  // evidence only on weights aligned with a base, or put in a base's frame by a confident
-  // re-alignment (classify).
-  bool estimator_fired = false;
   std::string summary;
   FingerprintOutcome outcome = FingerprintOutcome::k_inconclusive;
   std::vector<FingerprintReason> reasons{};  // empty unless inconclusive
@@ -127,6 +123,10 @@ struct FingerprintResult {
   // the EMA copy only), and both copies' outcomes.
   std::string component = "unet";
   std::vector<FingerprintCopy> copies{};  // empty without an EMA copy
+  // The estimator's calibrated presence rule fired (fingerprint::ShareEstimate::present): NAI
+  // evidence only on weights aligned with a base, or put in a base's frame by a confident
+  // re-alignment (classify). Last, so that aggregate initializers keep their order.
+  bool estimator_fired = false;
 };
 
 // The leaked NAI VAE's share in the target's VAE, from fingerprints
