@@ -34,6 +34,15 @@ std::vector<std::string> codes(const FingerprintResult& r) {
   return out;
 }
 
+// A file checked whose fingerprint is clean_estimate() (not yet classified).
+CheckInput file_with_clean_estimate() {
+  CheckInput in;
+  in.target.kind = "file";
+  in.target.sha256 = sha_of("target");
+  in.fingerprint = clean_estimate();
+  return in;
+}
+
 TEST(FingerprintQuality, AbsentOnlyWhenEveryConditionHolds) {
   auto r = clean_estimate();
   classify(r);
@@ -76,10 +85,7 @@ TEST(FingerprintQuality, PresenceOnMisalignedWeightsIsNotEvidence) {
   auto b = FactBuilder();
   b.model("SD14", "base", "2022-08-22");
   b.facts().finalize();
-  CheckInput in;
-  in.target.kind = "file";
-  in.target.sha256 = sha_of("target");
-  in.fingerprint = clean_estimate();
+  CheckInput in = file_with_clean_estimate();
   in.fingerprint->estimator_fired = true;
   in.fingerprint->share = {0.15, 0.0, 0.30};
   in.fingerprint->max_block_delta = policy::k_max_block_relative_delta * 1.2;
@@ -124,10 +130,7 @@ TEST(FingerprintQuality, InconclusiveNeverCountsTowardClean) {
   auto b = FactBuilder();
   b.model("SD14", "base", "2022-08-22");
   b.facts().finalize();
-  CheckInput in;
-  in.target.kind = "file";
-  in.target.sha256 = sha_of("target");
-  in.fingerprint = clean_estimate();
+  CheckInput in = file_with_clean_estimate();
   classify(*in.fingerprint);
   Verdict v = decide(b.facts(), in);
   EXPECT_EQ(v.verdict, VerdictClass::k_no_nai_found);
