@@ -51,11 +51,9 @@ PairScore pair_score(const UnitGroup& base, const UnitGroup& target, std::uint32
   const std::uint32_t dims = base.parts * k_unit_part_dims, fixed = fixed_dims(base);
   const std::int8_t* t = target.signature.data() + std::size_t(target_unit) * dims;
   const std::int8_t* b = base.signature.data() + std::size_t(base_unit) * dims;
-  std::int32_t flip = 0;
-  for (std::uint32_t d = fixed; d < dims; ++d) flip += std::int32_t(t[d]) * b[d];
-  return {static_cast<float>(detail::unit_score(t, b, dims, fixed)) /
-              (127.0f * 127.0f * static_cast<float>(base.parts)),
-          flip < 0};
+  const detail::UnitDots dots = detail::unit_dots(t, b, dims, fixed);
+  return {static_cast<float>(dots.score()) / (127.0f * 127.0f * static_cast<float>(base.parts)),
+          dots.flip < 0};
 }
 
 // The few units the clear pass left (two targets claiming one base unit, or a best match

@@ -30,13 +30,23 @@ struct UnitScores {
 UnitScores score_units(const std::int8_t* base, const std::int8_t* target, std::uint32_t units,
                        std::uint32_t dims, std::uint32_t fixed_dims);
 
+// One pair's two dot products: over the sign-fixed dimensions and over the rest
+// (negative when the target unit is the base unit with its flippable slices negated).
+struct UnitDots {
+  std::int32_t fixed = 0, flip = 0;
+  std::int32_t score() const { return fixed + (flip < 0 ? -flip : flip); }
+};
+inline UnitDots unit_dots(const std::int8_t* t, const std::int8_t* b, std::uint32_t dims,
+                          std::uint32_t fixed_dims) {
+  UnitDots out;
+  for (std::uint32_t d = 0; d < fixed_dims; ++d) out.fixed += std::int32_t(t[d]) * b[d];
+  for (std::uint32_t d = fixed_dims; d < dims; ++d) out.flip += std::int32_t(t[d]) * b[d];
+  return out;
+}
 // One pair's score by the same rule (the portable loop's inner step).
 inline std::int32_t unit_score(const std::int8_t* t, const std::int8_t* b, std::uint32_t dims,
                                std::uint32_t fixed_dims) {
-  std::int32_t fixed = 0, flip = 0;
-  for (std::uint32_t d = 0; d < fixed_dims; ++d) fixed += std::int32_t(t[d]) * b[d];
-  for (std::uint32_t d = fixed_dims; d < dims; ++d) flip += std::int32_t(t[d]) * b[d];
-  return fixed + (flip < 0 ? -flip : flip);
+  return unit_dots(t, b, dims, fixed_dims).score();
 }
 
 // The portable loop and the AVX2 kernel (call only when the CPU has AVX2),
