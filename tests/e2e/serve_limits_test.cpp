@@ -155,6 +155,30 @@ TEST_F(ServeLimits, TricklingUploadsAre408) {
   EXPECT_TRUE(answers(server));
 }
 
+// The same for a body large enough that the server reads it from the socket
+// itself (serve/body_socket.hpp), where a read waits for a batch of bytes: the
+// trickle still reaches the rate rule (408), it does not wait for the batch.
+TEST_F(ServeLimits, TricklingLargeUploadsAre408) {
+  ServeProcess server(m_world, "--upload-grace 1 --min-upload-rate 1000000 --read-timeout 2");
+  RawClient slow(server.port());
+  ASSERT_TRUE(slow.send("POST /api/upload?name=slow HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                        std::to_string(4u << 20) + "\r\n\r\n" + std::string(8192, 'x')));
+  const auto start = std::chrono::steady_clock::now();
+  std::string reply;
+  for (int i = 0; i < 100 && reply.empty(); ++i) {  // 10 bytes every 100 ms
+    if (!slow.send(std::string(10, 'x'))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reply = slow.read_available();
+  }
+  reply += slow.read_until_closed();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(raw_status(reply), 408) << reply;
+  EXPECT_EQ(body_of_raw(reply)["error"]["code"], "too-slow");
+  EXPECT_LT(waited, 8.0);
+  EXPECT_TRUE(answers(server));
+}
+
 TEST_F(ServeLimits, NonLoopbackAddressIsWarnedAbout) {
   ServeProcess server(m_world, "", "0.0.0.0:0");
   ASSERT_TRUE(server.running());

@@ -133,6 +133,29 @@ public:
     }
     return out;
   }
+  // One whole response, read by its Content-Length, leaving the connection
+  // open for the next request ("" when the server closed it or 30 s passed).
+  // Bytes of a following response that arrived with it are kept for the next call.
+  std::string read_response() {
+    std::string& out = m_pending;
+    char buf[4096];
+    std::size_t total = std::string::npos;
+    while (true) {
+      const std::size_t header_end = out.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        const auto at = out.find("Content-Length: ");
+        if (at == std::string::npos || at > header_end) return std::exchange(out, {});
+        total = header_end + 4 + std::stoull(out.substr(at + 16));
+        if (out.size() >= total) break;
+      }
+      const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+      if (n <= 0) return "";
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    std::string response = out.substr(0, total);
+    out.erase(0, total);
+    return response;
+  }
   // Everything the server sends until it closes the connection (or 30 s pass).
   std::string read_until_closed() {
     std::string out;
@@ -147,6 +170,7 @@ public:
 
 private:
   int m_fd = -1;
+  std::string m_pending;  // read past the last response (read_response)
 };
 
 // The ledger the serve tests share: NAI (leak) -> A (finetune) -> B (0.5 A +

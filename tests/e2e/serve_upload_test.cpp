@@ -232,5 +232,55 @@ TEST_F(ServeUpload, LargeUploadStreamsWithBoundedMemory) {
                              << " KiB)";
 }
 
+// A large body is read from the socket by the server itself once httplib has
+// handed over its first chunk (serve/body_socket.hpp). Body bytes that came in
+// the same packet as the headers sit in httplib's buffer, not in the socket:
+// they must stay first, and no byte of the next request may be taken for the
+// body, so uploads on one kept-alive connection hash exactly.
+TEST_F(ServeUpload, BodyBytesSentWithTheHeadersStayInOrderOnAKeptAliveConnection) {
+  constexpr std::uint64_t k_data = 3ull << 20;  // above the 1 MiB from which the socket is read
+  std::string header =
+      json{{"model.diffusion_model.out.2.weight",
+            {{"dtype", "F16"}, {"shape", {k_data / 2}}, {"data_offsets", {0, k_data}}}}}
+          .dump();
+  while (header.size() % 8) header.push_back(' ');
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  file += header;
+  std::uint32_t state = 12345;
+  for (std::uint64_t i = 0; i < k_data; i += 2) {  // finite F16 values, different everywhere
+    state = state * 1664525u + 1013904223u;
+    file.push_back(static_cast<char>(state >> 24));
+    file.push_back(static_cast<char>((state >> 16) & 0x3b));
+  }
+  crypto::Sha256 sha;
+  sha.update(ByteView(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
+  const auto digest = sha.finish();
+  const std::string expected = to_hex(ByteView(digest.data(), digest.size()));
+  const std::string request =
+      "POST /api/upload?name=mixed.safetensors HTTP/1.1\r\nHost: t\r\n"
+      "Content-Type: application/octet-stream\r\nContent-Length: " +
+      std::to_string(file.size()) + "\r\n\r\n";
+
+  ServeProcess server(m_world);
+  testing::RawClient client(server.port());
+  // 1: the headers and the first 3,000 body bytes in one send, the rest in pieces.
+  ASSERT_TRUE(client.send(request + file.substr(0, 3000)));
+  for (std::size_t at = 3000; at < file.size(); at += 65536)
+    ASSERT_TRUE(client.send(file.substr(at, 65536)));
+  std::string reply = client.read_response();
+  ASSERT_EQ(testing::raw_status(reply), 200) << reply.substr(0, 400);
+  EXPECT_EQ(json::parse(reply.substr(reply.find("\r\n\r\n") + 4))["target"]["sha256"], expected);
+  // 2: the whole request in one send on the same connection, then a query right behind it.
+  ASSERT_TRUE(client.send(request + file + "GET /api/info HTTP/1.1\r\nHost: t\r\n\r\n"));
+  reply = client.read_response();
+  ASSERT_EQ(testing::raw_status(reply), 200) << reply.substr(0, 400);
+  EXPECT_EQ(json::parse(reply.substr(reply.find("\r\n\r\n") + 4))["target"]["sha256"], expected);
+  reply = client.read_response();
+  EXPECT_EQ(testing::raw_status(reply), 200)
+      << "the request after the upload was read whole: " << reply.substr(0, 400);
+  EXPECT_NE(reply.find("\"limits\""), std::string::npos) << reply.substr(0, 400);
+}
+
 }  // namespace
 }  // namespace pedigree

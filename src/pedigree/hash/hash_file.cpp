@@ -201,6 +201,14 @@ Result<void> StreamHasher::write(ByteView bytes) {
   return m_state->scan->write(bytes);
 }
 
+Result<std::span<std::uint8_t>> StreamHasher::write_space() {
+  return m_state->scan->write_space();
+}
+
+Result<void> StreamHasher::commit(std::size_t count) {
+  return m_state->scan->commit(count);
+}
+
 Result<void> StreamHasher::write_payload(ByteView bytes) {
   if (!m_state->payload) return invalid_argument("this stream has no payload");
   return m_state->payload->write(bytes);

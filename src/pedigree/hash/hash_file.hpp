@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ public:
   ~StreamHasher();
   // The next bytes, in order (scan::StreamScan::write).
   Result<void> write(ByteView bytes);
+  // scan::StreamScan::write_space() and commit() of the file's bytes.
+  Result<std::span<std::uint8_t>> write_space();
+  Result<void> commit(std::size_t count);
   // The next payload bytes (start_with_payload only).
   Result<void> write_payload(ByteView bytes);
   // Stops the payload stream for good: its tensor sinks get no call after

@@ -192,6 +192,17 @@ Result<void> UploadScan::write(ByteView bytes) {
   return {};
 }
 
+std::span<std::uint8_t> UploadScan::write_space() {
+  if (!m_hasher || m_zip) return {};
+  auto space = m_hasher->write_space();
+  return space ? *space : std::span<std::uint8_t>();
+}
+
+Result<void> UploadScan::commit(std::size_t count) {
+  if (!m_hasher || m_zip) return internal_error("commit without a write space");
+  return m_hasher->commit(count);
+}
+
 Result<void> UploadScan::write_zip_head(ByteView& bytes) {
   if (bytes.size() > m_size - m_head.size())
     return invalid_argument(m_display + ": more than the declared " + std::to_string(m_size) +

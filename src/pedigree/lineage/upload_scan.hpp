@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,12 @@ public:
 
   // The next bytes. Errors: InvalidArgument past `size`; those of the scan.
   Result<void> write(ByteView bytes);
+  // Room to receive the next bytes into directly, saving write()'s copy:
+  // offered once the bytes go straight to the scan (a safetensors file past
+  // its header, or any file hashed as bytes only), empty otherwise (then
+  // write() them). Fill a prefix and commit() its length.
+  std::span<std::uint8_t> write_space();
+  Result<void> commit(std::size_t count);
   // Ends the upload: the FileScanResult scan_file_identity would give for
   // the same bytes on disk (safetensors), or bytes-only hashes (others).
   // Corruption when fewer than `size` bytes arrived.

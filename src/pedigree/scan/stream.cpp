@@ -62,26 +62,44 @@ Result<void> StreamScan::write(ByteView bytes) {
                             std::to_string(m_size) + " bytes");
   }
   while (!bytes.empty()) {
-    if (m_current == nullptr) {
-      m_current = m_ring->acquire_for_write(m_seq);
-      if (m_current == nullptr) return internal_error("scan aborted");
-      m_current->data = m_ring->buffer(m_seq);
-      m_current->size = 0;
-      m_current->source = 0;
-      m_current->source_size = m_size;
-      m_current->offset = m_offset;
-      m_current->first = m_offset == 0;
-      m_current->last = false;
-    }
-    const std::size_t room = m_ring->chunk_bytes() - m_current->size;
-    const std::size_t take = std::min(room, bytes.size());
-    std::memcpy(m_ring->buffer(m_seq) + m_current->size, bytes.data(), take);
-    m_current->size += take;
-    m_offset += take;
+    PD_ASSIGN_OR_RETURN(auto space, write_space());
+    const std::size_t take = std::min(space.size(), bytes.size());
+    std::memcpy(space.data(), bytes.data(), take);
+    PD_TRY(commit(take));
     bytes = bytes.subspan(take);
-    if (m_options.progress) m_options.progress(m_offset, m_size);
-    if (m_current->size == m_ring->chunk_bytes()) publish_current(m_offset == m_size);
   }
+  return {};
+}
+
+Result<std::span<std::uint8_t>> StreamScan::write_space() {
+  if (m_done) return invalid_argument("stream scan already ended");
+  if (m_offset == m_size) return std::span<std::uint8_t>();
+  if (m_current == nullptr) {
+    m_current = m_ring->acquire_for_write(m_seq);
+    if (m_current == nullptr) return internal_error("scan aborted");
+    m_current->data = m_ring->buffer(m_seq);
+    m_current->size = 0;
+    m_current->source = 0;
+    m_current->source_size = m_size;
+    m_current->offset = m_offset;
+    m_current->first = m_offset == 0;
+    m_current->last = false;
+  }
+  const std::size_t room = static_cast<std::size_t>(
+      std::min<std::uint64_t>(m_ring->chunk_bytes() - m_current->size, m_size - m_offset));
+  return std::span<std::uint8_t>(m_ring->buffer(m_seq) + m_current->size, room);
+}
+
+Result<void> StreamScan::commit(std::size_t count) {
+  if (m_done) return invalid_argument("stream scan already ended");
+  if (count == 0) return {};
+  if (m_current == nullptr || count > m_ring->chunk_bytes() - m_current->size ||
+      count > m_size - m_offset)
+    return internal_error("commit of bytes outside the stream scan's write space");
+  m_current->size += count;
+  m_offset += count;
+  if (m_options.progress) m_options.progress(m_offset, m_size);
+  if (m_current->size == m_ring->chunk_bytes()) publish_current(m_offset == m_size);
   return {};
 }
 

@@ -43,6 +43,14 @@ public:
   // is a whole ring behind). InvalidArgument when the stream grows past its
   // declared size; after an error the scan is aborted.
   Result<void> write(ByteView bytes);
+  // Room for the next bytes of the stream inside the scan's ring, for a
+  // caller that reads them straight into it (an upload's socket: no copy).
+  // Fill a prefix, then commit() its length; write() is the same with a
+  // copy. Empty once every declared byte arrived. Blocks like write().
+  Result<std::span<std::uint8_t>> write_space();
+  // The first `count` bytes of the last write_space() are the stream's next
+  // bytes. Internal error when they would lie outside it.
+  Result<void> commit(std::size_t count);
   // Bytes pushed so far.
   std::uint64_t received() const { return m_offset; }
   // Ends the stream and waits for every sink. Corruption when fewer bytes

@@ -1,10 +1,14 @@
 #include "pedigree/serve/routes.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <span>
+#include <vector>
 
 #include "pedigree/lineage/upload_scan.hpp"
 #include "pedigree/pages/assets.hpp"
+#include "pedigree/serve/body_socket.hpp"
 
 namespace pedigree::serve {
 namespace {
@@ -93,6 +97,104 @@ void post_check(RouteState& state, const Request& req, Response& res) {
   if (text) send(res, state.api.check_text(*text));
 }
 
+// Bodies from this size on are read from the socket after httplib's first
+// chunk (body_socket.hpp); smaller ones gain nothing from it.
+constexpr std::uint64_t k_handover_min_bytes = 1u << 20;
+// One read from the socket while the scan does not offer its ring yet (a
+// safetensors header, a PyTorch zip): the memory an upload adds.
+constexpr std::size_t k_socket_read_bytes = 1u << 20;
+// Bytes queued before a socket read wakes up (SocketReader).
+constexpr std::size_t k_socket_batch_bytes = 256u << 10;
+
+// The body of an upload pushed into its scan, with the rate rule of
+// docs/serve.md (too slow after the grace period: 408).
+class UploadBody {
+public:
+  UploadBody(lineage::UploadScan& scan, const Limits& limits) : m_scan(scan), m_limits(limits) {}
+  // Pushes the next bytes; false when the upload must stop (failed() or too_slow()).
+  bool take(ByteView bytes) {
+    auto wrote = m_scan.write(bytes);
+    if (!wrote) {
+      m_failed = wrote.error();
+      return false;
+    }
+    return count(bytes.size());
+  }
+  // Receives the next bytes from `socket`, into the scan's ring when it offers
+  // room (no copy), else through `buffer`. False when the upload must stop or
+  // ended early (the client went away or sent nothing in time).
+  bool receive(SocketReader& socket, std::uint64_t left, std::vector<std::uint8_t>& buffer,
+               std::chrono::milliseconds timeout) {
+    std::span<std::uint8_t> space = m_scan.write_space();
+    const bool direct = !space.empty();
+    if (!direct) {
+      buffer.resize(k_socket_read_bytes);
+      space = std::span(buffer);
+    }
+    space = space.first(static_cast<std::size_t>(std::min<std::uint64_t>(space.size(), left)));
+    auto got = socket.receive(space, timeout);
+    if (!got || *got == 0) return false;
+    if (!direct) return take(ByteView(space.data(), *got));
+    if (auto done = m_scan.commit(*got); !done) {
+      m_failed = done.error();
+      return false;
+    }
+    return count(*got);
+  }
+  std::uint64_t received() const { return m_received; }
+  const std::optional<Error>& failed() const { return m_failed; }
+  bool too_slow() const { return m_too_slow; }
+
+private:
+  // Counts bytes pushed; false once the upload is too slow.
+  bool count(std::size_t bytes) {
+    m_received += bytes;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    if (seconds > m_limits.upload_grace_s &&
+        m_received < seconds * static_cast<double>(m_limits.min_upload_bytes_per_s)) {
+      m_too_slow = true;
+      return false;
+    }
+    return true;
+  }
+
+  lineage::UploadScan& m_scan;
+  const Limits& m_limits;
+  const std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+  std::uint64_t m_received = 0;
+  std::optional<Error> m_failed;
+  bool m_too_slow = false;
+};
+
+// Reads the body of `req` into `body` until `size` bytes arrived; false when
+// it ended early or a rule stopped it (body.failed() / too_slow()).
+bool read_upload_body(const Request& req, const httplib::ContentReader& reader, std::uint64_t size,
+                      const Limits& limits, UploadBody& body) {
+  std::optional<int> socket;
+  if (size >= k_handover_min_bytes && body_handover_possible(req))
+    socket =
+        find_connection_socket(req.local_addr, req.local_port, req.remote_addr, req.remote_port);
+  bool handed_over = false;
+  const bool read_all = reader([&](const char* data, std::size_t length) {
+    if (!body.take(ByteView(reinterpret_cast<const std::uint8_t*>(data), length))) return false;
+    // httplib's buffer is empty after its first chunk: the rest is in the socket.
+    if (socket && body.received() < size) {
+      handed_over = true;
+      return false;
+    }
+    return true;
+  });
+  if (!handed_over) return read_all;
+  std::vector<std::uint8_t> buffer;  // used until the scan offers its ring
+  const std::chrono::milliseconds timeout(std::uint64_t{limits.read_timeout_s} * 1000);
+  SocketReader reader_socket(*socket, k_socket_batch_bytes);
+  while (body.received() < size) {
+    if (!body.receive(reader_socket, size - body.received(), buffer, timeout)) return false;
+  }
+  return true;
+}
+
 // POST /api/upload: the body is pushed into an UploadScan as it arrives.
 void post_upload(RouteState& state, const Request& req, Response& res,
                  const httplib::ContentReader& reader) {
@@ -112,38 +214,20 @@ void post_upload(RouteState& state, const Request& req, Response& res,
   scan::ScanOptions scan_options;
   scan_options.threads = state.api.config().scan_threads;
   lineage::UploadScan scan(name, size, lineage::FingerprintPass::k_build, scan_options);
-  const auto start = std::chrono::steady_clock::now();
-  std::uint64_t received = 0;
-  std::optional<Error> failed;
-  bool too_slow = false;
-  const bool read_all = reader([&](const char* data, std::size_t length) {
-    auto wrote = scan.write(ByteView(reinterpret_cast<const std::uint8_t*>(data), length));
-    if (!wrote) {
-      failed = wrote.error();
-      return false;
-    }
-    received += length;
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (seconds > limits.upload_grace_s &&
-        received < seconds * static_cast<double>(limits.min_upload_bytes_per_s)) {
-      too_slow = true;
-      return false;
-    }
-    return true;
-  });
-  if (too_slow || failed || !read_all) res.set_header("Connection", "close");
-  if (too_slow)
+  UploadBody body(scan, limits);
+  const bool read_all = read_upload_body(req, reader, size, limits, body);
+  if (body.too_slow() || body.failed() || !read_all) res.set_header("Connection", "close");
+  if (body.too_slow())
     return send(
-        res,
-        error_reply(408, "too-slow",
-                    "upload slower than " + std::to_string(limits.min_upload_bytes_per_s) +
-                        " bytes/s on average; cut after " + std::to_string(received) + " bytes"));
-  if (failed) return send(res, error_reply(*failed, Blame::k_request));
+        res, error_reply(408, "too-slow",
+                         "upload slower than " + std::to_string(limits.min_upload_bytes_per_s) +
+                             " bytes/s on average; cut after " + std::to_string(body.received()) +
+                             " bytes"));
+  if (body.failed()) return send(res, error_reply(*body.failed(), Blame::k_request));
   if (!read_all)
     return send(res, error_reply(400, "incomplete",
-                                 "the upload ended after " + std::to_string(received) + " of " +
-                                     std::to_string(size) + " bytes"));
+                                 "the upload ended after " + std::to_string(body.received()) +
+                                     " of " + std::to_string(size) + " bytes"));
   auto scanned = scan.finish();
   if (!scanned) return send(res, error_reply(scanned.error(), Blame::k_request));
   send(res, state.api.check_upload(std::move(*scanned), name));
