@@ -193,14 +193,21 @@ Result<void> UploadScan::write(ByteView bytes) {
 }
 
 std::span<std::uint8_t> UploadScan::write_space() {
-  if (!m_hasher || m_zip) return {};
+  m_space = {};
+  if (!m_hasher) return {};
   auto space = m_hasher->write_space();
-  return space ? *space : std::span<std::uint8_t>();
+  if (space) m_space = *space;
+  return m_space;
 }
 
 Result<void> UploadScan::commit(std::size_t count) {
-  if (!m_hasher || m_zip) return internal_error("commit without a write space");
-  return m_hasher->commit(count);
+  if (!m_hasher || count > m_space.size()) return internal_error("commit outside the write space");
+  const ByteView bytes(m_space.data(), count);
+  m_space = {};
+  PD_TRY(m_hasher->commit(count));
+  // The bytes stay in the ring's slot until the scan reuses it, many chunks
+  // later: a PyTorch zip reads its storages from them as write() would.
+  return feed_zip(bytes);
 }
 
 Result<void> UploadScan::write_zip_head(ByteView& bytes) {
@@ -250,6 +257,10 @@ Result<void> UploadScan::start_zip_scan() {
 
 Result<void> UploadScan::push(ByteView bytes) {
   PD_TRY(m_hasher->write(bytes));
+  return feed_zip(bytes);
+}
+
+Result<void> UploadScan::feed_zip(ByteView bytes) {
   if (!m_zip) return {};
   auto to_payload = [this](ByteView payload) { return m_hasher->write_payload(payload); };
   while (!bytes.empty()) {

@@ -49,9 +49,9 @@ public:
   // The next bytes. Errors: InvalidArgument past `size`; those of the scan.
   Result<void> write(ByteView bytes);
   // Room to receive the next bytes into directly, saving write()'s copy:
-  // offered once the bytes go straight to the scan (a safetensors file past
-  // its header, or any file hashed as bytes only), empty otherwise (then
-  // write() them). Fill a prefix and commit() its length.
+  // offered once the scan has started (past a safetensors header or a
+  // PyTorch zip's tensor table, or for a file hashed as bytes only), empty
+  // before (then write() them). Fill a prefix and commit() its length.
   std::span<std::uint8_t> write_space();
   Result<void> commit(std::size_t count);
   // Ends the upload: the FileScanResult scan_file_identity would give for
@@ -71,6 +71,8 @@ private:
   Result<void> start_zip_scan();
   // Bytes after the scan started: to the hasher, and through m_zip if any.
   Result<void> push(ByteView bytes);
+  // Bytes the hasher has: through m_zip, whose storages become the payload.
+  Result<void> feed_zip(ByteView bytes);
   // m_zip failed after the scan started: no weights evidence, and why.
   void give_up_zip(const Error& why);
 
@@ -87,6 +89,7 @@ private:
   std::optional<fingerprint::FingerprintBuilder> m_ema_builder;  // outlives m_hasher
   std::string m_ema_error;
   std::unique_ptr<hash::StreamHasher> m_hasher;
+  std::span<std::uint8_t> m_space;               // the last write_space(), until commit()
   std::optional<formats::TorchZipStream> m_zip;  // while it is followed
 };
 

@@ -1,6 +1,9 @@
 #include "pedigree/scan/chunk_ring.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 namespace pedigree::scan {
 
@@ -8,9 +11,16 @@ ChunkRing::ChunkRing(std::size_t capacity, std::size_t chunk_bytes, std::size_t 
     : m_chunk_bytes(chunk_bytes), m_slots(capacity), m_released(consumers, 0) {
   m_buffers.reserve(capacity);
   for (std::size_t i = 0; i < capacity; ++i) {
-    // Not value-initialized: pages are touched only when first read into.
-    m_buffers.emplace_back(new std::uint8_t[chunk_bytes]);
+    // Anonymous pages are touched (made resident) only when first read into.
+    void* p =
+        mmap(nullptr, chunk_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    m_buffers.emplace_back(static_cast<std::uint8_t*>(p), Unmap{chunk_bytes});
   }
+}
+
+void ChunkRing::Unmap::operator()(std::uint8_t* p) const {
+  if (p != nullptr) munmap(p, bytes);
 }
 
 std::uint64_t ChunkRing::slowest_consumer() const {

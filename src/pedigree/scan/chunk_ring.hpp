@@ -59,10 +59,22 @@ public:
   void release(std::size_t consumer, std::uint64_t seq);
 
 private:
+  // A buffer mapped from the system and unmapped when the ring goes: a
+  // long-lived process (`pedigree serve`) gets every ring's pages back at
+  // once, where malloc would keep a freed 8 MiB chunk in the arena of the
+  // thread that allocated it (glibc raises its mmap threshold after the
+  // first such free), one arena per upload thread, and grow (measured:
+  // +62 MB of peak RSS per .ckpt upload, docs/benchmarks.md#serve).
+  struct Unmap {
+    std::size_t bytes = 0;
+    void operator()(std::uint8_t* p) const;
+  };
+  using Buffer = std::unique_ptr<std::uint8_t[], Unmap>;
+
   std::uint64_t slowest_consumer() const;
 
   std::size_t m_chunk_bytes;
-  std::vector<std::unique_ptr<std::uint8_t[]>> m_buffers;
+  std::vector<Buffer> m_buffers;
   std::vector<Chunk> m_slots;
   std::vector<std::uint64_t> m_released;  // per consumer: chunks released so far
   std::uint64_t m_published = 0;
