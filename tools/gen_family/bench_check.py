@@ -2,8 +2,8 @@
 
 For every family made by tools/gen-family2, a ledger is built with the real binary and a fresh key
 (`pedigree key generate`, `pedigree init`, `pedigree attest model FILE --role ...` for sd14/sd15 (base),
-nai (nai-leak) and the "known" independent fine-tunes (independent), which also publishes their
-fingerprint events; the key is trusted with `pedigree trust add --for all,reference`: its roles define the references), once per nuisance configuration (0 or
+nai (nai-leak), the leaked NAI VAE when the family has one (nai-vae) and the "known" independent
+fine-tunes (independent), which also publishes their fingerprint events; the key is trusted with `pedigree trust add --for all,reference`: its roles define the references), once per nuisance configuration (0 or
 all known independents). Every target model is then checked with `pedigree check --json`, and estimated
 with `pedigree estimate` with the same defaults (the configuration check reported), whose raw shares are
 what threshold calibration reads. Nothing here re-implements the presence rule.
@@ -16,7 +16,8 @@ import json, os, subprocess, sys, concurrent.futures as cf
 
 NAI_VERDICTS = ("nai", "nai-leak", "nai-official")
 PUBLISHED = {"sd14": "2022-08-22", "sd15": "2022-10-20", "nai": "2022-10-06"}
-ROLES = {"sd14": "base", "sd15": "base", "nai": "nai-leak"}
+ROLES = {"sd14": "base", "sd15": "base", "nai": "nai-leak", "naivae": "nai-vae"}
+PUBLISHED["naivae"] = "2022-10-06"
 
 
 class Env:
@@ -47,8 +48,13 @@ class Env:
 
 
 def build_ledger(env, family, truth, nuisance):
-    """A ledger with the references and `nuisance` known independents (0 = none); returns its path."""
-    path = os.path.join(env.root, "ledger-n%d" % nuisance)
+    """A ledger with the references and `nuisance` known independents (0 = none); returns its path.
+
+    The references are those a real ledger holds: SD1.4 and SD1.5 (base), NAI (nai-leak) and, when the
+    family has it (gen-family2 writes `naivae` since 2026-12-07), the leaked NAI VAE (nai-vae) with its
+    fingerprint, without which no VAE that differs from the base's can be ruled out (fail closed)."""
+    leaked_vae = "naivae" in truth["models"]
+    path = os.path.join(env.root, "ledger-n%d%s" % (nuisance, "-vae" if leaked_vae else ""))
     done = os.path.join(path, ".bench-done")
     if os.path.exists(done):
         return path
@@ -57,7 +63,7 @@ def build_ledger(env, family, truth, nuisance):
         shutil.rmtree(path)
     env.run(["init", path, "--name", "bench"])
     known = sorted(n for n, m in truth["models"].items() if m.get("split") == "known")[:nuisance]
-    for name in ["sd14", "sd15", "nai"] + known:
+    for name in ["sd14", "sd15", "nai"] + (["naivae"] if leaked_vae else []) + known:
         m = truth["models"][name]
         role = ROLES.get(name, "independent")
         env.run(["attest", "model", os.path.join(family, m["file"]), "--title", name, "--role", role,
