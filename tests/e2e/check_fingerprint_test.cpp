@@ -157,6 +157,12 @@ TEST_F(CheckFingerprint, UnmeasuredVaeKeepsAUNetOnlyCleanVerdictOpen) {
   const auto* vae = component(r.json, "vae");
   ASSERT_TRUE(vae) << r.out;
   EXPECT_EQ((*vae)["nai"], "unknown") << r.out;
+  // The UNet itself was measured clean: its component says so, the VAE keeps the verdict open.
+  const auto* unet = component(r.json, "unet");
+  ASSERT_TRUE(unet) << r.out;
+  EXPECT_EQ((*unet)["nai"], "no") << r.out;
+  EXPECT_NE((*unet)["summary"].get<std::string>().find("rules out NAI above 3%"), std::string::npos)
+      << r.out;
 }
 
 // The base's VAE re-saved in another precision (here: each weight moved by

@@ -593,6 +593,12 @@ private:
                (v.verdict == VerdictClass::k_nai_leak && !m_clean.empty() && !m_ignored_nai)) {
       unet.nai = "no";
       unet.summary = "no NAI UNet weights found in the available evidence";
+    } else if (m_fingerprint_clean) {
+      // The verdict waits on something else (the VAE, an open question), not on the UNet.
+      unet.nai = "no";
+      unet.summary = cat({"the fingerprint rules out NAI above ",
+                          fmt_share(100 * m_in.fingerprint->detection_limit),
+                          "% of the UNet; the verdict is open for another reason"});
     } else {
       unet.summary = "not enough evidence about the UNet";
     }
