@@ -35,6 +35,19 @@ std::uint64_t peak_rss_kib(int pid) {
   return at == std::string::npos ? 0 : std::stoull(status.substr(at + 6));
 }
 
+// The leading bytes of a safetensors file holding one F16 UNet tensor of
+// `data_bytes` bytes: the length, then the header padded to 8 bytes.
+std::string one_tensor_head(std::uint64_t data_bytes) {
+  std::string header =
+      json{{"model.diffusion_model.out.2.weight",
+            {{"dtype", "F16"}, {"shape", {data_bytes / 2}}, {"data_offsets", {0, data_bytes}}}}}
+          .dump();
+  while (header.size() % 8) header.push_back(' ');
+  std::string head(8, '\0');
+  for (int i = 0; i < 8; ++i) head[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return head + header;
+}
+
 class ServeUpload : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -185,14 +198,7 @@ TEST_F(ServeUpload, UnreadableUploadsAreHashedAsBytesAndSaySo) {
 TEST_F(ServeUpload, LargeUploadStreamsWithBoundedMemory) {
   // A 384 MiB safetensors file generated while it is sent: one F16 tensor.
   constexpr std::uint64_t k_data = 384ull << 20;
-  std::string header =
-      json{{"model.diffusion_model.out.2.weight",
-            {{"dtype", "F16"}, {"shape", {k_data / 2}}, {"data_offsets", {0, k_data}}}}}
-          .dump();
-  while (header.size() % 8) header.push_back(' ');
-  std::string head(8, '\0');
-  for (int i = 0; i < 8; ++i) head[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  head += header;
+  const std::string head = one_tensor_head(k_data);
   const std::uint64_t total = head.size() + k_data;
   const std::string block(1 << 20, '\x3c');
   crypto::Sha256 expected;
@@ -239,14 +245,7 @@ TEST_F(ServeUpload, LargeUploadStreamsWithBoundedMemory) {
 // body, so uploads on one kept-alive connection hash exactly.
 TEST_F(ServeUpload, BodyBytesSentWithTheHeadersStayInOrderOnAKeptAliveConnection) {
   constexpr std::uint64_t k_data = 3ull << 20;  // above the 1 MiB from which the socket is read
-  std::string header =
-      json{{"model.diffusion_model.out.2.weight",
-            {{"dtype", "F16"}, {"shape", {k_data / 2}}, {"data_offsets", {0, k_data}}}}}
-          .dump();
-  while (header.size() % 8) header.push_back(' ');
-  std::string file(8, '\0');
-  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  file += header;
+  std::string file = one_tensor_head(k_data);
   std::uint32_t state = 12345;
   for (std::uint64_t i = 0; i < k_data; i += 2) {  // finite F16 values, different everywhere
     state = state * 1664525u + 1013904223u;
