@@ -38,10 +38,6 @@ nlohmann::json statement_at(const CliHome& home, const std::string& path) {
   return nlohmann::json::parse(*crypto::base64_decode(env["payload"].get<std::string>()));
 }
 
-std::string ledger_arg(const CliHome& home) {
-  return " --ledger " + shell_quote(home.ledger().string());
-}
-
 TEST(AttestCli, ModelRecordsEveryIdentityAndAFingerprintCommittedAsTheKeysIdentity) {
   CliHome home;
   home.setup_key_and_ledger();

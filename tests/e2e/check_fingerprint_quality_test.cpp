@@ -36,6 +36,7 @@ using fingerprint::testing::Family;
 using fingerprint::testing::Weights;
 using formats::DType;
 using testing::CheckWorld;
+using testing::openssl_file_sha256;
 using testing::shell_quote;
 
 // Round to the nearest fp8 value (ties to the even code), found by search over the codes.
@@ -138,11 +139,6 @@ void write_diffusers_unet_vae(const Family& family, const Weights& w, const fs::
                       R"("UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]})");
 }
 
-std::string openssl_sha256(const fs::path& path) {
-  auto r = testing::run_command("openssl dgst -sha256 -r " + shell_quote(path.string()));
-  return r.output.substr(0, 64);
-}
-
 bool has_reason(const nlohmann::json& fp, const std::string& code) {
   for (const auto& r : fp["reasons"])
     if (r["code"] == code) return true;
@@ -161,7 +157,7 @@ protected:
       const fs::path path = dir / (std::string(refs[i].first) + ".safetensors");
       write_model_in_dtypes(m_family, *refs[i].second, path);
       m_world.model(refs[i].first, roles[i], dates[i], nullptr, testing::Signer::k_trusted,
-                    openssl_sha256(path));
+                    openssl_file_sha256(path));
       auto r = m_world.check(shell_quote(path.string()));  // stores its reference fingerprint
       EXPECT_NE(r.exit_code, 1) << r.err;
     }
@@ -382,7 +378,7 @@ TEST_F(CheckFingerprintQuality, OneIndependentInTwoPrecisionsCountsOnce) {
     const fs::path path = dir / (std::string(name) + ".safetensors");
     write_model_in_dtypes(m_family, *weights, path, dtypes);
     m_world.model(name, "independent", "2022-10-08", nullptr, testing::Signer::k_trusted,
-                  openssl_sha256(path));
+                  openssl_file_sha256(path));
     auto stored = m_world.check(shell_quote(path.string()));  // stores its fingerprint
     ASSERT_NE(stored.exit_code, 1) << stored.err;
   }
@@ -496,7 +492,7 @@ std::vector<lineage::ReferenceModel> reference_models(const fs::path& dir) {
     lineage::ReferenceModel ref;
     ref.name = name;
     ref.role = role;
-    ref.sha256 = openssl_sha256(path);
+    ref.sha256 = openssl_file_sha256(path);
     auto fp = examine::fingerprint_path(path);
     EXPECT_TRUE(fp) << fp.error().message();
     if (!fp) return {};
@@ -661,7 +657,7 @@ TEST_F(CheckFingerprintQuality, UnitSignaturesFromTrustedEventsRealignAndUntrust
     ASSERT_TRUE(files) << files.error().message();
     ASSERT_FALSE(files->empty());
     for (const auto& f : *files) {
-      auto st = ledger::units_statement({name, openssl_sha256(file), ""}, f);
+      auto st = ledger::units_statement({name, openssl_file_sha256(file), ""}, f);
       ASSERT_TRUE(st) << st.error().message();
       m_world.attest(*st, signer);
     }
@@ -685,7 +681,7 @@ TEST_F(CheckFingerprintQuality, AnotherBasesSignaturesRealignWhenTheClosestHasNo
   const auto store =
       lineage::ReferenceStore(lineage::ReferenceStore::dir_for_ledger(m_world.ledger_dir()));
   const fs::path sd15 = m_world.dir() / "models" / "sd15.safetensors";
-  ASSERT_TRUE(fs::remove(store.units_path_for(openssl_sha256(sd15))));
+  ASSERT_TRUE(fs::remove(store.units_path_for(openssl_file_sha256(sd15))));
   auto r = check("permuted-sd14-units", permute_geglu(m_family, merge(0.3), 2.0, 12));
   expect_realigned_nai(r);
   EXPECT_EQ(r.json["fingerprint"]["alignment"]["realigned"]["base"], "sd14") << r.out;

@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 using fingerprint::testing::Family;
 using fingerprint::testing::Weights;
 using testing::CheckWorld;
+using testing::openssl_file_sha256;
 using testing::Parent;
+using testing::report_component;
 using testing::shell_quote;
 
 // Writes `w` as an F16 safetensors file (layout per the safetensors README).
@@ -37,10 +39,6 @@ void write_model(const Family& family, const Weights& w, const fs::path& path) {
 }
 
 // SHA-256 of a file by the openssl CLI (an independent implementation).
-std::string openssl_sha256(const fs::path& path) {
-  auto r = testing::run_command("openssl dgst -sha256 -r " + shell_quote(path.string()));
-  return r.output.substr(0, 64);
-}
 
 class CheckFingerprint : public ::testing::Test {
 protected:
@@ -53,11 +51,11 @@ protected:
     write_model(m_family, m_sd15_w, m_sd15);
     write_model(m_family, m_nai_w, m_nai);
     m_world.model("sd14", "base", "2022-08-22", nullptr, testing::Signer::k_trusted,
-                  openssl_sha256(m_sd14));
+                  openssl_file_sha256(m_sd14));
     m_world.model("sd15", "base", "2022-10-20", nullptr, testing::Signer::k_trusted,
-                  openssl_sha256(m_sd15));
+                  openssl_file_sha256(m_sd15));
     m_world.model("animefull", "nai-leak", "2022-10-06", nullptr, testing::Signer::k_trusted,
-                  openssl_sha256(m_nai));
+                  openssl_file_sha256(m_nai));
   }
   // Checks the three reference files once, so their fingerprints are stored.
   void bootstrap() {
@@ -83,10 +81,10 @@ protected:
 TEST_F(CheckFingerprint, ReferenceFileIsIdentifiedAndItsFingerprintStored) {
   auto r = m_world.check(shell_quote(m_nai.string()));
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;  // the file IS the leak
-  EXPECT_EQ(r.json["target"]["sha256"], openssl_sha256(m_nai));
+  EXPECT_EQ(r.json["target"]["sha256"], openssl_file_sha256(m_nai));
   EXPECT_EQ(r.json["target"]["kind"], "file");
-  const fs::path stored =
-      m_world.ledger_dir() / ".git" / "pedigree" / "references" / (openssl_sha256(m_nai) + ".fp");
+  const fs::path stored = m_world.ledger_dir() / ".git" / "pedigree" / "references" /
+                          (openssl_file_sha256(m_nai) + ".fp");
   EXPECT_TRUE(fs::exists(stored));
   bool told = false;
   for (const auto& n : r.json["notes"])
@@ -119,12 +117,6 @@ TEST_F(CheckFingerprint, UndeclaredMergeIsFoundByItsFingerprint) {
   EXPECT_TRUE(r.json["nai_share"]["declared"].is_null());
 }
 
-const nlohmann::json* component(const nlohmann::json& report, const std::string& name) {
-  for (const auto& c : report["components"])
-    if (c["component"] == name) return &c;
-  return nullptr;
-}
-
 TEST_F(CheckFingerprint, UnrelatedFineTuneIsCleanByFingerprint) {
   bootstrap();
   testing::add_leaked_vae_reference(m_world, m_family, m_leaked_vae_w);
@@ -136,7 +128,7 @@ TEST_F(CheckFingerprint, UnrelatedFineTuneIsCleanByFingerprint) {
   EXPECT_EQ(r.json["verdict"], "no-nai-found");
   EXPECT_LT(r.json["nai_share"]["fingerprint"]["estimate"].get<double>(), 0.02);
   // Its own VAE (not a base reference's) is cleared by measuring it against the leaked VAE.
-  const auto* vae = component(r.json, "vae");
+  const auto* vae = report_component(r.json, "vae");
   ASSERT_TRUE(vae) << r.out;
   EXPECT_EQ((*vae)["nai"], "no") << r.out;
   EXPECT_LT((*vae)["share"]["high"].get<double>(), 0.1) << r.out;
@@ -154,11 +146,11 @@ TEST_F(CheckFingerprint, UnmeasuredVaeKeepsAUNetOnlyCleanVerdictOpen) {
   EXPECT_EQ(r.json["verdict"], "unknown") << r.out;
   EXPECT_EQ(r.json["fingerprint"]["outcome"], "absent") << r.out;
   EXPECT_NE(r.json["summary"].get<std::string>().find("VAE"), std::string::npos) << r.out;
-  const auto* vae = component(r.json, "vae");
+  const auto* vae = report_component(r.json, "vae");
   ASSERT_TRUE(vae) << r.out;
   EXPECT_EQ((*vae)["nai"], "unknown") << r.out;
   // The UNet itself was measured clean: its component says so, the VAE keeps the verdict open.
-  const auto* unet = component(r.json, "unet");
+  const auto* unet = report_component(r.json, "unet");
   ASSERT_TRUE(unet) << r.out;
   EXPECT_EQ((*unet)["nai"], "no") << r.out;
   EXPECT_NE((*unet)["summary"].get<std::string>().find("rules out NAI above 3%"), std::string::npos)
@@ -179,7 +171,7 @@ TEST_F(CheckFingerprint, BaseVaeInAnotherPrecisionClearsTheVae) {
   auto r = m_world.check(shell_quote(path.string()));
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(r.json["verdict"], "no-nai-found") << r.out;
-  const auto* vae = component(r.json, "vae");
+  const auto* vae = report_component(r.json, "vae");
   ASSERT_TRUE(vae) << r.out;
   EXPECT_EQ((*vae)["nai"], "no") << r.out;
   EXPECT_NE((*vae)["summary"].get<std::string>().find("another precision"), std::string::npos)
@@ -209,17 +201,17 @@ TEST_F(CheckFingerprint, VaeMergedWithTheLeakedVaeIsNaiLeak) {
   EXPECT_NE(r.json["summary"].get<std::string>().find("merge of the leaked NAI VAE"),
             std::string::npos)
       << r.out;
-  const auto* vae = component(r.json, "vae");
+  const auto* vae = report_component(r.json, "vae");
   ASSERT_TRUE(vae) << r.out;
   EXPECT_EQ((*vae)["nai"], "yes") << r.out;
   // SD1.5's own VAE update is independent of the leaked one: the share is the merge weight.
   EXPECT_NEAR((*vae)["share"]["estimate"].get<double>(), 0.5, 0.1) << r.out;
-  const auto* unet = component(r.json, "unet");
+  const auto* unet = report_component(r.json, "unet");
   ASSERT_TRUE(unet) << r.out;
   EXPECT_NE((*unet)["nai"], "yes") << r.out;
   // SD1.5 itself: its VAE is measured and holds none of the leaked VAE.
   auto plain = m_world.check(shell_quote(m_sd15.string()));
-  EXPECT_NE((*component(plain.json, "vae"))["nai"], "yes") << plain.out;
+  EXPECT_NE((*report_component(plain.json, "vae"))["nai"], "yes") << plain.out;
 }
 
 TEST_F(CheckFingerprint, DeclaredAndFingerprintSharesDisagreeIsFlagged) {
@@ -227,9 +219,9 @@ TEST_F(CheckFingerprint, DeclaredAndFingerprintSharesDisagreeIsFlagged) {
   auto merge = write("liar", fingerprint::testing::combine({{0.4, &m_sd15_w}, {0.6, &m_nai_w}}));
   // The author declares only 10 % NAI.
   m_world.lineage("liar",
-                  {{"sha:" + openssl_sha256(m_nai), "merge", "0.1"},
-                   {"sha:" + openssl_sha256(m_sd15), "merge", "0.9"}},
-                  testing::Signer::k_trusted, openssl_sha256(merge));
+                  {{"sha:" + openssl_file_sha256(m_nai), "merge", "0.1"},
+                   {"sha:" + openssl_file_sha256(m_sd15), "merge", "0.9"}},
+                  testing::Signer::k_trusted, openssl_file_sha256(merge));
   auto r = m_world.check(shell_quote(merge.string()));
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;
   EXPECT_NEAR(r.json["nai_share"]["declared"]["estimate"].get<double>(), 0.1, 1e-9);
@@ -250,10 +242,12 @@ TEST_F(CheckFingerprint, WithoutReferenceFingerprintsTheReportSaysHowToGetThem) 
 
 TEST_F(CheckFingerprint, TreeAndGraphShowTheAncestry) {
   m_world.model("A");
-  const std::string nai = "sha:" + openssl_sha256(m_nai), sd15 = "sha:" + openssl_sha256(m_sd15);
+  const std::string nai = "sha:" + openssl_file_sha256(m_nai),
+                    sd15 = "sha:" + openssl_file_sha256(m_sd15);
   m_world.lineage("A", {{nai, "finetune", ""}});
   m_world.lineage("B", {{"A", "merge", "0.5"}, {sd15, "merge", "0.5"}});
-  m_world.lineage("B", {{"sha:" + openssl_sha256(m_sd14), "merge", "0.5"}, {sd15, "merge", "0.5"}},
+  m_world.lineage("B",
+                  {{"sha:" + openssl_file_sha256(m_sd14), "merge", "0.5"}, {sd15, "merge", "0.5"}},
                   testing::Signer::k_untrusted);
   const std::string b = testing::sha_of_label("B");
   auto tree = m_world.run("tree " + b);
@@ -296,7 +290,7 @@ TEST_F(CheckFingerprint, FingerprintUnitsWritesTheBasesUnitSignatures) {
   auto r = m_world.check(shell_quote(m_sd14.string()));  // stores the base's .units locally
   ASSERT_NE(r.exit_code, 1) << r.err;
   const fs::path stored = m_world.ledger_dir() / ".git" / "pedigree" / "references" /
-                          (openssl_sha256(m_sd14) + ".units");
+                          (openssl_file_sha256(m_sd14) + ".units");
   ASSERT_TRUE(fs::exists(stored)) << r.out;
   const fs::path out = m_world.dir() / "sd14.units";
   auto fp =

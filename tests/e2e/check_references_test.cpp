@@ -19,6 +19,7 @@ using fingerprint::testing::Weights;
 using testing::CheckWorld;
 using testing::CliRun;
 using testing::openssl_file_sha256;
+using testing::report_component;
 using testing::shell_quote;
 
 // The statements `pedigree attest model FILE` signs: the model event (every
@@ -39,19 +40,13 @@ std::vector<ledger::Statement> model_events(const fs::path& file,
   return out;
 }
 
-bool has_evidence(const nlohmann::json& report, const std::string& kind, bool counts,
-                  const std::string& text) {
+bool has_reference_evidence(const nlohmann::json& report, const std::string& kind, bool counts,
+                            const std::string& text) {
   for (const auto& e : report["evidence"])
     if (e["kind"] == kind && e["counts"].get<bool>() == counts &&
         e["summary"].get<std::string>().find(text) != std::string::npos)
       return true;
   return false;
-}
-
-const nlohmann::json* component(const nlohmann::json& report, const std::string& name) {
-  for (const auto& c : report["components"])
-    if (c["component"] == name) return &c;
-  return nullptr;
 }
 
 class CheckReferences : public ::testing::Test {
@@ -109,7 +104,8 @@ TEST_F(CheckReferences, RoleFromAKeyNotTrustedForReferencesIsIgnored) {
   EXPECT_NE(r.json["verdict"], "no-nai-found") << r.out;
   // NAI by its fingerprint; leaked, as the (model-trusted) publication date predates the release.
   EXPECT_EQ(r.exit_code, 10) << r.err << r.out;
-  EXPECT_TRUE(has_evidence(r.json, "identity", false, "not trusted for references")) << r.out;
+  EXPECT_TRUE(has_reference_evidence(r.json, "identity", false, "not trusted for references"))
+      << r.out;
   // The victim's estimate runs over SD1.4, defined by the reference key, not Mallory.
   auto v = m_world.check(shell_quote(victim.string()));
   EXPECT_EQ(v.exit_code, 12) << v.err << v.out;
@@ -182,21 +178,21 @@ TEST_F(CheckReferences, LeakedVaeAloneIsNaiLeakWithTheComponentStated) {
   EXPECT_EQ(r.exit_code, 10) << r.err << r.out;  // nai-leak
   EXPECT_EQ(r.json["verdict"], "nai-leak") << r.out;
   EXPECT_NE(r.json["summary"].get<std::string>().find("VAE"), std::string::npos) << r.out;
-  const auto* v = component(r.json, "vae");
+  const auto* v = report_component(r.json, "vae");
   ASSERT_TRUE(v) << r.out;
   EXPECT_EQ((*v)["nai"], "yes") << r.out;
-  const auto* unet = component(r.json, "unet");
+  const auto* unet = report_component(r.json, "unet");
   ASSERT_TRUE(unet) << r.out;
   EXPECT_NE((*unet)["nai"], "yes") << r.out;
-  ASSERT_TRUE(component(r.json, "text_encoder")) << r.out;
+  ASSERT_TRUE(report_component(r.json, "text_encoder")) << r.out;
   // Plain SD1.5 (its own VAE) carries no NAI VAE.
   auto plain = m_world.check(shell_quote(m_sd15.string()));
-  EXPECT_NE((*component(plain.json, "vae"))["nai"], "yes") << plain.out;
+  EXPECT_NE((*report_component(plain.json, "vae"))["nai"], "yes") << plain.out;
   // By pasted hash, once the ledger knows the model's component hashes.
   m_world.attest(model_events(swapped, {})[0], testing::Signer::k_trusted);
   auto by_hash = m_world.check(openssl_file_sha256(swapped));
   EXPECT_EQ(by_hash.json["verdict"], "nai-leak") << by_hash.out;
-  EXPECT_EQ((*component(by_hash.json, "vae"))["nai"], "yes") << by_hash.out;
+  EXPECT_EQ((*report_component(by_hash.json, "vae"))["nai"], "yes") << by_hash.out;
   // The VAE file itself is leaked NAI material.
   auto itself = m_world.check(shell_quote(animevae.string()));
   EXPECT_EQ(itself.json["verdict"], "nai-leak") << itself.out;

@@ -31,6 +31,14 @@ struct Parent {
   std::string weight;  // "" for none
 };
 
+// The entry of `check --json`'s "components" list for `name` (unet, vae, ...), or null.
+inline const nlohmann::json* report_component(const nlohmann::json& report,
+                                              const std::string& name) {
+  for (const auto& c : report["components"])
+    if (c["component"] == name) return &c;
+  return nullptr;
+}
+
 // One run of the binary by a CheckWorld (ledger_cli.hpp's is LedgerCliRun: both are in
 // pedigree::testing and linked into one test binary).
 struct CliRun {

@@ -19,26 +19,24 @@ using namespace pedigree::testing;
 
 const std::string k_subject(64, 'a');
 
-std::string q(const std::filesystem::path& p) {
-  return shell_quote(p.string());
-}
 std::string fault_at(int n) {
   return "PEDIGREE_FAULT_AT=" + std::to_string(n);
 }
 
 bool in_head(const std::filesystem::path& repo, const std::string& path) {
-  return run_command("git -C " + q(repo) + " cat-file -e HEAD:" + shell_quote(path) + " 2>&1")
+  return run_command("git -C " + quote_path(repo) + " cat-file -e HEAD:" + shell_quote(path) +
+                     " 2>&1")
              .exit_code == 0;
 }
 std::string run_git(const std::filesystem::path& repo, const std::string& args) {
-  auto r = run_command("git -C " + q(repo) + " " + args + " 2>&1");
+  auto r = run_command("git -C " + quote_path(repo) + " " + args + " 2>&1");
   EXPECT_EQ(r.exit_code, 0) << "git " << args << ": " << r.output;
   return r.output;
 }
 void copy_dir(const std::filesystem::path& from, const std::filesystem::path& to) {
   std::filesystem::remove_all(to);
   std::filesystem::create_directories(to.parent_path());
-  ASSERT_EQ(run_command("cp -a " + q(from) + " " + q(to)).exit_code, 0);
+  ASSERT_EQ(run_command("cp -a " + quote_path(from) + " " + quote_path(to)).exit_code, 0);
 }
 
 // Runs `args` with PEDIGREE_FAULT_AT = 1, 2, ... until it completes. Before
@@ -69,19 +67,19 @@ struct Shared {
   std::filesystem::path remote = home.dir() / "remote.git";
   Shared() {
     keyid = home.setup_key_and_ledger();
-    EXPECT_EQ(run_command("git init -q --bare -b main " + q(remote)).exit_code, 0);
-    home.ok("remote add origin " + q(remote) + " --ledger " + q(home.ledger()));
+    EXPECT_EQ(run_command("git init -q --bare -b main " + quote_path(remote)).exit_code, 0);
+    home.ok("remote add origin " + quote_path(remote) + " --ledger " + quote_path(home.ledger()));
     home.attest_claim(std::string(64, 'b'));
-    home.ok("sync --ledger " + q(home.ledger()));
+    home.ok("sync --ledger " + quote_path(home.ledger()));
   }
-  std::string L() const { return " --ledger " + q(home.ledger()); }
+  std::string L() const { return " --ledger " + quote_path(home.ledger()); }
   // A clone of the remote verifies: every pushed event has its key there.
   void expect_clone_verifies(const std::string& what) const {
     auto clone = home.dir() / "check-clone";
     std::filesystem::remove_all(clone);
-    auto c = home.run("clone " + q(remote) + " " + q(clone));
+    auto c = home.run("clone " + quote_path(remote) + " " + quote_path(clone));
     ASSERT_EQ(c.status, 0) << what << ": " << c.err;
-    auto v = home.run("verify --ledger " + q(clone));
+    auto v = home.run("verify --ledger " + quote_path(clone));
     EXPECT_EQ(v.status, 0) << what << ": a clone of what was pushed does not verify\n"
                            << v.out << v.err;
   }
@@ -96,11 +94,11 @@ TEST(CrashConsistency, LeftoversOfAKilledAttestAreNeitherTrustedNorPushedWithout
   auto second = home.ok("key generate --json --name Bob --email bob@example.org").json();
   const std::string bob = second["keyid"];
   auto scratch = home.dir() / "scratch";
-  home.ok("init " + q(scratch) + " --name scratch");
+  home.ok("init " + quote_path(scratch) + " --name scratch");
   write_text(home.dir() / "c.json", R"({"contains_nai":"no","basis":"killed"})");
   const std::string attest = "attest raw claim --json --key " + bob.substr(0, 16) + " --subject " +
-                             k_subject + " --predicate " + q(home.dir() / "c.json");
-  auto made = home.ok(attest + " --ledger " + q(scratch)).json()["events"][0];
+                             k_subject + " --predicate " + quote_path(home.dir() / "c.json");
+  auto made = home.ok(attest + " --ledger " + quote_path(scratch)).json()["events"][0];
   const std::string event_path = made["path"], key_path = "keys/" + bob + ".json";
   for (const auto& rel : {event_path, key_path}) {
     std::filesystem::create_directories((home.ledger() / rel).parent_path());
@@ -128,12 +126,12 @@ TEST(CrashConsistency, SyncNeverPushesAnEventWhoseKeyHeadLacks) {
   auto second = home.ok("key generate --json --name Bob --email bob@example.org").json();
   const std::string bob = second["keyid"];
   auto scratch = home.dir() / "scratch";
-  home.ok("init " + q(scratch) + " --name scratch");
+  home.ok("init " + quote_path(scratch) + " --name scratch");
   write_text(home.dir() / "c.json", R"({"contains_nai":"no","basis":"keyless"})");
-  auto made =
-      home.ok("attest raw claim --json --key " + bob.substr(0, 16) + " --subject " + k_subject +
-              " --predicate " + q(home.dir() / "c.json") + " --ledger " + q(scratch))
-          .json()["events"][0];
+  auto made = home.ok("attest raw claim --json --key " + bob.substr(0, 16) + " --subject " +
+                      k_subject + " --predicate " + quote_path(home.dir() / "c.json") +
+                      " --ledger " + quote_path(scratch))
+                  .json()["events"][0];
   const std::string event_path = made["path"];
   std::filesystem::create_directories((home.ledger() / event_path).parent_path());
   std::filesystem::copy_file(scratch / event_path, home.ledger() / event_path);
@@ -158,7 +156,8 @@ TEST(CrashConsistency, AnAttestKilledAtEveryWriteStepIsUndoneAndARerunCommitsIt)
   const std::string bob = second["keyid"];
   write_text(home.dir() / "c.json", R"({"contains_nai":"no","basis":"every step"})");
   const std::string attest = "attest raw claim --json --key " + bob.substr(0, 16) + " --subject " +
-                             k_subject + " --predicate " + q(home.dir() / "c.json") + s.L();
+                             k_subject + " --predicate " + quote_path(home.dir() / "c.json") +
+                             s.L();
   int kills = kill_at_every_step(
       home, attest,
       [&] {
@@ -188,36 +187,36 @@ TEST(CrashConsistency, InitCloneKeyTrustAndIndexKilledAtEveryStepLeaveNothingHal
   const auto& home = s.home;
   // init: the directory is untouched by a killed run, a re-run succeeds.
   auto fresh = home.dir() / "fresh";
-  EXPECT_GE(
-      kill_at_every_step(
-          home, "init " + q(fresh) + " --name fresh", [&] { std::filesystem::remove_all(fresh); },
-          [&](int n) {
-            // Either nothing (killed before the rename) or a whole ledger.
-            if (std::filesystem::exists(fresh)) {
-              EXPECT_TRUE(in_head(fresh, "LEDGER.json")) << "init killed at step " << n;
-            } else {
-              home.ok("init " + q(fresh) + " --name fresh");
-            }
-            EXPECT_EQ(home.run("verify --ledger " + q(fresh)).status, 0);
-          }),
-      3);
+  EXPECT_GE(kill_at_every_step(
+                home, "init " + quote_path(fresh) + " --name fresh",
+                [&] { std::filesystem::remove_all(fresh); },
+                [&](int n) {
+                  // Either nothing (killed before the rename) or a whole ledger.
+                  if (std::filesystem::exists(fresh)) {
+                    EXPECT_TRUE(in_head(fresh, "LEDGER.json")) << "init killed at step " << n;
+                  } else {
+                    home.ok("init " + quote_path(fresh) + " --name fresh");
+                  }
+                  EXPECT_EQ(home.run("verify --ledger " + quote_path(fresh)).status, 0);
+                }),
+            3);
   // clone: nothing at the target after a kill; a re-run clones.
   auto copy = home.dir() / "copy";
-  EXPECT_GE(
-      kill_at_every_step(
-          home, "clone " + q(s.remote) + " " + q(copy), [&] { std::filesystem::remove_all(copy); },
-          [&](int n) {
-            // Either nothing (killed before the rename) or a whole clone.
-            if (std::filesystem::exists(copy)) {
-              EXPECT_EQ(run_git(copy, "rev-parse HEAD"), run_git(s.remote, "rev-parse main"))
-                  << "clone killed at step " << n;
-              EXPECT_EQ(home.run("sync --ledger " + q(copy)).status, 0);
-            } else {
-              home.ok("clone " + q(s.remote) + " " + q(copy));
-            }
-            EXPECT_EQ(home.run("verify --ledger " + q(copy)).status, 0);
-          }),
-      3);
+  EXPECT_GE(kill_at_every_step(
+                home, "clone " + quote_path(s.remote) + " " + quote_path(copy),
+                [&] { std::filesystem::remove_all(copy); },
+                [&](int n) {
+                  // Either nothing (killed before the rename) or a whole clone.
+                  if (std::filesystem::exists(copy)) {
+                    EXPECT_EQ(run_git(copy, "rev-parse HEAD"), run_git(s.remote, "rev-parse main"))
+                        << "clone killed at step " << n;
+                    EXPECT_EQ(home.run("sync --ledger " + quote_path(copy)).status, 0);
+                  } else {
+                    home.ok("clone " + quote_path(s.remote) + " " + quote_path(copy));
+                  }
+                  EXPECT_EQ(home.run("verify --ledger " + quote_path(copy)).status, 0);
+                }),
+            3);
   // key generate: the key store stays readable, a re-run adds a key.
   EXPECT_GE(kill_at_every_step(
                 home, "key generate --name Carol", [] {},
@@ -285,11 +284,12 @@ TEST(CrashConsistency, TrustRemoveAndKeyImportKilledAtEveryStepLeaveNothingHalfD
   // signs) or not at all; a re-run imports it and removes the temporaries the
   // kill left (one holds the private key).
   const auto pem = home.dir() / "imported.pem";
-  ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + q(pem)).exit_code, 0);
+  ASSERT_EQ(run_command("openssl genpkey -algorithm ed25519 -out " + quote_path(pem)).exit_code, 0);
   const auto keys = config / "keys";
   auto snapshot = home.dir() / "keys-snapshot";
   copy_dir(keys, snapshot);
-  const std::string import = "key import " + q(pem) + " --name Imported --email i@example.org";
+  const std::string import =
+      "key import " + quote_path(pem) + " --name Imported --email i@example.org";
   std::string keyid;
   EXPECT_GE(kill_at_every_step(
                 home, import, [&] { copy_dir(snapshot, keys); },
@@ -315,16 +315,16 @@ TEST(CrashConsistency, ASyncKilledAtEveryWriteStepIsCompletedByTheNext) {
   // Bob's clone and Alice's ledger each add an event; Alice pushes first, so
   // Bob's sync fetches, makes a merge commit, writes files, and pushes.
   auto bob = home.dir() / "bob";
-  home.ok("clone " + q(s.remote) + " " + q(bob));
+  home.ok("clone " + quote_path(s.remote) + " " + quote_path(bob));
   home.attest_claim(std::string(64, 'd'));
   home.ok("sync" + s.L());
   write_text(home.dir() / "c.json", R"({"contains_nai":"no","basis":"bob"})");
-  home.ok("attest raw claim --subject " + k_subject + " --predicate " + q(home.dir() / "c.json") +
-          " --ledger " + q(bob));
+  home.ok("attest raw claim --subject " + k_subject + " --predicate " +
+          quote_path(home.dir() / "c.json") + " --ledger " + quote_path(bob));
   auto snapshot = home.dir() / "snapshot";
   copy_dir(bob, snapshot / "bob");
   copy_dir(s.remote, snapshot / "remote.git");
-  const std::string sync = "sync --ledger " + q(bob);
+  const std::string sync = "sync --ledger " + quote_path(bob);
   int kills = kill_at_every_step(
       home, sync,
       [&] {
@@ -335,7 +335,7 @@ TEST(CrashConsistency, ASyncKilledAtEveryWriteStepIsCompletedByTheNext) {
         const std::string at = "sync killed at step " + std::to_string(n);
         auto again = home.run(sync);
         ASSERT_EQ(again.status, 0) << at << ": " << again.err;
-        EXPECT_EQ(home.run("verify --ledger " + q(bob)).status, 0) << at;
+        EXPECT_EQ(home.run("verify --ledger " + quote_path(bob)).status, 0) << at;
         EXPECT_EQ(run_git(bob, "status --porcelain --untracked-files=all"), "") << at;
         EXPECT_EQ(run_git(bob, "rev-parse HEAD"), run_git(s.remote, "rev-parse main")) << at;
         run_git(bob, "fsck --no-dangling");

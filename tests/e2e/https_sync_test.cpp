@@ -13,16 +13,6 @@ namespace {
 
 using namespace pedigree::testing;
 
-std::string q(const std::filesystem::path& p) {
-  return shell_quote(p.string());
-}
-
-std::string head_of(const std::filesystem::path& git_dir) {
-  auto out = must_run("git --git-dir=" + q(git_dir) + " rev-parse refs/heads/main");
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 constexpr const char* k_password = "S3cret-Pa55word";
 
 // Alice's ledger with one event served as srv/remote.git; pushes need
@@ -39,7 +29,7 @@ struct HttpsWorld {
     alice.setup_key_and_ledger();
     first_event = alice.attest_claim(std::string(64, 'a'));
     std::filesystem::create_directories(srv);
-    must_run("git clone -q --bare " + q(alice.ledger()) + " " + q(remote));
+    must_run("git clone -q --bare " + quote_path(alice.ledger()) + " " + quote_path(remote));
     certs = std::make_unique<TestCertificates>(bob.dir() / "tls");
     server = std::make_unique<HttpsServer>(srv, *certs, "alice", k_password);
   }
@@ -47,13 +37,13 @@ struct HttpsWorld {
     return server->url("remote.git", userinfo);
   }
   std::string trusting(const std::string& variable = "GIT_SSL_CAINFO") const {
-    return variable + "=" + q(certs->ca) + " GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1";
+    return variable + "=" + quote_path(certs->ca) + " GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1";
   }
   LedgerCliRun bob_run(const std::string& args) const { return bob.run(args, trusting()); }
   std::filesystem::path bob_event(char subject, const std::string& event) const {
     return bob.ledger() / ledger::event_path(std::string(64, subject), event);
   }
-  std::string bob_head() const { return head_of(bob.ledger() / ".git"); }
+  std::string bob_head() const { return git_main_head(bob.ledger() / ".git"); }
   // Bob's git, configured with the "store" credential helper holding `password`.
   void store_credentials(const std::string& password) const {
     auto home = bob.dir() / "home";
@@ -74,16 +64,18 @@ TEST(HttpsSync, ClonePullAndPushOverHttps) {
   HttpsWorld w;
   ASSERT_TRUE(w.server->running()) << w.server->log();
 
-  auto cloned = w.bob_run("clone --json " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  auto cloned =
+      w.bob_run("clone --json " + shell_quote(w.url()) + " " + quote_path(w.bob.ledger()));
   ASSERT_EQ(cloned.status, 0) << cloned.err << w.server->log();
-  EXPECT_EQ(cloned.json()["head_after"], head_of(w.remote));
+  EXPECT_EQ(cloned.json()["head_after"], git_main_head(w.remote));
   EXPECT_TRUE(std::filesystem::exists(w.bob_event('a', w.first_event)));
 
   // Alice pushes with plain git over https (Basic auth); Bob's sync brings it.
   auto second = w.alice.attest_claim(std::string(64, 'b'));
-  must_run("cd " + q(w.alice.ledger()) + " && GIT_SSL_CAINFO=" + q(w.certs->ca) + " git push -q " +
-           shell_quote(w.url(std::string("alice:") + k_password)) + " HEAD:refs/heads/main");
-  auto pulled = w.bob_run("sync --json --ledger " + q(w.bob.ledger()));
+  must_run("cd " + quote_path(w.alice.ledger()) + " && GIT_SSL_CAINFO=" + quote_path(w.certs->ca) +
+           " git push -q " + shell_quote(w.url(std::string("alice:") + k_password)) +
+           " HEAD:refs/heads/main");
+  auto pulled = w.bob_run("sync --json --ledger " + quote_path(w.bob.ledger()));
   ASSERT_EQ(pulled.status, 0) << pulled.err;
   EXPECT_EQ(pulled.json()["merge"], "fast-forward");
   EXPECT_TRUE(std::filesystem::exists(w.bob_event('b', second)));
@@ -92,7 +84,7 @@ TEST(HttpsSync, ClonePullAndPushOverHttps) {
   w.bob.ok("key generate --name Bob --email bob@example.org");
   w.bob.attest_claim(std::string(64, 'c'));
   const auto mine = w.bob_head();
-  auto refused = w.bob_run("sync --json --ledger " + q(w.bob.ledger()));
+  auto refused = w.bob_run("sync --json --ledger " + quote_path(w.bob.ledger()));
   EXPECT_EQ(refused.status, 7) << refused.err;
   EXPECT_EQ(refused.json()["outcome"], "push-refused");
   EXPECT_NE(refused.json()["message"].get<std::string>().find(
@@ -104,15 +96,16 @@ TEST(HttpsSync, ClonePullAndPushOverHttps) {
   // With a git credential helper holding the password, sync pushes (and the
   // helper keeps the password: `git credential approve`).
   w.store_credentials(k_password);
-  auto pushed = w.bob_run("sync --json --ledger " + q(w.bob.ledger()));
+  auto pushed = w.bob_run("sync --json --ledger " + quote_path(w.bob.ledger()));
   ASSERT_EQ(pushed.status, 0) << pushed.err << pushed.out;
   EXPECT_TRUE(pushed.json()["pushed"]);
-  EXPECT_EQ(head_of(w.remote), mine);
+  EXPECT_EQ(git_main_head(w.remote), mine);
   EXPECT_NE(read_text(w.bob.dir() / "home" / ".git-credentials").find(k_password),
             std::string::npos);
 
   // SSL_CERT_FILE works as well as GIT_SSL_CAINFO.
-  auto again = w.bob.run("sync --json --ledger " + q(w.bob.ledger()), w.trusting("SSL_CERT_FILE"));
+  auto again =
+      w.bob.run("sync --json --ledger " + quote_path(w.bob.ledger()), w.trusting("SSL_CERT_FILE"));
   EXPECT_EQ(again.status, 0) << again.err;
 }
 
@@ -124,7 +117,7 @@ TEST(HttpsSync, PrivateRemoteIsClonedWithTheCredentialHelper) {
                                            HttpsFetch::k_authenticated);
   ASSERT_TRUE(w.server->running()) << w.server->log();
 
-  auto refused = w.bob_run("clone " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  auto refused = w.bob_run("clone " + shell_quote(w.url()) + " " + quote_path(w.bob.ledger()));
   EXPECT_EQ(refused.status, 20) << refused.err;
   EXPECT_NE(refused.err.find("the server asks for a username and password"), std::string::npos)
       << refused.err;
@@ -132,15 +125,16 @@ TEST(HttpsSync, PrivateRemoteIsClonedWithTheCredentialHelper) {
 
   // A credential helper of Bob's own (a script) that logs what git asks of it.
   const auto log = w.bob.dir() / "helper.log", helper = w.bob.dir() / "helper";
-  write_text(helper, "#!/bin/sh\ncat >>" + q(log) + "\necho \"$1\" >>" + q(log) +
+  write_text(helper, "#!/bin/sh\ncat >>" + quote_path(log) + "\necho \"$1\" >>" + quote_path(log) +
                          "\nif [ \"$1\" = get ]; then printf 'username=alice\\npassword=%s\\n' " +
                          k_password + "; fi\n");
   std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
   write_text(w.bob.dir() / "home" / ".gitconfig",
              "[credential]\n\thelper = " + helper.string() + "\n");
-  auto cloned = w.bob_run("clone --json " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  auto cloned =
+      w.bob_run("clone --json " + shell_quote(w.url()) + " " + quote_path(w.bob.ledger()));
   ASSERT_EQ(cloned.status, 0) << cloned.err << w.server->log() << read_text(log);
-  EXPECT_EQ(cloned.json()["head_after"], head_of(w.remote));
+  EXPECT_EQ(cloned.json()["head_after"], git_main_head(w.remote));
   EXPECT_TRUE(std::filesystem::exists(w.bob_event('a', w.first_event)));
   // git asked the helper for the credentials of this host, then told it they worked.
   const auto asked = read_text(log);
@@ -156,8 +150,8 @@ TEST(HttpsSync, UntrustedCertificateIsRefused) {
   HttpsWorld w;
   ASSERT_TRUE(w.server->running()) << w.server->log();
   // No CA given: the test CA is in no system bundle.
-  auto r =
-      w.bob.run("clone " + shell_quote(w.url()) + " " + q(w.bob.ledger()), "GIT_TERMINAL_PROMPT=0");
+  auto r = w.bob.run("clone " + shell_quote(w.url()) + " " + quote_path(w.bob.ledger()),
+                     "GIT_TERMINAL_PROMPT=0");
   EXPECT_EQ(r.status, 20) << r.err;
   EXPECT_NE(r.err.find("the TLS certificate of localhost:" + std::to_string(w.server->port()) +
                        " is not trusted"),
@@ -167,14 +161,15 @@ TEST(HttpsSync, UntrustedCertificateIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(w.bob.ledger()));
 
   // A clone made while trusting the right CA, then another CA: sync refuses, nothing changes.
-  w.bob_run("clone " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  w.bob_run("clone " + shell_quote(w.url()) + " " + quote_path(w.bob.ledger()));
   ASSERT_TRUE(std::filesystem::exists(w.bob.ledger() / ".git"));
   const auto head = w.bob_head();
   TestCertificates other(w.bob.dir() / "other-tls", "other");
   w.alice.attest_claim(std::string(64, 'd'));
-  must_run("git -C " + q(w.alice.ledger()) + " push -q " + q(w.remote) + " HEAD:refs/heads/main");
-  r = w.bob.run("sync --ledger " + q(w.bob.ledger()),
-                "GIT_SSL_CAINFO=" + q(other.ca) + " GIT_TERMINAL_PROMPT=0");
+  must_run("git -C " + quote_path(w.alice.ledger()) + " push -q " + quote_path(w.remote) +
+           " HEAD:refs/heads/main");
+  r = w.bob.run("sync --ledger " + quote_path(w.bob.ledger()),
+                "GIT_SSL_CAINFO=" + quote_path(other.ca) + " GIT_TERMINAL_PROMPT=0");
   EXPECT_EQ(r.status, 20) << r.err;
   EXPECT_NE(r.err.find("is not trusted"), std::string::npos) << r.err;
   EXPECT_EQ(w.bob_head(), head);
@@ -183,7 +178,7 @@ TEST(HttpsSync, UntrustedCertificateIsRefused) {
   // Debian's libgit2 (mbedTLS 2.28) matches the certificate to host names
   // only: the same server by its IP address is refused, saying so.
   auto by_ip = w.bob.run("clone https://127.0.0.1:" + std::to_string(w.server->port()) +
-                             "/remote.git " + q(w.bob.dir() / "x"),
+                             "/remote.git " + quote_path(w.bob.dir() / "x"),
                          w.trusting());
   EXPECT_EQ(by_ip.status, 20) << by_ip.err;
   EXPECT_NE(by_ip.err.find("not to IP addresses"), std::string::npos) << by_ip.err;
@@ -193,7 +188,7 @@ TEST(HttpsSync, WrongPasswordIsRefusedAndNeverPrinted) {
   REQUIRE_HTTPS_SERVER();
   HttpsWorld w;
   ASSERT_TRUE(w.server->running()) << w.server->log();
-  w.bob_run("clone " + shell_quote(w.url()) + " " + q(w.bob.ledger()));
+  w.bob_run("clone " + shell_quote(w.url()) + " " + quote_path(w.bob.ledger()));
   w.bob.ok("key generate --name Bob --email bob@example.org");
   w.bob.attest_claim(std::string(64, 'e'));
   const auto mine = w.bob_head();
@@ -201,18 +196,18 @@ TEST(HttpsSync, WrongPasswordIsRefusedAndNeverPrinted) {
 
   // A password in the URL: refused, and masked wherever the URL is shown.
   w.bob.ok("remote add wrong " + shell_quote(w.url("alice:" + wrong)) + " --ledger " +
-           q(w.bob.ledger()));
+           quote_path(w.bob.ledger()));
   const auto store = w.bob.ledger() / ".git" / "pedigree" / "remotes.json";
   EXPECT_EQ(std::filesystem::status(store).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  auto list = w.bob.ok("remote list --ledger " + q(w.bob.ledger()));
+  auto list = w.bob.ok("remote list --ledger " + quote_path(w.bob.ledger()));
   EXPECT_NE(list.out.find("https://alice:***@localhost:"), std::string::npos) << list.out;
-  auto r = w.bob_run("sync wrong --ledger " + q(w.bob.ledger()));
+  auto r = w.bob_run("sync wrong --ledger " + quote_path(w.bob.ledger()));
   EXPECT_EQ(r.status, 7) << r.err;
   EXPECT_NE(r.err.find("refused the username and password written in the URL"), std::string::npos)
       << r.err;
-  auto json = w.bob_run("sync wrong --json --ledger " + q(w.bob.ledger()));
-  auto listed = w.bob.ok("remote list --json --ledger " + q(w.bob.ledger()));
+  auto json = w.bob_run("sync wrong --json --ledger " + quote_path(w.bob.ledger()));
+  auto listed = w.bob.ok("remote list --json --ledger " + quote_path(w.bob.ledger()));
   for (const auto& text : {list.out, list.err, r.out, r.err, json.out, json.err, listed.out}) {
     EXPECT_EQ(text.find(wrong), std::string::npos) << text;
   }
@@ -220,7 +215,7 @@ TEST(HttpsSync, WrongPasswordIsRefusedAndNeverPrinted) {
 
   // A wrong password from the credential helper: refused, and the helper told to forget it.
   w.store_credentials(wrong);
-  r = w.bob_run("sync origin --ledger " + q(w.bob.ledger()));
+  r = w.bob_run("sync origin --ledger " + quote_path(w.bob.ledger()));
   EXPECT_EQ(r.status, 7) << r.err;
   EXPECT_NE(r.err.find("refused the username and password given by your git credential helper"),
             std::string::npos)
@@ -228,14 +223,14 @@ TEST(HttpsSync, WrongPasswordIsRefusedAndNeverPrinted) {
   EXPECT_EQ(r.err.find(wrong), std::string::npos) << r.err;
   EXPECT_EQ(read_text(w.bob.dir() / "home" / ".git-credentials").find(wrong), std::string::npos);
   EXPECT_EQ(w.bob_head(), mine);  // nothing lost locally
-  EXPECT_NE(head_of(w.remote), mine);
+  EXPECT_NE(git_main_head(w.remote), mine);
 
   // The right password in the URL pushes.
   w.bob.ok("remote add right " + shell_quote(w.url(std::string("alice:") + k_password)) +
-           " --ledger " + q(w.bob.ledger()));
-  r = w.bob_run("sync right --ledger " + q(w.bob.ledger()));
+           " --ledger " + quote_path(w.bob.ledger()));
+  r = w.bob_run("sync right --ledger " + quote_path(w.bob.ledger()));
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(head_of(w.remote), mine);
+  EXPECT_EQ(git_main_head(w.remote), mine);
 }
 
 }  // namespace

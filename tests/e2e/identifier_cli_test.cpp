@@ -15,7 +15,7 @@ using testing::sha_of_label;
 using testing::shell_quote;
 
 // NAI (leak, AutoV1 925997e9) -> A (finetune) -> B (0.5 A + 0.5 SD1.5).
-void chain(CheckWorld& w) {
+void leak_finetune_chain(CheckWorld& w) {
   w.model("sd15", "base", "2022-10-20");
   w.model("animefull", "nai-leak", "2022-10-06", {{"autov1", "925997e9"}});
   w.model("A");
@@ -26,7 +26,7 @@ void chain(CheckWorld& w) {
 
 TEST(IdentifierCli, AModelHashLineReadsAsItsHash) {
   CheckWorld w;
-  chain(w);
+  leak_finetune_chain(w);
   auto bare = w.check("925997e9");
   auto line = w.check(shell_quote("Model hash: 925997e9"));
   ASSERT_EQ(bare.exit_code, 10) << bare.out;
@@ -39,7 +39,7 @@ TEST(IdentifierCli, AModelHashLineReadsAsItsHash) {
 
 TEST(IdentifierCli, AWholeSettingsLineResolvesByHashThenByModelName) {
   CheckWorld w;
-  chain(w);
+  leak_finetune_chain(w);
   const std::string autov2 = sha_of_label("B").substr(0, 10);
   auto by_hash =
       w.check(shell_quote("Steps: 28, Sampler: Euler, CFG scale: 12, Model hash: " + autov2 +
@@ -60,7 +60,7 @@ TEST(IdentifierCli, AWholeSettingsLineResolvesByHashThenByModelName) {
 
 TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesAreNotNamesOrPaths) {
   CheckWorld w;
-  chain(w);
+  leak_finetune_chain(w);
   auto air = w.check(shell_quote("urn:air:sd1:checkpoint:civitai:4201@130072"));
   ASSERT_EQ(air.exit_code, 13) << air.err << air.out;  // unknown, never clean
   EXPECT_EQ(air.json["target"]["kind"], "air");
@@ -79,7 +79,7 @@ TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesAreNotNamesOrPaths) {
 
 TEST(IdentifierCli, MalformedIdentifiersAreErrorsNotNames) {
   CheckWorld w;
-  chain(w);
+  leak_finetune_chain(w);
   for (const char* bad :
        {"urn:air:sd1:checkpoint:civitai:4201@", "AutoV2: 925997e9", "Model hash: zz, Model: B"}) {
     auto r = w.check(shell_quote(bad));
@@ -105,7 +105,7 @@ std::string model_with_identities(CheckWorld& w, const std::string& label,
 
 TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesInModelEventsResolve) {
   CheckWorld w;
-  chain(w);  // A is a NAI fine-tune
+  leak_finetune_chain(w);  // A is a NAI fine-tune
   model_with_identities(w, "A",
                         {{"civitai_model", "9942"},
                          {"civitai_version", "11111"},
@@ -136,7 +136,7 @@ TEST(IdentifierCli, CivitaiAndHuggingFaceIdentitiesInModelEventsResolve) {
 
 TEST(IdentifierCli, APicturesCivitaiResourcesResolveByModelVersion) {
   CheckWorld w;
-  chain(w);
+  leak_finetune_chain(w);
   model_with_identities(w, "B", {{"civitai_version", "130072"}});
   const auto pics = w.dir() / "pics";
   auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +

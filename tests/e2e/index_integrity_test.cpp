@@ -26,7 +26,7 @@ using testing::write_text;
 constexpr int k_exit_bad_input = 4;
 
 // NAI (leak) -> A (finetune) -> C (0.3 A + 0.7 SD1.5).
-void chain(CheckWorld& w) {
+void indexed_leak_chain(CheckWorld& w) {
   w.model("sd15", "base", "2022-10-20");
   w.model("animefull", "nai-leak", "2022-10-06", {{"autov1", "925997e9"}});
   w.model("A", "", "", {{"autov1", "0a0a0a0a"}});
@@ -84,7 +84,7 @@ void expect_rebuild_restores(const CheckWorld& w) {
 
 TEST(IndexIntegrity, OneByteChangedInAReferenceRoleRefusesInsteadOfAVerdict) {
   CheckWorld w;
-  chain(w);
+  indexed_leak_chain(w);
   ASSERT_EQ(w.check(sha_of_label("animefull")).json["verdict"], "nai-leak");
   // The byte-level damage of the issue: "role":"nai-leak" -> "Nai-leak" in the file.
   std::string bytes = read_text(index_file(w));
@@ -100,7 +100,7 @@ TEST(IndexIntegrity, OneByteChangedInAReferenceRoleRefusesInsteadOfAVerdict) {
 
 TEST(IndexIntegrity, AChangedStatementOrEdgeOrAliasRowIsNeverUsed) {
   CheckWorld w;
-  chain(w);
+  indexed_leak_chain(w);
   ASSERT_EQ(w.check(sha_of_label("C")).json["verdict"], "nai-leak");
   // A statement rewritten in place (the digest no longer matches).
   sql(w, "UPDATE events SET payload = replace(payload, '\"nai-leak\"', '\"base\"')");
@@ -119,7 +119,7 @@ TEST(IndexIntegrity, AChangedStatementOrEdgeOrAliasRowIsNeverUsed) {
 
 TEST(IndexIntegrity, AnEdgeRowLostFromTheIndexIsReportedAndNeverDecides) {
   CheckWorld w;
-  chain(w);
+  indexed_leak_chain(w);
   ASSERT_EQ(w.check(sha_of_label("A")).json["verdict"], "nai-leak");
   // The only edge to NAI disappears from the edges table.
   sql(w, "DELETE FROM edges WHERE parent = '" + sha_of_label("animefull") + "'");
@@ -141,7 +141,7 @@ struct ColumnEdit {
 void expect_column_edit_refused(const std::function<std::vector<ColumnEdit>(CheckWorld&)>& make) {
   for (std::size_t i = 0;; ++i) {
     CheckWorld w;
-    chain(w);
+    indexed_leak_chain(w);
     auto edits = make(w);
     if (i == edits.size()) break;
     const ColumnEdit& edit = edits[i];
@@ -218,7 +218,7 @@ TEST(IndexIntegrity, AChangedSubjectOrPredicateColumnIsNeverUsed) {
 
 TEST(IndexIntegrity, AnIndexOfSchemaVersion3MigratesAndRebuilds) {
   CheckWorld w;
-  chain(w);
+  indexed_leak_chain(w);
   ASSERT_EQ(w.check(sha_of_label("C")).json["verdict"], "nai-leak");
   // What an earlier pedigree left: no row digests, user_version 3.
   sql(w, "ALTER TABLE events DROP COLUMN row_sha256; PRAGMA user_version = 3;");

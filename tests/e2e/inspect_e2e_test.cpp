@@ -15,14 +15,14 @@ using testing::TempDir;
 
 const fs::path k_data = fs::path(PEDIGREE_TEST_DATA) / "names";
 
-testing::CommandResult pedigree(const std::string& args, bool stderr_only = false) {
+testing::CommandResult run_pedigree(const std::string& args, bool stderr_only = false) {
   std::string cmd = shell_quote(PEDIGREE_BINARY) + " " + args;
   cmd += stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null";
   return run_command(cmd);
 }
 
 TEST(InspectE2e, JsonReportOfAnSd1File) {
-  auto r = pedigree("inspect --json " + shell_quote((k_data / "sd1_ldm.safetensors").string()));
+  auto r = run_pedigree("inspect --json " + shell_quote((k_data / "sd1_ldm.safetensors").string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.output;
@@ -36,7 +36,7 @@ TEST(InspectE2e, JsonReportOfAnSd1File) {
 }
 
 TEST(InspectE2e, HumanReportOfANaiStyleFile) {
-  auto r = pedigree("inspect " + shell_quote((k_data / "nai_style.safetensors").string()));
+  auto r = run_pedigree("inspect " + shell_quote((k_data / "nai_style.safetensors").string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("architecture  SD1.x"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("old NAI prefix"), std::string::npos) << r.output;
@@ -45,7 +45,7 @@ TEST(InspectE2e, HumanReportOfANaiStyleFile) {
 }
 
 TEST(InspectE2e, DiffusersFolder) {
-  auto r = pedigree("inspect --json " + shell_quote((k_data / "sd1_diffusers").string()));
+  auto r = run_pedigree("inspect --json " + shell_quote((k_data / "sd1_diffusers").string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_FALSE(j.is_discarded());
@@ -59,7 +59,7 @@ TEST(InspectE2e, HostileFileGetsOneErrorLineAndExitCode4) {
   std::string bytes("\x00\x00\x00\x00\x00\x01\x00\x00{\"a\":1}        ", 24);
   testing::write_text(dir / "evil.safetensors", bytes);
   const std::string path = (dir / "evil.safetensors").string();
-  auto r = pedigree("inspect " + shell_quote(path), true);
+  auto r = run_pedigree("inspect " + shell_quote(path), true);
   EXPECT_EQ(r.exit_code, 4) << r.output;
   const std::string prefix = "pedigree: error: " + path + ": ";
   EXPECT_EQ(r.output.rfind(prefix, 0), 0u) << r.output;
@@ -69,16 +69,16 @@ TEST(InspectE2e, HostileFileGetsOneErrorLineAndExitCode4) {
 TEST(InspectE2e, NotACheckpointAndMissingFile) {
   TempDir dir;
   testing::write_text(dir / "notes.txt", "hello, this is text\n");
-  auto text = pedigree("inspect " + shell_quote((dir / "notes.txt").string()), true);
+  auto text = run_pedigree("inspect " + shell_quote((dir / "notes.txt").string()), true);
   EXPECT_EQ(text.exit_code, 4) << text.output;
   EXPECT_NE(text.output.find("not a checkpoint"), std::string::npos) << text.output;
-  auto missing = pedigree("inspect " + shell_quote((dir / "nope.safetensors").string()), true);
+  auto missing = run_pedigree("inspect " + shell_quote((dir / "nope.safetensors").string()), true);
   EXPECT_EQ(missing.exit_code, 3) << missing.output;
   EXPECT_EQ(missing.output.rfind("pedigree: error: ", 0), 0u) << missing.output;
 }
 
 TEST(InspectE2e, MissingArgumentIsAUsageError) {
-  auto r = pedigree("inspect", true);
+  auto r = run_pedigree("inspect", true);
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 

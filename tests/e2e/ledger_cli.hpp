@@ -85,4 +85,9 @@ private:
   TempDir m_dir;
 };
 
+// " --ledger PATH" naming the home's ledger, for a command line.
+inline std::string ledger_arg(const CliHome& home) {
+  return " --ledger " + shell_quote(home.ledger().string());
+}
+
 }  // namespace pedigree::testing

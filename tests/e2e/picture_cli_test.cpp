@@ -18,7 +18,7 @@ const std::string k_clean_autov3 = std::string(60, 'c') + "0a3f";
 
 // sd15 (base) -> clean (finetune); NAI (leak) -> nailora (a LoRA trained on it);
 // sd15 -> cleanlora.
-void world(CheckWorld& w) {
+void picture_world(CheckWorld& w) {
   w.model("sd15", "base", "2022-10-20");
   w.model("animefull", "nai-leak", "2022-10-06", {{"autov1", "925997e9"}});
   w.model("clean", "", "", {{"autov3", k_clean_autov3}});
@@ -29,9 +29,9 @@ void world(CheckWorld& w) {
   w.lineage("cleanlora", {{"sd15", "finetune", ""}});
 }
 
-std::filesystem::path pictures(const CheckWorld& w, const std::string& dir,
-                               const std::string& model_hash, const std::string& model_name,
-                               const std::string& lora_hash, const std::string& lora_name) {
+std::filesystem::path write_pictures(const CheckWorld& w, const std::string& dir,
+                                     const std::string& model_hash, const std::string& model_name,
+                                     const std::string& lora_hash, const std::string& lora_name) {
   const auto out = w.dir() / dir;
   auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
                                    "/tools/make-image-fixtures " + shell_quote(out.string()) +
@@ -49,9 +49,9 @@ const nlohmann::json* resource(const nlohmann::json& report, const std::string& 
 
 TEST(PictureCli, ALoraTrainedOnNaiMakesACleanCheckpointsPictureNai) {
   CheckWorld w;
-  world(w);
-  const auto pics = pictures(w, "pics", sha_of_label("clean").substr(0, 10), "clean",
-                             sha_of_label("nailora").substr(0, 12), "nailora");
+  picture_world(w);
+  const auto pics = write_pictures(w, "pics", sha_of_label("clean").substr(0, 10), "clean",
+                                   sha_of_label("nailora").substr(0, 12), "nailora");
   for (const char* name : {"a1111_resources.png", "forge_hashes_only.png"}) {
     auto r = w.check(shell_quote((pics / name).string()));
     ASSERT_EQ(r.exit_code, 10) << name << r.err << r.out;
@@ -80,9 +80,9 @@ TEST(PictureCli, ALoraTrainedOnNaiMakesACleanCheckpointsPictureNai) {
 
 TEST(PictureCli, EveryResourceCleanIsCleanAndAnyUnknownResourceIsUnknown) {
   CheckWorld w;
-  world(w);
-  const auto pics = pictures(w, "pics", sha_of_label("clean").substr(0, 10), "clean",
-                             sha_of_label("cleanlora").substr(0, 12), "cleanlora");
+  picture_world(w);
+  const auto pics = write_pictures(w, "pics", sha_of_label("clean").substr(0, 10), "clean",
+                                   sha_of_label("cleanlora").substr(0, 12), "cleanlora");
   // Only Forge's Hashes JSON: this picture used to read "names no model".
   for (const char* name : {"a1111_resources.png", "forge_hashes_only.png"}) {
     auto r = w.check(shell_quote((pics / name).string()));
@@ -108,8 +108,8 @@ TEST(PictureCli, EveryResourceCleanIsCleanAndAnyUnknownResourceIsUnknown) {
   // A resource named only by an untrusted event: listed, never decides, and
   // the picture's evidence says why.
   w.model("sneaky", "", "", nullptr, testing::Signer::k_untrusted);
-  const auto other = pictures(w, "other", sha_of_label("clean").substr(0, 10), "clean",
-                              std::string(12, '0'), "sneaky");
+  const auto other = write_pictures(w, "other", sha_of_label("clean").substr(0, 10), "clean",
+                                    std::string(12, '0'), "sneaky");
   auto untrusted = w.check(shell_quote((other / "a1111_resources.png").string()));
   ASSERT_EQ(untrusted.exit_code, 13) << untrusted.err << untrusted.out;
   bool says_why = false;
@@ -120,9 +120,9 @@ TEST(PictureCli, EveryResourceCleanIsCleanAndAnyUnknownResourceIsUnknown) {
 
 TEST(PictureCli, ComfyUiLoraLoaderAndCivitaiResourcesAreJudged) {
   CheckWorld w;
-  world(w);
-  const auto pics = pictures(w, "pics", sha_of_label("clean").substr(0, 10), "clean",
-                             sha_of_label("nailora").substr(0, 12), "nailora");
+  picture_world(w);
+  const auto pics = write_pictures(w, "pics", sha_of_label("clean").substr(0, 10), "clean",
+                                   sha_of_label("nailora").substr(0, 12), "nailora");
   auto comfy = w.check(shell_quote((pics / "comfyui_resources.png").string()));
   ASSERT_EQ(comfy.exit_code, 10) << comfy.err << comfy.out;  // the LoraLoader's LoRA
   EXPECT_EQ((*resource(comfy.json, "lora"))["sha256"], sha_of_label("nailora"));
@@ -137,10 +137,10 @@ TEST(PictureCli, ComfyUiLoraLoaderAndCivitaiResourcesAreJudged) {
 
 TEST(PictureCli, SwarmUiModelsResolveByTheirTensorHash) {
   CheckWorld w;
-  world(w);
+  picture_world(w);
   // sui_models hashes are "0x" + the tensor-data SHA-256 (AutoV3).
-  const auto pics = pictures(w, "swarm", k_clean_autov3, "clean",
-                             sha_of_label("nailora").substr(0, 12), "nailora");
+  const auto pics = write_pictures(w, "swarm", k_clean_autov3, "clean",
+                                   sha_of_label("nailora").substr(0, 12), "nailora");
   auto r = w.check(shell_quote((pics / "swarmui.png").string()));
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;
   const auto* ckpt = resource(r.json, "checkpoint");

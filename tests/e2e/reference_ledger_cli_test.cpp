@@ -16,6 +16,7 @@
 #include "pedigree/ledger/event.hpp"
 #include "pedigree/ledger/pins.hpp"
 #include "support/ledger_support.hpp"
+#include "support/reference_hashes.hpp"
 
 namespace pedigree {
 namespace {
@@ -24,7 +25,7 @@ using namespace pedigree::testing;
 using fingerprint::testing::combine;
 
 const std::string k_source = PEDIGREE_SOURCE_DIR;
-const std::string k_leak_full = "89d59c3dde4c56c6d5c41da34cc55ce479d93b4007046980934b14db71bdb2a8";
+using testing::k_nai_leak_sha256;
 const std::string k_leak_sfw = "22fa233c2dfd7748d534be603345cb9abf994a23244dfdfc1013f4f90322feca";
 const std::string k_aom2_nsfw = "0873291ac5419eaa7a18726e8841ce0f15f701ace29e0183c47efad2018900a4";
 const std::string k_aom2_hard = "0fc198c4908e98d7aae2a76bd78fa004e9c21cb0be7582e36008b4941169f18e";
@@ -37,7 +38,7 @@ std::string env_for(const TempDir& home) {
   return env + " ";
 }
 
-CommandResult pedigree(const TempDir& home, const std::string& args) {
+CommandResult run_in_home(const TempDir& home, const std::string& args) {
   return run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " " + args + " 2>&1");
 }
 
@@ -156,7 +157,7 @@ TEST(ReferenceLedgerCli, BuilderRefusesAFactWithoutASource) {
 // every event valid and trusted, signed by the key compiled into pedigree.
 TEST(ReferenceLedgerCli, BundledLedgerVerifiesAllUnderThePinnedKey) {
   TempDir home;
-  auto init = pedigree(home, "init");
+  auto init = run_in_home(home, "init");
   ASSERT_EQ(init.exit_code, 0) << init.output;
   auto r = run_command(env_for(home) + shell_quote(PEDIGREE_BINARY) + " verify --all --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -187,7 +188,7 @@ TEST(ReferenceLedgerCli, EditedBundledLedgerJsonCannotAddAPin) {
   TempDir home;
   std::filesystem::copy(k_source + "/ledger", home / "bundled",
                         std::filesystem::copy_options::recursive);
-  auto key = pedigree(home, "key generate --json --name Mallory --email m@example.org");
+  auto key = run_in_home(home, "key generate --json --name Mallory --email m@example.org");
   ASSERT_EQ(key.exit_code, 0) << key.output;
   const std::string mallory = nlohmann::json::parse(key.output)["keyid"];
   auto info = nlohmann::json::parse(read_text(home / "bundled" / "LEDGER.json"));
@@ -200,7 +201,7 @@ TEST(ReferenceLedgerCli, EditedBundledLedgerJsonCannotAddAPin) {
   };
   ASSERT_EQ(run("init").exit_code, 0);
   write_text(home / "claim.json", R"({"contains_nai":"no","basis":"trust me","source":"x"})");
-  auto attest = run("attest raw claim --subject " + k_leak_full + " --predicate " +
+  auto attest = run("attest raw claim --subject " + k_nai_leak_sha256 + " --predicate " +
                     shell_quote((home / "claim.json").string()) + " --key " + mallory);
   ASSERT_EQ(attest.exit_code, 0) << attest.output;
   auto r = run("verify --all --json");
@@ -240,7 +241,7 @@ TEST(ReferenceLedgerCli, DayOneAutoV1OfTheLeakIsTheLeakedFullModelWeakly) {
   ASSERT_TRUE(c.report.is_object()) << c.raw;
   EXPECT_EQ(c.exit_code, 10);  // nai-leak
   EXPECT_EQ(c.report["verdict"], "nai-leak");
-  EXPECT_EQ(c.report["target"]["sha256"], k_leak_full);
+  EXPECT_EQ(c.report["target"]["sha256"], k_nai_leak_sha256);
   EXPECT_EQ(c.report["target"]["matched_by"], "autov1");
   EXPECT_EQ(c.report["target"]["weak_match"], true);
   EXPECT_LE(c.report["confidence"].get<double>(), 0.4);  // AutoV1 is weak evidence
@@ -249,7 +250,7 @@ TEST(ReferenceLedgerCli, DayOneAutoV1OfTheLeakIsTheLeakedFullModelWeakly) {
   EXPECT_TRUE(weak_evidence) << c.report["evidence"].dump(1);
   // Every artifact sharing the AutoV1 is a candidate; in the shipped ledger only the leak has it.
   ASSERT_EQ(c.report["candidates"].size(), 1u);
-  EXPECT_EQ(c.report["candidates"][0]["sha256"], k_leak_full);
+  EXPECT_EQ(c.report["candidates"][0]["sha256"], k_nai_leak_sha256);
   EXPECT_NE(c.report["candidates"][0]["name"].get<std::string>().find("animefull-final-pruned"),
             std::string::npos);
 }
@@ -274,7 +275,7 @@ TEST(ReferenceLedgerCli, DayOneAom2HardShowsItsRecipePathToNai) {
     EXPECT_EQ(steps[0]["sha256"], k_aom2_hard);
     EXPECT_EQ(p["root_role"], "nai-leak");
     if (steps.size() == 3 && steps[1]["sha256"] == k_aom2_nsfw) {
-      via_nsfw_to_full |= steps[2]["sha256"] == k_leak_full;
+      via_nsfw_to_full |= steps[2]["sha256"] == k_nai_leak_sha256;
       via_nsfw_to_sfw |= steps[2]["sha256"] == k_leak_sfw;
     }
   }

@@ -16,10 +16,6 @@ namespace {
 
 using namespace pedigree::testing;
 
-std::string q(const std::filesystem::path& p) {
-  return shell_quote(p.string());
-}
-
 std::string sh(const std::string& command) {
   auto r = run_command(command + " 2>&1");
   EXPECT_EQ(r.exit_code, 0) << command << ": " << r.output;
@@ -48,22 +44,22 @@ struct Hostile {
   std::filesystem::path remote = home.dir() / "remote.git";
   Hostile() {
     home.setup_key_and_ledger();
-    EXPECT_EQ(run_command("git init -q --bare -b main " + q(remote)).exit_code, 0);
-    home.ok("remote add origin " + q(remote) + " --ledger " + q(home.ledger()));
+    EXPECT_EQ(run_command("git init -q --bare -b main " + quote_path(remote)).exit_code, 0);
+    home.ok("remote add origin " + quote_path(remote) + " --ledger " + quote_path(home.ledger()));
     home.attest_claim(std::string(64, 'b'));
-    home.ok("sync --ledger " + q(home.ledger()));
+    home.ok("sync --ledger " + quote_path(home.ledger()));
   }
   std::string git(const std::string& args) const {
-    return sh("git --git-dir=" + q(remote) + " " + args);
+    return sh("git --git-dir=" + quote_path(remote) + " " + args);
   }
   // A commit on top of main adding `blob` at `path`; moves main to it.
   std::string commit_adding(const std::string& path, const std::string& blob) const {
     auto index = home.dir() / "hostile-index";
-    std::string env = "GIT_INDEX_FILE=" + q(index) + " ";
-    sh(env + "git --git-dir=" + q(remote) + " read-tree main");
-    sh(env + "git --git-dir=" + q(remote) + " update-index --add --cacheinfo 100644," + blob + "," +
-       path);
-    std::string tree = sh(env + "git --git-dir=" + q(remote) + " write-tree");
+    std::string env = "GIT_INDEX_FILE=" + quote_path(index) + " ";
+    sh(env + "git --git-dir=" + quote_path(remote) + " read-tree main");
+    sh(env + "git --git-dir=" + quote_path(remote) + " update-index --add --cacheinfo 100644," +
+       blob + "," + path);
+    std::string tree = sh(env + "git --git-dir=" + quote_path(remote) + " write-tree");
     std::string commit =
         git("-c user.name=m -c user.email=m@m commit-tree " + tree + " -p main -m hostile");
     git("update-ref refs/heads/main " + commit);
@@ -72,18 +68,20 @@ struct Hostile {
   // Writes raw commit text as an object (no checks, as a hostile peer can) and moves main.
   std::string write_commit(const std::string& text) const {
     write_text(home.dir() / "commit.txt", text);
-    std::string id = git("hash-object -t commit -w --literally " + q(home.dir() / "commit.txt"));
+    std::string id =
+        git("hash-object -t commit -w --literally " + quote_path(home.dir() / "commit.txt"));
     git("update-ref refs/heads/main " + id);
     return id;
   }
-  std::string head() const { return sh("git -C " + q(home.ledger()) + " rev-parse HEAD"); }
+  std::string head() const { return sh("git -C " + quote_path(home.ledger()) + " rev-parse HEAD"); }
 };
 
 TEST(SyncBounds, ABlobThatInflatesToMegabytesIsRefusedFromItsHeader) {
   Hostile h;
   // 256 MiB of zeros: a ~250 KB compressed loose object at an event path.
   const std::string blob =
-      sh("head -c 268435456 /dev/zero | git --git-dir=" + q(h.remote) + " hash-object -w --stdin");
+      sh("head -c 268435456 /dev/zero | git --git-dir=" + quote_path(h.remote) +
+         " hash-object -w --stdin");
   ASSERT_EQ(blob.size(), 40u) << blob;
   const std::string path =
       "events/aa/aa/" + std::string(64, 'a') + "/" + std::string(64, 'c') + ".json";
@@ -91,7 +89,7 @@ TEST(SyncBounds, ABlobThatInflatesToMegabytesIsRefusedFromItsHeader) {
   const std::string before = h.head();
   auto [status, rss_kib] =
       run_measured(h.home.env() + shell_quote(PEDIGREE_BINARY) + " sync --ledger " +
-                   q(h.home.ledger()) + " >" + q(h.home.dir() / "out") + " 2>&1");
+                   quote_path(h.home.ledger()) + " >" + quote_path(h.home.dir() / "out") + " 2>&1");
   const std::string out = read_text(h.home.dir() / "out");
   EXPECT_EQ(status, 6) << out;
   EXPECT_NE(out.find(path), std::string::npos) << out;
@@ -113,13 +111,13 @@ TEST(SyncBounds, ACommitWithAThousandParentsIsRefusedBeforeAnyComparison) {
   text += "author m <m@m> 1700000000 +0000\ncommitter m <m@m> 1700000000 +0000\n\nmany\n";
   const std::string commit = h.write_commit(text);
   const std::string before = h.head();
-  auto r = h.home.run("sync --ledger " + q(h.home.ledger()));
+  auto r = h.home.run("sync --ledger " + quote_path(h.home.ledger()));
   EXPECT_EQ(r.status, 6) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("has 1000 parents (limit 64)"), std::string::npos)
       << r.out << r.err;
   EXPECT_NE((r.out + r.err).find(commit.substr(0, 12)), std::string::npos) << r.out << r.err;
   EXPECT_EQ(h.head(), before);
-  EXPECT_EQ(h.home.run("verify --ledger " + q(h.home.ledger())).status, 0);
+  EXPECT_EQ(h.home.run("verify --ledger " + quote_path(h.home.ledger())).status, 0);
 }
 
 TEST(SyncBounds, AnOversizedCommitObjectIsRefusedFromItsHeader) {
@@ -131,7 +129,7 @@ TEST(SyncBounds, AnOversizedCommitObjectIsRefusedFromItsHeader) {
                      std::string(3u << 20, 'x') + "\n";
   const std::string commit = h.write_commit(text);
   const std::string before = h.head();
-  auto r = h.home.run("sync --ledger " + q(h.home.ledger()));
+  auto r = h.home.run("sync --ledger " + quote_path(h.home.ledger()));
   EXPECT_EQ(r.status, 6) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("(limit 1048576)"), std::string::npos) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find(commit.substr(0, 12)), std::string::npos) << r.out << r.err;
@@ -157,19 +155,19 @@ TEST(SyncBounds, AnOversizedCommitBelowTheTipIsRefusedBeforeItIsParsed) {
                                body
                          : body);
     const std::string big =
-        h.git("hash-object -t commit -w --literally " + q(h.home.dir() / "big.txt"));
+        h.git("hash-object -t commit -w --literally " + quote_path(h.home.dir() / "big.txt"));
     const std::string small = h.write_commit("tree " + tree + "\nparent " + big +
                                              "\nauthor m <m@m> 1700000001 +0000\ncommitter m "
                                              "<m@m> 1700000001 +0000\n\nsmall\n");
     const std::string before = h.head();
-    const std::string refs_before = sh("git -C " + q(h.home.ledger()) + " for-each-ref");
-    auto r = h.home.run("sync --ledger " + q(h.home.ledger()));
+    const std::string refs_before = sh("git -C " + quote_path(h.home.ledger()) + " for-each-ref");
+    auto r = h.home.run("sync --ledger " + quote_path(h.home.ledger()));
     EXPECT_EQ(r.status, 6) << parseable << r.out << r.err;
     EXPECT_NE((r.out + r.err).find("(limit 1048576)"), std::string::npos) << r.out << r.err;
     EXPECT_NE((r.out + r.err).find(big.substr(0, 12)), std::string::npos) << r.out << r.err;
     EXPECT_EQ(h.head(), before);
-    EXPECT_EQ(sh("git -C " + q(h.home.ledger()) + " for-each-ref"), refs_before);
-    EXPECT_EQ(h.home.run("verify --ledger " + q(h.home.ledger())).status, 0);
+    EXPECT_EQ(sh("git -C " + quote_path(h.home.ledger()) + " for-each-ref"), refs_before);
+    EXPECT_EQ(h.home.run("verify --ledger " + quote_path(h.home.ledger())).status, 0);
   }
 }
 

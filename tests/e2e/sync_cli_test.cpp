@@ -26,7 +26,7 @@ std::string env_prefix(const std::filesystem::path& home) {
 }
 
 // Runs the binary with env_prefix(home).
-Cli pedigree(const std::filesystem::path& home, const std::string& args) {
+Cli run_sync_cli(const std::filesystem::path& home, const std::string& args) {
   auto err = home / "stderr.txt";
   auto r = run_command(env_prefix(home) + shell_quote(PEDIGREE_BINARY) + " " + args + " 2>" +
                        shell_quote(err.string()));
@@ -37,7 +37,7 @@ struct CliFixture : SyncFixture {
   std::filesystem::path home = temp() / "home";
   std::filesystem::path bob = temp() / "bob";
   CliFixture() { std::filesystem::create_directories(home); }
-  Cli run(const std::string& args) { return pedigree(home, args); }
+  Cli run(const std::string& args) { return run_sync_cli(home, args); }
   std::string bob_ledger() { return " --ledger " + shell_quote(bob.string()); }
 };
 

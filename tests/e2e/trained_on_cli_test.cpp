@@ -12,7 +12,7 @@ using testing::CheckWorld;
 using testing::sha_of_label;
 using testing::shell_quote;
 
-void world(CheckWorld& w) {
+void trained_on_world(CheckWorld& w) {
   w.model("sd15", "base", "2022-10-20");
   w.model("animefull", "nai-leak", "2022-10-06", {{"autov1", "925997e9"}});
   w.model("clean");
@@ -23,7 +23,7 @@ void world(CheckWorld& w) {
 
 TEST(TrainedOnCli, ALoraTrainedOnNaiIsTrainedOnNotContaining) {
   CheckWorld w;
-  world(w);
+  trained_on_world(w);
   auto r = w.check(sha_of_label("nailora"));
   ASSERT_EQ(r.exit_code, 10) << r.err << r.out;  // derived from the leak
   EXPECT_EQ(r.json["verdict"], "nai-leak");
@@ -39,7 +39,7 @@ TEST(TrainedOnCli, ALoraTrainedOnNaiIsTrainedOnNotContaining) {
 
 TEST(TrainedOnCli, BakingTheLoraInIsTrainedOnAndANaiMergeStillCarriesWeights) {
   CheckWorld w;
-  world(w);
+  trained_on_world(w);
   w.model("baked");
   w.lineage("baked", {{"clean", "merge", "1"}, {"nailora", "lora-bake", "0.8"}});
   auto baked = w.check(sha_of_label("baked"));
@@ -59,7 +59,7 @@ TEST(TrainedOnCli, BakingTheLoraInIsTrainedOnAndANaiMergeStillCarriesWeights) {
 
 TEST(TrainedOnCli, AKohyaLoraFileNamingNaiAsItsBaseIsTrainedOn) {
   CheckWorld w;
-  world(w);
+  trained_on_world(w);
   const auto lora = w.dir() / "my_lora.safetensors";
   auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
                                    "/tools/make-lora-fixture " + shell_quote(lora.string()) +
@@ -89,7 +89,7 @@ TEST(TrainedOnCli, AKohyaLoraFileNamingNaiAsItsBaseIsTrainedOn) {
 // modelspec.hash_sha256) are compared with the computed tensor-data hash.
 TEST(TrainedOnCli, SelfDeclaredHashesAreComparedWithTheComputedOnes) {
   CheckWorld w;
-  world(w);
+  trained_on_world(w);
   for (const std::string which : {"right", "wrong"}) {
     const auto lora = w.dir() / (which + ".safetensors");
     auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +

@@ -5,6 +5,7 @@
 
 #include "pedigree/crypto/ed25519.hpp"
 #include "pedigree/ledger/ledger.hpp"
+#include "support/reference_hashes.hpp"
 
 namespace pedigree {
 namespace {
@@ -12,11 +13,7 @@ namespace {
 using testing::CliHome;
 using testing::shell_quote;
 
-const std::string k_sd14 = "fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556";
-
-std::string ledger_arg(const CliHome& home) {
-  return " --ledger " + shell_quote(home.ledger().string());
-}
+using testing::k_sd14_sha256;
 
 // A model event naming `sha` `title`, signed by a fresh key nobody trusts; its event id.
 std::string attacker_names(const CliHome& home, const std::string& sha, const std::string& title) {
@@ -42,11 +39,12 @@ std::string commits(const CliHome& home) {
 TEST(UntrustedAttest, ParentNamedOnlyByAnUntrustedKeyIsRefused) {
   CliHome home;
   home.setup_key_and_ledger();
-  const std::string event = attacker_names(home, k_sd14, "Counterfeit-V3.0");
+  const std::string event = attacker_names(home, k_sd14_sha256, "Counterfeit-V3.0");
   const std::string child(64, 'c');
   const auto before = commits(home);
-  for (const std::string& parent : std::vector<std::string>{
-           "Counterfeit-V3.0", "counterfeit-v3.0.safetensors", "AutoV2:" + k_sd14.substr(0, 10)}) {
+  for (const std::string& parent :
+       std::vector<std::string>{"Counterfeit-V3.0", "counterfeit-v3.0.safetensors",
+                                "AutoV2:" + k_sd14_sha256.substr(0, 10)}) {
     auto r = home.run("attest lineage " + child + ledger_arg(home) + " --parent " +
                       shell_quote(parent) + " --relation finetune --method finetune");
     EXPECT_EQ(r.status, 6) << parent << r.err << r.out;
@@ -56,7 +54,7 @@ TEST(UntrustedAttest, ParentNamedOnlyByAnUntrustedKeyIsRefused) {
   }
   EXPECT_EQ(commits(home), before);
   // The full SHA-256 is the user's own statement of identity: accepted.
-  home.ok("attest lineage " + child + ledger_arg(home) + " --parent " + k_sd14 +
+  home.ok("attest lineage " + child + ledger_arg(home) + " --parent " + k_sd14_sha256 +
           " --relation finetune --method finetune");
   // A name the user's own key gave resolves.
   testing::write_text(home.dir() / "m.json", R"({"title":"Mine"})");

@@ -12,6 +12,7 @@
 #include "pedigree/ledger/layout.hpp"
 #include "pedigree/ledger/verify.hpp"
 #include "support/git_cli.hpp"
+#include "support/reference_hashes.hpp"
 
 namespace pedigree {
 namespace {
@@ -23,8 +24,8 @@ using testing::shell_quote;
 using testing::Signer;
 
 // Real SHA-256 of sd-v1-4.ckpt and of NAI's animefull-final-pruned (docs: domain facts).
-const std::string k_sd14 = "fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556";
-const std::string k_nai = "89d59c3dde4c56c6d5c41da34cc55ce479d93b4007046980934b14db71bdb2a8";
+using testing::k_nai_leak_sha256;
+using testing::k_sd14_sha256;
 
 std::string random_hex(std::mt19937_64& rng, std::size_t n) {
   static const char* k_digits = "0123456789abcdef";
@@ -34,8 +35,8 @@ std::string random_hex(std::mt19937_64& rng, std::size_t n) {
 }
 
 // Pictures whose A1111 parameters name `hash` and `name` (tools/make-image-fixtures).
-std::filesystem::path pictures(const CheckWorld& w, const std::string& hash,
-                               const std::string& name) {
+std::filesystem::path write_untrusted_pictures(const CheckWorld& w, const std::string& hash,
+                                               const std::string& name) {
   const auto dir = w.dir() / ("pics-" + hash);
   auto made = testing::run_command(std::string("python3 ") + PEDIGREE_SOURCE_DIR +
                                    "/tools/make-image-fixtures " + shell_quote(dir.string()) +
@@ -44,7 +45,8 @@ std::filesystem::path pictures(const CheckWorld& w, const std::string& hash,
   return dir / "a1111_text.png";
 }
 
-bool has_evidence(const nlohmann::json& j, const std::string& kind, const std::string& event) {
+bool has_ignored_evidence(const nlohmann::json& j, const std::string& kind,
+                          const std::string& event) {
   for (const auto& e : j["evidence"])
     if (e["kind"] == kind && e["event"] == event && !e["counts"].get<bool>()) return true;
   return false;
@@ -54,20 +56,20 @@ bool has_evidence(const nlohmann::json& j, const std::string& kind, const std::s
 // `check Counterfeit-V3.0` read no-nai-found 0.95.
 TEST(UntrustedCheck, UntrustedNamesNeverResolveATarget) {
   CheckWorld w;
-  w.model("sd14", "base", "2022-08-22", nullptr, Signer::k_trusted, k_sd14);
+  w.model("sd14", "base", "2022-08-22", nullptr, Signer::k_trusted, k_sd14_sha256);
   const std::string naming =
-      w.model("Counterfeit-V3.0", "", "", nullptr, Signer::k_untrusted, k_sd14);
-  w.model("CounterfeitV30_v30", "", "", nullptr, Signer::k_untrusted, k_sd14);
+      w.model("Counterfeit-V3.0", "", "", nullptr, Signer::k_untrusted, k_sd14_sha256);
+  w.model("CounterfeitV30_v30", "", "", nullptr, Signer::k_untrusted, k_sd14_sha256);
 
   auto r = w.check("Counterfeit-V3.0");
   ASSERT_EQ(r.exit_code, 13) << r.err << r.out;  // unknown, never no-nai-found
   EXPECT_EQ(r.json["verdict"], "unknown");
   EXPECT_TRUE(r.json["target"]["sha256"].is_null()) << r.out;
   ASSERT_EQ(r.json["candidates"].size(), 1u) << r.out;
-  EXPECT_EQ(r.json["candidates"][0]["sha256"], k_sd14);
+  EXPECT_EQ(r.json["candidates"][0]["sha256"], k_sd14_sha256);
   EXPECT_FALSE(r.json["candidates"][0]["trusted"].get<bool>());
   EXPECT_EQ(r.json["candidates"][0]["named_by_event"], naming);
-  EXPECT_TRUE(has_evidence(r.json, "resolution", naming)) << r.out;
+  EXPECT_TRUE(has_ignored_evidence(r.json, "resolution", naming)) << r.out;
 
   auto human = w.run("check Counterfeit-V3.0");
   EXPECT_EQ(human.exit_code, 13);
@@ -75,7 +77,8 @@ TEST(UntrustedCheck, UntrustedNamesNeverResolveATarget) {
   EXPECT_NE(human.out.find(naming.substr(0, 12)), std::string::npos) << human.out;
 
   // A picture naming the model only by a name an untrusted event gave.
-  auto pic = w.check(shell_quote(pictures(w, "0123456789", "CounterfeitV30_v30").string()));
+  auto pic = w.check(
+      shell_quote(write_untrusted_pictures(w, "0123456789", "CounterfeitV30_v30").string()));
   ASSERT_EQ(pic.exit_code, 13) << pic.err << pic.out;
   EXPECT_EQ(pic.json["verdict"], "unknown");
 
@@ -93,22 +96,23 @@ TEST(UntrustedCheck, UntrustedNamesNeverResolveATarget) {
 // fix every short form of NAI's hash read `unknown` (a "collision").
 TEST(UntrustedCheck, UntrustedSubjectsDoNotCollideWithATrustedPrefix) {
   CheckWorld w;
-  w.model("animefull-final-pruned", "nai-leak", "2022-10-06", nullptr, Signer::k_trusted, k_nai);
+  w.model("animefull-final-pruned", "nai-leak", "2022-10-06", nullptr, Signer::k_trusted,
+          k_nai_leak_sha256);
   std::mt19937_64 rng(15);
-  const std::string fake = k_nai.substr(0, 12) + random_hex(rng, 52);
+  const std::string fake = k_nai_leak_sha256.substr(0, 12) + random_hex(rng, 52);
   const std::string event =
       w.model("totally-clean", "base", "2022-08-01", nullptr, Signer::k_untrusted, fake);
 
   for (const std::string input : {"AutoV2:89d59c3dde", "89d59c3dde4c", "89D59C3DDE"}) {
     auto r = w.check(shell_quote(input));
     ASSERT_EQ(r.exit_code, 10) << input << r.err << r.out;  // nai-leak
-    EXPECT_EQ(r.json["target"]["sha256"], k_nai) << input;
+    EXPECT_EQ(r.json["target"]["sha256"], k_nai_leak_sha256) << input;
     ASSERT_EQ(r.json["candidates"].size(), 2u) << input << r.out;
     EXPECT_FALSE(r.json["candidates"][1]["trusted"].get<bool>()) << input;
     EXPECT_EQ(r.json["candidates"][1]["sha256"], fake) << input;
-    EXPECT_TRUE(has_evidence(r.json, "resolution", event)) << input << r.out;
+    EXPECT_TRUE(has_ignored_evidence(r.json, "resolution", event)) << input << r.out;
   }
-  auto pic = w.check(shell_quote(pictures(w, "89d59c3dde", "nai").string()));
+  auto pic = w.check(shell_quote(write_untrusted_pictures(w, "89d59c3dde", "nai").string()));
   ASSERT_EQ(pic.exit_code, 10) << pic.err << pic.out;
 
   // The attacker's subject by its full SHA-256: its "base" role does not count.
@@ -150,9 +154,9 @@ void flood(const std::filesystem::path& ledger_dir, const std::string& child, st
 // were walked: `nai-leak` became `unknown`, silently.
 TEST(UntrustedCheck, FloodingCannotCutTheTrustedAncestryShort) {
   CheckWorld w;
-  w.model("animefull", "nai-leak", "2022-10-06", nullptr, Signer::k_trusted, k_nai);
+  w.model("animefull", "nai-leak", "2022-10-06", nullptr, Signer::k_trusted, k_nai_leak_sha256);
   w.model("sd15", "base", "2022-10-20");
-  w.lineage("AOM3", {{"sha:" + k_nai, "merge", "0.3"}, {"sd15", "merge", "0.7"}});
+  w.lineage("AOM3", {{"sha:" + k_nai_leak_sha256, "merge", "0.3"}, {"sd15", "merge", "0.7"}});
   w.lineage("AOM3A2", {{"AOM3", "merge", "0.5"}, {"sd15", "merge", "0.5"}});
   w.lineage("clean", {{"sd15", "finetune", ""}});
   auto before_clean = w.check(sha_of_label("clean"));

@@ -18,7 +18,7 @@ using pedigree::testing::write_text;
 
 // Fixtures written by tools/make-names-fixtures (torch + numpy): the diffusers folder holds
 // the LDM file's tensors under diffusers names made by an independent Python mapping.
-const fs::path k_data = fs::path(PEDIGREE_TEST_DATA) / "names";
+const fs::path k_names_dir = fs::path(PEDIGREE_TEST_DATA) / "names";
 
 struct Stored {
   std::vector<std::uint64_t> shape;
@@ -52,9 +52,9 @@ void expect_same_tensors(const std::map<std::string, Stored>& got,
 }
 
 TEST(Diffusers, FolderMapsToTheLdmFileTensorForTensor) {
-  auto ldm = open_checkpoint(k_data / "sd1_ldm.safetensors");
+  auto ldm = open_checkpoint(k_names_dir / "sd1_ldm.safetensors");
   ASSERT_TRUE(ldm) << ldm.error().message();
-  auto folder = open_diffusers(k_data / "sd1_diffusers");
+  auto folder = open_diffusers(k_names_dir / "sd1_diffusers");
   ASSERT_TRUE(folder) << folder.error().message();
   EXPECT_EQ(folder->format, Format::k_diffusers);
   ASSERT_EQ(folder->tensors.size(), ldm->tensors.size());
@@ -65,13 +65,13 @@ TEST(Diffusers, FolderMapsToTheLdmFileTensorForTensor) {
 }
 
 TEST(Diffusers, OpenCheckpointDispatchesFoldersHere) {
-  auto folder = open_checkpoint(k_data / "sd1_diffusers");
+  auto folder = open_checkpoint(k_names_dir / "sd1_diffusers");
   ASSERT_TRUE(folder) << folder.error().message();
   EXPECT_EQ(folder->format, Format::k_diffusers);
 }
 
 TEST(Diffusers, ListsOneSourcePerComponentAndPicksTheFp16Variant) {
-  auto folder = open_diffusers(k_data / "sd1_diffusers");
+  auto folder = open_diffusers(k_names_dir / "sd1_diffusers");
   ASSERT_TRUE(folder) << folder.error().message();
   ASSERT_EQ(folder->sources.size(), 3u);
   EXPECT_EQ(folder->sources[0].parent_path().filename(), "unet");
@@ -88,12 +88,12 @@ TEST(Diffusers, ListsOneSourcePerComponentAndPicksTheFp16Variant) {
 }
 
 TEST(Diffusers, ReadsTorchBinWeights) {
-  auto folder = open_diffusers(k_data / "sd1_diffusers_bin");
+  auto folder = open_diffusers(k_names_dir / "sd1_diffusers_bin");
   if (!folder && folder.error().code() == ErrorCode::k_not_supported) {
     GTEST_SKIP() << "torch zip reader not in this build: " << folder.error().message();
   }
   ASSERT_TRUE(folder) << folder.error().message();
-  auto ldm = open_checkpoint(k_data / "sd1_ldm.safetensors");
+  auto ldm = open_checkpoint(k_names_dir / "sd1_ldm.safetensors");
   ASSERT_TRUE(ldm);
   const auto got = by_canonical_name(*folder);
   EXPECT_EQ(got.size(), 197u + 248u);  // text encoder + VAE
@@ -103,7 +103,7 @@ TEST(Diffusers, ReadsTorchBinWeights) {
 TEST(Diffusers, PrefersFullPrecisionOverTheFp16Variant) {
   TempDir dir;
   fs::create_directories(dir / "vae");
-  fs::copy_file(k_data / "sd1_diffusers/vae/diffusion_pytorch_model.fp16.safetensors",
+  fs::copy_file(k_names_dir / "sd1_diffusers/vae/diffusion_pytorch_model.fp16.safetensors",
                 dir.path() / "vae/diffusion_pytorch_model.safetensors");
   write_text(dir.path() / "vae/diffusion_pytorch_model.fp16.safetensors", "not read");
   auto folder = open_diffusers(dir.path());

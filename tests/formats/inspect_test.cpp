@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "pedigree/formats/checkpoint.hpp"
+#include "support/reference_hashes.hpp"
 
 namespace pedigree::formats {
 namespace {
@@ -14,7 +15,7 @@ using nlohmann::json;
 
 // Fixtures and the counts Python computed when writing them (tools/make-names-fixtures).
 const fs::path k_data = fs::path(PEDIGREE_TEST_DATA) / "names";
-const std::string k_nai = "89d59c3dde4c56c6d5c41da34cc55ce479d93b4007046980934b14db71bdb2a8";
+using testing::k_nai_leak_sha256;
 
 json expected() {
   std::ifstream in(k_data / "expected.json");
@@ -47,7 +48,7 @@ TEST(Inspect, Sd1FileCountsMatchWhatTheGeneratorWrote) {
   EXPECT_EQ(r->position_ids.dtype, "I64");
   ASSERT_EQ(r->recipes.recipes.size(), 2u);
   EXPECT_EQ(r->recipes.recipes[0].source, RecipeSource::k_supermerger);
-  EXPECT_EQ(r->recipes.recipes[0].parents[1].sha256, k_nai);
+  EXPECT_EQ(r->recipes.recipes[0].parents[1].sha256, k_nai_leak_sha256);
   EXPECT_EQ(r->recipes.recipes[1].source, RecipeSource::k_modelspec);
   EXPECT_FALSE(r->is_torch);
   EXPECT_TRUE(r->warnings.empty());
@@ -94,7 +95,7 @@ TEST(Inspect, LoraWithKohyaBaseHash) {
   EXPECT_EQ(r->position_ids.state, PositionIdsState::k_missing);
   ASSERT_EQ(r->recipes.recipes.size(), 1u);
   EXPECT_EQ(r->recipes.recipes[0].source, RecipeSource::k_kohya);
-  EXPECT_EQ(r->recipes.recipes[0].parents[0].sha256, k_nai);
+  EXPECT_EQ(r->recipes.recipes[0].parents[0].sha256, k_nai_leak_sha256);
 }
 
 TEST(Inspect, DiffusersFolder) {

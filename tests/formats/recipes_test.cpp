@@ -1,4 +1,5 @@
 #include "pedigree/formats/recipes.hpp"
+#include "support/reference_hashes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@ const std::string k_a = std::string(64, 'a');
 const std::string k_b = std::string(64, 'b');
 const std::string k_c = std::string(64, 'c');
 // OrangeMixs' NAI full (animefull-final-pruned) SHA-256, from shared/domain.md.
-const std::string k_nai = "89d59c3dde4c56c6d5c41da34cc55ce479d93b4007046980934b14db71bdb2a8";
+using testing::k_nai_leak_sha256;
 
 bool has_problem(const RecipeReport& r, std::string_view key, std::string_view text) {
   for (const auto& p : r.problems) {
@@ -23,7 +24,7 @@ bool has_problem(const RecipeReport& r, std::string_view key, std::string_view t
 TEST(Recipes, DecodesA1111AddDifferenceWithSignedWeights) {
   // Shaped like A1111's modules/extras.py run_modelmerger output.
   const std::string recipe = R"({"type": "webui", "primary_model_hash": ")" + k_a +
-                             R"(", "secondary_model_hash": ")" + k_nai +
+                             R"(", "secondary_model_hash": ")" + k_nai_leak_sha256 +
                              R"(", "tertiary_model_hash": ")" + k_c +
                              R"(", "interp_method": "Add difference", "multiplier": 0.3,
       "save_as_half": true, "custom_name": "mix", "config_source": 0, "bake_in_vae": "None",
@@ -37,7 +38,7 @@ TEST(Recipes, DecodesA1111AddDifferenceWithSignedWeights) {
   ASSERT_EQ(r.parents.size(), 3u);
   EXPECT_EQ(r.parents[0].role, "primary");
   EXPECT_EQ(r.parents[0].sha256, k_a);
-  EXPECT_EQ(r.parents[1].sha256, k_nai);
+  EXPECT_EQ(r.parents[1].sha256, k_nai_leak_sha256);
   EXPECT_DOUBLE_EQ(*r.parents[0].weight, 1.0);
   EXPECT_DOUBLE_EQ(*r.parents[1].weight, 0.3);
   EXPECT_DOUBLE_EQ(*r.parents[2].weight, -0.3);
@@ -46,7 +47,7 @@ TEST(Recipes, DecodesA1111AddDifferenceWithSignedWeights) {
 }
 
 TEST(Recipes, DecodesA1111WeightedSumAndUpperCaseHashes) {
-  std::string upper = k_nai;
+  std::string upper = k_nai_leak_sha256;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   auto report = decode_recipes(
       {{"sd_merge_recipe",
@@ -56,18 +57,20 @@ TEST(Recipes, DecodesA1111WeightedSumAndUpperCaseHashes) {
   ASSERT_EQ(report.recipes.size(), 1u);
   const Recipe& r = report.recipes[0];
   ASSERT_EQ(r.parents.size(), 2u);
-  EXPECT_EQ(r.parents[1].sha256, k_nai);
+  EXPECT_EQ(r.parents[1].sha256, k_nai_leak_sha256);
   EXPECT_DOUBLE_EQ(*r.parents[0].weight, 0.75);
   EXPECT_DOUBLE_EQ(*r.parents[1].weight, 0.25);
 }
 
 TEST(Recipes, DecodesSdMergeModelsAndNestedRecipes) {
-  const std::string models = R"({")" + k_a +
-                             R"(": {"name": "AOM2_sfw.safetensors", "legacy_hash": "1A2B3C4D",
+  const std::string models =
+      R"({")" + k_a +
+      R"(": {"name": "AOM2_sfw.safetensors", "legacy_hash": "1A2B3C4D",
        "sd_merge_recipe": {"type": "webui", "primary_model_hash": ")" +
-                             k_b + R"(", "secondary_model_hash": ")" + k_nai +
-                             R"(", "interp_method": "Weighted sum", "multiplier": 0.5}},
-     ")" + k_nai + R"(": {"name": "animefull-final-pruned.ckpt", "legacy_hash": "925997e9",
+      k_b + R"(", "secondary_model_hash": ")" + k_nai_leak_sha256 +
+      R"(", "interp_method": "Weighted sum", "multiplier": 0.5}},
+     ")" +
+      k_nai_leak_sha256 + R"(": {"name": "animefull-final-pruned.ckpt", "legacy_hash": "925997e9",
        "sd_merge_recipe": null}})";
   auto report = decode_recipes({{"sd_merge_models", models}});
   EXPECT_TRUE(report.problems.empty());
@@ -76,13 +79,13 @@ TEST(Recipes, DecodesSdMergeModelsAndNestedRecipes) {
   EXPECT_EQ(all.source, RecipeSource::k_a1111_models);
   ASSERT_EQ(all.parents.size(), 2u);
   // Parents come in key (hash) order.
-  EXPECT_EQ(all.parents[0].sha256, k_nai);
+  EXPECT_EQ(all.parents[0].sha256, k_nai_leak_sha256);
   EXPECT_EQ(all.parents[0].short_hash, "925997e9");
   EXPECT_EQ(all.parents[1].name, "AOM2_sfw.safetensors");
   EXPECT_EQ(all.parents[1].short_hash, "1a2b3c4d");
   const Recipe& nested = report.recipes[1];
   EXPECT_EQ(nested.subject_sha256, k_a);
-  EXPECT_EQ(nested.parents[1].sha256, k_nai);
+  EXPECT_EQ(nested.parents[1].sha256, k_nai_leak_sha256);
   EXPECT_DOUBLE_EQ(*nested.parents[1].weight, 0.5);
 }
 
@@ -94,7 +97,7 @@ TEST(Recipes, DecodesSupermergerBlockWeights) {
   for (int i = 0; i < 12; ++i) alphas += ",0.25";
   const std::string recipe = R"({"type": "sd-webui-supermerger", "weights_alpha": ")" + alphas +
                              R"(", "weights_beta": null, "model_a": ")" + k_a +
-                             R"(", "model_b": ")" + k_nai +
+                             R"(", "model_b": ")" + k_nai_leak_sha256 +
                              R"(", "model_c": "", "base_alpha": 0.5, "base_beta": 0.25,
       "mode": "Weight sum", "mbw": true, "elemental_merge": "", "calcmode": "normal"})";
   auto report = decode_recipes({{"sd_merge_recipe", recipe}});
@@ -164,7 +167,7 @@ TEST(Recipes, DecodesModelSpecAndKohya) {
       {"modelspec.title", "My Mix"},
       {"modelspec.merged_from", "Anything V3, NAI full ,  "},
       {"modelspec.hash_sha256", "0x" + k_b},
-      {"ss_new_sd_model_hash", k_nai},
+      {"ss_new_sd_model_hash", k_nai_leak_sha256},
       {"ss_sd_model_hash", "925997e9"},
       {"ss_sd_model_name", "animefull-final-pruned.ckpt"},
       {"ss_network_module", "networks.lora"},
@@ -181,7 +184,7 @@ TEST(Recipes, DecodesModelSpecAndKohya) {
   EXPECT_EQ(kohya.source, RecipeSource::k_kohya);
   ASSERT_EQ(kohya.parents.size(), 1u);
   EXPECT_EQ(kohya.parents[0].role, "base");
-  EXPECT_EQ(kohya.parents[0].sha256, k_nai);
+  EXPECT_EQ(kohya.parents[0].sha256, k_nai_leak_sha256);
   EXPECT_EQ(kohya.parents[0].short_hash, "925997e9");
   EXPECT_EQ(kohya.parents[0].name, "animefull-final-pruned.ckpt");
 }

@@ -26,7 +26,7 @@ std::filesystem::path allowed_signers(const TempDir& dir, const crypto::PrivateK
 
 TEST(CommitSignature, AttestCommitsVerifyWithGitVerifyCommit) {
   LedgerFixture fx;
-  fx.attest(model_statement(artifact(1)));
+  fx.attest(testing::model_statement(artifact(1)));
   auto allowed = allowed_signers(fx.temp(), fx.key(), "tester@example.org");
   auto r = run_command(cd(fx.dir()) + verify_cmd(allowed) + "verify-commit HEAD 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -39,14 +39,14 @@ TEST(CommitSignature, AttestCommitsVerifyWithGitVerifyCommit) {
 
 TEST(CommitSignature, AnotherKeyOrNoSignatureDoesNotVerify) {
   LedgerFixture fx;
-  fx.attest(model_statement(artifact(1)));
+  fx.attest(testing::model_statement(artifact(1)));
   auto other = crypto::PrivateKey::generate();
   auto allowed = allowed_signers(fx.temp(), *other, "tester@example.org");
   EXPECT_NE(run_command(cd(fx.dir()) + verify_cmd(allowed) + "verify-commit HEAD 2>&1").exit_code,
             0);
   // The unsigned path still works for callers that ask for it.
   auto r = fx.ledger().add_event(fx.key(), {"Tester", "tester@example.org"},
-                                 model_statement(artifact(2)), CommitSignature::k_none);
+                                 testing::model_statement(artifact(2)), CommitSignature::k_none);
   ASSERT_TRUE(r);
   auto mine = allowed_signers(fx.temp(), fx.key(), "tester@example.org");
   auto unsigned_commit = run_command(cd(fx.dir()) + verify_cmd(mine) + "verify-commit HEAD 2>&1");
@@ -68,9 +68,10 @@ TEST(CommitSignature, InitAndSyncMergeCommitsAreSigned) {
   auto bob_dir = fx.temp() / "bob";
   ASSERT_EQ(sync::clone_ledger(fx.remote_url(), bob_dir, {})->outcome, sync::SyncOutcome::k_ok);
   auto bob = Ledger::open(bob_dir);
-  ASSERT_TRUE(bob->add_event(*key, {"Bob", "bob@example.org"}, model_statement(artifact(9))));
+  ASSERT_TRUE(
+      bob->add_event(*key, {"Bob", "bob@example.org"}, testing::model_statement(artifact(9))));
   ASSERT_EQ(SyncFixture::sync_dir(bob_dir).outcome, sync::SyncOutcome::k_ok);
-  fx.attest(model_statement(artifact(8)));
+  fx.attest(testing::model_statement(artifact(8)));
   sync::SyncOptions options;
   options.author = {&fx.key(), "Tester", "tester@example.org"};
   auto report = fx.sync_alice(options);

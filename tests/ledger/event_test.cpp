@@ -10,7 +10,8 @@ namespace {
 using namespace pedigree::testing;
 
 TEST(Event, StatementPayloadIsCanonicalInTotoV1) {
-  auto payload = statement_payload(model_statement(artifact(1), {{"autov2", "89d59c3dde"}}));
+  auto payload =
+      statement_payload(testing::model_statement(artifact(1), {{"autov2", "89d59c3dde"}}));
   ASSERT_TRUE(payload) << payload.error().message();
   // python3's json module agrees that the payload is sorted, compact JSON.
   auto py = run_command("printf %s " + shell_quote(*payload) +
@@ -26,7 +27,7 @@ TEST(Event, StatementPayloadIsCanonicalInTotoV1) {
 }
 
 TEST(Event, PredicatesAreValidatedAgainstTheirSchema) {
-  auto lin = lineage_statement(artifact(1), {artifact(2)});
+  auto lin = testing::lineage_statement(artifact(1), {artifact(2)});
   EXPECT_TRUE(statement_payload(lin));
   lin.predicate["parents"][0]["weight"] = "0,3";
   EXPECT_FALSE(statement_payload(lin));
@@ -40,7 +41,7 @@ TEST(Event, PredicatesAreValidatedAgainstTheirSchema) {
   EXPECT_FALSE(statement_payload(claim));
   claim.predicate["contains_nai"] = "yes";
   EXPECT_TRUE(statement_payload(claim));
-  auto model = model_statement(artifact(4), {{"autov1", "NOTHEX"}});
+  auto model = testing::model_statement(artifact(4), {{"autov1", "NOTHEX"}});
   EXPECT_FALSE(statement_payload(model));
 }
 
@@ -71,7 +72,7 @@ TEST(Event, PlaceholderSubjectsAreRecognisableAndStable) {
 }
 
 TEST(Event, ModelAboutAPlaceholderMustSayIdentityUnconfirmed) {
-  auto st = model_statement(placeholder_sha256("test/unknown"), {{"autov1", "e6e8e1fc"}});
+  auto st = testing::model_statement(placeholder_sha256("test/unknown"), {{"autov1", "e6e8e1fc"}});
   auto missing = statement_payload(st);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message().find("identity"), std::string::npos);
@@ -90,7 +91,7 @@ TEST(Event, ModelAboutAPlaceholderMustSayIdentityUnconfirmed) {
 }
 
 TEST(Event, IdentityUnconfirmedOnARealSubjectIsRefused) {
-  auto st = model_statement(artifact(3));
+  auto st = testing::model_statement(artifact(3));
   st.predicate["identity"] = "unconfirmed";
   auto r = statement_payload(st);
   ASSERT_FALSE(r);
@@ -99,8 +100,8 @@ TEST(Event, IdentityUnconfirmedOnARealSubjectIsRefused) {
 
 TEST(Event, PlaceholdersTakeLineageAndClaimsButNoFingerprint) {
   const std::string p = placeholder_sha256("test/intermediate");
-  EXPECT_TRUE(statement_payload(lineage_statement(p, {artifact(1)})));
-  EXPECT_TRUE(statement_payload(lineage_statement(artifact(1), {p})));  // as a parent
+  EXPECT_TRUE(statement_payload(testing::lineage_statement(p, {artifact(1)})));
+  EXPECT_TRUE(statement_payload(testing::lineage_statement(artifact(1), {p})));  // as a parent
   Statement fp;
   fp.subject.sha256 = p;
   fp.kind = PredicateKind::k_fingerprint;
@@ -111,7 +112,7 @@ TEST(Event, PlaceholdersTakeLineageAndClaimsButNoFingerprint) {
 }
 
 TEST(Event, UnconfirmedMarkerAndSourceOnEveryFact) {
-  auto lin = lineage_statement(artifact(1), {artifact(2)});
+  auto lin = testing::lineage_statement(artifact(1), {artifact(2)});
   lin.predicate["source"] = "https://example.org/recipe";
   lin.predicate["unconfirmed"] = "the weight is a guess";
   EXPECT_TRUE(statement_payload(lin));
@@ -127,7 +128,7 @@ TEST(Event, UnconfirmedMarkerAndSourceOnEveryFact) {
                      {"source", "https://example.org"},
                      {"unconfirmed", "second-hand"}};
   EXPECT_TRUE(statement_payload(claim));
-  auto model = model_statement(artifact(4));
+  auto model = testing::model_statement(artifact(4));
   model.predicate["unconfirmed"] = "hash copied from a forum post";
   model.predicate["note"] = "free text";
   EXPECT_TRUE(statement_payload(model));

@@ -17,7 +17,7 @@ namespace {
 using namespace pedigree::testing;
 
 // A repository in `dir` with branch main and `commits` commits; returns HEAD.
-std::string make_repo(const std::filesystem::path& dir, int commits) {
+std::string make_repo_with_commits(const std::filesystem::path& dir, int commits) {
   std::filesystem::create_directories(dir);
   git(dir, "init -q -b main");
   for (int i = 0; i < commits; ++i) {
@@ -39,7 +39,7 @@ std::optional<std::string> libgit2_head(const std::filesystem::path& dir) {
 
 TEST(GitHead, ReadsBranchFromLooseRef) {
   TempDir dir;
-  const auto head = make_repo(dir.path(), 2);
+  const auto head = make_repo_with_commits(dir.path(), 2);
   ASSERT_TRUE(std::filesystem::exists(dir.path() / ".git/refs/heads/main"));
   EXPECT_EQ(read_head_commit(dir.path()), head);
   EXPECT_EQ(libgit2_head(dir.path()), head);
@@ -47,7 +47,7 @@ TEST(GitHead, ReadsBranchFromLooseRef) {
 
 TEST(GitHead, ReadsBranchFromPackedRefsWithPeeledTags) {
   TempDir dir;
-  make_repo(dir.path(), 1);
+  make_repo_with_commits(dir.path(), 1);
   git(dir.path(), "-c user.name=t -c user.email=t@e tag -a -m annotated v1");
   git(dir.path(), "branch other");
   write_text(dir.path() / "g", "more");
@@ -63,7 +63,7 @@ TEST(GitHead, ReadsBranchFromPackedRefsWithPeeledTags) {
 
 TEST(GitHead, LooseRefWinsOverStalePackedRefs) {
   TempDir dir;
-  make_repo(dir.path(), 1);
+  make_repo_with_commits(dir.path(), 1);
   git(dir.path(), "pack-refs --all");
   write_text(dir.path() / "g", "more");
   git(dir.path(), "add -A");
@@ -75,7 +75,7 @@ TEST(GitHead, LooseRefWinsOverStalePackedRefs) {
 
 TEST(GitHead, ReadsDetachedHead) {
   TempDir dir;
-  make_repo(dir.path(), 3);
+  make_repo_with_commits(dir.path(), 3);
   git(dir.path(), "checkout -q --detach HEAD~1");
   const auto head = git(dir.path(), "rev-parse HEAD");
   EXPECT_EQ(read_head_commit(dir.path()), head);
@@ -84,7 +84,7 @@ TEST(GitHead, ReadsDetachedHead) {
 
 TEST(GitHead, LeavesSymbolicChainsToLibgit2) {
   TempDir dir;
-  const auto head = make_repo(dir.path(), 1);
+  const auto head = make_repo_with_commits(dir.path(), 1);
   git(dir.path(), "symbolic-ref refs/heads/alias refs/heads/main");
   git(dir.path(), "symbolic-ref HEAD refs/heads/alias");
   ASSERT_EQ(git(dir.path(), "rev-parse HEAD"), head);
@@ -94,7 +94,7 @@ TEST(GitHead, LeavesSymbolicChainsToLibgit2) {
 
 TEST(GitHead, LeavesLinkedWorktreesToLibgit2) {
   TempDir dir;
-  make_repo(dir / "main", 2);
+  make_repo_with_commits(dir / "main", 2);
   git(dir / "main", "worktree add -q -b side " + shell_quote((dir / "wt").string()) + " HEAD~1");
   const auto head = git(dir / "wt", "rev-parse HEAD");
   ASSERT_TRUE(std::filesystem::is_regular_file(dir / "wt/.git"));
@@ -104,7 +104,8 @@ TEST(GitHead, LeavesLinkedWorktreesToLibgit2) {
 
 TEST(GitHead, LeavesReftableAndUnbornBranchesToLibgit2) {
   TempDir dir;
-  make_repo(dir.path(), 0);  // unborn: HEAD names refs/heads/main, which does not exist
+  make_repo_with_commits(dir.path(),
+                         0);  // unborn: HEAD names refs/heads/main, which does not exist
   EXPECT_EQ(read_head_commit(dir.path()), std::nullopt);
   auto repo = GitRepo::open(dir.path());
   ASSERT_TRUE(repo) << repo.error().message();
@@ -113,7 +114,7 @@ TEST(GitHead, LeavesReftableAndUnbornBranchesToLibgit2) {
   EXPECT_EQ(*head, std::nullopt);
 
   TempDir other;
-  make_repo(other.path(), 1);
+  make_repo_with_commits(other.path(), 1);
   std::filesystem::create_directory(other.path() / ".git/reftable");
   EXPECT_EQ(read_head_commit(other.path()), std::nullopt);
 }
@@ -133,7 +134,7 @@ TEST(GitHead, MissingRepositoryIsNotFound) {
 
 TEST(GitHead, RefusesHostileOrCorruptHeadContents) {
   TempDir dir;
-  const auto head = make_repo(dir.path(), 1);
+  const auto head = make_repo_with_commits(dir.path(), 1);
   const std::string valid = "ref: refs/heads/main\n";
   ASSERT_EQ(read_text(dir.path() / ".git/HEAD"), valid);
   const std::vector<std::string> hostile = {
@@ -172,7 +173,7 @@ TEST(GitHead, RefusesHostileOrCorruptHeadContents) {
 
 TEST(GitHead, RefusesCorruptRefFiles) {
   TempDir dir;
-  const auto head = make_repo(dir.path(), 1);
+  const auto head = make_repo_with_commits(dir.path(), 1);
   const auto ref = dir.path() / ".git/refs/heads/main";
   for (const std::string& content :
        {std::string("zz\n"), head, head + "\n\n", head.substr(0, 39) + "g\n", std::string()}) {

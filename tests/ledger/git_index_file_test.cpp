@@ -16,7 +16,7 @@ constexpr const char* k_commit = "-c user.name=t -c user.email=t@e.invalid commi
 
 // A repository with a few committed files in nested directories; its index
 // holds git's tree cache (written by the commit).
-void make_repo(const std::filesystem::path& dir) {
+void make_index_repo(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   git(dir, "init -q");
   for (const char* path : {"LEDGER.json", "events/00/aa/e1.json", "events/00/bb/e2.json",
@@ -60,7 +60,7 @@ TEST(GitIndexFile, AddedFilesAreStagedAsGitAddStagesThem) {
   TempDir temp;
   const auto ours = temp / "ours";
   const auto reference = temp / "reference";
-  make_repo(ours);
+  make_index_repo(ours);
   git(temp.path(), "clone -q ours reference");
   auto added = write_new_files(ours, k_new);
   write_new_files(reference, k_new);
@@ -88,7 +88,7 @@ TEST(GitIndexFile, AddedFilesAreStagedAsGitAddStagesThem) {
 
 TEST(GitIndexFile, AnIndexVersion3WithExtendedFlagsIsSpliced) {
   TempDir temp;
-  make_repo(temp / "r");
+  make_index_repo(temp / "r");
   git(temp / "r", "update-index --skip-worktree keys/k1.json");  // forces version 3
   auto added = write_new_files(temp / "r", {"events/00/aa/e9.json"});
   auto done = add_to_git_index(temp / "r" / ".git", added);
@@ -110,20 +110,20 @@ void expect_left_to_libgit2(const std::filesystem::path& dir,
 
 TEST(GitIndexFile, IndexVersion4IsLeftToLibgit2) {
   TempDir temp;
-  make_repo(temp / "r");
+  make_index_repo(temp / "r");
   git(temp / "r", "update-index --index-version 4");
   expect_left_to_libgit2(temp / "r", write_new_files(temp / "r", {"events/00/aa/e9.json"}));
 }
 
 TEST(GitIndexFile, APathAlreadyInTheIndexIsLeftToLibgit2) {
   TempDir temp;
-  make_repo(temp / "r");
+  make_index_repo(temp / "r");
   expect_left_to_libgit2(temp / "r", write_new_files(temp / "r", {"keys/k1.json"}));
 }
 
 TEST(GitIndexFile, AFileWhereADirectoryIsNeededIsLeftToLibgit2) {
   TempDir temp;
-  make_repo(temp / "r");
+  make_index_repo(temp / "r");
   GitIndexAddition under_a_file;
   under_a_file.path = "LEDGER.json/x";
   expect_left_to_libgit2(temp / "r", {under_a_file});
@@ -134,7 +134,7 @@ TEST(GitIndexFile, AFileWhereADirectoryIsNeededIsLeftToLibgit2) {
 
 TEST(GitIndexFile, ADamagedIndexIsLeftToLibgit2) {
   TempDir temp;
-  make_repo(temp / "r");
+  make_index_repo(temp / "r");
   auto index = temp / "r" / ".git" / "index";
   std::string bytes = read_text(index);
   bytes[bytes.size() / 2] ^= 1;
@@ -144,7 +144,7 @@ TEST(GitIndexFile, ADamagedIndexIsLeftToLibgit2) {
 
 TEST(GitIndexFile, AHeldLockFailsWithoutChangingTheIndex) {
   TempDir temp;
-  make_repo(temp / "r");
+  make_index_repo(temp / "r");
   const std::string before = read_text(temp / "r" / ".git" / "index");
   write_text(temp / "r" / ".git" / "index.lock", "");
   auto done =

@@ -16,21 +16,21 @@ using testing::sha_of;
 const std::string k_nai_weights = sha_of("weights of NAI");
 const std::string k_sd_weights = sha_of("weights of SD14");
 
-FactBuilder references() {
+FactBuilder weight_references() {
   FactBuilder b;
   b.model("NAI", "nai-leak", "2022-10-06", true, {{"weights", k_nai_weights}});
   b.model("SD14", "base", "2022-08-22", true, {{"weights", k_sd_weights}});
   return b;
 }
 
-Verdict check(FactBuilder& b, const std::string& label) {
+Verdict decide_weights(FactBuilder& b, const std::string& label) {
   return testing::decide_label(b, label);
 }
 
 TEST(WeightsParent, ResolvesToTheReferenceCarryingTheHash) {
-  auto b = references();
+  auto b = weight_references();
   b.lineage("mix", {{"anything", "merge", "0.3", k_nai_weights}, {"SD14", "merge", "0.7"}});
-  Verdict v = check(b, "mix");
+  Verdict v = decide_weights(b, "mix");
   EXPECT_EQ(v.verdict, VerdictClass::k_nai_leak);
   ASSERT_EQ(v.ancestry.paths.size(), 1u);
   EXPECT_EQ(v.ancestry.paths[0].steps.back().sha256, sha_of("NAI"));
@@ -45,10 +45,10 @@ TEST(WeightsParent, ResolvesToTheReferenceCarryingTheHash) {
 }
 
 TEST(WeightsParent, UnknownWeightsLeaveTheAncestryIncomplete) {
-  auto b = references();
+  auto b = weight_references();
   const std::string unknown = sha_of("weights nobody registered");
   b.lineage("half", {{"secret", "merge", "0.5", unknown}, {"SD14", "merge", "0.5"}});
-  Verdict v = check(b, "half");
+  Verdict v = decide_weights(b, "half");
   EXPECT_EQ(v.verdict, VerdictClass::k_unknown);
   EXPECT_FALSE(v.ancestry.complete);
   ASSERT_EQ(v.ancestry.unknown_roots.size(), 1u);
@@ -59,12 +59,12 @@ TEST(WeightsParent, UnknownWeightsLeaveTheAncestryIncomplete) {
 }
 
 TEST(WeightsParent, OnlyTrustedModelEventsResolveAHash) {
-  auto b = references();
+  auto b = weight_references();
   const std::string w = sha_of("weights of a fake");
   // An untrusted signer claims the SD base carries these weights: not used.
   b.model("SD14", "", "", false, {{"weights", w}});
   b.lineage("x", {{"fake", "merge", "1", w}});
-  Verdict v = check(b, "x");
+  Verdict v = decide_weights(b, "x");
   EXPECT_FALSE(v.ancestry.complete);
   ASSERT_EQ(v.ancestry.unknown_roots.size(), 1u);
   EXPECT_EQ(v.ancestry.unknown_roots[0], std::string(k_weights_node_prefix) + w);
@@ -72,13 +72,13 @@ TEST(WeightsParent, OnlyTrustedModelEventsResolveAHash) {
 
 TEST(WeightsParent, AChildCarryingTheSameWeightsIsNotItsOwnParent) {
   // A conversion keeps the weights: child and parent share the hash.
-  auto b = references();
+  auto b = weight_references();
   const std::string w = sha_of("weights of a finetune");
   b.model("ft", "", "", true, {{"weights", w}});
   b.lineage("ft", {{"NAI", "finetune", ""}});
   b.model("ft-converted", "", "", true, {{"weights", w}});
   b.lineage("ft-converted", {{"ft", "conversion", "", w}});
-  Verdict v = check(b, "ft-converted");
+  Verdict v = decide_weights(b, "ft-converted");
   EXPECT_TRUE(v.ancestry.cycles.empty());
   EXPECT_EQ(v.verdict, VerdictClass::k_nai_leak);
   ASSERT_EQ(v.ancestry.paths.size(), 1u);
@@ -87,10 +87,10 @@ TEST(WeightsParent, AChildCarryingTheSameWeightsIsNotItsOwnParent) {
 
 TEST(WeightsParent, ANaiReferenceWinsOverACopyOfIt) {
   // Two artifacts carry NAI's weights: the reference and an undeclared copy.
-  auto b = references();
+  auto b = weight_references();
   b.model("renamed-nai", "", "", true, {{"weights", k_nai_weights}});
   b.lineage("m", {{"?", "merge", "0.5", k_nai_weights}, {"SD14", "merge", "0.5"}});
-  Verdict v = check(b, "m");
+  Verdict v = decide_weights(b, "m");
   EXPECT_EQ(v.verdict, VerdictClass::k_nai_leak);
   EXPECT_TRUE(v.ancestry.complete);
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace pedigree::testing {
@@ -39,6 +40,11 @@ inline std::string shell_quote(const std::string& s) {
       out += c;
   }
   return out + "'";
+}
+
+// A path single-quoted for /bin/sh.
+inline std::string quote_path(const std::filesystem::path& p) {
+  return shell_quote(p.string());
 }
 
 }  // namespace pedigree::testing

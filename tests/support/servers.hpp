@@ -111,6 +111,13 @@ inline std::string must_run(const std::string& command) {
   return r.output;
 }
 
+// The commit `refs/heads/main` of the repository at `git_dir` names, by the git CLI.
+inline std::string git_main_head(const std::filesystem::path& git_dir) {
+  auto out = must_run("git --git-dir=" + quote_path(git_dir) + " rev-parse refs/heads/main");
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 inline constexpr const char* k_sshd = "/usr/sbin/sshd";
 
 // Empty when sshd can run, else what to install.
@@ -134,7 +141,7 @@ public:
   explicit SshServer(const std::filesystem::path& dir, const std::string& extra_config = "")
       : m_dir(dir) {
     std::filesystem::create_directories(dir);
-    must_run("ssh-keygen -q -t ed25519 -N '' -C test-host -f " + q(dir / "host_key"));
+    must_run("ssh-keygen -q -t ed25519 -N '' -C test-host -f " + quote_path(dir / "host_key"));
     write_text(authorized_keys(), "");
     if (::geteuid() == 0) {
       // sshd (as root) chroots its unprivileged pre-authentication child there.
@@ -176,7 +183,6 @@ public:
   }
 
 private:
-  static std::string q(const std::filesystem::path& p) { return shell_quote(p.string()); }
   static std::string trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
@@ -208,18 +214,19 @@ struct TestCertificates {
         cert(dir / (name + "-server.pem")),
         key(dir / (name + "-server.key")) {
     std::filesystem::create_directories(dir);
-    auto q = [](const std::filesystem::path& p) { return shell_quote(p.string()); };
     const auto ca_key = dir / (name + "-ca.key"), csr = dir / (name + "-server.csr"),
                ext = dir / (name + "-ext.cnf");
     write_text(ext,
                "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
                "extendedKeyUsage=serverAuth\n");
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes ";
-    must_run("openssl req -x509" + ec + "-keyout " + q(ca_key) + " -out " + q(ca) +
-             " -days 2 -subj /CN=pedigree-" + name + "-CA");
-    must_run("openssl req" + ec + "-keyout " + q(key) + " -out " + q(csr) + " -subj /CN=localhost");
-    must_run("openssl x509 -req -in " + q(csr) + " -CA " + q(ca) + " -CAkey " + q(ca_key) +
-             " -CAcreateserial -out " + q(cert) + " -days 2 -extfile " + q(ext));
+    must_run("openssl req -x509" + ec + "-keyout " + quote_path(ca_key) + " -out " +
+             quote_path(ca) + " -days 2 -subj /CN=pedigree-" + name + "-CA");
+    must_run("openssl req" + ec + "-keyout " + quote_path(key) + " -out " + quote_path(csr) +
+             " -subj /CN=localhost");
+    must_run("openssl x509 -req -in " + quote_path(csr) + " -CA " + quote_path(ca) + " -CAkey " +
+             quote_path(ca_key) + " -CAcreateserial -out " + quote_path(cert) +
+             " -days 2 -extfile " + quote_path(ext));
   }
   std::filesystem::path ca, cert, key;
 };

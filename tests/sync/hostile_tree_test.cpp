@@ -110,9 +110,9 @@ struct Remote {
 };
 
 // Everything a refused sync must leave as it was.
-struct LocalState {
+struct StateAfterRefusal {
   std::string refs, status, head, index_file, sqlite_commit;
-  bool operator==(const LocalState&) const = default;
+  bool operator==(const StateAfterRefusal&) const = default;
 };
 
 struct HostileTreeFixture : SyncFixture {
@@ -124,8 +124,8 @@ struct HostileTreeFixture : SyncFixture {
     EXPECT_EQ(sync_alice().outcome, SyncOutcome::k_ok);
     good_tip = remote_head();
   }
-  LocalState capture() {
-    LocalState s;
+  StateAfterRefusal capture() {
+    StateAfterRefusal s;
     s.refs = git_out(dir(), "for-each-ref");
     s.status = git_out(dir(), "status --porcelain --ignored");
     s.head = head(dir());
