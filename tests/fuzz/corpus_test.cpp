@@ -9,6 +9,19 @@
 
 #include "fuzz/input_checks.hpp"
 #include "fuzz/parsers.hpp"
+#include "pedigree/crypto/canonical_json.hpp"
+#include "pedigree/crypto/dsse.hpp"
+#include "pedigree/fingerprint/serialize.hpp"
+#include "pedigree/fingerprint/units.hpp"
+#include "pedigree/folder/a1111_cache.hpp"
+#include "pedigree/formats/recipes.hpp"
+#include "pedigree/hash/identifier.hpp"
+#include "pedigree/hints/hints.hpp"
+#include "pedigree/ledger/event.hpp"
+#include "pedigree/ledger/keys.hpp"
+#include "pedigree/ledger/ledger_json.hpp"
+#include "pedigree/pictures/image_metadata.hpp"
+#include "pedigree/sync/tree_check.hpp"
 #include "pedigree/util/file.hpp"
 
 namespace pedigree::fuzz {
@@ -55,7 +68,7 @@ TEST(FuzzCorpus, EveryInputOfEveryParserReturnsCleanly) {
 }
 
 TEST(FuzzCorpus, EveryInputFromOthersPassesItsCheck) {
-  for (const auto& input : k_fuzz_inputs) {
+  for (const auto& input : fuzz_inputs()) {
     auto dir = k_corpus_root / input.name;
     ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir << " missing (seed corpus)";
     auto target = std::filesystem::path(PEDIGREE_SOURCE_DIR) / "fuzz" /
@@ -111,7 +124,7 @@ TEST(FuzzCorpus, EveryInputFromOthersHasAnAcceptedSeed) {
               !pictures::comfyui_checkpoints(text, "seed")->empty());
     return false;
   };
-  for (const auto& input : k_fuzz_inputs) {
+  for (const auto& input : fuzz_inputs()) {
     bool any = false;
     for (const auto& entry : std::filesystem::directory_iterator(k_corpus_root / input.name)) {
       auto bytes = read_file(entry.path());
