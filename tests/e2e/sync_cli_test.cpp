@@ -159,11 +159,11 @@ TEST(SyncCli, RefusalsHaveDistinctExitCodesAndNameEachPathAndCommit) {
       << refused.err;
   EXPECT_NE(refused.err.find("stray.txt: adds a file outside the ledger layout"), std::string::npos)
       << refused.err;
-  auto json = fx.run("sync --json" + fx.bob_ledger());
-  EXPECT_EQ(json.status, 6);
-  EXPECT_EQ(json.json()["outcome"], "rejected");
-  EXPECT_EQ(json.json()["offenses"].size(), 2u);
-  EXPECT_EQ(json.json()["offenses"][0]["commit"], commit);
+  auto rejected = fx.run("sync --json" + fx.bob_ledger());
+  EXPECT_EQ(rejected.status, 6);
+  EXPECT_EQ(rejected.json()["outcome"], "rejected");
+  EXPECT_EQ(rejected.json()["offenses"].size(), 2u);
+  EXPECT_EQ(rejected.json()["offenses"][0]["commit"], commit);
   EXPECT_EQ(git_out(fx.bob, "for-each-ref"), before);
 
   git_out(mallory, "reset -q --hard HEAD~2");
