@@ -58,11 +58,11 @@ CommandResult build_ledger(const TempDir& tmp, const std::string& key, const std
 
 // A ledger built by the builder from the repository's ledger/sources with a throwaway
 // key (KEY.pem beside it), made once per build tree and shared by every test process
-// that needs it: ctest runs each test in a process of its own, and one build is ~105
-// `pedigree attest` runs, the slowest fixture of the suite under ASan. Read only: the
-// tests seed their own ledgers from it. Keyed by the sources, the builder and the
-// pedigree binary, so an edit or a rebuild makes a fresh one; concurrent test
-// processes wait on a lock for the one that builds it.
+// that needs it: ctest runs each suite in a process of its own (two suites use it), and
+// one build is ~105 `pedigree attest` runs, the slowest fixture of the suite under ASan. Read only:
+// the tests seed their own ledgers from it. Keyed by the sources, the builder and the pedigree
+// binary, so an edit or a rebuild makes a fresh one; concurrent test processes wait on a lock for
+// the one that builds it.
 struct SharedBuild {
   std::filesystem::path key;  // the throwaway private key (PEM) that signed it
   std::filesystem::path out;  // the builder's --out directory
